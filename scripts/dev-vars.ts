@@ -1,0 +1,21 @@
+// Finds the development variables file: .dev.vars if present, else the
+// committed, development-only .dev.vars.example.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+export function devVarsFile(): string {
+  const own = `${root}.dev.vars`;
+  return existsSync(own) ? own : `${root}.dev.vars.example`;
+}
+
+export function readDevVars(): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const line of readFileSync(devVarsFile(), 'utf8').split('\n')) {
+    const match = /^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line);
+    if (match) vars[match[1]!] = match[2]!.replace(/^"(.*)"$/, '$1');
+  }
+  return vars;
+}

@@ -1,0 +1,26 @@
+// npm start: runs the Worker under `wrangler dev` (workerd, local SQLite, no
+// account, no network) with the development variables, and says how to connect.
+
+import { spawn } from 'node:child_process';
+import { devVarsFile } from './dev-vars.ts';
+
+const port = process.env.PORT ?? '8787';
+const base = `http://127.0.0.1:${port}`;
+const varsFile = devVarsFile();
+
+console.log(`
+userhub (development) on ${base}   variables from ${varsFile.split('/').pop()}
+
+  token:    TOKEN=$(npm run -s token -- john)
+  listen:   curl -N -H "Authorization: Bearer $TOKEN" ${base}/v1/events
+  socket:   npx wscat -c "${base.replace('http', 'ws')}/v1/connect" -H "Authorization: Bearer $TOKEN"
+  publish:  npm run -s send -- john job.succeeded '{"zip":"https://example.com/a.zip"}'
+`);
+
+const child = spawn(
+  'wrangler',
+  ['dev', '--ip', '127.0.0.1', '--port', port, '--env-file', varsFile, ...process.argv.slice(2)],
+  { stdio: 'inherit', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
+);
+child.on('exit', (code) => process.exit(code ?? 0));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));

@@ -1,0 +1,58 @@
+// Holds an SSE response in the Worker and feeds it from the actor over an
+// internal hibernatable WebSocket. A response held open inside a Durable Object
+// would keep it awake (and billed) for as long as the client stays.
+//
+// workerd does not fire the request's abort signal when an SSE client goes
+// away; only a failed write reveals it. So every write (events and heartbeats)
+// closes the bridge on failure, and the actor's connection count drops.
+
+import { CloseCode } from '../core/protocol.ts';
+import { sseHeartbeat, sseRetry } from '../core/sse.ts';
+import type { SseOptions } from '../core/backend.ts';
+
+/** Bytes queued for a client that does not read before the stream is cut. */
+export const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+export function bridgeToSse(socket: WebSocket, options: SseOptions): Response {
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = writable.getWriter();
+  const encoder = new TextEncoder();
+  let buffered = 0;
+  let closed = false;
+
+  const close = (code: number = CloseCode.normal) => {
+    if (closed) return;
+    closed = true;
+    clearInterval(heartbeat);
+    try {
+      socket.close(code, 'stream closed');
+    } catch {
+      // already closed
+    }
+    writer.close().catch(() => {});
+  };
+
+  const write = (text: string) => {
+    if (closed) return;
+    const bytes = encoder.encode(text);
+    buffered += bytes.length;
+    if (buffered > MAX_BUFFERED_BYTES) {
+      // A slow reader: end the stream; EventSource resumes from Last-Event-ID.
+      close(CloseCode.slowConsumer);
+      return;
+    }
+    writer.write(bytes).then(
+      () => (buffered -= bytes.length),
+      () => close(),
+    );
+  };
+
+  socket.accept();
+  write(sseRetry(options.retryMs));
+  socket.addEventListener('message', (event) => write(event.data as string));
+  socket.addEventListener('close', () => close());
+  socket.addEventListener('error', () => close());
+  const heartbeat = setInterval(() => write(sseHeartbeat()), options.heartbeatMs);
+
+  return new Response(readable, { headers: options.headers });
+}

@@ -1,0 +1,9 @@
+// Headers the Worker sets on its internal upgrade request to a UserHub. The
+// object is only reachable through its binding, so clients cannot send these.
+
+export const STREAM_HEADERS = {
+  transport: 'x-hub-transport',
+  after: 'x-hub-after',
+  ticketNonce: 'x-hub-ticket-nonce',
+  ticketExp: 'x-hub-ticket-exp',
+} as const;

@@ -1,0 +1,71 @@
+// The HTTP API (v1) as one Hono app, the same on every host. A host supplies
+// the way to reach actors; everything else (auth, validation, errors) is here.
+
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
+import { configFor } from './config.ts';
+import type { BackendFactory, HubEnv } from './context.ts';
+import { HubError } from './errors.ts';
+import { publishRoutes } from './routes/publish.ts';
+import { streamRoutes } from './routes/streams.ts';
+import { ticketRoutes } from './routes/tickets.ts';
+
+/** Every route and its methods; anything else on these paths is a 405. */
+const ROUTES: Record<string, string[]> = {
+  '/v1/health': ['GET'],
+  '/v1/tickets': ['POST'],
+  '/v1/connect': ['GET'],
+  '/v1/events': ['GET'],
+  '/v1/users/:userId/events': ['POST'],
+};
+
+function toHubError(err: unknown): HubError {
+  if (err instanceof HubError) return err;
+  if (err instanceof HTTPException) {
+    if (err.status === 400) return new HubError(400, 'invalid_json', 'The body is not valid JSON.');
+    if (err.status === 413) return new HubError(413, 'payload_too_large', 'The body is too large.');
+  }
+  // Never send a stack or an internal message to a client.
+  console.error(JSON.stringify({ level: 'error', msg: 'unhandled', error: String(err) }));
+  return new HubError(500, 'internal', 'Internal error.');
+}
+
+export function createApp(backendFor: BackendFactory): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
+
+  app.onError((err) => toHubError(err).toResponse());
+  app.notFound(() => new HubError(404, 'not_found', 'No such route.').toResponse());
+
+  // Configuration is read per env; a missing secret fails closed here.
+  app.use('/v1/*', async (c, next) => {
+    c.set('config', configFor(c.env ?? {}));
+    c.set('backend', backendFor(c.env ?? {}));
+    await next();
+  });
+
+  app.use('/v1/*', (c, next) =>
+    cors({
+      origin: (origin) => (c.var.config.allowedOrigins.includes(origin) ? origin : null),
+      credentials: true,
+      allowMethods: ['GET', 'POST', 'PUT', 'OPTIONS'],
+      allowHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'],
+      maxAge: 600,
+    })(c, next),
+  );
+
+  app.get('/v1/health', (c) => c.json({ ok: true }));
+  app.route('/', ticketRoutes);
+  app.route('/', streamRoutes);
+  app.route('/', publishRoutes);
+
+  for (const [path, methods] of Object.entries(ROUTES)) {
+    const allow = [...methods, 'OPTIONS'].join(', ');
+    app.all(path, () =>
+      new HubError(405, 'method_not_allowed', `Use ${methods.join(' or ')} on this route.`, {
+        headers: { Allow: allow },
+      }).toResponse(),
+    );
+  }
+  return app;
+}

@@ -1,0 +1,93 @@
+// Client authentication for HTTP requests: Bearer token, WebSocket subprotocol
+// token, connection ticket or SSE resume cookie. The user id always comes from
+// a verified credential, never from anything the client names.
+
+import { getCookie } from 'hono/cookie';
+import type { HubContext } from '../context.ts';
+import { HubError, unauthorized } from '../errors.ts';
+import { TOKEN_PROTOCOL_PREFIX, WS_PROTOCOL } from '../protocol.ts';
+import { createHs256Verifier, type TokenVerifier } from './client-token.ts';
+import { readTicket, SSE_COOKIE_PREFIX, verifySseSessionCookie, type Ticket } from './tickets.ts';
+
+export interface StreamAuth {
+  userId: string;
+  /** The ticket to spend with this open (first use). */
+  redeem?: Ticket;
+  /** The ticket a browser's automatic reconnect carried, proven by its cookie. */
+  resumedTicket?: Ticket;
+  /** Subprotocol to echo on a WebSocket upgrade. */
+  protocol?: string;
+}
+
+const verifiers = new Map<string, TokenVerifier>();
+
+function verifierFor(secret: string): TokenVerifier {
+  let verifier = verifiers.get(secret);
+  if (!verifier) verifiers.set(secret, (verifier = createHs256Verifier(secret)));
+  return verifier;
+}
+
+export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+function bearer(c: HubContext): string | undefined {
+  const header = c.req.header('Authorization');
+  if (header === undefined) return undefined;
+  const match = /^Bearer ([\x21-\x7e]+)$/i.exec(header);
+  if (!match) throw unauthorized();
+  return match[1];
+}
+
+/** Requires `Authorization: Bearer <jwt>`; resolves to the user id. */
+export async function requireBearer(c: HubContext): Promise<string> {
+  const token = bearer(c);
+  const userId = token && (await verifierFor(c.var.config.jwtSecret).verify(token));
+  if (!userId) throw unauthorized();
+  return userId;
+}
+
+/**
+ * Browsers send `Origin` on every WebSocket upgrade and cross-origin stream;
+ * a request from a page on an origin that is neither ours nor allowed is
+ * refused, so another site cannot ride a user's cookie or socket.
+ */
+export function checkOrigin(c: HubContext): void {
+  const origin = c.req.header('Origin');
+  if (origin === undefined) return;
+  if (origin === new URL(c.req.url).origin) return;
+  if (c.var.config.allowedOrigins.includes(origin)) return;
+  throw new HubError(403, 'forbidden_origin', 'This origin may not open streams here.');
+}
+
+function offeredProtocols(c: HubContext): string[] {
+  const header = c.req.header('Sec-WebSocket-Protocol');
+  return header ? header.split(',').map((p) => p.trim()) : [];
+}
+
+/** Authenticates a WebSocket or SSE open. */
+export async function authenticateStream(c: HubContext, transport: 'websocket' | 'sse'): Promise<StreamAuth> {
+  const { jwtSecret } = c.var.config;
+  const protocols = transport === 'websocket' ? offeredProtocols(c) : [];
+  const protocol = protocols.includes(WS_PROTOCOL) ? WS_PROTOCOL : undefined;
+
+  const headerToken = bearer(c);
+  const protocolToken = protocols.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX))?.slice(TOKEN_PROTOCOL_PREFIX.length);
+  const token = headerToken ?? protocolToken;
+  if (token !== undefined) {
+    const userId = await verifierFor(jwtSecret).verify(token);
+    if (!userId) throw unauthorized();
+    return { userId, protocol };
+  }
+
+  const ticketParam = c.req.query('ticket');
+  const ticket = ticketParam ? await readTicket(jwtSecret, ticketParam) : null;
+  if (!ticket) throw unauthorized();
+
+  if (transport === 'sse') {
+    const cookie = getCookie(c, `${SSE_COOKIE_PREFIX}${ticket.nonce}`);
+    if (cookie && (await verifySseSessionCookie(jwtSecret, ticket, cookie, nowSeconds()))) {
+      return { userId: ticket.userId, resumedTicket: ticket };
+    }
+  }
+  if (ticket.exp <= nowSeconds()) throw unauthorized();
+  return { userId: ticket.userId, redeem: ticket, protocol };
+}

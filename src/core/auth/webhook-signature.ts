@@ -1,0 +1,74 @@
+// Standard Webhooks (standardwebhooks.com) signatures: HMAC-SHA256 over
+// `${webhook-id}.${webhook-timestamp}.${body}` with a `whsec_<base64>` secret.
+
+import { base64ToBytes, bytesToBase64 } from './base64.ts';
+import { hmacKey, hmacSign, hmacVerify } from './hmac.ts';
+import { WEBHOOK_ID_PATTERN } from '../protocol.ts';
+
+/** Signed requests older or newer than this are refused (replay window). */
+export const TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
+/** More signatures than this in one header are refused rather than tried. */
+const MAX_SIGNATURES = 8;
+
+export interface WebhookHeaders {
+  id: string | undefined;
+  timestamp: string | undefined;
+  signature: string | undefined;
+}
+
+function secretKey(secret: string): Promise<CryptoKey> | null {
+  const bytes = base64ToBytes(secret.slice('whsec_'.length));
+  return bytes && bytes.length > 0 ? hmacKey(bytes, secret) : null;
+}
+
+/**
+ * Verifies a signed request; resolves to the webhook-id, or `null` when any
+ * part is missing, malformed, stale or signed with another secret.
+ */
+export async function verifyWebhook(
+  secrets: readonly string[],
+  headers: WebhookHeaders,
+  body: string,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): Promise<string | null> {
+  const { id, timestamp, signature } = headers;
+  if (!id || !timestamp || !signature) return null;
+  if (!WEBHOOK_ID_PATTERN.test(id) || !/^[0-9]{1,12}$/.test(timestamp)) return null;
+  if (Math.abs(nowSeconds - Number(timestamp)) > TIMESTAMP_TOLERANCE_SECONDS) return null;
+
+  const candidates = signature
+    .split(' ')
+    .filter((entry) => entry.startsWith('v1,'))
+    .slice(0, MAX_SIGNATURES)
+    .map((entry) => base64ToBytes(entry.slice(3)))
+    .filter((bytes): bytes is Uint8Array => bytes !== null && bytes.length === 32);
+  if (candidates.length === 0) return null;
+
+  const content = `${id}.${timestamp}.${body}`;
+  for (const secret of secrets) {
+    const key = secretKey(secret);
+    if (!key) continue;
+    for (const candidate of candidates) {
+      if (await hmacVerify(await key, candidate, content)) return id;
+    }
+  }
+  return null;
+}
+
+/** Signs a request body: the three headers a publisher sends. */
+export async function signWebhook(
+  secret: string,
+  id: string,
+  body: string,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): Promise<Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string>> {
+  const key = secretKey(secret);
+  if (!key) throw new TypeError('secret must be whsec_<base64>');
+  const timestamp = String(nowSeconds);
+  const mac = await hmacSign(await key, `${id}.${timestamp}.${body}`);
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': timestamp,
+    'webhook-signature': `v1,${bytesToBase64(mac)}`,
+  };
+}

@@ -1,0 +1,106 @@
+// Service settings read from environment variables (Worker vars and secrets, or
+// process env on standalone hosts). Defaults are chosen to be defensible in
+// production; every one can be overridden.
+
+import { HubError } from './errors.ts';
+
+export interface Limits {
+  /** Live connections (WebSocket + SSE) one user may hold at once. */
+  maxConnectionsPerUser: number;
+  /** Largest publish request body, in bytes. */
+  maxEventBytes: number;
+  /** Events kept per user, newest first. */
+  retentionMaxEvents: number;
+  /** Oldest event kept, in seconds. */
+  retentionMaxAgeSeconds: number;
+  /** How long a webhook-id is remembered; senders retry for about three days. */
+  dedupeTtlSeconds: number;
+  /** How long after a publish the actor's alarm prunes the log. */
+  pruneDelaySeconds: number;
+}
+
+export interface Config extends Limits {
+  jwtSecret: string;
+  /** One or more `whsec_…` secrets; several are accepted during rotation. */
+  webhookSecrets: string[];
+  /** Origins allowed for CORS, WebSocket upgrades and cookie-authenticated streams. */
+  allowedOrigins: string[];
+  heartbeatSeconds: number;
+  ticketTtlSeconds: number;
+  /** Lifetime of the cookie that lets a browser's EventSource reconnect by itself. */
+  sseSessionTtlSeconds: number;
+  sseRetryMs: number;
+}
+
+export type Env = Record<string, unknown>;
+
+export const DEFAULT_LIMITS: Limits = {
+  maxConnectionsPerUser: 50,
+  maxEventBytes: 64 * 1024,
+  retentionMaxEvents: 1000,
+  retentionMaxAgeSeconds: 7 * 24 * 3600,
+  dedupeTtlSeconds: 96 * 3600,
+  pruneDelaySeconds: 60,
+};
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === null || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new HubError(500, 'server_misconfigured', `${name} must be an integer in ${min}..${max}.`);
+  }
+  return value;
+}
+
+function secret(env: Env, name: string): string {
+  const value = env[name];
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new HubError(500, 'server_misconfigured', `The secret ${name} is not set.`);
+  }
+  return value.trim();
+}
+
+/** Limits only: what an actor needs. Never throws for a missing secret. */
+export function readLimits(env: Env): Limits {
+  const d = DEFAULT_LIMITS;
+  return {
+    maxConnectionsPerUser: int(env, 'MAX_CONNECTIONS_PER_USER', d.maxConnectionsPerUser, 1, 10_000),
+    maxEventBytes: int(env, 'MAX_EVENT_BYTES', d.maxEventBytes, 256, 1024 * 1024),
+    retentionMaxEvents: int(env, 'RETENTION_MAX_EVENTS', d.retentionMaxEvents, 1, 100_000),
+    retentionMaxAgeSeconds: int(env, 'RETENTION_MAX_AGE_SECONDS', d.retentionMaxAgeSeconds, 1, 366 * 86400),
+    dedupeTtlSeconds: int(env, 'DEDUPE_TTL_SECONDS', d.dedupeTtlSeconds, 60, 366 * 86400),
+    pruneDelaySeconds: int(env, 'PRUNE_DELAY_SECONDS', d.pruneDelaySeconds, 1, 86400),
+  };
+}
+
+/** The whole configuration; fails closed when a secret is missing. */
+export function readConfig(env: Env): Config {
+  const webhookSecrets = secret(env, 'WEBHOOK_SECRET').split(/[\s,]+/).filter(Boolean);
+  if (!webhookSecrets.every((s) => s.startsWith('whsec_'))) {
+    throw new HubError(500, 'server_misconfigured', 'WEBHOOK_SECRET must be whsec_… (base64).');
+  }
+  const origins = typeof env.ALLOWED_ORIGINS === 'string' ? env.ALLOWED_ORIGINS : '';
+  return {
+    ...readLimits(env),
+    jwtSecret: secret(env, 'JWT_SECRET'),
+    webhookSecrets,
+    allowedOrigins: origins.split(/[\s,]+/).filter(Boolean),
+    heartbeatSeconds: int(env, 'HEARTBEAT_SECONDS', 15, 1, 300),
+    ticketTtlSeconds: int(env, 'TICKET_TTL_SECONDS', 30, 1, 60),
+    sseSessionTtlSeconds: int(env, 'SSE_SESSION_TTL_SECONDS', 12 * 3600, 60, 7 * 86400),
+    sseRetryMs: int(env, 'SSE_RETRY_MS', 2000, 100, 60_000),
+  };
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** readConfig, parsed once per env object (a Worker's env is stable per isolate). */
+export function configFor(env: Env): Config {
+  let config = cache.get(env);
+  if (!config) {
+    config = readConfig(env);
+    cache.set(env, config);
+  }
+  return config;
+}

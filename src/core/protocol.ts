@@ -1,0 +1,78 @@
+// The wire protocol shared by every transport: frame shapes, control types,
+// close codes and identifier rules. Clients are written against this file.
+
+/** Event ids travel as decimal strings so clients never lose precision. */
+export type EventId = string;
+
+/** A stored event as every transport delivers it. */
+export interface Notification {
+  id: EventId;
+  type: string;
+  data: unknown;
+  /** ISO 8601 time the event was accepted. */
+  time: string;
+}
+
+/** Control frames never carry an `id` and their type always starts with `hub.`. */
+export const CONTROL_PREFIX = 'hub.';
+/** Sent after replay: everything older has been delivered, live events follow. */
+export const HUB_READY = 'hub.ready';
+/** The resume point is no longer retained: events were missed, refetch state. */
+export const HUB_RESET = 'hub.reset';
+/** A client frame was not understood. The connection stays open. */
+export const HUB_ERROR = 'hub.error';
+
+/**
+ * The subprotocol the server echoes on every accepted WebSocket. Clients that
+ * authenticate through `Sec-WebSocket-Protocol` send it together with
+ * `TOKEN_PROTOCOL_PREFIX + <jwt>`; the token itself is never echoed.
+ */
+export const WS_PROTOCOL = 'userhub.v1';
+export const TOKEN_PROTOCOL_PREFIX = 'userhub.token.';
+
+/**
+ * WebSocket close codes. 4000-4499: reconnect (with backoff) and resume from the
+ * last id. 4500-4999: do not reconnect without fixing something first.
+ */
+export const CloseCode = {
+  /** Normal closure requested by either side. */
+  normal: 1000,
+  /** The server is going away (deploy, restart): reconnect and resume. */
+  goingAway: 1001,
+  /** A client frame was larger than MAX_CLIENT_FRAME_BYTES: fix the client. */
+  messageTooBig: 1009,
+  /** Generic "reconnect and resume" from the server. */
+  reconnect: 4000,
+  /** The client did not read fast enough; reconnect and resume from last id. */
+  slowConsumer: 4008,
+  /** Credentials are no longer valid: get a new token before reconnecting. */
+  unauthorized: 4401,
+} as const;
+
+/** Largest frame a client may send over a WebSocket. */
+export const MAX_CLIENT_FRAME_BYTES = 4096;
+
+/** User ids: what a JWT `sub` or a publisher URL may name. */
+export const USER_ID_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.:@|+=-]{0,127}$/;
+/** Event types: no whitespace, no control characters, `hub.` is reserved. */
+export const EVENT_TYPE_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.:/-]{0,99}$/;
+/** Standard Webhooks ids the service accepts as dedupe keys. */
+export const WEBHOOK_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
+
+export const isUserId = (value: string): boolean => USER_ID_PATTERN.test(value);
+
+/** Largest event id a client may name: ids stay exact in a JS number. */
+export const MAX_EVENT_ID = Number.MAX_SAFE_INTEGER;
+
+/** Parses a resume point (`?after=`, `Last-Event-ID`); `undefined` when absent. */
+export function parseEventId(value: string | null | undefined): number | undefined | null {
+  if (value === null || value === undefined || value === '') return undefined;
+  if (!/^(0|[1-9][0-9]{0,15})$/.test(value)) return null;
+  const id = Number(value);
+  return id <= MAX_EVENT_ID ? id : null;
+}
+
+/** Builds a control frame. */
+export function controlFrame(type: string, data: unknown): string {
+  return JSON.stringify({ type, data });
+}

@@ -1,0 +1,59 @@
+// The live streams: GET /v1/connect (WebSocket) and GET /v1/events (SSE).
+
+import { Hono } from 'hono';
+import { setCookie } from 'hono/cookie';
+import { authenticateStream, checkOrigin, nowSeconds } from '../auth/authenticate.ts';
+import { SSE_COOKIE_PATH, SSE_COOKIE_PREFIX, sseSessionCookie } from '../auth/tickets.ts';
+import type { HubContext, HubEnv } from '../context.ts';
+import { HubError, badRequest } from '../errors.ts';
+import { parseEventId } from '../protocol.ts';
+import { SSE_HEADERS } from '../sse.ts';
+
+function resumePoint(c: HubContext, lastEventId?: string): number | undefined {
+  const raw = lastEventId || c.req.query('after');
+  const after = parseEventId(raw);
+  if (after === null) throw badRequest('after / Last-Event-ID must be an event id (a decimal integer).');
+  return after;
+}
+
+export const streamRoutes = new Hono<HubEnv>()
+  .get('/v1/connect', async (c) => {
+    if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
+      throw new HubError(426, 'invalid_request', 'GET /v1/connect expects a WebSocket upgrade.', {
+        headers: { Upgrade: 'websocket' },
+      });
+    }
+    checkOrigin(c);
+    const auth = await authenticateStream(c, 'websocket');
+    const after = resumePoint(c);
+    return c.var.backend.openWebSocket({
+      userId: auth.userId,
+      after,
+      redeem: auth.redeem,
+      protocol: auth.protocol,
+      request: c.req.raw,
+    });
+  })
+  .get('/v1/events', async (c) => {
+    checkOrigin(c);
+    const auth = await authenticateStream(c, 'sse');
+    // Last-Event-ID wins over ?after=: an EventSource reconnects to its first URL.
+    const after = resumePoint(c, c.req.header('Last-Event-ID'));
+    const { config, backend } = c.var;
+    const response = await backend.openSse(
+      { userId: auth.userId, after, redeem: auth.redeem, request: c.req.raw },
+      { heartbeatMs: config.heartbeatSeconds * 1000, retryMs: config.sseRetryMs, headers: SSE_HEADERS },
+    );
+    if (auth.redeem && response.ok) {
+      const exp = nowSeconds() + config.sseSessionTtlSeconds;
+      // Hono's Context merges headers set here into the returned response.
+      setCookie(c, `${SSE_COOKIE_PREFIX}${auth.redeem.nonce}`, await sseSessionCookie(config.jwtSecret, auth.redeem, exp), {
+        path: SSE_COOKIE_PATH,
+        httpOnly: true,
+        secure: true,
+        sameSite: 'None',
+        maxAge: config.sseSessionTtlSeconds,
+      });
+    }
+    return response;
+  });

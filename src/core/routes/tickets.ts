@@ -1,0 +1,14 @@
+// POST /v1/tickets: trade a Bearer token for a short-lived, single-use connection ticket.
+
+import { Hono } from 'hono';
+import { nowSeconds, requireBearer } from '../auth/authenticate.ts';
+import { issueTicket } from '../auth/tickets.ts';
+import type { HubEnv } from '../context.ts';
+
+export const ticketRoutes = new Hono<HubEnv>().post('/v1/tickets', async (c) => {
+  const userId = await requireBearer(c);
+  const { jwtSecret, ticketTtlSeconds } = c.var.config;
+  const { ticket, exp } = await issueTicket(jwtSecret, userId, ticketTtlSeconds, nowSeconds());
+  c.header('Cache-Control', 'no-store');
+  return c.json({ ticket, expiresAt: new Date(exp * 1000).toISOString() }, 201);
+});
