@@ -1,0 +1,41 @@
+// Builds signed publisher requests and client tokens, the same on every host.
+
+import { signClientToken } from '../../src/core/auth/client-token.ts';
+import { signWebhook } from '../../src/core/auth/webhook-signature.ts';
+import { TEST_VARS } from './test-vars.ts';
+
+let counter = 0;
+/** A user id no other test uses. */
+export const uniqueUser = (prefix = 'user'): string =>
+  `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+
+export const tokenFor = (userId: string, ttlSeconds = 600): Promise<string> =>
+  signClientToken(TEST_VARS.JWT_SECRET, userId, ttlSeconds);
+
+export interface PublishOptions {
+  webhookId?: string;
+  secret?: string;
+  timestamp?: number;
+}
+
+/** A signed `POST /v1/users/:userId/events` as a Request (base is the host). */
+export async function publishRequest(
+  base: string,
+  userId: string,
+  type: string,
+  data: unknown,
+  options: PublishOptions = {},
+): Promise<Request> {
+  const body = JSON.stringify({ type, data });
+  const signature = await signWebhook(
+    options.secret ?? TEST_VARS.WEBHOOK_SECRET,
+    options.webhookId ?? `msg_${crypto.randomUUID()}`,
+    body,
+    options.timestamp,
+  );
+  return new Request(`${base}/v1/users/${encodeURIComponent(userId)}/events`, {
+    method: 'POST',
+    headers: { ...signature, 'Content-Type': 'application/json' },
+    body,
+  });
+}

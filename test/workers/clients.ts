@@ -1,0 +1,120 @@
+// Real clients inside workerd: WebSockets and SSE streams opened through the
+// Worker's own fetch handler.
+
+import { exports } from 'cloudflare:workers';
+import { createInbox, type Inbox } from '../helpers/inbox.ts';
+import { publishRequest, tokenFor, type PublishOptions } from '../helpers/requests.ts';
+import { createSseParser, type SseFrame } from '../helpers/sse-parser.ts';
+
+export const BASE = 'https://hub.test';
+
+export const call = (input: string | Request, init?: RequestInit): Promise<Response> =>
+  exports.default.fetch(typeof input === 'string' ? new Request(`${BASE}${input}`, init) : input);
+
+export async function publish(userId: string, type: string, data: unknown, options?: PublishOptions) {
+  return call(await publishRequest(BASE, userId, type, data, options));
+}
+
+export interface Frame {
+  id?: string;
+  type: string;
+  data: unknown;
+  time?: string;
+}
+
+export interface SocketClient {
+  ws: WebSocket;
+  frames: Inbox<Frame>;
+  closed: Promise<CloseEvent>;
+  /** Frames until (and including) `hub.ready`. */
+  untilReady(): Promise<Frame[]>;
+}
+
+export async function openSocket(
+  userId: string,
+  options: { after?: string; headers?: Record<string, string>; query?: string } = {},
+): Promise<SocketClient> {
+  const headers: Record<string, string> = { Upgrade: 'websocket', ...options.headers };
+  if (!options.headers) headers.Authorization = `Bearer ${await tokenFor(userId)}`;
+  const query = options.query ?? (options.after ? `?after=${options.after}` : '');
+  const response = await call(`/v1/connect${query}`, { headers });
+  if (response.status !== 101 || !response.webSocket) {
+    throw new Error(`upgrade refused: ${response.status} ${await response.text()}`);
+  }
+  return attach(response.webSocket);
+}
+
+function attach(ws: WebSocket): SocketClient {
+  const frames = createInbox<Frame>();
+  const closed = new Promise<CloseEvent>((resolve) => ws.addEventListener('close', resolve));
+  ws.addEventListener('message', (event) => frames.push(JSON.parse(event.data as string) as Frame));
+  ws.accept();
+  return {
+    ws,
+    frames,
+    closed,
+    async untilReady() {
+      const seen: Frame[] = [];
+      for (;;) {
+        const frame = await frames.next();
+        seen.push(frame);
+        if (frame.type === 'hub.ready') return seen;
+      }
+    },
+  };
+}
+
+export interface SseClient {
+  response: Response;
+  frames: Inbox<SseFrame>;
+  /** Event frames (no comments, no retry) until `hub.ready`. */
+  untilReady(): Promise<SseFrame[]>;
+  nextEvent(timeoutMs?: number): Promise<SseFrame>;
+  cancel(): Promise<void>;
+}
+
+export async function openSse(path: string, init?: RequestInit): Promise<SseClient> {
+  const response = await call(path, init);
+  if (response.status !== 200 || !response.body) {
+    throw new Error(`SSE refused: ${response.status} ${await response.text()}`);
+  }
+  const frames = createInbox<SseFrame>();
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  const feed = createSseParser((frame) => frames.push(frame));
+  (async () => {
+    for (;;) {
+      const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
+      if (done) return;
+      feed(value!);
+    }
+  })();
+  const nextEvent = async (timeoutMs?: number) => {
+    for (;;) {
+      const frame = await frames.next(timeoutMs);
+      if (frame.event) return frame;
+    }
+  };
+  return {
+    response,
+    frames,
+    nextEvent,
+    async untilReady() {
+      const seen: SseFrame[] = [];
+      for (;;) {
+        const frame = await nextEvent();
+        seen.push(frame);
+        if (frame.event === 'hub.ready') return seen;
+      }
+    },
+    cancel: () => reader.cancel(),
+  };
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes. */
+export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,35 @@
+// Three test projects: runtime-free code in Node, the Worker and its Durable
+// Object inside workerd, and end-to-end runs against a real `wrangler dev`.
+
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+import { TEST_VARS } from './test/helpers/test-vars.ts';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: { bindings: { ...TEST_VARS, MAX_CONNECTIONS_PER_USER: '6', RETENTION_MAX_EVENTS: '20' } },
+          }),
+        ],
+        test: { name: 'workers', include: ['test/workers/**/*.test.ts'], testTimeout: 15_000 },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/e2e/wrangler-dev.setup.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
