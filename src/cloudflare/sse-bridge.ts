@@ -24,6 +24,7 @@ export function bridgeToSse(socket: WebSocket, options: SseOptions): Response {
     if (closed) return;
     closed = true;
     clearInterval(heartbeat);
+    clearTimeout(lifetime);
     try {
       socket.close(code, 'stream closed');
     } catch {
@@ -53,6 +54,7 @@ export function bridgeToSse(socket: WebSocket, options: SseOptions): Response {
   socket.addEventListener('close', () => close());
   socket.addEventListener('error', () => close());
   const heartbeat = setInterval(() => write(sseHeartbeat()), options.heartbeatMs);
+  const lifetime = options.maxStreamMs > 0 ? setTimeout(() => close(), options.maxStreamMs) : undefined;
 
   return new Response(readable, { headers: options.headers });
 }

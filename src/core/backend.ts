@@ -18,6 +18,8 @@ export interface StreamOpen {
 export interface SseOptions {
   heartbeatMs: number;
   retryMs: number;
+  /** End the stream after this long; 0 for never. */
+  maxStreamMs: number;
   headers: Record<string, string>;
 }
 

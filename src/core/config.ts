@@ -30,6 +30,8 @@ export interface Config extends Limits {
   /** Lifetime of the cookie that lets a browser's EventSource reconnect by itself. */
   sseSessionTtlSeconds: number;
   sseRetryMs: number;
+  /** Streams are ended after this long (0: never); EventSource resumes by itself. */
+  sseMaxStreamSeconds: number;
 }
 
 export type Env = Record<string, unknown>;
@@ -90,6 +92,7 @@ export function readConfig(env: Env): Config {
     ticketTtlSeconds: int(env, 'TICKET_TTL_SECONDS', 30, 1, 60),
     sseSessionTtlSeconds: int(env, 'SSE_SESSION_TTL_SECONDS', 12 * 3600, 60, 7 * 86400),
     sseRetryMs: int(env, 'SSE_RETRY_MS', 2000, 100, 60_000),
+    sseMaxStreamSeconds: int(env, 'SSE_MAX_STREAM_SECONDS', 0, 0, 7 * 86400),
   };
 }
 

@@ -42,7 +42,12 @@ export const streamRoutes = new Hono<HubEnv>()
     const { config, backend } = c.var;
     const response = await backend.openSse(
       { userId: auth.userId, after, redeem: auth.redeem, request: c.req.raw },
-      { heartbeatMs: config.heartbeatSeconds * 1000, retryMs: config.sseRetryMs, headers: SSE_HEADERS },
+      {
+        heartbeatMs: config.heartbeatSeconds * 1000,
+        retryMs: config.sseRetryMs,
+        maxStreamMs: config.sseMaxStreamSeconds * 1000,
+        headers: SSE_HEADERS,
+      },
     );
     if (auth.redeem && response.ok) {
       const exp = nowSeconds() + config.sseSessionTtlSeconds;

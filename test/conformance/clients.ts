@@ -1,0 +1,101 @@
+// Real clients over real sockets for the conformance suite: the `ws` package,
+// the `eventsource` package and fetch, against any host's base URL.
+
+import { EventSource, type FetchLike } from 'eventsource';
+import WebSocket from 'ws';
+import { createInbox, type Inbox } from '../helpers/inbox.ts';
+import { publishRequest, tokenFor, type PublishOptions } from '../helpers/requests.ts';
+
+export interface Frame {
+  id?: string;
+  type: string;
+  data: unknown;
+  time?: string;
+}
+
+export function createHubClient(base: string) {
+  const publish = async (userId: string, type: string, data: unknown, options?: PublishOptions) =>
+    fetch(await publishRequest(base, userId, type, data, options));
+
+  async function ticket(userId: string): Promise<string> {
+    const response = await fetch(`${base}/v1/tickets`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${await tokenFor(userId)}` },
+    });
+    if (response.status !== 201) throw new Error(`ticket refused: ${response.status}`);
+    return ((await response.json()) as { ticket: string }).ticket;
+  }
+
+  async function socket(
+    userId: string,
+    options: { after?: string; protocols?: string[]; headers?: Record<string, string> } = {},
+  ) {
+    const url = `${base.replace(/^http/, 'ws')}/v1/connect${options.after ? `?after=${options.after}` : ''}`;
+    const headers = options.headers ?? (options.protocols ? {} : { Authorization: `Bearer ${await tokenFor(userId)}` });
+    const ws = new WebSocket(url, options.protocols ?? [], { headers });
+    const frames = createInbox<Frame>();
+    ws.on('message', (data) => frames.push(JSON.parse(String(data)) as Frame));
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+      ws.once('error', reject);
+    });
+    return {
+      ws,
+      frames,
+      closed,
+      async untilReady(): Promise<Frame[]> {
+        const seen: Frame[] = [];
+        for (;;) {
+          const frame = await frames.next();
+          seen.push(frame);
+          if (frame.type === 'hub.ready') return seen;
+        }
+      },
+    };
+  }
+
+  /** A fetch with a cookie jar, as a browser's EventSource has. */
+  function cookieFetch(jar: Map<string, string>): FetchLike {
+    return async (url, init) => {
+      const headers = new Headers(init.headers as HeadersInit);
+      if (jar.size > 0) headers.set('Cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '));
+      const response = await fetch(url, { ...init, headers } as RequestInit);
+      for (const line of response.headers.getSetCookie()) {
+        const [pair] = line.split(';');
+        const eq = pair!.indexOf('=');
+        jar.set(pair!.slice(0, eq), pair!.slice(eq + 1));
+      }
+      return response;
+    };
+  }
+
+  /** An EventSource from the `eventsource` package; events land in an inbox. */
+  function eventSource(url: string, options: { cookies?: boolean; types?: string[] } = {}) {
+    const jar = new Map<string, string>();
+    const source = new EventSource(url, options.cookies === false ? {} : { fetch: cookieFetch(jar) });
+    const events = createInbox<{ id: string; type: string; data: string }>();
+    const errors: unknown[] = [];
+    let opens = 0;
+    source.addEventListener('open', () => opens++);
+    source.addEventListener('error', (err) => errors.push(err));
+    for (const type of options.types ?? []) {
+      source.addEventListener(type, (event) => events.push({ id: event.lastEventId, type, data: event.data }));
+    }
+    return { source, events, errors, jar, opens: () => opens };
+  }
+
+  return { base, publish, ticket, socket, eventSource };
+}
+
+export type HubClient = ReturnType<typeof createHubClient>;
+
+/** Polls `check` until it returns true or `timeoutMs` passes. */
+export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
