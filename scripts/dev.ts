@@ -13,7 +13,6 @@ userhub (development) on ${base}   variables from ${varsFile.split('/').pop()}
 
   token:    TOKEN=$(npm run -s token -- john)
   listen:   curl -N -H "Authorization: Bearer $TOKEN" ${base}/v1/events
-  socket:   npx wscat -c "${base.replace('http', 'ws')}/v1/connect" -H "Authorization: Bearer $TOKEN"
   publish:  npm run -s send -- john job.succeeded '{"zip":"https://example.com/a.zip"}'
 `);
 
