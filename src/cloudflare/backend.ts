@@ -2,10 +2,20 @@
 // getByName wherever the request arrives. Nothing is ever broadcast.
 
 import type { HubBackend, StreamOpen } from '../core/backend.ts';
-import type { StreamTransport } from '../core/actor/ports.ts';
+import type { Transport } from '../core/actor/ports.ts';
+import { HubError, unwrap, type ErrorBody } from '../core/errors.ts';
 import { bridgeToSse } from './sse-bridge.ts';
 import { STREAM_HEADERS } from './stream-headers.ts';
 import type { UserHub } from './user-hub.ts';
+import { collectFrames, eventsArrived, withoutReady } from './wait-bridge.ts';
+
+interface Upgrade {
+  userId: string;
+  transport: Transport;
+  after?: number;
+  redeem?: StreamOpen['redeem'];
+  job?: { id: string; version: number };
+}
 
 export class DurableObjectBackend implements HubBackend {
   readonly #namespace: DurableObjectNamespace<UserHub>;
@@ -14,29 +24,68 @@ export class DurableObjectBackend implements HubBackend {
     this.#namespace = namespace;
   }
 
-  publish: HubBackend['publish'] = (userId, input) => this.#namespace.getByName(userId).publish(input);
-
-  /** Upgrades to the user's actor; the actor answers 101 or a JSON error. */
-  async #upgrade(open: StreamOpen, transport: StreamTransport): Promise<Response> {
-    const headers = new Headers({ Upgrade: 'websocket', [STREAM_HEADERS.transport]: transport });
-    if (open.after !== undefined) headers.set(STREAM_HEADERS.after, String(open.after));
-    if (open.redeem) {
-      headers.set(STREAM_HEADERS.ticketNonce, open.redeem.nonce);
-      headers.set(STREAM_HEADERS.ticketExp, String(open.redeem.exp));
-    }
-    return this.#namespace.getByName(open.userId).fetch('https://user-hub/stream', { headers });
+  #actor(userId: string) {
+    return this.#namespace.getByName(userId);
   }
 
+  /** Upgrades to the user's actor; the actor answers 101 or a JSON error. */
+  #upgrade(upgrade: Upgrade): Promise<Response> {
+    const headers = new Headers({ Upgrade: 'websocket', [STREAM_HEADERS.transport]: upgrade.transport });
+    if (upgrade.after !== undefined) headers.set(STREAM_HEADERS.after, String(upgrade.after));
+    if (upgrade.redeem) {
+      headers.set(STREAM_HEADERS.ticketNonce, upgrade.redeem.nonce);
+      headers.set(STREAM_HEADERS.ticketExp, String(upgrade.redeem.exp));
+    }
+    if (upgrade.job) {
+      headers.set(STREAM_HEADERS.jobId, upgrade.job.id);
+      headers.set(STREAM_HEADERS.jobVersion, String(upgrade.job.version));
+    }
+    return this.#actor(upgrade.userId).fetch('https://user-hub/stream', { headers });
+  }
+
+  publish: HubBackend['publish'] = (userId, input) => this.#actor(userId).publish(input);
+
   openWebSocket: HubBackend['openWebSocket'] = async (open) => {
-    const response = await this.#upgrade(open, 'websocket');
+    const response = await this.#upgrade({ ...open, transport: 'websocket' });
     if (response.status !== 101 || !response.webSocket) return response;
     const headers = open.protocol ? { 'Sec-WebSocket-Protocol': open.protocol } : undefined;
     return new Response(null, { status: 101, webSocket: response.webSocket, headers });
   };
 
   openSse: HubBackend['openSse'] = async (open, options) => {
-    const response = await this.#upgrade(open, 'sse');
+    const response = await this.#upgrade({ ...open, transport: 'sse' });
     if (response.status !== 101 || !response.webSocket) return response;
-    return bridgeToSse(response.webSocket, options);
+    return bridgeToSse(response.webSocket, options, open.request.signal);
   };
+
+  poll: HubBackend['poll'] = (userId, after, limit) => this.#actor(userId).poll(after, limit);
+
+  waitForEvents: HubBackend['waitForEvents'] = async (wait, after) => {
+    const response = await this.#upgrade({ userId: wait.userId, transport: 'poll', after });
+    if (!response.webSocket) throw await refusal(response);
+    return withoutReady(await collectFrames(response.webSocket, wait.waitMs, wait.signal, eventsArrived()));
+  };
+
+  updateJob: HubBackend['updateJob'] = async (userId, jobId, update, webhookId) =>
+    unwrap(await this.#actor(userId).updateJob(jobId, update, webhookId));
+
+  getJob: HubBackend['getJob'] = (userId, jobId) => this.#actor(userId).getJob(jobId);
+
+  listJobs: HubBackend['listJobs'] = (userId, status, limit) => this.#actor(userId).listJobs(status, limit);
+
+  waitForJob: HubBackend['waitForJob'] = async (wait, jobId, version) => {
+    const response = await this.#upgrade({ userId: wait.userId, transport: 'job', job: { id: jobId, version } });
+    if (!response.webSocket) throw await refusal(response);
+    const frames = await collectFrames(response.webSocket, wait.waitMs, wait.signal, () => true);
+    return frames[0] ?? null;
+  };
+
+  presence: HubBackend['presence'] = (userId) => this.#actor(userId).presence();
+}
+
+/** A refused internal upgrade (the connection limit, say) as the HubError it was. */
+async function refusal(response: Response): Promise<HubError> {
+  const body = (await response.json().catch(() => ({}))) as Partial<ErrorBody>;
+  const error = body.error ?? { code: 'internal' as const, message: 'The actor refused the request.' };
+  return new HubError(response.status, error.code, error.message);
 }

@@ -1,17 +1,23 @@
 // ConnectionSet over a Durable Object's hibernatable WebSockets. Sockets are
-// tagged with their transport when accepted, so after hibernation (when the
-// object's memory is gone) the runtime still tells us which is which.
+// tagged with their transport (and, for job long polls, their job) when
+// accepted, so after hibernation, when the object's memory is gone, the
+// runtime still tells us which is which.
 // https://developers.cloudflare.com/durable-objects/best-practices/websockets/
 
-import type { Connection, ConnectionSet, StreamTransport } from '../core/actor/ports.ts';
+import type { Connection, ConnectionSet, Transport } from '../core/actor/ports.ts';
 
-const TRANSPORTS: readonly StreamTransport[] = ['websocket', 'sse'];
+/** Transports that receive every event. */
+const EVENT_TRANSPORTS = ['websocket', 'sse', 'poll'] as const;
+const TRANSPORTS: readonly string[] = [...EVENT_TRANSPORTS, 'job'];
+
+/** Tags are limited to 256 characters; job ids are at most 128. */
+const jobTag = (jobId: string) => `job:${jobId}`;
 
 export class HibernatingConnection implements Connection {
   readonly socket: WebSocket;
-  readonly transport: StreamTransport;
+  readonly transport: Transport;
 
-  constructor(socket: WebSocket, transport: StreamTransport) {
+  constructor(socket: WebSocket, transport: Transport) {
     this.socket = socket;
     this.transport = transport;
   }
@@ -42,27 +48,31 @@ export class HibernatingConnectionSet implements ConnectionSet {
   }
 
   /** Accepts a socket with the hibernation API and tags it with its transport. */
-  accept(socket: WebSocket, transport: StreamTransport): HibernatingConnection {
-    this.#ctx.acceptWebSocket(socket, [transport]);
+  accept(socket: WebSocket, transport: Transport, jobId?: string): HibernatingConnection {
+    this.#ctx.acceptWebSocket(socket, jobId === undefined ? [transport] : [transport, jobTag(jobId)]);
     return new HibernatingConnection(socket, transport);
   }
 
   wrap(socket: WebSocket): HibernatingConnection {
-    const transport = this.#ctx.getTags(socket).includes('sse') ? 'sse' : 'websocket';
-    return new HibernatingConnection(socket, transport);
+    const transport = this.#ctx.getTags(socket).find((tag) => TRANSPORTS.includes(tag)) ?? 'websocket';
+    return new HibernatingConnection(socket, transport as Transport);
   }
 
   *list(): Iterable<Connection> {
-    for (const transport of TRANSPORTS) {
+    for (const transport of EVENT_TRANSPORTS) {
       for (const socket of this.#ctx.getWebSockets(transport)) yield new HibernatingConnection(socket, transport);
     }
+  }
+
+  *jobWatchers(jobId: string): Iterable<Connection> {
+    for (const socket of this.#ctx.getWebSockets(jobTag(jobId))) yield new HibernatingConnection(socket, 'job');
   }
 
   count(): number {
     return this.#ctx.getWebSockets().length;
   }
 
-  countBy(transport: StreamTransport): number {
+  countBy(transport: Transport): number {
     return this.#ctx.getWebSockets(transport).length;
   }
 }

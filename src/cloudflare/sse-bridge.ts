@@ -2,9 +2,10 @@
 // internal hibernatable WebSocket. A response held open inside a Durable Object
 // would keep it awake (and billed) for as long as the client stays.
 //
-// workerd does not fire the request's abort signal when an SSE client goes
-// away; only a failed write reveals it. So every write (events and heartbeats)
-// closes the bridge on failure, and the actor's connection count drops.
+// A client that goes away is noticed two ways: the request's abort signal
+// (which workerd fires only with the enable_request_signal flag) and the
+// first failed write (events and heartbeats), whichever comes first. Either
+// closes the bridge, and the actor's connection count drops.
 
 import { CloseCode } from '../core/protocol.ts';
 import { sseHeartbeat, sseRetry } from '../core/sse.ts';
@@ -13,7 +14,7 @@ import type { SseOptions } from '../core/backend.ts';
 /** Bytes queued for a client that does not read before the stream is cut. */
 export const MAX_BUFFERED_BYTES = 1024 * 1024;
 
-export function bridgeToSse(socket: WebSocket, options: SseOptions): Response {
+export function bridgeToSse(socket: WebSocket, options: SseOptions, signal: AbortSignal): Response {
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const writer = writable.getWriter();
   const encoder = new TextEncoder();
@@ -25,6 +26,7 @@ export function bridgeToSse(socket: WebSocket, options: SseOptions): Response {
     closed = true;
     clearInterval(heartbeat);
     clearTimeout(lifetime);
+    signal.removeEventListener('abort', onAbort);
     try {
       socket.close(code, 'stream closed');
     } catch {
@@ -48,6 +50,8 @@ export function bridgeToSse(socket: WebSocket, options: SseOptions): Response {
     );
   };
 
+  const onAbort = () => close();
+  signal.addEventListener('abort', onAbort);
   socket.accept();
   write(sseRetry(options.retryMs));
   socket.addEventListener('message', (event) => write(event.data as string));

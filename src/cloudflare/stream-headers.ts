@@ -6,4 +6,6 @@ export const STREAM_HEADERS = {
   after: 'x-hub-after',
   ticketNonce: 'x-hub-ticket-nonce',
   ticketExp: 'x-hub-ticket-exp',
+  jobId: 'x-hub-job',
+  jobVersion: 'x-hub-job-version',
 } as const;

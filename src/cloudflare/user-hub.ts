@@ -4,9 +4,12 @@
 
 import { DurableObject } from 'cloudflare:workers';
 import { readLimits, type Env } from '../core/config.ts';
-import { HubError, unauthorized } from '../core/errors.ts';
-import { Hub, type PublishInput, type PublishResult } from '../core/actor/hub.ts';
-import type { StreamTransport } from '../core/actor/ports.ts';
+import { attempt, HubError, unauthorized, type Outcome } from '../core/errors.ts';
+import { Hub, type JobUpdateResult, type PollResult, type PublishInput, type PublishResult } from '../core/actor/hub.ts';
+import type { JobUpdate } from '../core/actor/jobs.ts';
+import type { Transport } from '../core/actor/ports.ts';
+import type { Presence } from '../core/backend.ts';
+import type { JobStatus } from '../core/protocol.ts';
 import { HibernatingConnectionSet } from './hibernating-connections.ts';
 import { createDurableSqlStore } from './sql-store.ts';
 import { STREAM_HEADERS } from './stream-headers.ts';
@@ -36,33 +39,66 @@ export class UserHub extends DurableObject<Env> {
     return result;
   }
 
-  /** Live connections by transport (for presence and tests). */
-  connections(): { websocket: number; sse: number; openRequests: number } {
+  async updateJob(jobId: string, update: JobUpdate, webhookId: string): Promise<Outcome<JobUpdateResult>> {
+    const outcome = attempt(() => this.#hub.updateJob(jobId, update, webhookId));
+    if (outcome.ok && outcome.value.eventId !== null && !outcome.value.duplicate) await this.#schedulePrune();
+    return outcome;
+  }
+
+  getJob(jobId: string): string | null {
+    return this.#hub.getJob(jobId);
+  }
+
+  listJobs(status: JobStatus | undefined, limit: number): string[] {
+    return this.#hub.listJobs(status, limit);
+  }
+
+  poll(after: number | undefined, limit: number): PollResult {
+    return this.#hub.poll(after, limit);
+  }
+
+  presence(): Presence {
+    return this.#hub.presence();
+  }
+
+  /** Live connections by transport, and requests held open here (for tests). */
+  connections(): { websocket: number; sse: number; poll: number; job: number; openRequests: number } {
+    const c = this.#connections;
     return {
-      websocket: this.#connections.countBy('websocket'),
-      sse: this.#connections.countBy('sse'),
+      websocket: c.countBy('websocket'),
+      sse: c.countBy('sse'),
+      poll: c.countBy('poll'),
+      job: c.countBy('job'),
       openRequests: this.#openRequests,
     };
   }
 
   /**
-   * Internal: the Worker upgrades here for both transports. For SSE the Worker
-   * holds the HTTP stream and this socket is its bridge, accepted with the
-   * hibernation API so an idle SSE client keeps nothing awake.
+   * Internal: the Worker upgrades here for every transport. For SSE and long
+   * polls the Worker holds the client's HTTP request and this socket is its
+   * bridge, accepted with the hibernation API so an idle client keeps nothing
+   * awake.
    */
   override async fetch(request: Request): Promise<Response> {
     this.#openRequests++;
     try {
-      const transport = request.headers.get(STREAM_HEADERS.transport) as StreamTransport;
-      const afterHeader = request.headers.get(STREAM_HEADERS.after);
-      const nonce = request.headers.get(STREAM_HEADERS.ticketNonce);
+      const headers = request.headers;
+      const transport = headers.get(STREAM_HEADERS.transport) as Transport;
+      const afterHeader = headers.get(STREAM_HEADERS.after);
+      const nonce = headers.get(STREAM_HEADERS.ticketNonce);
       this.#hub.assertCapacity();
-      if (nonce && !this.#hub.redeemTicket(nonce, Number(request.headers.get(STREAM_HEADERS.ticketExp)))) {
+      if (nonce && !this.#hub.redeemTicket(nonce, Number(headers.get(STREAM_HEADERS.ticketExp)))) {
         throw unauthorized();
       }
       const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-      const connection = this.#connections.accept(server, transport === 'sse' ? 'sse' : 'websocket');
-      this.#hub.resume(connection, afterHeader === null ? undefined : Number(afterHeader));
+      if (transport === 'job') {
+        const jobId = headers.get(STREAM_HEADERS.jobId)!;
+        const connection = this.#connections.accept(server, 'job', jobId);
+        this.#hub.watchJob(connection, jobId, Number(headers.get(STREAM_HEADERS.jobVersion)));
+      } else {
+        const connection = this.#connections.accept(server, transport);
+        this.#hub.resume(connection, afterHeader === null ? undefined : Number(afterHeader));
+      }
       return new Response(null, { status: 101, webSocket: client });
     } catch (err) {
       if (err instanceof HubError) return err.toResponse();

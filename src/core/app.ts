@@ -7,7 +7,9 @@ import { HTTPException } from 'hono/http-exception';
 import { configFor } from './config.ts';
 import type { BackendFactory, HubEnv } from './context.ts';
 import { HubError } from './errors.ts';
-import { publishRoutes } from './routes/publish.ts';
+import { clientJobRoutes } from './routes/client-jobs.ts';
+import { pollRoutes } from './routes/poll.ts';
+import { publisherRoutes } from './routes/publisher.ts';
 import { streamRoutes } from './routes/streams.ts';
 import { ticketRoutes } from './routes/tickets.ts';
 
@@ -17,7 +19,13 @@ const ROUTES: Record<string, string[]> = {
   '/v1/tickets': ['POST'],
   '/v1/connect': ['GET'],
   '/v1/events': ['GET'],
+  '/v1/poll': ['GET'],
+  '/v1/jobs': ['GET'],
+  '/v1/jobs/:jobId': ['GET'],
   '/v1/users/:userId/events': ['POST'],
+  '/v1/users/:userId/jobs/:jobId': ['PUT'],
+  '/v1/users/:userId/presence': ['GET'],
+  '/v1/events:batch': ['POST'],
 };
 
 function toHubError(err: unknown): HubError {
@@ -50,6 +58,7 @@ export function createApp(backendFor: BackendFactory): Hono<HubEnv> {
       credentials: true,
       allowMethods: ['GET', 'POST', 'PUT', 'OPTIONS'],
       allowHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'],
+      exposeHeaders: ['Hub-Timed-Out'],
       maxAge: 600,
     })(c, next),
   );
@@ -57,7 +66,9 @@ export function createApp(backendFor: BackendFactory): Hono<HubEnv> {
   app.get('/v1/health', (c) => c.json({ ok: true }));
   app.route('/', ticketRoutes);
   app.route('/', streamRoutes);
-  app.route('/', publishRoutes);
+  app.route('/', pollRoutes);
+  app.route('/', clientJobRoutes);
+  app.route('/', publisherRoutes);
 
   for (const [path, methods] of Object.entries(ROUTES)) {
     const allow = [...methods, 'OPTIONS'].join(', ');

@@ -1,7 +1,9 @@
 // What the HTTP layer needs from a host: a way to reach one user's actor.
 // The Cloudflare host reaches a Durable Object; standalone hosts an in-process actor.
 
-import type { PublishInput, PublishResult } from './actor/hub.ts';
+import type { JobUpdateResult, PollResult, PublishInput, PublishResult } from './actor/hub.ts';
+import type { JobUpdate } from './actor/jobs.ts';
+import type { JobStatus } from './protocol.ts';
 
 export interface StreamOpen {
   userId: string;
@@ -23,8 +25,33 @@ export interface SseOptions {
   headers: Record<string, string>;
 }
 
+export interface Presence {
+  online: boolean;
+  connections: { websocket: number; sse: number; poll: number };
+}
+
+/** A parked long poll: released by the first matching change, the timeout, or the client leaving. */
+export interface Wait {
+  userId: string;
+  waitMs: number;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+}
+
 export interface HubBackend {
   publish(userId: string, input: PublishInput): Promise<PublishResult>;
   openWebSocket(open: StreamOpen): Promise<Response>;
   openSse(open: StreamOpen, options: SseOptions): Promise<Response>;
+
+  poll(userId: string, after: number | undefined, limit: number): Promise<PollResult>;
+  /** Waits for events after `after`; an empty frame list when the wait ran out. */
+  waitForEvents(wait: Wait, after: number): Promise<string[]>;
+
+  updateJob(userId: string, jobId: string, update: JobUpdate, webhookId: string): Promise<JobUpdateResult>;
+  getJob(userId: string, jobId: string): Promise<string | null>;
+  listJobs(userId: string, status: JobStatus | undefined, limit: number): Promise<string[]>;
+  /** Waits for the job's version to pass `version`: its JSON, or null when the wait ran out. */
+  waitForJob(wait: Wait, jobId: string, version: number): Promise<string | null>;
+
+  presence(userId: string): Promise<Presence>;
 }

@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'connection_limit'
+  | 'job_final'
+  | 'job_not_found'
   | 'ticket_used'
   | 'server_misconfigured'
   | 'internal';
@@ -57,6 +59,32 @@ export const unauthorized = (): HubError =>
   new HubError(401, 'unauthorized', 'Missing or invalid credentials.', {
     headers: { 'WWW-Authenticate': 'Bearer realm="userhub"' },
   });
+
+/** An error as it crosses an RPC boundary, where classes do not survive. */
+export interface ErrorShape {
+  status: number;
+  code: ErrorCode;
+  message: string;
+}
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ErrorShape };
+
+/** Runs `fn`, turning a HubError into a value that survives structured clone. */
+export function attempt<T>(fn: () => T): Outcome<T> {
+  try {
+    return { ok: true, value: fn() };
+  } catch (err) {
+    if (err instanceof HubError) return { ok: false, error: { status: err.status, code: err.code, message: err.message } };
+    throw err;
+  }
+}
+
+/** The other side of attempt(): the value, or the HubError again. */
+export function unwrap<T>(outcome: Outcome<T>): T {
+  if (outcome.ok) return outcome.value;
+  const { status, code, message } = outcome.error;
+  throw new HubError(status, code, message);
+}
 
 export const badRequest = (message: string): HubError =>
   new HubError(400, 'invalid_request', message);

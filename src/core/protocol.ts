@@ -76,3 +76,34 @@ export function parseEventId(value: string | null | undefined): number | undefin
 export function controlFrame(type: string, data: unknown): string {
   return JSON.stringify({ type, data });
 }
+
+/** Job ids: what a publisher may name in `/jobs/:jobId`. */
+export const JOB_ID_PATTERN = USER_ID_PATTERN;
+export const isJobId = (value: string): boolean => JOB_ID_PATTERN.test(value);
+
+export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+/** A job in one of these states never changes again. */
+export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'canceled']);
+
+/** A job as clients and publishers see it. */
+export interface Job {
+  id: string;
+  status: JobStatus;
+  progress: number | null;
+  result: unknown;
+  error: unknown;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Set on long-poll answers whose wait ran out with nothing new. */
+export const TIMED_OUT_HEADER = 'Hub-Timed-Out';
+
+/** Longest a long poll (`wait=`) may park, in seconds. */
+export const MAX_WAIT_SECONDS = 30;
+/** Most events one poll answer carries; `more: true` says there are others. */
+export const POLL_PAGE_SIZE = 100;
+/** Most users one batch publish may name. */
+export const MAX_BATCH_USERS = 1000;

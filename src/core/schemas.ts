@@ -1,17 +1,28 @@
 // Request schemas, validated at the edge before anything reaches an actor.
 
 import { z } from 'zod';
-import { CONTROL_PREFIX, EVENT_TYPE_PATTERN } from './protocol.ts';
+import {
+  CONTROL_PREFIX,
+  EVENT_TYPE_PATTERN,
+  JOB_STATUSES,
+  MAX_BATCH_USERS,
+  MAX_WAIT_SECONDS,
+  parseEventId,
+  POLL_PAGE_SIZE,
+  USER_ID_PATTERN,
+} from './protocol.ts';
 
 /** JSON nested deeper than this is refused: no legitimate event needs more. */
 export const MAX_JSON_DEPTH = 32;
 
+const publishType = z
+  .string()
+  .regex(EVENT_TYPE_PATTERN, 'type: 1-100 characters of A-Z a-z 0-9 _ . : / -')
+  .refine((type) => !type.startsWith(CONTROL_PREFIX), `type: the prefix "${CONTROL_PREFIX}" is reserved`);
+
 export const publishBody = z
   .object({
-    type: z
-      .string()
-      .regex(EVENT_TYPE_PATTERN, 'type: 1-100 characters of A-Z a-z 0-9 _ . : / -')
-      .refine((type) => !type.startsWith(CONTROL_PREFIX), `type: the prefix "${CONTROL_PREFIX}" is reserved`),
+    type: publishType,
     data: z.unknown().optional(),
   })
   .strict();
@@ -31,3 +42,74 @@ export function jsonDepth(value: unknown): number {
   }
   return max;
 }
+
+const statusEnum = z.enum(JOB_STATUSES);
+
+export const jobUpdateBody = z
+  .object({
+    status: statusEnum,
+    progress: z.number().min(0, 'progress: 0..1').max(1, 'progress: 0..1').optional(),
+    result: z.unknown().optional(),
+    error: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict()
+  .refine((u) => u.result === undefined || u.status === 'succeeded', {
+    message: 'result: only a succeeded job has a result',
+    path: ['result'],
+  })
+  .refine((u) => u.error === undefined || u.status === 'failed' || u.status === 'canceled', {
+    message: 'error: only a failed or canceled job has an error',
+    path: ['error'],
+  });
+
+export const batchBody = z
+  .object({
+    userIds: z
+      .array(z.string().regex(USER_ID_PATTERN, 'userIds: each 1-128 characters of A-Z a-z 0-9 _ . : @ | + = -'))
+      .min(1, 'userIds: at least one')
+      .max(MAX_BATCH_USERS, `userIds: at most ${MAX_BATCH_USERS}`),
+    type: publishType,
+    data: z.unknown().optional(),
+  })
+  .strict();
+
+/** `wait` in seconds, up to three decimals, at most MAX_WAIT_SECONDS. */
+const waitParam = z
+  .string()
+  .regex(/^[0-9]{1,2}(\.[0-9]{1,3})?$/, `wait: seconds, 0..${MAX_WAIT_SECONDS}`)
+  .transform(Number)
+  .refine((n) => n <= MAX_WAIT_SECONDS, `wait: at most ${MAX_WAIT_SECONDS} seconds`);
+
+const eventIdParam = z
+  .string()
+  .transform((value, ctx) => {
+    const id = parseEventId(value);
+    if (id === null) {
+      ctx.addIssue({ code: 'custom', message: 'must be an event id (a decimal integer)' });
+      return z.NEVER;
+    }
+    return id;
+  });
+
+const limitParam = (max: number) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,4}$/, `limit: 1..${max}`)
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= max, `limit: 1..${max}`);
+
+export const pollQuery = z.object({
+  after: eventIdParam.optional(),
+  wait: waitParam.optional(),
+  limit: limitParam(POLL_PAGE_SIZE).optional(),
+});
+
+export const jobQuery = z.object({
+  wait: waitParam.optional(),
+  version: z.string().regex(/^(0|[1-9][0-9]{0,14})$/, 'version: a non-negative integer').transform(Number).optional(),
+});
+
+export const jobListQuery = z.object({
+  status: statusEnum.optional(),
+  limit: limitParam(100).optional(),
+});

@@ -3,11 +3,9 @@ import { createApp } from '../../src/core/app.ts';
 import type { HubBackend } from '../../src/core/backend.ts';
 
 // A host that must never be reached: every request here is refused earlier.
-const unreachable: HubBackend = {
-  publish: () => Promise.reject(new Error('reached the actor')),
-  openWebSocket: () => Promise.reject(new Error('reached the actor')),
-  openSse: () => Promise.reject(new Error('reached the actor')),
-};
+const unreachable = new Proxy({} as HubBackend, {
+  get: () => () => Promise.reject(new Error('reached the actor')),
+});
 
 describe('configuration', () => {
   it('fails closed with a clear error when a secret is missing', async () => {

@@ -118,3 +118,26 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** A signed publisher request with any method and body (empty for GET). */
+export async function signedCall(method: string, path: string, body?: unknown, options: PublishOptions = {}) {
+  const { signWebhook } = await import('../../src/core/auth/webhook-signature.ts');
+  const { TEST_VARS } = await import('../helpers/test-vars.ts');
+  const text = body === undefined ? '' : JSON.stringify(body);
+  const headers: Record<string, string> = await signWebhook(
+    options.secret ?? TEST_VARS.WEBHOOK_SECRET,
+    options.webhookId ?? `msg_${crypto.randomUUID()}`,
+    text,
+    options.timestamp,
+  );
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  return call(path, { method, headers, body: body === undefined ? undefined : text });
+}
+
+export const putJob = (user: string, jobId: string, update: unknown, options?: PublishOptions) =>
+  signedCall('PUT', `/v1/users/${user}/jobs/${jobId}`, update, options);
+
+/** A client GET with the user's Bearer token. */
+export async function clientGet(user: string, path: string, init: RequestInit = {}) {
+  return call(path, { ...init, headers: { Authorization: `Bearer ${await tokenFor(user)}`, ...init.headers } });
+}

@@ -47,7 +47,7 @@ describe('Server-Sent Events', () => {
     const stub = env.USER_HUB.getByName(user);
     const sse = await openSse('/v1/events', await bearer(user));
     await sse.untilReady();
-    expect(await stub.connections()).toEqual({ websocket: 0, sse: 1, openRequests: 0 });
+    expect(await stub.connections()).toEqual({ websocket: 0, sse: 1, poll: 0, job: 0, openRequests: 0 });
 
     await sse.cancel();
     // The next heartbeat write fails, which closes the bridge.

@@ -6,6 +6,7 @@ import type { Limits } from '../config.ts';
 import { HubError } from '../errors.ts';
 import {
   CloseCode,
+  type JobStatus,
   HUB_ERROR,
   HUB_READY,
   HUB_RESET,
@@ -13,7 +14,8 @@ import {
   controlFrame,
 } from '../protocol.ts';
 import { sseFrame } from '../sse.ts';
-import type { Connection, ConnectionSet, SqlStore, StreamTransport } from './ports.ts';
+import { JobStore, type JobUpdate } from './jobs.ts';
+import type { Connection, ConnectionSet, SqlStore, Transport } from './ports.ts';
 import { migrate } from './schema.ts';
 
 export interface PublishInput {
@@ -29,6 +31,25 @@ export interface PublishResult {
   /** Live connections the event was written to. */
   delivered: number;
   duplicate?: true;
+}
+
+export interface JobUpdateResult {
+  /** The job as JSON text. */
+  job: string;
+  created: boolean;
+  /** The notification this change emitted; null when nothing changed. */
+  eventId: string | null;
+  delivered: number;
+  duplicate?: true;
+}
+
+export interface PollResult {
+  /** Notifications (and a leading hub.reset when due) as JSON texts. */
+  frames: string[];
+  /** Resume point for the next poll. */
+  lastId: string;
+  /** More events are waiting: poll again at once from lastId. */
+  more: boolean;
 }
 
 interface EventRow {
@@ -54,21 +75,22 @@ class OutgoingEvent {
       `{"id":"${id}","type":${JSON.stringify(type)},"data":${data},"time":"${new Date(created_at).toISOString()}"}`);
   }
 
-  frameFor(transport: StreamTransport): string {
-    if (transport === 'websocket') return this.json;
+  frameFor(transport: Transport): string {
+    if (transport !== 'sse') return this.json;
     return (this.#sse ??= sseFrame(this.row.type, this.json, String(this.row.id)));
   }
 }
 
-function controlFor(transport: StreamTransport, type: string, data: unknown): string {
+function controlFor(transport: Transport, type: string, data: unknown): string {
   const json = controlFrame(type, data);
-  return transport === 'websocket' ? json : sseFrame(type, json);
+  return transport === 'sse' ? sseFrame(type, json) : json;
 }
 
 export class Hub {
   readonly #sql: SqlStore;
   readonly #connections: ConnectionSet;
   readonly #limits: Limits;
+  readonly #jobs: JobStore;
   #lastId: number;
   /** Highest id ever pruned: a resume point below it has lost events. */
   #prunedThrough: number;
@@ -78,6 +100,7 @@ export class Hub {
     this.#connections = connections;
     this.#limits = limits;
     migrate(sql);
+    this.#jobs = new JobStore(sql);
     this.#prunedThrough =
       sql.all<{ value: number }>(`SELECT value FROM meta WHERE key = 'pruned_through'`)[0]?.value ?? 0;
     const last = sql.all<{ id: number | null }>(`SELECT max(id) AS id FROM events`)[0]?.id ?? 0;
@@ -90,13 +113,94 @@ export class Hub {
 
   /** Appends an event and writes it to every live connection of this user. */
   publish(input: PublishInput, now = Date.now()): PublishResult {
-    const seen = this.#sql.all<{ result: string }>(
-      `SELECT result FROM dedupe WHERE webhook_id = ?`,
-      input.webhookId,
-    )[0];
-    if (seen) return { ...(JSON.parse(seen.result) as PublishResult), duplicate: true };
+    const seen = this.#seen<PublishResult>(input.webhookId);
+    if (seen) return { ...seen, duplicate: true };
 
-    const row: EventRow = { id: this.#lastId + 1, type: input.type, data: input.data, created_at: now };
+    const { id, delivered } = this.#append(input.type, input.data, now);
+    const result: PublishResult = { id: String(id), delivered };
+    this.#remember(input.webhookId, result, now);
+    return result;
+  }
+
+  /**
+   * Applies a job update: upsert, bump the version, and emit one notification
+   * (`job.<status>`, or `job.progress` while running) whose data is the job.
+   */
+  updateJob(jobId: string, update: JobUpdate, webhookId: string, now = Date.now()): JobUpdateResult {
+    const seen = this.#seen<JobUpdateResult>(webhookId);
+    if (seen) return { ...seen, duplicate: true };
+
+    const change = this.#jobs.plan(jobId, update, now);
+    let result: JobUpdateResult;
+    if (change.kind === 'unchanged') {
+      result = { job: change.job.json, created: false, eventId: null, delivered: 0 };
+    } else {
+      this.#jobs.write(change.job);
+      const { id, delivered } = this.#append(change.eventType, change.job.json, now);
+      for (const watcher of this.#connections.jobWatchers(jobId)) watcher.send(change.job.json);
+      result = { job: change.job.json, created: change.created, eventId: String(id), delivered };
+    }
+    this.#remember(webhookId, result, now);
+    return result;
+  }
+
+  getJob(jobId: string): string | null {
+    return this.#jobs.get(jobId)?.json ?? null;
+  }
+
+  /** Job JSON texts, newest first. */
+  listJobs(status: JobStatus | undefined, limit: number): string[] {
+    return this.#jobs.list(status, limit).map((job) => job.json);
+  }
+
+  /**
+   * Registers a parked job long poll: answered at once when the job's version
+   * is already above `version`, otherwise by the next change of that job.
+   */
+  watchJob(connection: Connection, jobId: string, version: number): void {
+    const job = this.#jobs.get(jobId);
+    if (job && job.row.version > version) connection.send(job.json);
+  }
+
+  /** Events after `after`, at most `limit`, with the same reset rules as streams. */
+  poll(after: number | undefined, limit: number): PollResult {
+    if (after === undefined) return { frames: [], lastId: String(this.#lastId), more: false };
+    const frames: string[] = [];
+    let from = after;
+    const reset = this.#resetFor(after);
+    if (reset) {
+      frames.push(controlFrame(HUB_RESET, reset));
+      from = this.#prunedThrough;
+    }
+    const rows = this.#sql.all<EventRow>(
+      `SELECT id, type, data, created_at FROM events WHERE id > ? ORDER BY id LIMIT ?`,
+      from,
+      limit + 1,
+    );
+    const more = rows.length > limit;
+    const page = more ? rows.slice(0, limit) : rows;
+    for (const row of page) frames.push(new OutgoingEvent(row).json);
+    const last = page.at(-1)?.id ?? (reset ? this.#lastId : after);
+    return { frames, lastId: String(last), more };
+  }
+
+  #seen<T>(webhookId: string): T | undefined {
+    const row = this.#sql.all<{ result: string }>(`SELECT result FROM dedupe WHERE webhook_id = ?`, webhookId)[0];
+    return row ? (JSON.parse(row.result) as T) : undefined;
+  }
+
+  #remember(webhookId: string, result: object, now: number): void {
+    this.#sql.run(
+      `INSERT INTO dedupe (webhook_id, result, created_at) VALUES (?, ?, ?)`,
+      webhookId,
+      JSON.stringify(result),
+      now,
+    );
+  }
+
+  /** Appends one event to the log and writes it to every live receiver. */
+  #append(type: string, data: string, now: number): { id: number; delivered: number } {
+    const row: EventRow = { id: this.#lastId + 1, type, data, created_at: now };
     this.#sql.run(
       `INSERT INTO events (id, type, data, created_at) VALUES (?, ?, ?, ?)`,
       row.id,
@@ -105,15 +209,16 @@ export class Hub {
       row.created_at,
     );
     this.#lastId = row.id;
-    const delivered = this.#fanOut(new OutgoingEvent(row));
-    const result: PublishResult = { id: String(row.id), delivered };
-    this.#sql.run(
-      `INSERT INTO dedupe (webhook_id, result, created_at) VALUES (?, ?, ?)`,
-      input.webhookId,
-      JSON.stringify(result),
-      now,
-    );
-    return result;
+    return { id: row.id, delivered: this.#fanOut(new OutgoingEvent(row)) };
+  }
+
+  #resetFor(after: number): { reason: string; after: string; lastId: string } | null {
+    if (after >= this.#prunedThrough && after <= this.#lastId) return null;
+    return {
+      reason: after > this.#lastId ? 'unknown_id' : 'not_retained',
+      after: String(after),
+      lastId: String(this.#lastId),
+    };
   }
 
   #fanOut(event: OutgoingEvent): number {
@@ -144,14 +249,9 @@ export class Hub {
   resume(connection: Connection, after: number | undefined): void {
     const transport = connection.transport;
     let from = after;
-    if (after !== undefined && (after < this.#prunedThrough || after > this.#lastId)) {
-      connection.send(
-        controlFor(transport, HUB_RESET, {
-          reason: after > this.#lastId ? 'unknown_id' : 'not_retained',
-          after: String(after),
-          lastId: String(this.#lastId),
-        }),
-      );
+    const reset = after === undefined ? null : this.#resetFor(after);
+    if (reset) {
+      connection.send(controlFor(transport, HUB_RESET, reset));
       from = this.#prunedThrough;
     }
     if (from !== undefined && from < this.#lastId) {
@@ -226,17 +326,31 @@ export class Hub {
     }
     this.#sql.run(`DELETE FROM dedupe WHERE created_at <= ?`, now - dedupeTtlSeconds * 1000);
     this.#sql.run(`DELETE FROM tickets WHERE expires_at <= ?`, Math.floor(now / 1000));
+    this.#jobs.prune(now - retentionMaxAgeSeconds * 1000, retentionMaxEvents);
 
     const next = [
       this.#sql.all<{ t: number | null }>(`SELECT min(created_at) AS t FROM events`)[0]?.t,
       this.#sql.all<{ t: number | null }>(`SELECT min(created_at) AS t FROM dedupe`)[0]?.t,
     ];
+    const oldestJob = this.#sql.all<{ t: number | null }>(`SELECT min(updated_at) AS t FROM jobs`)[0]?.t;
+    const jobsDue = oldestJob == null ? Infinity : oldestJob + retentionMaxAgeSeconds * 1000;
     const eventsDue = next[0] == null ? Infinity : next[0] + retentionMaxAgeSeconds * 1000;
     const dedupeDue = next[1] == null ? Infinity : next[1] + dedupeTtlSeconds * 1000;
     const ticketsLeft = this.#sql.all<{ t: number | null }>(`SELECT max(expires_at) AS t FROM tickets`)[0]?.t;
     const ticketsDue = ticketsLeft == null ? Infinity : ticketsLeft * 1000;
-    const due = Math.min(eventsDue, dedupeDue, ticketsDue);
+    const due = Math.min(eventsDue, dedupeDue, ticketsDue, jobsDue);
     return Number.isFinite(due) ? due : null;
+  }
+
+  /** Who is connected, by transport; parked job polls count as polls. */
+  presence(): { online: boolean; connections: { websocket: number; sse: number; poll: number } } {
+    const c = this.#connections;
+    const connections = {
+      websocket: c.countBy('websocket'),
+      sse: c.countBy('sse'),
+      poll: c.countBy('poll') + c.countBy('job'),
+    };
+    return { online: connections.websocket + connections.sse + connections.poll > 0, connections };
   }
 
   /** What is retained, for stats and tests. */

@@ -9,12 +9,17 @@ export interface SqlStore {
   run(sql: string, ...params: SqlValue[]): void;
 }
 
-/** The transports that hold a connection open. */
+/**
+ * What a connection waits for. `websocket` and `sse` stream every event;
+ * `poll` is a parked long poll, released by the next event; `job` is a parked
+ * job long poll, released by the next change of one job.
+ */
+export type Transport = 'websocket' | 'sse' | 'poll' | 'job';
 export type StreamTransport = 'websocket' | 'sse';
 
 /** One live connection of this user, as the host exposes it. */
 export interface Connection {
-  readonly transport: StreamTransport;
+  readonly transport: Transport;
   /** Writes one frame. Returns false when the connection is already gone. */
   send(frame: string): boolean;
   close(code: number, reason: string): void;
@@ -22,6 +27,11 @@ export interface Connection {
 
 /** The live connections of one actor. */
 export interface ConnectionSet {
+  /** Connections that receive every event: websocket, sse and poll. */
   list(): Iterable<Connection>;
+  /** Parked job long polls for one job. */
+  jobWatchers(jobId: string): Iterable<Connection>;
+  /** Every connection, of any transport. */
   count(): number;
+  countBy(transport: Transport): number;
 }

@@ -14,6 +14,12 @@ const MIGRATIONS: readonly string[][] = [
     `CREATE INDEX IF NOT EXISTS dedupe_created_at ON dedupe (created_at)`,
     `CREATE TABLE IF NOT EXISTS tickets (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)`,
   ],
+  [
+    `CREATE TABLE IF NOT EXISTS jobs (
+       id TEXT PRIMARY KEY, status TEXT NOT NULL, progress REAL, result TEXT, error TEXT,
+       version INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS jobs_created_at ON jobs (created_at)`,
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,143 @@
+// Jobs as first-class state in a user's actor: the rules of a job's life
+// (upsert, version, terminal states are final) and its storage.
+
+import { HubError } from '../errors.ts';
+import { TERMINAL_STATUSES, type Job, type JobStatus } from '../protocol.ts';
+import type { SqlStore } from './ports.ts';
+
+export interface JobUpdate {
+  status: JobStatus;
+  progress?: number;
+  /** JSON text, for succeeded jobs. */
+  result?: string;
+  /** JSON text, for failed or canceled jobs. */
+  error?: string;
+}
+
+interface JobRow {
+  id: string;
+  status: JobStatus;
+  progress: number | null;
+  result: string | null;
+  error: string | null;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** What a change to a job means: the row to write and the notification to emit. */
+export type JobChange =
+  | { kind: 'unchanged'; job: StoredJob }
+  | { kind: 'changed'; job: StoredJob; created: boolean; eventType: string };
+
+/** A job row with its JSON rendered once. */
+export class StoredJob {
+  readonly row: JobRow;
+  #json?: string;
+
+  constructor(row: JobRow) {
+    this.row = row;
+  }
+
+  get json(): string {
+    const r = this.row;
+    return (this.#json ??=
+      `{"id":${JSON.stringify(r.id)},"status":"${r.status}","progress":${r.progress ?? 'null'},` +
+      `"result":${r.result ?? 'null'},"error":${r.error ?? 'null'},"version":${r.version},` +
+      `"createdAt":"${new Date(r.created_at).toISOString()}","updatedAt":"${new Date(r.updated_at).toISOString()}"}`);
+  }
+
+  toJob(): Job {
+    return JSON.parse(this.json) as Job;
+  }
+}
+
+const COLUMNS = 'id, status, progress, result, error, version, created_at, updated_at';
+
+export class JobStore {
+  readonly #sql: SqlStore;
+
+  constructor(sql: SqlStore) {
+    this.#sql = sql;
+  }
+
+  get(id: string): StoredJob | null {
+    const row = this.#sql.all<JobRow>(`SELECT ${COLUMNS} FROM jobs WHERE id = ?`, id)[0];
+    return row ? new StoredJob(row) : null;
+  }
+
+  /** Newest first, optionally of one status. */
+  list(status: JobStatus | undefined, limit: number): StoredJob[] {
+    const rows = status
+      ? this.#sql.all<JobRow>(
+          `SELECT ${COLUMNS} FROM jobs WHERE status = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
+          status,
+          limit,
+        )
+      : this.#sql.all<JobRow>(`SELECT ${COLUMNS} FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?`, limit);
+    return rows.map((row) => new StoredJob(row));
+  }
+
+  /**
+   * Decides what an update does to a job, without writing. Throws 409 when it
+   * would change a job that already reached a terminal state.
+   */
+  plan(id: string, update: JobUpdate, now: number): JobChange {
+    const current = this.get(id)?.row;
+    const next: JobRow = {
+      id,
+      status: update.status,
+      progress: update.progress ?? current?.progress ?? null,
+      result: update.result ?? (update.status === current?.status ? current.result : null),
+      error: update.error ?? (update.status === current?.status ? current.error : null),
+      version: (current?.version ?? 0) + 1,
+      created_at: current?.created_at ?? now,
+      updated_at: now,
+    };
+    if (current) {
+      const same =
+        next.status === current.status &&
+        next.progress === current.progress &&
+        next.result === current.result &&
+        next.error === current.error;
+      if (same) return { kind: 'unchanged', job: new StoredJob(current) };
+      if (TERMINAL_STATUSES.has(current.status)) {
+        throw new HubError(
+          409,
+          'job_final',
+          `Job "${id}" is already ${current.status}; a finished job never changes.`,
+        );
+      }
+    }
+    const eventType =
+      current?.status === 'running' && next.status === 'running' ? 'job.progress' : `job.${next.status}`;
+    return { kind: 'changed', job: new StoredJob(next), created: !current, eventType };
+  }
+
+  /** Forgets jobs not updated since `before`, and all but the newest `keep`. */
+  prune(before: number, keep: number): void {
+    this.#sql.run(`DELETE FROM jobs WHERE updated_at <= ?`, before);
+    this.#sql.run(
+      `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs ORDER BY updated_at DESC LIMIT -1 OFFSET ?)`,
+      keep,
+    );
+  }
+
+  write(job: StoredJob): void {
+    const r = job.row;
+    this.#sql.run(
+      `INSERT INTO jobs (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET status = excluded.status, progress = excluded.progress,
+         result = excluded.result, error = excluded.error, version = excluded.version,
+         updated_at = excluded.updated_at`,
+      r.id,
+      r.status,
+      r.progress,
+      r.result,
+      r.error,
+      r.version,
+      r.created_at,
+      r.updated_at,
+    );
+  }
+}

@@ -1,0 +1,85 @@
+// Publisher routes (backends, job runners): signed, validated here, then routed
+// by user id to that user's actor only. Nothing is broadcast.
+
+import { Hono } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import { jsonBody, requireSignature, validUserId, type SignedEnv } from '../auth/publisher.ts';
+import { badRequest } from '../errors.ts';
+import { isJobId } from '../protocol.ts';
+import { batchBody, jobUpdateBody, publishBody } from '../schemas.ts';
+import { canonicalJson, validate } from '../validate.ts';
+
+/** Users whose actors one batch reaches at a time. */
+const BATCH_CONCURRENCY = 50;
+
+const validJobId = createMiddleware<SignedEnv>(async (c, next) => {
+  if (!isJobId(c.req.param('jobId') ?? '')) {
+    throw badRequest('jobId: 1-128 characters of A-Z a-z 0-9 _ . : @ | + = -, not starting with punctuation.');
+  }
+  await next();
+});
+
+/** Runs `task` over `items`, at most `limit` at a time, keeping order. */
+async function mapConcurrent<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export const publisherRoutes = new Hono<SignedEnv>()
+  .post('/v1/users/:userId/events', validUserId, jsonBody, requireSignature, validate('json', publishBody), async (c) => {
+    const { type, data } = c.req.valid('json');
+    const result = await c.var.backend.publish(c.req.param('userId'), {
+      type,
+      data: canonicalJson(data),
+      webhookId: c.var.webhookId,
+    });
+    return c.json(result, 202);
+  })
+  .put(
+    '/v1/users/:userId/jobs/:jobId',
+    validUserId,
+    validJobId,
+    jsonBody,
+    requireSignature,
+    validate('json', jobUpdateBody),
+    async (c) => {
+      const { status, progress, result, error } = c.req.valid('json');
+      const outcome = await c.var.backend.updateJob(
+        c.req.param('userId'),
+        c.req.param('jobId'),
+        {
+          status,
+          progress,
+          result: result === undefined ? undefined : canonicalJson(result, 'result'),
+          error: error === undefined ? undefined : canonicalJson(error, 'error'),
+        },
+        c.var.webhookId,
+      );
+      const body = `{"job":${outcome.job},"eventId":${JSON.stringify(outcome.eventId)},"delivered":${outcome.delivered}${outcome.duplicate ? ',"duplicate":true' : ''}}`;
+      return c.body(body, outcome.created && !outcome.duplicate ? 201 : 200, { 'Content-Type': 'application/json' });
+    },
+  )
+  .get('/v1/users/:userId/presence', validUserId, requireSignature, async (c) =>
+    c.json(await c.var.backend.presence(c.req.param('userId'))),
+  )
+  .post('/v1/events:batch', jsonBody, requireSignature, validate('json', batchBody), async (c) => {
+    const { userIds, type, data } = c.req.valid('json');
+    const input = { type, data: canonicalJson(data), webhookId: c.var.webhookId };
+    const unique = [...new Set(userIds)];
+    const results = await mapConcurrent(unique, BATCH_CONCURRENCY, async (userId) => {
+      try {
+        return { userId, ...(await c.var.backend.publish(userId, input)) };
+      } catch {
+        return { userId, error: { code: 'internal', message: 'Not delivered to this user; retry the batch.' } };
+      }
+    });
+    return c.json({ results }, 202);
+  });
