@@ -18,6 +18,8 @@ export function bridgeToSse(socket: WebSocket, options: SseOptions, signal: Abor
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const writer = writable.getWriter();
   const encoder = new TextEncoder();
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  let lifetime: ReturnType<typeof setTimeout> | undefined;
   let buffered = 0;
   let closed = false;
 
@@ -34,6 +36,7 @@ export function bridgeToSse(socket: WebSocket, options: SseOptions, signal: Abor
     }
     writer.close().catch(() => {});
   };
+  const onAbort = () => close();
 
   const write = (text: string) => {
     if (closed) return;
@@ -50,15 +53,14 @@ export function bridgeToSse(socket: WebSocket, options: SseOptions, signal: Abor
     );
   };
 
-  const onAbort = () => close();
   signal.addEventListener('abort', onAbort);
   socket.accept();
-  write(sseRetry(options.retryMs));
   socket.addEventListener('message', (event) => write(event.data as string));
   socket.addEventListener('close', () => close());
   socket.addEventListener('error', () => close());
-  const heartbeat = setInterval(() => write(sseHeartbeat()), options.heartbeatMs);
-  const lifetime = options.maxStreamMs > 0 ? setTimeout(() => close(), options.maxStreamMs) : undefined;
+  write(sseRetry(options.retryMs));
+  heartbeat = setInterval(() => write(sseHeartbeat()), options.heartbeatMs);
+  if (options.maxStreamMs > 0) lifetime = setTimeout(() => close(), options.maxStreamMs);
 
   return new Response(readable, { headers: options.headers });
 }

@@ -4,7 +4,9 @@
 import { EventSource, type FetchLike } from 'eventsource';
 import WebSocket from 'ws';
 import { createInbox, type Inbox } from '../helpers/inbox.ts';
+import { signWebhook } from '../../src/core/auth/webhook-signature.ts';
 import { publishRequest, tokenFor, type PublishOptions } from '../helpers/requests.ts';
+import { TEST_VARS } from '../helpers/test-vars.ts';
 
 export interface Frame {
   id?: string;
@@ -86,7 +88,28 @@ export function createHubClient(base: string) {
     return { source, events, errors, jar, opens: () => opens };
   }
 
-  return { base, publish, ticket, socket, eventSource };
+  /** A signed publisher request with any method (GET signs an empty body). */
+  async function signed(method: string, path: string, body?: unknown) {
+    const text = body === undefined ? '' : JSON.stringify(body);
+    const headers: Record<string, string> = await signWebhook(TEST_VARS.WEBHOOK_SECRET, `msg_${crypto.randomUUID()}`, text);
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    return fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : text });
+  }
+
+  const putJob = (userId: string, jobId: string, update: unknown) =>
+    signed('PUT', `/v1/users/${encodeURIComponent(userId)}/jobs/${encodeURIComponent(jobId)}`, update);
+
+  const presence = async (userId: string) =>
+    (await (await signed('GET', `/v1/users/${encodeURIComponent(userId)}/presence`)).json()) as {
+      online: boolean;
+      connections: { websocket: number; sse: number; poll: number };
+    };
+
+  /** A client GET with the user's Bearer token. */
+  const get = async (userId: string, path: string, init: RequestInit = {}) =>
+    fetch(`${base}${path}`, { ...init, headers: { Authorization: `Bearer ${await tokenFor(userId)}` } });
+
+  return { base, publish, ticket, socket, eventSource, signed, putJob, presence, get };
 }
 
 export type HubClient = ReturnType<typeof createHubClient>;

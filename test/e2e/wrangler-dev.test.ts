@@ -1,4 +1,8 @@
 import { inject } from 'vitest';
 import { describeContract } from '../conformance/contract.ts';
+import { describeJobsContract } from '../conformance/jobs-contract.ts';
 
-describeContract('wrangler dev', () => inject('hubUrl'), { sseMaxStreamSeconds: 2 });
+const baseUrl = () => inject('hubUrl');
+
+describeContract('wrangler dev', baseUrl, { sseMaxStreamSeconds: 2 });
+describeJobsContract('wrangler dev', baseUrl);
