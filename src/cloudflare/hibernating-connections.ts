@@ -68,6 +68,12 @@ export class HibernatingConnectionSet implements ConnectionSet {
     for (const socket of this.#ctx.getWebSockets(jobTag(jobId))) yield new HibernatingConnection(socket, 'job');
   }
 
+  receivers(): number {
+    let n = 0;
+    for (const transport of EVENT_TRANSPORTS) n += this.#ctx.getWebSockets(transport).length;
+    return n;
+  }
+
   count(): number {
     return this.#ctx.getWebSockets().length;
   }

@@ -28,7 +28,7 @@ export class UserHub extends DurableObject<Env> {
     const limits = readLimits(env);
     this.#pruneDelayMs = limits.pruneDelaySeconds * 1000;
     this.#connections = new HibernatingConnectionSet(ctx);
-    this.#hub = new Hub(createDurableSqlStore(ctx.storage.sql), this.#connections, limits);
+    this.#hub = new Hub(createDurableSqlStore(ctx.storage), this.#connections, limits);
     // Pings are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }

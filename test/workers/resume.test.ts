@@ -61,7 +61,7 @@ describe('resume and retention', () => {
     const user = uniqueUser();
     await publishMany(user, 3);
     const stub = env.USER_HUB.getByName(user);
-    await runInDurableObject(stub, (instance: UserHub, state) => {
+    await runInDurableObject(stub, (_: UserHub, state) => {
       state.storage.sql.exec('UPDATE events SET created_at = created_at - ?', 8 * 86400 * 1000);
     });
     await runDurableObjectAlarm(stub);

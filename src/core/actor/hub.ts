@@ -1,20 +1,21 @@
-// One user's actor: the durable event log, its live connections, resume and
-// pruning. Every method is synchronous, so a replay and the switch to live
-// delivery happen in one turn and no publish can slip between them.
+// One user's actor: the durable event log, its jobs, its live connections,
+// resume and pruning. Every method is synchronous, so a replay and the switch
+// to live delivery happen in one turn and no publish can slip between them.
+// Writes commit first; only then are they written to connections.
 
 import type { Limits } from '../config.ts';
 import { HubError } from '../errors.ts';
 import {
   CloseCode,
-  type JobStatus,
   HUB_ERROR,
   HUB_READY,
   HUB_RESET,
   MAX_CLIENT_FRAME_BYTES,
   controlFrame,
+  type JobStatus,
 } from '../protocol.ts';
 import { sseFrame } from '../sse.ts';
-import { JobStore, type JobUpdate } from './jobs.ts';
+import { JobStore, type JobUpdate, type StoredJob } from './jobs.ts';
 import type { Connection, ConnectionSet, SqlStore, Transport } from './ports.ts';
 import { migrate } from './schema.ts';
 
@@ -52,6 +53,12 @@ export interface PollResult {
   more: boolean;
 }
 
+export interface ResetNotice {
+  reason: 'not_retained' | 'unknown_id';
+  after: string;
+  lastId: string;
+}
+
 interface EventRow {
   id: number;
   type: string;
@@ -61,9 +68,9 @@ interface EventRow {
 
 /** One stored event, serialized once per transport however many connections read it. */
 class OutgoingEvent {
+  readonly row: EventRow;
   #json?: string;
   #sse?: string;
-  readonly row: EventRow;
 
   constructor(row: EventRow) {
     this.row = row;
@@ -86,8 +93,11 @@ function controlFor(transport: Transport, type: string, data: unknown): string {
   return transport === 'sse' ? sseFrame(type, json) : json;
 }
 
+const EVENT_COLUMNS = 'id, type, data, created_at';
+
 export class Hub {
   readonly #sql: SqlStore;
+  readonly #owner: string;
   readonly #connections: ConnectionSet;
   readonly #limits: Limits;
   readonly #jobs: JobStore;
@@ -95,15 +105,19 @@ export class Hub {
   /** Highest id ever pruned: a resume point below it has lost events. */
   #prunedThrough: number;
 
-  constructor(sql: SqlStore, connections: ConnectionSet, limits: Limits) {
+  /**
+   * @param owner the user whose rows these are: '' when the store holds one
+   *   user (a Durable Object), the user id when it holds many (standalone).
+   */
+  constructor(sql: SqlStore, connections: ConnectionSet, limits: Limits, owner = '') {
     this.#sql = sql;
+    this.#owner = owner;
     this.#connections = connections;
     this.#limits = limits;
     migrate(sql);
-    this.#jobs = new JobStore(sql);
-    this.#prunedThrough =
-      sql.all<{ value: number }>(`SELECT value FROM meta WHERE key = 'pruned_through'`)[0]?.value ?? 0;
-    const last = sql.all<{ id: number | null }>(`SELECT max(id) AS id FROM events`)[0]?.id ?? 0;
+    this.#jobs = new JobStore(sql, owner);
+    this.#prunedThrough = this.#meta('pruned_through') ?? 0;
+    const last = this.#one<number>(`SELECT max(id) AS v FROM events WHERE owner = ?`) ?? 0;
     this.#lastId = Math.max(last, this.#prunedThrough);
   }
 
@@ -113,34 +127,46 @@ export class Hub {
 
   /** Appends an event and writes it to every live connection of this user. */
   publish(input: PublishInput, now = Date.now()): PublishResult {
-    const seen = this.#seen<PublishResult>(input.webhookId);
-    if (seen) return { ...seen, duplicate: true };
-
-    const { id, delivered } = this.#append(input.type, input.data, now);
-    const result: PublishResult = { id: String(id), delivered };
-    this.#remember(input.webhookId, result, now);
+    const { result, event } = this.#atomically(() => {
+      const seen = this.#seen<PublishResult>(input.webhookId);
+      if (seen) return { result: { ...seen, duplicate: true as const } };
+      const event = this.#insertEvent(input.type, input.data, now);
+      const result: PublishResult = { id: String(event.row.id), delivered: this.#connections.receivers() };
+      this.#remember(input.webhookId, result, now);
+      return { result, event };
+    });
+    if (event) this.#deliver(event);
     return result;
   }
 
   /**
    * Applies a job update: upsert, bump the version, and emit one notification
    * (`job.<status>`, or `job.progress` while running) whose data is the job.
+   * Throws 409 for a change to a job in a terminal state; nothing is written then.
    */
   updateJob(jobId: string, update: JobUpdate, webhookId: string, now = Date.now()): JobUpdateResult {
-    const seen = this.#seen<JobUpdateResult>(webhookId);
-    if (seen) return { ...seen, duplicate: true };
-
-    const change = this.#jobs.plan(jobId, update, now);
-    let result: JobUpdateResult;
-    if (change.kind === 'unchanged') {
-      result = { job: change.job.json, created: false, eventId: null, delivered: 0 };
-    } else {
+    const { result, event, job } = this.#atomically((): { result: JobUpdateResult; event?: OutgoingEvent; job?: StoredJob } => {
+      const seen = this.#seen<JobUpdateResult>(webhookId);
+      if (seen) return { result: { ...seen, duplicate: true } };
+      const change = this.#jobs.plan(jobId, update, now);
+      if (change.kind === 'unchanged') {
+        const result = { job: change.job.json, created: false, eventId: null, delivered: 0 };
+        this.#remember(webhookId, result, now);
+        return { result };
+      }
       this.#jobs.write(change.job);
-      const { id, delivered } = this.#append(change.eventType, change.job.json, now);
-      for (const watcher of this.#connections.jobWatchers(jobId)) watcher.send(change.job.json);
-      result = { job: change.job.json, created: change.created, eventId: String(id), delivered };
-    }
-    this.#remember(webhookId, result, now);
+      const event = this.#insertEvent(change.eventType, change.job.json, now);
+      const result = {
+        job: change.job.json,
+        created: change.created,
+        eventId: String(event.row.id),
+        delivered: this.#connections.receivers(),
+      };
+      this.#remember(webhookId, result, now);
+      return { result, event, job: change.job };
+    });
+    if (event) this.#deliver(event);
+    if (job) for (const watcher of this.#connections.jobWatchers(jobId)) watcher.send(job.json);
     return result;
   }
 
@@ -166,67 +192,14 @@ export class Hub {
   poll(after: number | undefined, limit: number): PollResult {
     if (after === undefined) return { frames: [], lastId: String(this.#lastId), more: false };
     const frames: string[] = [];
-    let from = after;
     const reset = this.#resetFor(after);
-    if (reset) {
-      frames.push(controlFrame(HUB_RESET, reset));
-      from = this.#prunedThrough;
-    }
-    const rows = this.#sql.all<EventRow>(
-      `SELECT id, type, data, created_at FROM events WHERE id > ? ORDER BY id LIMIT ?`,
-      from,
-      limit + 1,
-    );
+    if (reset) frames.push(controlFrame(HUB_RESET, reset));
+    const rows = this.#eventsAfter(reset ? this.#prunedThrough : after, limit + 1);
     const more = rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
     for (const row of page) frames.push(new OutgoingEvent(row).json);
     const last = page.at(-1)?.id ?? (reset ? this.#lastId : after);
     return { frames, lastId: String(last), more };
-  }
-
-  #seen<T>(webhookId: string): T | undefined {
-    const row = this.#sql.all<{ result: string }>(`SELECT result FROM dedupe WHERE webhook_id = ?`, webhookId)[0];
-    return row ? (JSON.parse(row.result) as T) : undefined;
-  }
-
-  #remember(webhookId: string, result: object, now: number): void {
-    this.#sql.run(
-      `INSERT INTO dedupe (webhook_id, result, created_at) VALUES (?, ?, ?)`,
-      webhookId,
-      JSON.stringify(result),
-      now,
-    );
-  }
-
-  /** Appends one event to the log and writes it to every live receiver. */
-  #append(type: string, data: string, now: number): { id: number; delivered: number } {
-    const row: EventRow = { id: this.#lastId + 1, type, data, created_at: now };
-    this.#sql.run(
-      `INSERT INTO events (id, type, data, created_at) VALUES (?, ?, ?, ?)`,
-      row.id,
-      row.type,
-      row.data,
-      row.created_at,
-    );
-    this.#lastId = row.id;
-    return { id: row.id, delivered: this.#fanOut(new OutgoingEvent(row)) };
-  }
-
-  #resetFor(after: number): { reason: string; after: string; lastId: string } | null {
-    if (after >= this.#prunedThrough && after <= this.#lastId) return null;
-    return {
-      reason: after > this.#lastId ? 'unknown_id' : 'not_retained',
-      after: String(after),
-      lastId: String(this.#lastId),
-    };
-  }
-
-  #fanOut(event: OutgoingEvent): number {
-    let delivered = 0;
-    for (const connection of this.#connections.list()) {
-      if (connection.send(event.frameFor(connection.transport))) delivered++;
-    }
-    return delivered;
   }
 
   /** Refuses a new connection once the user holds the configured maximum. */
@@ -255,11 +228,7 @@ export class Hub {
       from = this.#prunedThrough;
     }
     if (from !== undefined && from < this.#lastId) {
-      const rows = this.#sql.all<EventRow>(
-        `SELECT id, type, data, created_at FROM events WHERE id > ? ORDER BY id`,
-        from,
-      );
-      for (const row of rows) connection.send(new OutgoingEvent(row).frameFor(transport));
+      for (const row of this.#eventsAfter(from, -1)) connection.send(new OutgoingEvent(row).frameFor(transport));
     }
     connection.send(controlFor(transport, HUB_READY, { lastId: String(this.#lastId) }));
   }
@@ -292,54 +261,13 @@ export class Hub {
 
   /** Marks a connection ticket as used; false when it was used before. */
   redeemTicket(nonce: string, expiresAt: number): boolean {
-    if (this.#sql.all(`SELECT 1 FROM tickets WHERE nonce = ?`, nonce).length > 0) return false;
-    this.#sql.run(`INSERT INTO tickets (nonce, expires_at) VALUES (?, ?)`, nonce, expiresAt);
-    return true;
-  }
-
-  /**
-   * Drops events beyond the retention count or age, dedupe keys past their TTL
-   * and spent tickets past expiry. Returns when it should run next, or null
-   * when nothing is left that will age out.
-   */
-  prune(now = Date.now()): number | null {
-    const { retentionMaxEvents, retentionMaxAgeSeconds, dedupeTtlSeconds } = this.#limits;
-    const beyondCount =
-      this.#sql.all<{ id: number }>(
-        `SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?`,
-        retentionMaxEvents,
-      )[0]?.id ?? 0;
-    const beyondAge =
-      this.#sql.all<{ id: number | null }>(
-        `SELECT max(id) AS id FROM events WHERE created_at <= ?`,
-        now - retentionMaxAgeSeconds * 1000,
-      )[0]?.id ?? 0;
-    const through = Math.max(beyondCount, beyondAge);
-    if (through > this.#prunedThrough) {
-      this.#sql.run(`DELETE FROM events WHERE id <= ?`, through);
-      this.#sql.run(
-        `INSERT INTO meta (key, value) VALUES ('pruned_through', ?)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-        through,
-      );
-      this.#prunedThrough = through;
-    }
-    this.#sql.run(`DELETE FROM dedupe WHERE created_at <= ?`, now - dedupeTtlSeconds * 1000);
-    this.#sql.run(`DELETE FROM tickets WHERE expires_at <= ?`, Math.floor(now / 1000));
-    this.#jobs.prune(now - retentionMaxAgeSeconds * 1000, retentionMaxEvents);
-
-    const next = [
-      this.#sql.all<{ t: number | null }>(`SELECT min(created_at) AS t FROM events`)[0]?.t,
-      this.#sql.all<{ t: number | null }>(`SELECT min(created_at) AS t FROM dedupe`)[0]?.t,
-    ];
-    const oldestJob = this.#sql.all<{ t: number | null }>(`SELECT min(updated_at) AS t FROM jobs`)[0]?.t;
-    const jobsDue = oldestJob == null ? Infinity : oldestJob + retentionMaxAgeSeconds * 1000;
-    const eventsDue = next[0] == null ? Infinity : next[0] + retentionMaxAgeSeconds * 1000;
-    const dedupeDue = next[1] == null ? Infinity : next[1] + dedupeTtlSeconds * 1000;
-    const ticketsLeft = this.#sql.all<{ t: number | null }>(`SELECT max(expires_at) AS t FROM tickets`)[0]?.t;
-    const ticketsDue = ticketsLeft == null ? Infinity : ticketsLeft * 1000;
-    const due = Math.min(eventsDue, dedupeDue, ticketsDue, jobsDue);
-    return Number.isFinite(due) ? due : null;
+    return this.#sql.transaction(() => {
+      if (this.#sql.all(`SELECT 1 FROM tickets WHERE owner = ? AND nonce = ?`, this.#owner, nonce).length > 0) {
+        return false;
+      }
+      this.#sql.run(`INSERT INTO tickets (owner, nonce, expires_at) VALUES (?, ?, ?)`, this.#owner, nonce, expiresAt);
+      return true;
+    });
   }
 
   /** Who is connected, by transport; parked job polls count as polls. */
@@ -353,11 +281,134 @@ export class Hub {
     return { online: connections.websocket + connections.sse + connections.poll > 0, connections };
   }
 
+  /**
+   * Drops events beyond the retention count or age, jobs past the same age,
+   * dedupe keys past their TTL and spent tickets past expiry. Returns when it
+   * should run next, or null when nothing is left that will age out.
+   */
+  prune(now = Date.now()): number | null {
+    const { retentionMaxEvents, retentionMaxAgeSeconds, dedupeTtlSeconds } = this.#limits;
+    const maxAge = retentionMaxAgeSeconds * 1000;
+    const owner = this.#owner;
+    return this.#sql.transaction(() => {
+      const beyondCount =
+        this.#sql.all<{ id: number }>(
+          `SELECT id FROM events WHERE owner = ? ORDER BY id DESC LIMIT 1 OFFSET ?`,
+          owner,
+          retentionMaxEvents,
+        )[0]?.id ?? 0;
+      const beyondAge = this.#one<number>(`SELECT max(id) AS v FROM events WHERE owner = ? AND created_at <= ?`, now - maxAge) ?? 0;
+      const through = Math.max(beyondCount, beyondAge);
+      if (through > this.#prunedThrough) {
+        this.#sql.run(`DELETE FROM events WHERE owner = ? AND id <= ?`, owner, through);
+        this.#setMeta('pruned_through', through);
+        this.#prunedThrough = through;
+      }
+      this.#sql.run(`DELETE FROM dedupe WHERE owner = ? AND created_at <= ?`, owner, now - dedupeTtlSeconds * 1000);
+      this.#sql.run(`DELETE FROM tickets WHERE owner = ? AND expires_at <= ?`, owner, Math.floor(now / 1000));
+      this.#jobs.prune(now - maxAge, retentionMaxEvents);
+
+      const due = [
+        (this.#one<number>(`SELECT min(created_at) AS v FROM events WHERE owner = ?`) ?? Infinity) + maxAge,
+        (this.#one<number>(`SELECT min(created_at) AS v FROM dedupe WHERE owner = ?`) ?? Infinity) + dedupeTtlSeconds * 1000,
+        (this.#one<number>(`SELECT max(expires_at) AS v FROM tickets WHERE owner = ?`) ?? Infinity) * 1000,
+        (this.#jobs.oldestUpdate() ?? Infinity) + maxAge,
+      ];
+      const next = Math.min(...due);
+      return Number.isFinite(next) ? next : null;
+    });
+  }
+
   /** What is retained, for stats and tests. */
   retained(): { count: number; oldestId: string | null; lastId: string } {
-    const row = this.#sql.all<{ n: number; oldest: number | null }>(
-      `SELECT count(*) AS n, min(id) AS oldest FROM events`,
-    )[0]!;
-    return { count: row.n, oldestId: row.oldest == null ? null : String(row.oldest), lastId: String(this.#lastId) };
+    const count = this.#one<number>(`SELECT count(*) AS v FROM events WHERE owner = ?`) ?? 0;
+    const oldest = this.#one<number>(`SELECT min(id) AS v FROM events WHERE owner = ?`);
+    return { count, oldestId: oldest == null ? null : String(oldest), lastId: String(this.#lastId) };
+  }
+
+  /** Runs writes in one transaction; the in-memory last id follows only a commit. */
+  #atomically<T>(fn: () => T): T {
+    const lastId = this.#lastId;
+    try {
+      return this.#sql.transaction(fn);
+    } catch (err) {
+      this.#lastId = lastId;
+      throw err;
+    }
+  }
+
+  #insertEvent(type: string, data: string, now: number): OutgoingEvent {
+    const row: EventRow = { id: this.#lastId + 1, type, data, created_at: now };
+    this.#sql.run(
+      `INSERT INTO events (owner, ${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?)`,
+      this.#owner,
+      row.id,
+      row.type,
+      row.data,
+      row.created_at,
+    );
+    this.#lastId = row.id;
+    return new OutgoingEvent(row);
+  }
+
+  #deliver(event: OutgoingEvent): void {
+    for (const connection of this.#connections.list()) connection.send(event.frameFor(connection.transport));
+  }
+
+  /** Events after `after` in id order; `limit` -1 for all. */
+  #eventsAfter(after: number, limit: number): EventRow[] {
+    return this.#sql.all<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE owner = ? AND id > ? ORDER BY id LIMIT ?`,
+      this.#owner,
+      after,
+      limit,
+    );
+  }
+
+  #resetFor(after: number): ResetNotice | null {
+    if (after >= this.#prunedThrough && after <= this.#lastId) return null;
+    return {
+      reason: after > this.#lastId ? 'unknown_id' : 'not_retained',
+      after: String(after),
+      lastId: String(this.#lastId),
+    };
+  }
+
+  #seen<T>(webhookId: string): T | undefined {
+    const row = this.#sql.all<{ result: string }>(
+      `SELECT result FROM dedupe WHERE owner = ? AND webhook_id = ?`,
+      this.#owner,
+      webhookId,
+    )[0];
+    return row ? (JSON.parse(row.result) as T) : undefined;
+  }
+
+  #remember(webhookId: string, result: object, now: number): void {
+    this.#sql.run(
+      `INSERT INTO dedupe (owner, webhook_id, result, created_at) VALUES (?, ?, ?, ?)`,
+      this.#owner,
+      webhookId,
+      JSON.stringify(result),
+      now,
+    );
+  }
+
+  /** A single value from a query whose first parameter is the owner. */
+  #one<T>(query: string, ...params: Array<string | number>): T | null {
+    return this.#sql.all<{ v: T | null }>(query, this.#owner, ...params)[0]?.v ?? null;
+  }
+
+  #meta(key: string): number | null {
+    return this.#one<number>(`SELECT value AS v FROM meta WHERE owner = ? AND key = ?`, key);
+  }
+
+  #setMeta(key: string, value: number): void {
+    this.#sql.run(
+      `INSERT INTO meta (owner, key, value) VALUES (?, ?, ?)
+       ON CONFLICT (owner, key) DO UPDATE SET value = excluded.value`,
+      this.#owner,
+      key,
+      value,
+    );
   }
 }

@@ -54,15 +54,18 @@ export class StoredJob {
 
 const COLUMNS = 'id, status, progress, result, error, version, created_at, updated_at';
 
+/** One user's jobs in the shared `jobs` table. */
 export class JobStore {
   readonly #sql: SqlStore;
+  readonly #owner: string;
 
-  constructor(sql: SqlStore) {
+  constructor(sql: SqlStore, owner: string) {
     this.#sql = sql;
+    this.#owner = owner;
   }
 
   get(id: string): StoredJob | null {
-    const row = this.#sql.all<JobRow>(`SELECT ${COLUMNS} FROM jobs WHERE id = ?`, id)[0];
+    const row = this.#sql.all<JobRow>(`SELECT ${COLUMNS} FROM jobs WHERE owner = ? AND id = ?`, this.#owner, id)[0];
     return row ? new StoredJob(row) : null;
   }
 
@@ -70,12 +73,25 @@ export class JobStore {
   list(status: JobStatus | undefined, limit: number): StoredJob[] {
     const rows = status
       ? this.#sql.all<JobRow>(
-          `SELECT ${COLUMNS} FROM jobs WHERE status = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
+          `SELECT ${COLUMNS} FROM jobs WHERE owner = ? AND status = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
+          this.#owner,
           status,
           limit,
         )
-      : this.#sql.all<JobRow>(`SELECT ${COLUMNS} FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?`, limit);
+      : this.#sql.all<JobRow>(
+          `SELECT ${COLUMNS} FROM jobs WHERE owner = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
+          this.#owner,
+          limit,
+        );
     return rows.map((row) => new StoredJob(row));
+  }
+
+  /** When the least recently updated job was last updated, if any. */
+  oldestUpdate(): number | null {
+    return (
+      this.#sql.all<{ t: number | null }>(`SELECT min(updated_at) AS t FROM jobs WHERE owner = ?`, this.#owner)[0]?.t ??
+      null
+    );
   }
 
   /**
@@ -116,9 +132,12 @@ export class JobStore {
 
   /** Forgets jobs not updated since `before`, and all but the newest `keep`. */
   prune(before: number, keep: number): void {
-    this.#sql.run(`DELETE FROM jobs WHERE updated_at <= ?`, before);
+    this.#sql.run(`DELETE FROM jobs WHERE owner = ? AND updated_at <= ?`, this.#owner, before);
     this.#sql.run(
-      `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs ORDER BY updated_at DESC LIMIT -1 OFFSET ?)`,
+      `DELETE FROM jobs WHERE owner = ? AND id IN (
+         SELECT id FROM jobs WHERE owner = ? ORDER BY updated_at DESC LIMIT -1 OFFSET ?)`,
+      this.#owner,
+      this.#owner,
       keep,
     );
   }
@@ -126,10 +145,11 @@ export class JobStore {
   write(job: StoredJob): void {
     const r = job.row;
     this.#sql.run(
-      `INSERT INTO jobs (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET status = excluded.status, progress = excluded.progress,
+      `INSERT INTO jobs (owner, ${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (owner, id) DO UPDATE SET status = excluded.status, progress = excluded.progress,
          result = excluded.result, error = excluded.error, version = excluded.version,
          updated_at = excluded.updated_at`,
+      this.#owner,
       r.id,
       r.status,
       r.progress,

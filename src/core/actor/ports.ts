@@ -7,6 +7,8 @@ export type SqlValue = string | number | null;
 export interface SqlStore {
   all<Row = Record<string, SqlValue>>(sql: string, ...params: SqlValue[]): Row[];
   run(sql: string, ...params: SqlValue[]): void;
+  /** Runs `fn` in one transaction: all of its writes commit, or none. */
+  transaction<T>(fn: () => T): T;
 }
 
 /**
@@ -33,5 +35,7 @@ export interface ConnectionSet {
   jobWatchers(jobId: string): Iterable<Connection>;
   /** Every connection, of any transport. */
   count(): number;
+  /** Connections that list() yields. */
+  receivers(): number;
   countBy(transport: Transport): number;
 }

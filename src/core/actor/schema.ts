@@ -1,39 +1,61 @@
 // The actor's SQLite schema, versioned. Each entry migrates from the previous
-// version; an actor applies what it lacks when it starts.
+// version; a store applies what it lacks when an actor starts.
+//
+// Every table is keyed by `owner`, the user the rows belong to. A Durable
+// Object holds one user per database and uses the empty owner; a standalone
+// host keeps every user in one database file.
 
 import type { SqlStore } from './ports.ts';
 
 const MIGRATIONS: readonly string[][] = [
   [
-    `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
-    // id is assigned by the actor (strictly increasing, never reused, even after pruning)
+    `CREATE TABLE IF NOT EXISTS meta (
+       owner TEXT NOT NULL, key TEXT NOT NULL, value INTEGER NOT NULL, PRIMARY KEY (owner, key))`,
+    // ids are assigned by the actor: strictly increasing, never reused, even after pruning
     `CREATE TABLE IF NOT EXISTS events (
-       id INTEGER PRIMARY KEY, type TEXT NOT NULL, data TEXT NOT NULL, created_at INTEGER NOT NULL)`,
+       owner TEXT NOT NULL, id INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL,
+       created_at INTEGER NOT NULL, PRIMARY KEY (owner, id))`,
     `CREATE TABLE IF NOT EXISTS dedupe (
-       webhook_id TEXT PRIMARY KEY, result TEXT NOT NULL, created_at INTEGER NOT NULL)`,
-    `CREATE INDEX IF NOT EXISTS dedupe_created_at ON dedupe (created_at)`,
-    `CREATE TABLE IF NOT EXISTS tickets (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)`,
+       owner TEXT NOT NULL, webhook_id TEXT NOT NULL, result TEXT NOT NULL, created_at INTEGER NOT NULL,
+       PRIMARY KEY (owner, webhook_id))`,
+    `CREATE INDEX IF NOT EXISTS dedupe_created_at ON dedupe (owner, created_at)`,
+    `CREATE TABLE IF NOT EXISTS tickets (
+       owner TEXT NOT NULL, nonce TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (owner, nonce))`,
   ],
   [
     `CREATE TABLE IF NOT EXISTS jobs (
-       id TEXT PRIMARY KEY, status TEXT NOT NULL, progress REAL, result TEXT, error TEXT,
-       version INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`,
-    `CREATE INDEX IF NOT EXISTS jobs_created_at ON jobs (created_at)`,
+       owner TEXT NOT NULL, id TEXT NOT NULL, status TEXT NOT NULL, progress REAL, result TEXT, error TEXT,
+       version INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+       PRIMARY KEY (owner, id))`,
+    `CREATE INDEX IF NOT EXISTS jobs_created_at ON jobs (owner, created_at)`,
+    `CREATE INDEX IF NOT EXISTS jobs_updated_at ON jobs (owner, updated_at)`,
   ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Brings the store up to SCHEMA_VERSION. Idempotent. */
+/** The meta row that records the schema version of the whole database. */
+const VERSION_OWNER = '';
+const VERSION_KEY = 'schema_version';
+
+/** Brings the store up to SCHEMA_VERSION in one transaction. Idempotent. */
 export function migrate(sql: SqlStore): void {
-  sql.run(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`);
-  const row = sql.all<{ value: number }>(`SELECT value FROM meta WHERE key = 'schema_version'`)[0];
-  for (let version = row?.value ?? 0; version < SCHEMA_VERSION; version++) {
-    for (const statement of MIGRATIONS[version]!) sql.run(statement);
-    sql.run(
-      `INSERT INTO meta (key, value) VALUES ('schema_version', ?)
-       ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-      version + 1,
-    );
-  }
+  sql.transaction(() => {
+    sql.run(MIGRATIONS[0]![0]!);
+    const row = sql.all<{ value: number }>(
+      `SELECT value FROM meta WHERE owner = ? AND key = ?`,
+      VERSION_OWNER,
+      VERSION_KEY,
+    )[0];
+    for (let version = row?.value ?? 0; version < SCHEMA_VERSION; version++) {
+      for (const statement of MIGRATIONS[version]!) sql.run(statement);
+      sql.run(
+        `INSERT INTO meta (owner, key, value) VALUES (?, ?, ?)
+         ON CONFLICT (owner, key) DO UPDATE SET value = excluded.value`,
+        VERSION_OWNER,
+        VERSION_KEY,
+        version + 1,
+      );
+    }
+  });
 }
