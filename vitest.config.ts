@@ -25,7 +25,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
-          globalSetup: ['test/e2e/wrangler-dev.setup.ts'],
+          globalSetup: ['test/e2e/hosts.setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

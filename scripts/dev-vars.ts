@@ -19,3 +19,15 @@ export function readDevVars(): Record<string, string> {
   }
   return vars;
 }
+
+/** What `npm start` and `npm run start:<runtime>` print first. */
+export function connectHelp(base: string, label: string, varsFile: string): string {
+  return `
+userhub (development, ${label}) on ${base}   variables from ${varsFile.split('/').pop()}
+
+  token:    export TOKEN=$(npm run -s token -- john)
+  listen:   curl -N -H "Authorization: Bearer $TOKEN" ${base}/v1/events
+  publish:  npm run -s send -- john job.succeeded '{"zip":"https://example.com/a.zip"}'
+  any call: npm run -s signed -- GET /v1/users/john/presence
+`;
+}

@@ -2,19 +2,13 @@
 // account, no network) with the development variables, and says how to connect.
 
 import { spawn } from 'node:child_process';
-import { devVarsFile } from './dev-vars.ts';
+import { connectHelp, devVarsFile } from './dev-vars.ts';
 
 const port = process.env.PORT ?? '8787';
 const base = `http://127.0.0.1:${port}`;
 const varsFile = devVarsFile();
 
-console.log(`
-userhub (development) on ${base}   variables from ${varsFile.split('/').pop()}
-
-  token:    TOKEN=$(npm run -s token -- john)
-  listen:   curl -N -H "Authorization: Bearer $TOKEN" ${base}/v1/events
-  publish:  npm run -s send -- john job.succeeded '{"zip":"https://example.com/a.zip"}'
-`);
+console.log(connectHelp(base, 'wrangler dev', varsFile));
 
 const child = spawn(
   'wrangler',

@@ -7,7 +7,8 @@ import { HubError, unwrap, type ErrorBody } from '../core/errors.ts';
 import { bridgeToSse } from './sse-bridge.ts';
 import { STREAM_HEADERS } from './stream-headers.ts';
 import type { UserHub } from './user-hub.ts';
-import { collectFrames, eventsArrived, withoutReady } from './wait-bridge.ts';
+import { createEventsArrived, withoutReady } from '../core/wait.ts';
+import { collectFrames } from './wait-bridge.ts';
 
 interface Upgrade {
   userId: string;
@@ -63,7 +64,7 @@ export class DurableObjectBackend implements HubBackend {
   waitForEvents: HubBackend['waitForEvents'] = async (wait, after) => {
     const response = await this.#upgrade({ userId: wait.userId, transport: 'poll', after });
     if (!response.webSocket) throw await refusal(response);
-    return withoutReady(await collectFrames(response.webSocket, wait.waitMs, wait.signal, eventsArrived()));
+    return withoutReady(await collectFrames(response.webSocket, wait.waitMs, wait.signal, createEventsArrived()));
   };
 
   updateJob: HubBackend['updateJob'] = async (userId, jobId, update, webhookId) =>

@@ -2,8 +2,6 @@
 // hibernatable WebSocket like SSE: the actor sees a tagged socket it can wake
 // for, and an idle long-poll client keeps no Durable Object awake.
 
-import { HUB_READY } from '../core/protocol.ts';
-
 /**
  * Collects frames from the actor until `isDone` says so, the wait runs out, or
  * the client goes away; then closes the bridge and resolves with the frames.
@@ -41,20 +39,3 @@ export function collectFrames(
     socket.addEventListener('error', finish);
   });
 }
-
-const READY_PREFIX = `{"type":"${HUB_READY}"`;
-
-/**
- * For event long polls: done once the replay has ended (hub.ready) and at
- * least one notification has arrived. Notifications are the frames with an id.
- */
-export function eventsArrived(): (frames: readonly string[], latest: string) => boolean {
-  let ready = false;
-  return (frames, latest) => {
-    if (latest.startsWith(READY_PREFIX)) ready = true;
-    return ready && frames.some((frame) => frame.startsWith('{"id":'));
-  };
-}
-
-/** Drops control frames the poll answer does not carry (hub.ready). */
-export const withoutReady = (frames: string[]): string[] => frames.filter((f) => !f.startsWith(READY_PREFIX));

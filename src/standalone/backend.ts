@@ -1,0 +1,123 @@
+// HubBackend for one process: each user id names one in-process actor from
+// the directory. The same HTTP app and the same actor logic as on Cloudflare.
+
+import type { HubBackend } from '../core/backend.ts';
+import { unauthorized } from '../core/errors.ts';
+import { sseHeartbeat, sseRetry } from '../core/sse.ts';
+import { createEventsArrived, withoutReady } from '../core/wait.ts';
+import type { ActorDirectory } from './actor-directory.ts';
+import {
+  SocketConnection,
+  StreamConnection,
+  WaiterConnection,
+  type WebSocketUpgrader,
+} from './connections.ts';
+
+/** A socket the runtime never opened (the client left mid-upgrade) is dropped after this. */
+const OPEN_TIMEOUT_MS = 10_000;
+
+export class StandaloneBackend implements HubBackend {
+  readonly #actors: ActorDirectory;
+  readonly #upgrade: WebSocketUpgrader;
+
+  constructor(actors: ActorDirectory, upgrade: WebSocketUpgrader) {
+    this.#actors = actors;
+    this.#upgrade = upgrade;
+  }
+
+  publish: HubBackend['publish'] = async (userId, input) => {
+    const actor = this.#actors.get(userId);
+    const result = actor.hub.publish(input);
+    if (!result.duplicate) this.#actors.schedulePrune(actor);
+    return result;
+  };
+
+  openWebSocket: HubBackend['openWebSocket'] = async (open) => {
+    const { hub, connections } = this.#actors.get(open.userId);
+    hub.assertCapacity();
+    if (open.redeem && !hub.redeemTicket(open.redeem.nonce, open.redeem.exp)) throw unauthorized();
+    // Registered and brought up to date now, in this turn, like a Durable Object's accept.
+    const connection = new SocketConnection(() => connections.delete(connection));
+    connections.add(connection);
+    hub.resume(connection, open.after);
+    const unopened = setTimeout(() => connection.closed(), OPEN_TIMEOUT_MS);
+    return this.#upgrade(open.request, open.protocol, (socket) => {
+      clearTimeout(unopened);
+      connection.open(socket);
+      return {
+        onMessage: (message) => hub.receive(connection, message),
+        onClose: () => connection.closed(),
+      };
+    });
+  };
+
+  openSse: HubBackend['openSse'] = async (open, options) => {
+    const { hub, connections } = this.#actors.get(open.userId);
+    hub.assertCapacity();
+    if (open.redeem && !hub.redeemTicket(open.redeem.nonce, open.redeem.exp)) throw unauthorized();
+    const timers: Array<ReturnType<typeof setTimeout>> = [];
+    const onAbort = () => connection.close(1000, 'client left');
+    const connection: StreamConnection = new StreamConnection(() => {
+      for (const timer of timers) clearTimeout(timer);
+      open.request.signal.removeEventListener('abort', onAbort);
+      connections.delete(connection);
+    });
+    connections.add(connection);
+    connection.send(sseRetry(options.retryMs));
+    hub.resume(connection, open.after);
+    timers.push(setInterval(() => connection.send(sseHeartbeat()), options.heartbeatMs));
+    if (options.maxStreamMs > 0) timers.push(setTimeout(() => connection.close(1000, 'lifetime'), options.maxStreamMs));
+    open.request.signal.addEventListener('abort', onAbort);
+    return new Response(connection.stream, { headers: options.headers });
+  };
+
+  poll: HubBackend['poll'] = async (userId, after, limit) => this.#actors.get(userId).hub.poll(after, limit);
+
+  waitForEvents: HubBackend['waitForEvents'] = async (wait, after) => {
+    const { hub, connections } = this.#actors.get(wait.userId);
+    hub.assertCapacity();
+    const waiter = new WaiterConnection('poll', createEventsArrived());
+    connections.add(waiter);
+    hub.resume(waiter, after);
+    return withoutReady(await this.#park(waiter, wait.waitMs, wait.signal, () => connections.delete(waiter)));
+  };
+
+  updateJob: HubBackend['updateJob'] = async (userId, jobId, update, webhookId) => {
+    const actor = this.#actors.get(userId);
+    const result = actor.hub.updateJob(jobId, update, webhookId);
+    if (result.eventId !== null && !result.duplicate) this.#actors.schedulePrune(actor);
+    return result;
+  };
+
+  getJob: HubBackend['getJob'] = async (userId, jobId) => this.#actors.get(userId).hub.getJob(jobId);
+
+  listJobs: HubBackend['listJobs'] = async (userId, status, limit) =>
+    this.#actors.get(userId).hub.listJobs(status, limit);
+
+  waitForJob: HubBackend['waitForJob'] = async (wait, jobId, version) => {
+    const { hub, connections } = this.#actors.get(wait.userId);
+    hub.assertCapacity();
+    const waiter = new WaiterConnection('job', () => true);
+    connections.add(waiter, jobId);
+    hub.watchJob(waiter, jobId, version);
+    const frames = await this.#park(waiter, wait.waitMs, wait.signal, () => connections.delete(waiter));
+    return frames[0] ?? null;
+  };
+
+  presence: HubBackend['presence'] = async (userId) => this.#actors.get(userId).hub.presence();
+
+  /** Waits for a waiter to settle, its time to run out, or its client to leave; then forgets it. */
+  async #park(waiter: WaiterConnection, waitMs: number, signal: AbortSignal, forget: () => void): Promise<string[]> {
+    const settle = () => waiter.settle();
+    const timer = setTimeout(settle, waitMs);
+    signal.addEventListener('abort', settle);
+    if (signal.aborted) settle();
+    try {
+      return await waiter.done;
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', settle);
+      forget();
+    }
+  }
+}

@@ -1,0 +1,73 @@
+// The standalone host on Bun: Bun.serve for HTTP and WebSockets, bun:sqlite
+// for storage.
+//   bun --env-file=.env src/standalone/bun.ts
+
+import { Database } from 'bun:sqlite';
+import type { ServerSocket, SocketHandlers, WebSocketUpgrader } from './connections.ts';
+import { createStandaloneHost, log, prepareDatabasePath, readStandaloneOptions } from './host.ts';
+
+/** The part of Bun's API used here (Bun's own types would clash with the Workers types). */
+interface BunSocket {
+  data: { onOpen: (socket: ServerSocket) => SocketHandlers; handlers?: SocketHandlers };
+  send(text: string): void;
+  close(code?: number, reason?: string): void;
+}
+interface BunServer {
+  upgrade(request: Request, options: { data: BunSocket['data']; headers?: Record<string, string> }): boolean;
+  stop(closeActive?: boolean): void;
+}
+declare const Bun: {
+  env: Record<string, string>;
+  serve(options: {
+    hostname: string;
+    port: number;
+    fetch(request: Request, server: BunServer): Promise<Response | undefined>;
+    websocket: {
+      maxPayloadLength: number;
+      open(ws: BunSocket): void;
+      message(ws: BunSocket, message: string | Uint8Array): void;
+      close(ws: BunSocket): void;
+    };
+  }): BunServer;
+};
+
+const env = Bun.env;
+const options = readStandaloneOptions(env);
+let server: BunServer;
+
+const upgrade: WebSocketUpgrader = (request, protocol, onOpen) => {
+  const headers = protocol ? { 'Sec-WebSocket-Protocol': protocol } : undefined;
+  if (!server.upgrade(request, { data: { onOpen }, headers })) {
+    return Response.json({ error: { code: 'invalid_request', message: 'WebSocket upgrade failed.' } }, { status: 400 });
+  }
+  return new Response(null); // ignored: Bun has already answered 101
+};
+
+const host = createStandaloneHost(env, new Database(prepareDatabasePath(options.databasePath)), upgrade, options);
+
+server = Bun.serve({
+  hostname: options.host,
+  port: options.port,
+  fetch: (request) => host.fetch(request),
+  websocket: {
+    maxPayloadLength: 64 * 1024,
+    open(ws) {
+      ws.data.handlers = ws.data.onOpen({ send: (text) => ws.send(text), close: (code, reason) => ws.close(code, reason) });
+    },
+    message(ws, message) {
+      ws.data.handlers?.onMessage(typeof message === 'string' ? message : message.slice().buffer);
+    },
+    close(ws) {
+      ws.data.handlers?.onClose();
+    },
+  },
+});
+log('listening', { runtime: 'bun', url: `http://${options.host}:${options.port}`, database: options.databasePath });
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    server.stop(true);
+    host.close();
+    process.exit(0);
+  });
+}

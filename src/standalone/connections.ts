@@ -1,0 +1,173 @@
+// The standalone host's connections: a runtime's WebSocket, an SSE response
+// stream, and a parked long poll, each behind the actor's Connection port.
+
+import type { Connection, StreamTransport, Transport } from '../core/actor/ports.ts';
+import { CloseCode } from '../core/protocol.ts';
+
+/** What each runtime's WebSocket server gives us for one accepted socket. */
+export interface ServerSocket {
+  send(text: string): void;
+  close(code: number, reason: string): void;
+}
+
+/** What the host does with frames and the close of an accepted socket. */
+export interface SocketHandlers {
+  onMessage(message: string | ArrayBuffer): void;
+  onClose(): void;
+}
+
+/**
+ * Upgrades a request with the runtime's own WebSocket server. `onOpen` runs
+ * once the socket is open and returns its handlers.
+ */
+export type WebSocketUpgrader = (
+  request: Request,
+  protocol: string | undefined,
+  onOpen: (socket: ServerSocket) => SocketHandlers,
+) => Response;
+
+/**
+ * A WebSocket registered with its actor the moment the upgrade is accepted,
+ * as a Durable Object does: frames sent before the runtime opens the socket
+ * are buffered and flushed in order on open.
+ */
+export class SocketConnection implements Connection {
+  readonly transport: StreamTransport = 'websocket';
+  #socket: ServerSocket | null = null;
+  #buffer: string[] | null = [];
+  #closed = false;
+  readonly #onClose: () => void;
+
+  constructor(onClose: () => void) {
+    this.#onClose = onClose;
+  }
+
+  open(socket: ServerSocket): void {
+    this.#socket = socket;
+    for (const frame of this.#buffer ?? []) socket.send(frame);
+    this.#buffer = null;
+  }
+
+  send(frame: string): boolean {
+    if (this.#closed) return false;
+    if (this.#buffer) {
+      this.#buffer.push(frame);
+      return true;
+    }
+    try {
+      this.#socket!.send(frame);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  close(code: number, reason: string): void {
+    try {
+      this.#socket?.close(code, reason);
+    } catch {
+      // already closed
+    }
+    this.closed();
+  }
+
+  /** The socket is gone (or never opened): forget it. Idempotent. */
+  closed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#buffer = null;
+    this.#onClose();
+  }
+}
+
+/** Bytes queued for an SSE client that does not read before the stream is cut. */
+export const MAX_SSE_BUFFERED_BYTES = 1024 * 1024;
+
+/** An SSE response stream; frames arrive already framed by the actor. */
+export class StreamConnection implements Connection {
+  readonly transport: StreamTransport = 'sse';
+  readonly stream: ReadableStream<Uint8Array>;
+  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  #closed = false;
+  readonly #onClose: () => void;
+  readonly #encoder = new TextEncoder();
+
+  constructor(onClose: () => void) {
+    this.#onClose = onClose;
+    this.stream = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.#controller = controller;
+        },
+        cancel: () => this.closed(),
+      },
+      new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
+    );
+  }
+
+  send(frame: string): boolean {
+    if (this.#closed) return false;
+    if ((this.#controller.desiredSize ?? 0) < -MAX_SSE_BUFFERED_BYTES) {
+      // A slow reader: end the stream; EventSource resumes from Last-Event-ID.
+      this.close(CloseCode.slowConsumer, 'slow consumer');
+      return false;
+    }
+    try {
+      this.#controller.enqueue(this.#encoder.encode(frame));
+      return true;
+    } catch {
+      this.closed();
+      return false;
+    }
+  }
+
+  close(_code: number, _reason: string): void {
+    if (this.#closed) return;
+    try {
+      this.#controller.close();
+    } catch {
+      // already closed or errored
+    }
+    this.closed();
+  }
+
+  closed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#onClose();
+  }
+}
+
+/** A parked long poll: collects frames until `isDone`, then settles once. */
+export class WaiterConnection implements Connection {
+  readonly transport: Transport;
+  readonly frames: string[] = [];
+  readonly done: Promise<string[]>;
+  #settle!: () => void;
+  #settled = false;
+
+  constructor(transport: 'poll' | 'job', isDone: (frames: readonly string[], latest: string) => boolean) {
+    this.transport = transport;
+    this.done = new Promise((resolve) => {
+      this.#settle = () => resolve(this.frames);
+    });
+    this.send = (frame) => {
+      if (this.#settled) return false;
+      this.frames.push(frame);
+      if (isDone(this.frames, frame)) this.settle();
+      return true;
+    };
+  }
+
+  send: (frame: string) => boolean;
+
+  close(): void {
+    this.settle();
+  }
+
+  settle(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#settle();
+  }
+}

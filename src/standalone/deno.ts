@@ -1,0 +1,55 @@
+// The standalone host on Deno: Deno.serve with Deno.upgradeWebSocket, and
+// node:sqlite for storage.
+//   deno run --env-file=.env --allow-net --allow-env --allow-read --allow-write src/standalone/deno.ts
+
+import { DatabaseSync } from 'node:sqlite';
+import type { WebSocketUpgrader } from './connections.ts';
+import { createStandaloneHost, log, prepareDatabasePath, readStandaloneOptions } from './host.ts';
+import type { SqliteDatabase } from './sqlite-store.ts';
+
+/** The part of Deno's API used here (Deno's own types would clash with the Workers types). */
+declare const Deno: {
+  env: { toObject(): Record<string, string> };
+  upgradeWebSocket(request: Request, options?: { protocol?: string }): { socket: WebSocket; response: Response };
+  serve(
+    options: { hostname: string; port: number; onListen?: () => void },
+    handler: (request: Request) => Promise<Response>,
+  ): { shutdown(): Promise<void> };
+  addSignalListener(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
+  exit(code: number): never;
+};
+
+const env = Deno.env.toObject();
+const options = readStandaloneOptions(env);
+
+const upgrade: WebSocketUpgrader = (request, protocol, onOpen) => {
+  // Deno matches `protocol` against the offered list split on ", " only, so a
+  // client that sends "a,b" (the ws package does) would be refused; the
+  // echoed protocol is set on the response instead.
+  const { socket, response } = Deno.upgradeWebSocket(request);
+  if (protocol) response.headers.set('Sec-WebSocket-Protocol', protocol);
+  let handlers: ReturnType<typeof onOpen> | undefined;
+  socket.addEventListener('open', () => {
+    handlers = onOpen({ send: (text) => socket.send(text), close: (code, reason) => socket.close(code, reason) });
+  });
+  socket.addEventListener('message', (event) => handlers?.onMessage(event.data as string | ArrayBuffer));
+  socket.addEventListener('close', () => handlers?.onClose());
+  socket.addEventListener('error', () => handlers?.onClose());
+  return response;
+};
+
+const db = new DatabaseSync(prepareDatabasePath(options.databasePath));
+const host = createStandaloneHost(env, db as unknown as SqliteDatabase, upgrade, options);
+
+const server = Deno.serve({ hostname: options.host, port: options.port, onListen: () => {} }, (request) =>
+  host.fetch(request),
+);
+log('listening', { runtime: 'deno', url: `http://${options.host}:${options.port}`, database: options.databasePath });
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  Deno.addSignalListener(signal, () => {
+    void server.shutdown();
+    host.close();
+    Deno.exit(0);
+  });
+}

@@ -1,0 +1,32 @@
+// Global setup for the e2e project: every host the contract runs against —
+// wrangler dev, and the standalone host on Node, Bun and Deno — started once.
+
+import type { TestProject } from 'vitest/node';
+import { startStandalone, type Runtime } from '../hosts/standalone.ts';
+import { startWranglerDev, type RunningHost } from '../hosts/wrangler-dev.ts';
+import { TEST_VARS } from '../helpers/test-vars.ts';
+
+export const HOST_VARS = { ...TEST_VARS, SSE_MAX_STREAM_SECONDS: '2' };
+export const RUNTIMES: Runtime[] = ['node', 'bun', 'deno'];
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    hostUrls: Record<string, string>;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const started: RunningHost[] = [];
+  try {
+    const hosts = await Promise.all([
+      startWranglerDev(HOST_VARS).then((host) => ['wrangler dev', host] as const),
+      ...RUNTIMES.map((runtime) => startStandalone(runtime, HOST_VARS).then((host) => [runtime, host] as const)),
+    ]);
+    for (const [, host] of hosts) started.push(host);
+    project.provide('hostUrls', Object.fromEntries(hosts.map(([name, host]) => [name, host.url])));
+  } catch (err) {
+    await Promise.all(started.map((host) => host.stop()));
+    throw err;
+  }
+  return () => Promise.all(started.map((host) => host.stop())).then(() => undefined);
+}

@@ -1,0 +1,68 @@
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../../src/core/config.ts';
+import { ActorDirectory } from '../../src/standalone/actor-directory.ts';
+import { StandaloneBackend } from '../../src/standalone/backend.ts';
+import { configure, createSqliteStore, type SqliteDatabase } from '../../src/standalone/sqlite-store.ts';
+
+const directories: ActorDirectory[] = [];
+afterEach(() => directories.splice(0).forEach((d) => d.close()));
+
+function open(limits = DEFAULT_LIMITS) {
+  const db = new DatabaseSync(':memory:') as unknown as SqliteDatabase;
+  configure(db);
+  const sql = createSqliteStore(db);
+  const directory = new ActorDirectory(sql, { limits, idleMs: 1000, alarmTickMs: 60_000 });
+  directories.push(directory);
+  const backend = new StandaloneBackend(directory, () => new Response(null));
+  return { sql, directory, backend };
+}
+
+const input = (i: number) => ({ type: 'n', data: String(i), webhookId: `msg_${i}` });
+
+describe('the in-process actor directory (real SQLite through node:sqlite)', () => {
+  it('gives each user one actor and keeps users apart in one database', async () => {
+    const { directory, backend } = open();
+    expect(directory.get('john')).toBe(directory.get('john'));
+    await backend.publish('john', input(1));
+    await backend.publish('john', input(2));
+    expect(await backend.publish('jane', input(1))).toEqual({ id: '1', delivered: 0 });
+    expect((await backend.poll('jane', 0, 10)).frames).toHaveLength(1);
+    expect((await backend.poll('john', 0, 10)).frames).toHaveLength(2);
+  });
+
+  it('serializes concurrent calls to one actor: ids are 1..n with no gap or repeat', async () => {
+    const { backend } = open();
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => backend.publish('busy', input(i))));
+    expect(results.map((r) => Number(r.id)).sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+  });
+
+  it('evicts idle actors from memory and reloads their state from SQLite', async () => {
+    const { directory, backend } = open();
+    await backend.publish('idle', input(1));
+    const actor = directory.get('idle');
+    directory.evictIdle(Date.now() + 5000);
+    expect(directory.size).toBe(0);
+    expect(directory.get('idle')).not.toBe(actor);
+    expect(await backend.publish('idle', input(2))).toMatchObject({ id: '2' });
+    expect(await backend.publish('idle', input(1))).toMatchObject({ id: '1', duplicate: true });
+  });
+
+  it('keeps prune alarms in the database and runs them when due', async () => {
+    const { sql, directory, backend } = open({ ...DEFAULT_LIMITS, retentionMaxEvents: 3 });
+    for (let i = 0; i < 5; i++) await backend.publish('old', input(i));
+    expect(sql.all(`SELECT owner FROM alarms`)).toEqual([{ owner: 'old' }]);
+    directory.runDueAlarms(Date.now() + 3_600_000);
+    const { frames } = await backend.poll('old', 0, 10);
+    expect(JSON.parse(frames[0]!)).toMatchObject({ type: 'hub.reset', data: { reason: 'not_retained' } });
+    expect(frames.slice(1).map((f) => JSON.parse(f).id)).toEqual(['3', '4', '5']);
+  });
+
+  it('rolls back a refused job change: nothing is stored and ids do not move', async () => {
+    const { backend } = open();
+    await backend.updateJob('u', 'j', { status: 'succeeded' }, 'msg_a');
+    await expect(backend.updateJob('u', 'j', { status: 'running' }, 'msg_b')).rejects.toMatchObject({ status: 409 });
+    expect(await backend.publish('u', input(9))).toMatchObject({ id: '2' });
+    await expect(backend.updateJob('u', 'j', { status: 'running' }, 'msg_b')).rejects.toMatchObject({ status: 409 });
+  });
+});
