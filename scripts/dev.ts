@@ -2,7 +2,7 @@
 // account, no network) with the development variables, and says how to connect.
 
 import { spawn } from 'node:child_process';
-import { connectHelp, devVarsFile } from './dev-vars.ts';
+import { connectHelp, devVarsFile } from '../src/cli/dev-vars.ts';
 
 const port = process.env.PORT ?? '8787';
 const base = `http://127.0.0.1:${port}`;

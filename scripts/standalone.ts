@@ -3,7 +3,7 @@
 // and its SQLite file under data/. Variables already in the environment win.
 
 import { spawn } from 'node:child_process';
-import { connectHelp, devVarsFile } from './dev-vars.ts';
+import { connectHelp, devVarsFile } from '../src/cli/dev-vars.ts';
 
 const COMMANDS: Record<string, (envFile: string) => string[]> = {
   node: (envFile) => ['node', '--disable-warning=ExperimentalWarning', `--env-file=${envFile}`, 'src/standalone/node.ts'],

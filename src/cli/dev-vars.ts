@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export function devVarsFile(): string {
   const own = `${root}.dev.vars`;
@@ -25,9 +25,10 @@ export function connectHelp(base: string, label: string, varsFile: string): stri
   return `
 userhub (development, ${label}) on ${base}   variables from ${varsFile.split('/').pop()}
 
-  token:    export TOKEN=$(npm run -s token -- john)
+  token:    export TOKEN=$(npx userhub token john)
   listen:   curl -N -H "Authorization: Bearer $TOKEN" ${base}/v1/events
-  publish:  npm run -s send -- john job.succeeded '{"zip":"https://example.com/a.zip"}'
-  any call: npm run -s signed -- GET /v1/users/john/presence
+  publish:  npx userhub send --user john --type job.succeeded --data '{"zip":"https://example.com/a.zip"}'
+  listen:   npx userhub listen --user john
+  any call: npx userhub call GET /v1/users/john/presence
 `;
 }

@@ -1,0 +1,192 @@
+#!/usr/bin/env node
+// The userhub command line: try the service from a terminal in one minute.
+//   npx userhub send --user john --type job.succeeded --data '{"zip":"…"}'
+//   npx userhub listen --user john
+//   npx userhub token john
+
+import { parseArgs } from 'node:util';
+import { connect, type TransportName } from '../client/index.ts';
+import { signClientToken } from '../core/auth/client-token.ts';
+import { signWebhook } from '../core/auth/webhook-signature.ts';
+import { EVENT_TYPE_PATTERN, isJobId, isUserId } from '../core/protocol.ts';
+import { createPublisher, PublisherError } from '../publisher/index.ts';
+import { readDevVars } from './dev-vars.ts';
+
+const USAGE = `usage: userhub <command> [options]
+
+  send    --user <id> --type <type> [--data <json>] [--id <webhook-id>]
+          publish one signed event
+  job     --user <id> --id <jobId> --status <status> [--progress <0..1>] [--result <json>] [--error <json>]
+          create or update a job
+  listen  --user <id> [--transports websocket,sse,poll] [--after <eventId>] [--token <jwt>]
+          print the user's events live, with the transport in use
+  token   <userId> [--ttl <seconds>]
+          print a development client token (signed with JWT_SECRET)
+  call    <METHOD> <path> [<json body>]
+          send any publisher request, signed (e.g. call GET /v1/users/john/presence)
+
+The service is HUB_URL (default http://127.0.0.1:8787). Secrets come from
+JWT_SECRET / WEBHOOK_SECRET, else from .dev.vars or .dev.vars.example.
+Exit codes: 0 done, 1 the request failed, 2 bad usage.`;
+
+class UsageError extends Error {}
+
+const hubUrl = () => process.env.HUB_URL ?? `http://127.0.0.1:${process.env.PORT ?? '8787'}`;
+
+function secret(name: 'JWT_SECRET' | 'WEBHOOK_SECRET'): string {
+  const value = process.env[name] ?? readDevVars()[name];
+  if (!value) throw new UsageError(`${name} is not set (environment, .dev.vars or .dev.vars.example)`);
+  return name === 'WEBHOOK_SECRET' ? value.split(/[\s,]+/)[0]! : value;
+}
+
+function json(flag: string, text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UsageError(`--${flag} must be JSON, got: ${text}`);
+  }
+}
+
+function userFlag(value: string | undefined): string {
+  if (!value) throw new UsageError('--user is required');
+  if (!isUserId(value)) throw new UsageError(`--user: not a valid user id: ${value}`);
+  return value;
+}
+
+const publisher = () => createPublisher({ url: hubUrl(), secret: secret('WEBHOOK_SECRET'), retries: 2 });
+const print = (value: unknown) => console.log(JSON.stringify(value));
+
+const commands: Record<string, (args: string[]) => Promise<void>> = {
+  async send(args) {
+    const { values } = parseArgs({ args, options: { user: { type: 'string' }, type: { type: 'string' }, data: { type: 'string' }, id: { type: 'string' } } });
+    const user = userFlag(values.user);
+    if (!values.type) throw new UsageError('--type is required');
+    if (!EVENT_TYPE_PATTERN.test(values.type) || values.type.startsWith('hub.')) {
+      throw new UsageError(`--type: 1-100 characters of A-Z a-z 0-9 _ . : / -, not starting with "hub.": ${values.type}`);
+    }
+    print(await publisher().publish(user, values.type, json('data', values.data), { idempotencyKey: values.id }));
+  },
+
+  async job(args) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        user: { type: 'string' },
+        id: { type: 'string' },
+        status: { type: 'string' },
+        progress: { type: 'string' },
+        result: { type: 'string' },
+        error: { type: 'string' },
+      },
+    });
+    const user = userFlag(values.user);
+    if (!values.id || !isJobId(values.id)) throw new UsageError('--id <jobId> is required');
+    if (!values.status) throw new UsageError('--status is required');
+    const progress = values.progress === undefined ? undefined : Number(values.progress);
+    if (progress !== undefined && Number.isNaN(progress)) throw new UsageError('--progress must be a number');
+    print(
+      await publisher().updateJob(user, values.id, {
+        status: values.status as 'queued',
+        progress,
+        result: json('result', values.result),
+        error: json('error', values.error) as Record<string, unknown> | undefined,
+      }),
+    );
+  },
+
+  async token(args) {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ttl: { type: 'string' } } });
+    const user = positionals[0];
+    if (!user || !isUserId(user)) throw new UsageError('usage: userhub token <userId> [--ttl <seconds>]');
+    const ttl = Number(values.ttl ?? 3600);
+    if (!Number.isInteger(ttl) || ttl <= 0) throw new UsageError('--ttl must be a positive integer');
+    console.log(await signClientToken(secret('JWT_SECRET'), user, ttl));
+  },
+
+  async call(args) {
+    const [method, path, body] = args;
+    if (!method || !path?.startsWith('/')) throw new UsageError('usage: userhub call <METHOD> </v1/path> [<json body>]');
+    print(await signedCall(method.toUpperCase(), path, json('body', body)));
+  },
+
+  async listen(args) {
+    const { values } = parseArgs({
+      args,
+      options: { user: { type: 'string' }, transports: { type: 'string' }, after: { type: 'string' }, token: { type: 'string' } },
+    });
+    const user = userFlag(values.user);
+    const transports = (values.transports ?? 'websocket,sse,poll').split(',') as TransportName[];
+    if (!transports.every((t) => ['websocket', 'sse', 'poll'].includes(t))) {
+      throw new UsageError('--transports: a comma-separated list of websocket, sse, poll');
+    }
+    const token = values.token;
+    let transport = '';
+    await new Promise<void>((resolve) => {
+      const hub = connect({
+        url: hubUrl(),
+        transports,
+        lastId: values.after,
+        getToken: async () => token ?? (await signClientToken(secret('JWT_SECRET'), user, 3600)),
+        onStatus: (status) => {
+          if ('transport' in status) transport = status.transport;
+          console.error(`# ${status.state}${'transport' in status ? ` (${status.transport})` : ''}`);
+          if (status.state === 'unauthorized') {
+            process.exitCode = 1;
+            resolve();
+          }
+        },
+        onReset: (reset) => console.error(`# reset: ${reset.reason}, events missed`),
+        onEvent: (event) => console.log(`[${transport}] ${event.id} ${event.type} ${JSON.stringify(event.data)}`),
+      });
+      process.once('SIGINT', () => {
+        hub.close();
+        resolve();
+      });
+    });
+  },
+};
+
+/** A signed request with any method, for `userhub call`. */
+async function signedCall(method: string, path: string, body: unknown): Promise<unknown> {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  const headers: Record<string, string> = await signWebhook(secret('WEBHOOK_SECRET'), `msg_${crypto.randomUUID()}`, text);
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch(`${hubUrl()}${path}`, { method, headers, body: body === undefined ? undefined : text });
+  const answer = await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = (answer as { error?: { code: string; message: string } } | null)?.error;
+    throw new PublisherError(response.status, error?.code ?? 'http_error', error?.message ?? `HTTP ${response.status}`);
+  }
+  return answer;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    console.log(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`userhub: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    await command(args);
+    return Number(process.exitCode ?? 0);
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`userhub ${name}: ${(err as Error).message}`);
+      return 2;
+    }
+    if (err instanceof PublisherError) {
+      console.error(`userhub ${name}: ${err.status || 'network'} ${err.code}: ${err.message}`);
+      return 1;
+    }
+    console.error(`userhub ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}
+
+process.exit(await main(process.argv.slice(2)));

@@ -1,0 +1,226 @@
+// One object per user session: connects by the best transport that works,
+// falls back, reconnects with backoff, and resumes from the last id it
+// delivered, so the application sees every event once and in order.
+
+import { backoffDelay } from './backoff.ts';
+import { HUB_READY, HUB_RESET, type Frame, type HubEvent, type ResetInfo } from './frames.ts';
+import { longPollTransport } from './transports/long-poll.ts';
+import { sseTransport } from './transports/sse.ts';
+import type { Session, SessionEnd, Transport, TransportName } from './transports/transport.ts';
+import { websocketTransport } from './transports/websocket.ts';
+import { waitForJob, type Job, type WaitForJobOptions } from './wait-for-job.ts';
+
+export type { TransportName } from './transports/transport.ts';
+
+export type Status =
+  | { state: 'connecting'; transport: TransportName }
+  | { state: 'open'; transport: TransportName }
+  | { state: 'reconnecting'; transport: TransportName; inMs: number }
+  | { state: 'unauthorized' }
+  | { state: 'closed' };
+
+export interface ConnectOptions {
+  /** Base URL of the service, e.g. `https://hub.example.com`. */
+  url: string;
+  /** A fixed client token (JWT). Give this or `getToken`. */
+  token?: string;
+  /** Returns a token; called again with `{ refresh: true }` when the server refuses one. */
+  getToken?: (options: { refresh: boolean }) => string | Promise<string>;
+  /** Transports to use, best first. Default: websocket, sse, poll. */
+  transports?: TransportName[];
+  /** Resume after this event id; without it the stream starts from now. */
+  lastId?: string;
+  /** Every event, exactly once, in id order. */
+  onEvent?: (event: HubEvent) => void;
+  onStatus?: (status: Status) => void;
+  /** The resume point was no longer retained: events were missed, refetch your state. */
+  onReset?: (reset: ResetInfo) => void;
+  /** While on a fallback transport, try the best one again after this long. Default 60 s. */
+  upgradeAfterMs?: number;
+  /** Reconnect backoff: base and cap in ms. Default 500 ms, 30 s. */
+  backoff?: { baseMs: number; capMs: number };
+  /** Platform overrides; default to the globals. */
+  fetch?: typeof fetch;
+  WebSocket?: typeof WebSocket;
+}
+
+export interface HubClient {
+  /** The last event id delivered to onEvent (the resume point). */
+  readonly lastId: string | undefined;
+  readonly status: Status;
+  /** Resolves with the job once it succeeded, failed or was canceled. */
+  waitForJob(jobId: string, options?: WaitForJobOptions): Promise<Job>;
+  close(): void;
+}
+
+const TRANSPORTS: Record<TransportName, Transport> = {
+  websocket: websocketTransport,
+  sse: sseTransport,
+  poll: longPollTransport,
+};
+
+const DEFAULTS = {
+  transports: ['websocket', 'sse', 'poll'] as TransportName[],
+  upgradeAfterMs: 60_000,
+  backoff: { baseMs: 500, capMs: 30_000 },
+};
+
+/**
+ * Connects one user session.
+ *
+ * @example
+ * const hub = connect({
+ *   url: 'https://hub.example.com',
+ *   getToken: () => fetch('/api/hub-token').then((r) => r.text()),
+ *   onEvent: (event) => console.log(event.type, event.data),
+ *   onStatus: (status) => console.log(status.state),
+ * });
+ * const job = await hub.waitForJob('zip-42', { timeout: 120_000 });
+ */
+export function connect(options: ConnectOptions): HubClient {
+  if (!options.token && !options.getToken) throw new TypeError('connect() needs token or getToken');
+  const transports = options.transports ?? DEFAULTS.transports;
+  if (transports.length === 0) throw new TypeError('connect() needs at least one transport');
+  const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const WebSocketImpl = options.WebSocket ?? globalThis.WebSocket;
+  const backoff = options.backoff ?? DEFAULTS.backoff;
+  const upgradeAfterMs = options.upgradeAfterMs ?? DEFAULTS.upgradeAfterMs;
+  const eventListeners = new Set<(event: HubEvent) => void>();
+
+  let lastId = options.lastId;
+  let status: Status = { state: 'connecting', transport: transports[0]! };
+  let index = 0;
+  let failures = 0;
+  let authFailures = 0;
+  let session: Session | undefined;
+  let generation = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cachedToken = options.token;
+  let closed = false;
+
+  const setStatus = (next: Status) => {
+    status = next;
+    options.onStatus?.(next);
+  };
+
+  async function token(refresh: boolean): Promise<string> {
+    if (options.getToken && (refresh || !cachedToken)) cachedToken = await options.getToken({ refresh });
+    return cachedToken!;
+  }
+
+  function deliver(frame: Frame) {
+    if (frame.type === HUB_READY) {
+      lastId ??= (frame.data as { lastId: string }).lastId;
+      return;
+    }
+    if (frame.type === HUB_RESET) {
+      // What follows is the whole retained log, whatever our last id was.
+      lastId = undefined;
+      options.onReset?.(frame.data as ResetInfo);
+      return;
+    }
+    if (frame.id === undefined) return; // other control frames
+    if (lastId !== undefined && Number(frame.id) <= Number(lastId)) return; // seen before
+    lastId = frame.id;
+    const event = frame as HubEvent;
+    options.onEvent?.(event);
+    for (const listener of eventListeners) listener(event);
+  }
+
+  async function attempt(refreshToken: boolean) {
+    if (closed) return;
+    const mine = ++generation;
+    const name = transports[index]!;
+    setStatus({ state: 'connecting', transport: name });
+    let current: string;
+    try {
+      current = await token(refreshToken);
+    } catch {
+      return ended(mine, { kind: 'network', opened: false });
+    }
+    if (closed || mine !== generation) return;
+    session = TRANSPORTS[name]({
+      url: options.url,
+      token: current,
+      after: lastId,
+      fetch: fetchImpl,
+      WebSocket: WebSocketImpl,
+      onFrame: (frame) => mine === generation && deliver(frame),
+      onOpen: () => {
+        if (mine !== generation) return;
+        failures = 0;
+        authFailures = 0;
+        setStatus({ state: 'open', transport: name });
+        if (index > 0) timer = setTimeout(() => upgrade(mine), upgradeAfterMs);
+      },
+      onEnd: (end) => ended(mine, end),
+    });
+  }
+
+  /** Leaves a working fallback to try the best transport again. */
+  function upgrade(mine: number) {
+    if (closed || mine !== generation) return;
+    session?.close();
+    index = 0;
+    void attempt(false);
+  }
+
+  function ended(mine: number, end: SessionEnd) {
+    if (closed || mine !== generation) return;
+    generation++;
+    clearTimeout(timer);
+    if (end.kind === 'unauthorized') {
+      if (!options.getToken || ++authFailures > 2) {
+        setStatus({ state: 'unauthorized' });
+        return;
+      }
+      return schedule(backoffDelay(authFailures - 1, backoff), true);
+    }
+    if (end.kind === 'stop') {
+      closed = true;
+      setStatus({ state: 'closed' });
+      return;
+    }
+    if (!end.opened && index < transports.length - 1) {
+      index++; // this transport cannot connect: fall back at once
+      return schedule(0, false);
+    }
+    if (!end.opened) index = 0; // none could: start over from the best, after a pause
+    schedule(backoffDelay(failures++, backoff), false);
+  }
+
+  function schedule(inMs: number, refreshToken: boolean) {
+    setStatus({ state: 'reconnecting', transport: transports[index]!, inMs });
+    timer = setTimeout(() => void attempt(refreshToken), inMs);
+  }
+
+  void attempt(false);
+
+  return {
+    get lastId() {
+      return lastId;
+    },
+    get status() {
+      return status;
+    },
+    waitForJob(jobId, waitOptions) {
+      return waitForJob(jobId, {
+        ...waitOptions,
+        url: options.url,
+        fetch: fetchImpl,
+        token,
+        subscribe: (listener) => {
+          eventListeners.add(listener);
+          return () => eventListeners.delete(listener);
+        },
+      });
+    },
+    close() {
+      closed = true;
+      generation++;
+      clearTimeout(timer);
+      session?.close();
+      setStatus({ state: 'closed' });
+    },
+  };
+}

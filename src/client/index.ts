@@ -1,0 +1,6 @@
+// The browser / Node / Bun / Deno client: `import { connect } from 'userhub/client'`.
+
+export { connect } from './client.ts';
+export type { ConnectOptions, HubClient, Status, TransportName } from './client.ts';
+export type { HubEvent, ResetInfo } from './frames.ts';
+export type { Job, WaitForJobOptions } from './wait-for-job.ts';

@@ -1,0 +1,64 @@
+// Server-Sent Events over fetch streaming, so the token travels in a header
+// on every runtime (the browser's EventSource cannot send one).
+
+import { HUB_READY, type Frame } from '../frames.ts';
+import { endpoint, type Transport } from './transport.ts';
+
+/** Splits an SSE byte stream into the JSON of each `data:` field. */
+async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    buffer += value.replace(/\r\n?/g, '\n');
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) !== -1) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const data = block
+        .split('\n')
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(line.startsWith('data: ') ? 6 : 5))
+        .join('\n');
+      if (data) yield data;
+    }
+  }
+}
+
+export const sseTransport: Transport = (context) => {
+  const controller = new AbortController();
+  let opened = false;
+  let closedByClient = false;
+
+  (async () => {
+    let kind: 'unauthorized' | 'network' = 'network';
+    try {
+      const response = await context.fetch(endpoint(context.url, 'v1/events', { after: context.after }), {
+        headers: { Authorization: `Bearer ${context.token}`, Accept: 'text/event-stream' },
+        signal: controller.signal,
+      });
+      if (response.status === 401) kind = 'unauthorized';
+      else if (response.ok && response.body) {
+        for await (const data of sseData(response.body)) {
+          const frame = JSON.parse(data) as Frame;
+          context.onFrame(frame);
+          if (frame.type === HUB_READY && !opened) {
+            opened = true;
+            context.onOpen();
+          }
+        }
+      }
+    } catch {
+      // network failure or abort
+    }
+    if (!closedByClient) context.onEnd({ kind, opened });
+  })();
+
+  return {
+    close() {
+      closedByClient = true;
+      controller.abort();
+    },
+  };
+};
