@@ -32,6 +32,8 @@ export interface Config extends Limits {
   sseRetryMs: number;
   /** Streams are ended after this long (0: never); EventSource resumes by itself. */
   sseMaxStreamSeconds: number;
+  /** Serve the demo page and its development token endpoint. Never in production. */
+  demoEnabled: boolean;
 }
 
 export type Env = Record<string, unknown>;
@@ -93,6 +95,7 @@ export function readConfig(env: Env): Config {
     sseSessionTtlSeconds: int(env, 'SSE_SESSION_TTL_SECONDS', 12 * 3600, 60, 7 * 86400),
     sseRetryMs: int(env, 'SSE_RETRY_MS', 2000, 100, 60_000),
     sseMaxStreamSeconds: int(env, 'SSE_MAX_STREAM_SECONDS', 0, 0, 7 * 86400),
+    demoEnabled: env.DEMO_ENABLED === 'true' || env.DEMO_ENABLED === true,
   };
 }
 

@@ -6,4 +6,5 @@ export const TEST_VARS = {
   ALLOWED_ORIGINS: 'https://app.example',
   HEARTBEAT_SECONDS: '1',
   SSE_RETRY_MS: '200',
+  DEMO_ENABLED: 'true',
 } as const;

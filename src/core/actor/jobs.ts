@@ -103,7 +103,8 @@ export class JobStore {
     const next: JobRow = {
       id,
       status: update.status,
-      progress: update.progress ?? current?.progress ?? null,
+      // A succeeded job is complete, whatever progress was last reported.
+      progress: update.progress ?? (update.status === 'succeeded' ? 1 : (current?.progress ?? null)),
       result: update.result ?? (update.status === current?.status ? current.result : null),
       error: update.error ?? (update.status === current?.status ? current.error : null),
       version: (current?.version ?? 0) + 1,

@@ -1,0 +1,79 @@
+// The demo, served in development by every host (DEMO_ENABLED=true): the page,
+// the client bundle, development tokens for any user, and a simulated slow
+// job that reports progress through the publisher API. Never enable it in
+// production: it hands out tokens for any user.
+
+import { Hono, type Context } from 'hono';
+import { signClientToken } from '../core/auth/client-token.ts';
+import type { HubEnv } from '../core/context.ts';
+import { badRequest, HubError } from '../core/errors.ts';
+import { isUserId } from '../core/protocol.ts';
+import { createPublisher } from '../publisher/index.ts';
+import { CLIENT_JS } from './client-bundle.generated.ts';
+import { DEMO_PAGE } from './page.ts';
+
+/** How the demo reaches the app's own publisher routes without a network hop. */
+export type Dispatch = (request: Request, c: Context<HubEnv>) => Promise<Response>;
+
+const STEPS = 8;
+const STEP_MS = 600;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function userIdFrom(c: Context<HubEnv>): Promise<string> {
+  const body = (await c.req.json().catch(() => null)) as { userId?: unknown } | null;
+  const userId = body?.userId;
+  if (typeof userId !== 'string' || !isUserId(userId)) throw badRequest('userId: a valid user id is required.');
+  return userId;
+}
+
+/** Keeps background work alive: waitUntil on Cloudflare, nothing needed elsewhere. */
+function inBackground(c: Context<HubEnv>, work: Promise<unknown>): void {
+  const settled = work.catch((err) => console.error(JSON.stringify({ level: 'error', msg: 'demo job failed', error: String(err) })));
+  try {
+    c.executionCtx.waitUntil(settled);
+  } catch {
+    // no ExecutionContext on standalone hosts: the process keeps running
+  }
+}
+
+export function createDemoRoutes(dispatch: Dispatch) {
+  return new Hono<HubEnv>()
+    .use('/demo/*', async (c, next) => {
+      if (!c.var.config.demoEnabled) throw new HubError(404, 'not_found', 'No such route.');
+      await next();
+    })
+    .get('/demo', (c) => c.redirect('/demo/'))
+    .get('/demo/', (c) => c.html(DEMO_PAGE))
+    .get('/demo/client.js', (c) =>
+      c.body(CLIENT_JS, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache' }),
+    )
+    .post('/demo/token', async (c) => {
+      const token = await signClientToken(c.var.config.jwtSecret, await userIdFrom(c), 3600);
+      return c.json({ token });
+    })
+    .post('/demo/jobs', async (c) => {
+      const userId = await userIdFrom(c);
+      const jobId = `zip-${Date.now().toString(36)}`;
+      const publisher = createPublisher({
+        url: new URL(c.req.url).origin,
+        secret: c.var.config.webhookSecrets[0]!,
+        fetch: (input, init) => dispatch(new Request(input, init), c),
+      });
+      inBackground(
+        c,
+        (async () => {
+          await publisher.updateJob(userId, jobId, { status: 'queued' });
+          for (let step = 1; step < STEPS; step++) {
+            await sleep(STEP_MS);
+            await publisher.updateJob(userId, jobId, { status: 'running', progress: step / STEPS });
+          }
+          await sleep(STEP_MS);
+          await publisher.updateJob(userId, jobId, {
+            status: 'succeeded',
+            result: { url: `https://files.example.com/${jobId}.zip` },
+          });
+        })(),
+      );
+      return c.json({ jobId }, 202);
+    });
+}

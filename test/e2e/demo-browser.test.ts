@@ -1,0 +1,53 @@
+// The demo page in real headless Chromium (Debian's /usr/bin/chromium, driven
+// by playwright-core; no browser is downloaded). Install: apt-get install chromium.
+
+import { existsSync, mkdirSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { uniqueUser } from '../helpers/requests.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`skipping the browser tests: ${CHROMIUM} is missing (apt-get install chromium)`);
+
+describe.skipIf(!hasChromium).each(['wrangler dev', 'node'])('the demo page in Chromium on %s', (host) => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+  afterAll(() => browser?.close());
+
+  async function open(user: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 900, height: 760 } });
+    await page.goto(`${inject('hostUrls')[host]}/demo/?user=${encodeURIComponent(user)}`);
+    await page.locator('#status[data-state="open"]').waitFor({ timeout: 15_000 });
+    return page;
+  }
+
+  it('shows a slow job progressing and completing, in every tab of that user and no other', async () => {
+    const [john, jane] = [uniqueUser('john'), uniqueUser('jane')];
+    const first = await open(john);
+    const second = await open(john);
+    const other = await open(jane);
+    expect(await first.locator('#status').textContent()).toBe('open (websocket)');
+
+    await first.locator('#start').click();
+    const progress = first.locator('#jobs li progress');
+    await progress.waitFor({ timeout: 10_000 });
+    // Progress moves before completion arrives.
+    await expect.poll(async () => Number(await progress.getAttribute('value')), { timeout: 10_000 }).toBeGreaterThan(0);
+    await first.locator('#jobs .state[data-status="succeeded"]').waitFor({ timeout: 15_000 });
+    expect(Number(await progress.getAttribute('value'))).toBe(100);
+
+    await second.locator('#jobs .state[data-status="succeeded"]').waitFor({ timeout: 5000 });
+    expect(await second.locator('#log li').count()).toBe(await first.locator('#log li').count());
+    expect(await other.locator('#jobs li').count()).toBe(0);
+    expect(await other.locator('#log .empty').count()).toBe(1);
+
+    mkdirSync('test-output', { recursive: true });
+    await first.screenshot({ path: `test-output/demo-${host.replace(/\W+/g, '-')}.png`, fullPage: true });
+  });
+});
