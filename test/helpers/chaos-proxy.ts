@@ -26,6 +26,7 @@ export async function startChaosProxy(upstream: string): Promise<ChaosProxy> {
   const blocked = new Set<Blockable>();
   let swallow = 0;
   const track = (socket: Duplex) => {
+    if (sockets.has(socket)) return; // keep-alive sockets are handed out again
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
