@@ -1,0 +1,217 @@
+// The designs under test, each started on the server core and described to
+// the load generator: how clients connect and how a backend publishes.
+
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { freePort, SERVER_CORE, spawnPinned, waitFor } from './lib.ts';
+import { TEST_VARS } from '../test/helpers/test-vars.ts';
+
+/** How load workers connect and how the publisher publishes; plain data, sent to child processes. */
+export interface Target {
+  kind: 'hub' | 'socketio' | 'nchan';
+  /** Where clients connect. */
+  clientUrl: string;
+  /** Where the publisher sends. */
+  publishUrl: string;
+  jwtSecret?: string;
+  webhookSecret?: string;
+}
+
+export interface RunningDesign {
+  target: Target;
+  /** Root pids of every server-side process of the design. */
+  pids(): number[];
+  /** Deliveries that reached a node holding no connection of that user. */
+  waste(): Promise<{ received: number; wasted: number } | null>;
+  stop(): Promise<void>;
+}
+
+export interface Design {
+  name: string;
+  /** Why it cannot run here, if it cannot. */
+  missing(): string | null;
+  start(): Promise<RunningDesign>;
+}
+
+const HUB_VARS = {
+  JWT_SECRET: TEST_VARS.JWT_SECRET,
+  WEBHOOK_SECRET: TEST_VARS.WEBHOOK_SECRET,
+  MAX_CONNECTIONS_PER_USER: '50',
+};
+
+const health = (url: string) => async () => (await fetch(url)).ok;
+
+function stopAll(children: ChildProcess[], dir?: string): () => Promise<void> {
+  return async () => {
+    for (const child of children) {
+      if (child.exitCode === null && child.pid) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  };
+}
+
+const which = (command: string): boolean => {
+  try {
+    execFileSync('which', [command], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+function hubTarget(url: string): Target {
+  return { kind: 'hub', clientUrl: url, publishUrl: url, jwtSecret: HUB_VARS.JWT_SECRET, webhookSecret: HUB_VARS.WEBHOOK_SECRET };
+}
+
+const wranglerDev: Design = {
+  name: 'userhub · wrangler dev',
+  missing: () => null,
+  async start() {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'bench-wrangler-'));
+    const vars = Object.entries(HUB_VARS).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
+    const child = spawnPinned(SERVER_CORE, 'npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', dir, '--log-level', 'error', '--show-interactive-dev-session=false', ...vars], {
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' },
+      detached: true,
+    });
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(health(`${url}/v1/health`), 60_000, 'wrangler dev');
+    return { target: hubTarget(url), pids: () => [child.pid!], waste: async () => ({ received: 0, wasted: 0 }), stop: stopAll([child], dir) };
+  },
+};
+
+function standalone(runtime: 'node' | 'bun' | 'deno'): Design {
+  const commands = {
+    node: ['node', '--disable-warning=ExperimentalWarning', 'src/standalone/node.ts'],
+    bun: ['bun', 'src/standalone/bun.ts'],
+    deno: ['deno', 'run', '--allow-net', '--allow-env', '--allow-read', '--allow-write', 'src/standalone/deno.ts'],
+  }[runtime];
+  return {
+    name: `userhub · ${runtime}`,
+    missing: () => null,
+    async start() {
+      const port = await freePort();
+      const dir = mkdtempSync(join(tmpdir(), `bench-${runtime}-`));
+      const [command, ...args] = commands;
+      const child = spawnPinned(SERVER_CORE, command!, args, {
+        env: { ...process.env, ...HUB_VARS, PORT: String(port), DATABASE_PATH: join(dir, 'hub.sqlite') },
+        detached: true,
+      });
+      const url = `http://127.0.0.1:${port}`;
+      await waitFor(health(`${url}/v1/health`), 30_000, runtime);
+      return { target: hubTarget(url), pids: () => [child.pid!], waste: async () => ({ received: 0, wasted: 0 }), stop: stopAll([child], dir) };
+    },
+  };
+}
+
+function socketIo(nodes: number, adapter: 'classic' | 'sharded'): Design {
+  return {
+    name: `Socket.IO × ${nodes} · ${adapter} Redis adapter`,
+    missing: () => (which('redis-server') ? null : 'redis-server is not installed (apt-get install redis-server)'),
+    async start() {
+      const children: ChildProcess[] = [];
+      const redisPort = await freePort();
+      children.push(
+        spawnPinned(SERVER_CORE, 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { detached: true }),
+      );
+      await waitFor(async () => {
+        execFileSync('redis-cli', ['-p', String(redisPort), 'ping'], { stdio: 'ignore' });
+        return true;
+      }, 10_000, 'redis');
+      const ports: number[] = [];
+      for (let i = 0; i < nodes; i++) {
+        const port = await freePort();
+        ports.push(port);
+        children.push(
+          spawnPinned(SERVER_CORE, 'node', ['bench/peers/socketio-node.ts'], {
+            env: { ...process.env, PORT: String(port), REDIS_URL: `redis://127.0.0.1:${redisPort}`, ADAPTER: adapter },
+            detached: true,
+          }),
+        );
+      }
+      for (const port of ports) await waitFor(health(`http://127.0.0.1:${port}/health`), 20_000, 'socket.io node');
+      const splitterPort = await freePort();
+      children.push(
+        spawnPinned(SERVER_CORE, 'node', ['bench/peers/splitter.ts'], {
+          env: { ...process.env, PORT: String(splitterPort), BACKENDS: ports.join(',') },
+          detached: true,
+        }),
+      );
+      const url = `http://127.0.0.1:${splitterPort}`;
+      await waitFor(health(`${url}/health`), 10_000, 'splitter');
+      return {
+        target: { kind: 'socketio', clientUrl: url, publishUrl: url },
+        pids: () => children.map((child) => child.pid!),
+        async waste() {
+          const all = await Promise.all(ports.map(async (port) => (await fetch(`http://127.0.0.1:${port}/stats`)).json() as Promise<{ received: number; wasted: number }>));
+          return all.reduce((a, b) => ({ received: a.received + b.received, wasted: a.wasted + b.wasted }), { received: 0, wasted: 0 });
+        },
+        stop: stopAll(children),
+      };
+    },
+  };
+}
+
+const NCHAN_MODULE = '/usr/lib/nginx/modules/ngx_nchan_module.so';
+
+const nchan: Design = {
+  name: 'Nchan (nginx)',
+  missing: () =>
+    which('nginx') && existsSync(NCHAN_MODULE) ? null : 'nginx with the nchan module is not installed (apt-get install nginx-light libnginx-mod-nchan)',
+  async start() {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'bench-nchan-'));
+    writeFileSync(
+      join(dir, 'nginx.conf'),
+      `load_module ${NCHAN_MODULE};
+daemon off;
+worker_processes 1;
+worker_rlimit_nofile 20000;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log error;
+events { worker_connections 19000; }
+http {
+  access_log off;
+  client_body_temp_path ${dir};
+  server {
+    listen 127.0.0.1:${port};
+    location = /health { return 200 'ok'; }
+    location ~ ^/pub/([\\w.:@|+=-]+)$ { nchan_publisher; nchan_channel_id $1; nchan_message_buffer_length 1000; nchan_message_timeout 1h; }
+    location ~ ^/sub/([\\w.:@|+=-]+)$ { nchan_subscriber; nchan_channel_id $1; }
+  }
+}
+`,
+    );
+    const child = spawnPinned(SERVER_CORE, 'nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { detached: true });
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(health(`${url}/health`), 10_000, 'nginx');
+    return {
+      target: { kind: 'nchan', clientUrl: url, publishUrl: url },
+      pids: () => [child.pid!],
+      waste: async () => ({ received: 0, wasted: 0 }),
+      stop: stopAll([child], dir),
+    };
+  },
+};
+
+export const DESIGNS: Design[] = [
+  wranglerDev,
+  standalone('bun'),
+  standalone('node'),
+  standalone('deno'),
+  socketIo(2, 'classic'),
+  socketIo(4, 'classic'),
+  socketIo(2, 'sharded'),
+  socketIo(4, 'sharded'),
+  nchan,
+];

@@ -1,0 +1,177 @@
+// A load-generator process: holds a share of the client connections, records
+// publish→deliver latency from each event's intended send time (so a late
+// publisher cannot hide queueing: no coordinated omission), and counts lost
+// and duplicated deliveries. Driven by the orchestrator over IPC.
+
+import * as hdr from 'hdr-histogram-js';
+import { io, type Socket } from 'socket.io-client';
+import WebSocket from 'ws';
+import { signClientToken } from '../src/core/auth/client-token.ts';
+import type { Target } from './designs.ts';
+import { now } from './lib.ts';
+
+export interface Conn {
+  userId: string;
+  /** sse and poll only for the hub: the transport subsets. */
+  transport: 'websocket' | 'sse' | 'poll';
+}
+
+export type WorkerCommand =
+  | { cmd: 'connect'; target: Target; conns: Conn[] }
+  | { cmd: 'step' }
+  | { cmd: 'report'; published: Array<[seq: number, userId: string]> }
+  | { cmd: 'close' };
+
+interface Live {
+  conn: Conn;
+  seen: Set<number>;
+  close(): void;
+}
+
+let live: Live[] = [];
+let histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+let duplicates = 0;
+let received = 0;
+
+function onPayload(entry: Live, payload: { s: number; t: number }) {
+  if (entry.seen.has(payload.s)) {
+    duplicates++;
+    return;
+  }
+  entry.seen.add(payload.s);
+  received++;
+  histogram.recordValue(Math.max(1, Math.round((now() - payload.t) * 1000))); // µs
+}
+
+async function open(target: Target, conn: Conn): Promise<Live> {
+  const entry: Live = { conn, seen: new Set(), close: () => {} };
+  if (target.kind === 'socketio') {
+    const socket: Socket = io(target.clientUrl, { transports: ['websocket'], auth: { userId: conn.userId }, reconnection: false, forceNew: true });
+    socket.on('n', (data: string) => onPayload(entry, JSON.parse(data)));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    entry.close = () => socket.close();
+    return entry;
+  }
+  if (target.kind === 'nchan') {
+    const ws = new WebSocket(`${target.clientUrl.replace('http', 'ws')}/sub/${conn.userId}`);
+    ws.on('message', (data) => onPayload(entry, JSON.parse(String(data))));
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    entry.close = () => ws.terminate();
+    return entry;
+  }
+  const token = await signClientToken(target.jwtSecret!, conn.userId, 7200);
+  if (conn.transport === 'websocket') {
+    const ws = new WebSocket(`${target.clientUrl.replace('http', 'ws')}/v1/connect`, ['userhub.v1', `userhub.token.${token}`]);
+    const ready = new Promise<void>((resolve, reject) => {
+      ws.on('message', (data) => {
+        const frame = JSON.parse(String(data)) as { type: string; data: { s: number; t: number } };
+        if (frame.type === 'hub.ready') resolve();
+        else if (frame.type === 'n') onPayload(entry, frame.data);
+      });
+      ws.once('error', reject);
+    });
+    await ready;
+    entry.close = () => ws.terminate();
+    return entry;
+  }
+  const controller = new AbortController();
+  entry.close = () => controller.abort();
+  if (conn.transport === 'sse') {
+    const response = await fetch(`${target.clientUrl}/v1/events`, { headers: { Authorization: `Bearer ${token}` }, signal: controller.signal });
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    let resolveReady!: () => void;
+    const ready = new Promise<void>((resolve) => (resolveReady = resolve));
+    void (async () => {
+      for (;;) {
+        const { done, value } = await reader.read().catch(() => ({ done: true, value: '' }));
+        if (done) return;
+        buffer += value;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) !== -1) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (!data) continue;
+          const frame = JSON.parse(data) as { type: string; data: { s: number; t: number } };
+          if (frame.type === 'hub.ready') resolveReady();
+          else if (frame.type === 'n') onPayload(entry, frame.data);
+        }
+      }
+    })();
+    await ready;
+    return entry;
+  }
+  // long poll
+  const first = (await (await fetch(`${target.clientUrl}/v1/poll`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { lastId: string };
+  void (async () => {
+    let after = first.lastId;
+    while (!controller.signal.aborted) {
+      try {
+        const response = await fetch(`${target.clientUrl}/v1/poll?after=${after}&wait=25`, {
+          headers: { Authorization: `Bearer ${token}` },
+          signal: controller.signal,
+        });
+        const answer = (await response.json()) as { events: Array<{ type: string; data: { s: number; t: number } }>; lastId: string };
+        for (const frame of answer.events) if (frame.type === 'n') onPayload(entry, frame.data);
+        after = answer.lastId;
+      } catch {
+        return;
+      }
+    }
+  })();
+  return entry;
+}
+
+process.on('message', async (message: WorkerCommand) => {
+  switch (message.cmd) {
+    case 'connect': {
+      const opened: Live[] = [];
+      let failed = 0;
+      // Connect in small waves so the server's accept queue is not the bottleneck.
+      for (let i = 0; i < message.conns.length; i += 50) {
+        const wave = await Promise.allSettled(message.conns.slice(i, i + 50).map((conn) => open(message.target, conn)));
+        for (const result of wave) {
+          if (result.status === 'fulfilled') opened.push(result.value);
+          else failed++;
+        }
+      }
+      live = opened;
+      process.send!({ connected: opened.length, failed });
+      break;
+    }
+    case 'step':
+      histogram.reset();
+      duplicates = 0;
+      received = 0;
+      for (const entry of live) entry.seen.clear();
+      process.send!({ ok: true });
+      break;
+    case 'report': {
+      const byUser = new Map<string, Live[]>();
+      for (const entry of live) byUser.set(entry.conn.userId, [...(byUser.get(entry.conn.userId) ?? []), entry]);
+      let expected = 0;
+      let lost = 0;
+      for (const [seq, userId] of message.published) {
+        for (const entry of byUser.get(userId) ?? []) {
+          expected++;
+          if (!entry.seen.has(seq)) lost++;
+        }
+      }
+      process.send!({ histogram: hdr.encodeIntoCompressedBase64(histogram), expected, lost, duplicates, received });
+      break;
+    }
+    case 'close':
+      for (const entry of live) entry.close();
+      live = [];
+      process.send!({ ok: true });
+      setTimeout(() => process.exit(0), 100);
+      break;
+  }
+});

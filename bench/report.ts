@@ -1,0 +1,156 @@
+// Renders docs/benchmarks.md and its SVG charts from one results file.
+//   node bench/report.ts [bench/results/<date>.json]   (default: the newest)
+
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import type { DesignResult, StepResult } from './run.ts';
+import { costModel } from './cost.ts';
+
+interface Results {
+  date: string;
+  machine: { cpu?: string; cores: number; memoryBytes: number; kernel: string; node: string };
+  config: Record<string, unknown>;
+  designs: DesignResult[];
+}
+
+const COLORS = ['#2f5bea', '#16794a', '#b42318', '#a36300', '#6b3fa0', '#0e7490', '#be185d', '#4d7c0f', '#57534e'];
+const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
+const isOurs = (d: DesignResult) => d.name.startsWith('userhub');
+
+/** A line chart of p99 latency against publish rate, one line per design, log-scaled y. */
+function p99Chart(designs: DesignResult[]): string {
+  const width = 760;
+  const height = 380;
+  const pad = { left: 60, right: 230, top: 20, bottom: 45 };
+  const rates = [...new Set(designs.flatMap((d) => d.steps.map((s) => s.rate)))].sort((a, b) => a - b);
+  const maxRate = Math.max(...rates, 1);
+  const yMin = Math.log10(0.5);
+  const yMax = Math.log10(Math.max(100, ...designs.flatMap((d) => d.steps.map((s) => s.p99))));
+  const x = (rate: number) => pad.left + (rate / maxRate) * (width - pad.left - pad.right);
+  const y = (ms: number) => pad.top + (1 - (Math.log10(Math.max(ms, 0.5)) - yMin) / (yMax - yMin)) * (height - pad.top - pad.bottom);
+  const parts: string[] = [];
+  for (const tick of [1, 10, 50, 100, 1000, 10000].filter((t) => Math.log10(t) <= yMax)) {
+    parts.push(`<line x1="${pad.left}" x2="${width - pad.right}" y1="${y(tick)}" y2="${y(tick)}" stroke="${tick === 50 ? '#b42318' : '#e1e4ea'}" stroke-dasharray="${tick === 50 ? '4 3' : ''}"/>`);
+    parts.push(`<text x="${pad.left - 6}" y="${y(tick) + 4}" text-anchor="end">${tick}</text>`);
+  }
+  for (const rate of rates) parts.push(`<text x="${x(rate)}" y="${height - pad.bottom + 16}" text-anchor="middle">${rate}</text>`);
+  designs.forEach((design, i) => {
+    const color = COLORS[i % COLORS.length]!;
+    const points = design.steps.map((s) => `${x(s.rate).toFixed(1)},${y(s.p99).toFixed(1)}`).join(' ');
+    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${points}"/>`);
+    for (const s of design.steps) parts.push(`<circle cx="${x(s.rate)}" cy="${y(s.p99)}" r="3" fill="${color}"/>`);
+    parts.push(`<rect x="${width - pad.right + 12}" y="${pad.top + i * 20}" width="12" height="12" fill="${color}"/>`);
+    parts.push(`<text x="${width - pad.right + 30}" y="${pad.top + i * 20 + 10}">${design.name}</text>`);
+  });
+  parts.push(`<text x="${(pad.left + width - pad.right) / 2}" y="${height - 8}" text-anchor="middle">publish rate (events/s)</text>`);
+  parts.push(`<text transform="translate(16 ${height / 2}) rotate(-90)" text-anchor="middle">p99 latency (ms, log)</text>`);
+  return svg(width, height, parts);
+}
+
+/** Horizontal bars: server CPU-seconds per million deliveries at one rate. */
+function cpuChart(designs: Array<{ name: string; value: number }>, rate: number): string {
+  const width = 760;
+  const row = 26;
+  const height = 50 + designs.length * row;
+  const left = 270;
+  const max = Math.max(...designs.map((d) => d.value), 1);
+  const parts = designs.map((d, i) => {
+    const w = (d.value / max) * (width - left - 80);
+    return `<text x="${left - 8}" y="${30 + i * row + 13}" text-anchor="end">${d.name}</text>` +
+      `<rect x="${left}" y="${30 + i * row}" width="${w.toFixed(1)}" height="18" fill="${COLORS[i % COLORS.length]}"/>` +
+      `<text x="${left + w + 6}" y="${30 + i * row + 13}">${d.value.toFixed(1)}</text>`;
+  });
+  parts.push(`<text x="${left}" y="16">server CPU-seconds per million deliveries at ${rate} events/s (lower is better)</text>`);
+  return svg(width, height, parts);
+}
+
+const svg = (width: number, height: number, parts: string[]) =>
+  `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12" fill="#1d2330">\n<rect width="100%" height="100%" fill="#fff"/>\n${parts.join('\n')}\n</svg>\n`;
+
+const stepAt = (design: DesignResult, rate: number): StepResult | undefined => design.steps.find((s) => s.rate === rate);
+
+export function renderReport(file?: string): void {
+  const path = file ?? `bench/results/${readdirSync('bench/results').filter((f) => f.endsWith('.json')).sort().at(-1)}`;
+  const results = JSON.parse(readFileSync(path, 'utf8')) as Results;
+  const ran = results.designs.filter((d) => !d.skipped && d.steps.length > 0);
+  mkdirSync('docs', { recursive: true });
+
+  const rates = [...new Set(ran.flatMap((d) => d.steps.map((s) => s.rate)))].sort((a, b) => a - b);
+  const commonRate = [...rates].reverse().find((rate) => ran.every((d) => stepAt(d, rate))) ?? rates[0] ?? 0;
+  writeFileSync('docs/bench-p99.svg', p99Chart(ran));
+  writeFileSync(
+    'docs/bench-cpu.svg',
+    cpuChart(ran.filter((d) => stepAt(d, commonRate)).map((d) => ({ name: d.name, value: stepAt(d, commonRate)!.cpuSecondsPerMillion })), commonRate),
+  );
+
+  const lines: string[] = [];
+  const c = results.config;
+  lines.push('# Benchmarks', '');
+  lines.push(
+    `Generated by \`npm run bench\` on ${results.date.slice(0, 10)} from \`${path}\`; do not edit by hand.`,
+    `Machine: ${results.machine.cpu} (${results.machine.cores} cores), ${(results.machine.memoryBytes / 2 ** 30).toFixed(0)} GiB, Linux ${results.machine.kernel}, Node ${results.machine.node}.`,
+    '',
+    `Workload: ${c.connections} WebSocket connections over users with 1–3 connections each (seed ${c.seed}); publish targets drawn from a Zipf distribution over online users, ${Number(c.offlineShare) * 100}% to offline users; open-loop publishing at fixed rates for ${c.stepSeconds} s per step, then stepped up ×1.5 while the design holds. Latency is measured from each event's intended send time (no coordinated omission) into an HDR histogram. Servers are pinned to core 1 and the load generator to core 0 (taskset); server CPU is read from /proc for every server-side process (Redis, the splitter and every node for Socket.IO; workerd and wrangler for wrangler dev).`,
+    '',
+  );
+  lines.push('![p99 latency by publish rate](bench-p99.svg)', '', '![CPU per delivery](bench-cpu.svg)', '');
+
+  lines.push('## Summary', '');
+  lines.push('| Design | Highest rate held (p99 < 50 ms, 0 lost) | p99 at ' + commonRate + '/s (ms) | CPU-s per million deliveries at ' + commonRate + '/s | Idle memory per connection | Wasted deliveries |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const d of results.designs) {
+    if (d.skipped) {
+      lines.push(`| ${d.name} | skipped: ${d.skipped} | | | | |`);
+      continue;
+    }
+    const at = stepAt(d, commonRate);
+    const waste = d.waste && d.waste.received > 0 ? `${((d.waste.wasted / d.waste.received) * 100).toFixed(0)}% of ${d.waste.received} node receipts` : '0';
+    lines.push(
+      `| ${d.name} | ${d.highestRateHeld ? `${d.highestRateHeld}/s` : 'none'} | ${fmt(at?.p99)} | ${fmt(at?.cpuSecondsPerMillion)} | ${d.idle ? `${(d.idle.bytesPerConnection / 1024).toFixed(1)} KiB` : '–'} | ${waste} |`,
+    );
+  }
+  lines.push('');
+
+  const ours = ran.filter(isOurs);
+  const peers = ran.filter((d) => !isOurs(d));
+  if (ours.length && peers.length) {
+    lines.push(`## Ratios at ${commonRate} events/s`, '', 'Ours ÷ peer for CPU per delivery and for p99: below 1 means ours is cheaper or faster. Highest rate held: ours ÷ peer, higher is better.', '');
+    lines.push(`| Ours | Peer | CPU per delivery | p99 | Highest rate held (higher is better) |`, '| --- | --- | ---: | ---: | ---: |');
+    for (const o of ours) {
+      for (const p of peers) {
+        const a = stepAt(o, commonRate);
+        const b = stepAt(p, commonRate);
+        if (!a || !b) continue;
+        const rateRatio = p.highestRateHeld ? (o.highestRateHeld ?? 0) / p.highestRateHeld : NaN;
+        lines.push(`| ${o.name} | ${p.name} | ${fmt(a.cpuSecondsPerMillion / b.cpuSecondsPerMillion, 2)} | ${fmt(a.p99 / b.p99, 2)} | ${fmt(rateRatio, 2)} |`);
+      }
+    }
+    lines.push('');
+  }
+
+  lines.push('## Every step', '');
+  for (const d of ran) {
+    lines.push(`### ${d.name}`, '', `${d.connected} connected (${d.connectFailures} failed).${d.error ? ` Error: ${d.error}` : ''}`, '');
+    lines.push('| Rate | Published | Deliveries | p50 ms | p99 ms | p99.9 ms | Lost | Duplicated | CPU-s / M | Publisher lag ms | Held |', '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |');
+    for (const s of d.steps) {
+      lines.push(`| ${s.rate} | ${s.published} | ${s.delivered} | ${fmt(s.p50)} | ${fmt(s.p99)} | ${fmt(s.p999)} | ${s.lost} | ${s.duplicated} | ${fmt(s.cpuSecondsPerMillion)} | ${s.publisherLagMs} | ${s.held ? 'yes' : 'no'} |`);
+    }
+    if (d.idle) lines.push('', `Idle: ${d.idle.connections} connections held ${d.idle.seconds} s: ${(d.idle.rssBytes / 2 ** 20).toFixed(0)} MiB resident vs ${(d.idle.baselineBytes / 2 ** 20).toFixed(0)} MiB before, ${(d.idle.bytesPerConnection / 1024).toFixed(1)} KiB per connection.`);
+    lines.push('');
+  }
+
+  lines.push(...costModel(), '');
+  lines.push(
+    '## What these numbers do and do not mean',
+    '',
+    '- Everything ran on one 2-core machine: ratios between designs measured in the same run hold better than absolute figures, which drift with the machine.',
+    '- `wrangler dev` is a development server (workerd behind a local proxy, with development tooling), not Cloudflare\'s production fleet: its figures say nothing about latency or capacity on Cloudflare, where each user\'s actor runs on its own and users spread over many machines.',
+    '- The standalone hosts are one process on one core here; they are the design for one machine.',
+    '- A step "holds" when p99 < 50 ms with 0 lost and 0 duplicated deliveries and no failed publish. Deliveries not seen within the drain window after the last publish count as lost.',
+    '- When the publisher lag column grows, the load generator (sharing one core with all clients) fell behind its schedule; latency is still measured from the intended send time, so that lag is charged to the design, which can only flatter no one.',
+    '- Wasted deliveries: events a node received for a user with no connection on it. Broadcast designs pay (N−1)/N of them on every event; a per-user actor receives only its own user\'s events (0 by construction, reported as 0).',
+  );
+  writeFileSync('docs/benchmarks.md', `${lines.join('\n')}\n`);
+  console.log('wrote docs/benchmarks.md, docs/bench-p99.svg, docs/bench-cpu.svg');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) renderReport(process.argv[2]);

@@ -1,0 +1,237 @@
+// npm run bench: every design, one after another, with the same seeded
+// workload and the same client code. Servers run on one core, the load
+// generator on the other. Writes bench/results/<date>.json and renders
+// docs/benchmarks.md from it.
+
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import * as hdr from 'hdr-histogram-js';
+import { DESIGNS, type RunningDesign } from './designs.ts';
+import { cpuSeconds, LOAD_CORE, rssBytes, seededRandom, sleep, zipfSampler } from './lib.ts';
+import type { Conn, WorkerCommand } from './load-worker.ts';
+import type { PublisherCommand } from './publisher.ts';
+import { renderReport } from './report.ts';
+
+const env = (name: string, fallback: string) => process.env[name] ?? fallback;
+export const CONFIG = {
+  seed: Number(env('BENCH_SEED', '42')),
+  connections: Number(env('BENCH_CONNECTIONS', '2000')),
+  rates: env('BENCH_RATES', '500,2000,5000').split(',').map(Number),
+  maxRate: Number(env('BENCH_MAX_RATE', '20000')),
+  stepSeconds: Number(env('BENCH_STEP_SECONDS', '8')),
+  drainMs: Number(env('BENCH_DRAIN_MS', '3000')),
+  workers: Number(env('BENCH_WORKERS', '4')),
+  idleConnections: Number(env('BENCH_IDLE_CONNECTIONS', '10000')),
+  idleSeconds: Number(env('BENCH_IDLE_SECONDS', '60')),
+  offlineShare: 0.2,
+  designs: new RegExp(env('BENCH_DESIGNS', '.'), 'i'),
+};
+
+export interface StepResult {
+  rate: number;
+  published: number;
+  failedPublishes: number;
+  publisherLagMs: number;
+  expected: number;
+  delivered: number;
+  lost: number;
+  duplicated: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  cpuSeconds: number;
+  cpuSecondsPerMillion: number;
+  held: boolean;
+}
+
+export interface DesignResult {
+  name: string;
+  skipped?: string;
+  error?: string;
+  connected?: number;
+  connectFailures?: number;
+  steps: StepResult[];
+  highestRateHeld?: number;
+  waste?: { received: number; wasted: number } | null;
+  idle?: { connections: number; seconds: number; bytesPerConnection: number; baselineBytes: number; rssBytes: number };
+}
+
+const pin = (pid: number) => execFileSync('taskset', ['-a', '-p', '-c', LOAD_CORE, String(pid)], { stdio: 'ignore' });
+
+function ask<T>(child: ChildProcess, message: WorkerCommand | PublisherCommand): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onExit = () => reject(new Error('bench process exited'));
+    child.once('exit', onExit);
+    child.once('message', (reply) => {
+      child.off('exit', onExit);
+      resolve(reply as T);
+    });
+    child.send(message);
+  });
+}
+
+/** The same workload for every design: users with 1-3 connections, Zipf-popular targets, 20% offline. */
+function workload(connections: number) {
+  const random = seededRandom(CONFIG.seed);
+  const users: Array<{ id: string; conns: number }> = [];
+  for (let total = 0; total < connections; ) {
+    const r = random();
+    const conns = Math.min(r < 0.6 ? 1 : r < 0.85 ? 2 : 3, connections - total);
+    users.push({ id: `u${users.length}`, conns });
+    total += conns;
+  }
+  const pickUser = zipfSampler(users.length, 1.0, random);
+  const offline = Math.max(1, Math.round(users.length * 0.25));
+  const plan = Array.from({ length: 200_000 }, (_, k) =>
+    random() < CONFIG.offlineShare ? `off${k % offline}` : users[pickUser()]!.id,
+  );
+  const conns: Conn[] = users.flatMap((user) => Array.from({ length: user.conns }, () => ({ userId: user.id, transport: 'websocket' as const })));
+  return { users, plan, conns };
+}
+
+function startWorkers(count: number): ChildProcess[] {
+  return Array.from({ length: count }, () => {
+    const child = fork('bench/load-worker.ts', { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    pin(child.pid!);
+    return child;
+  });
+}
+
+async function connectAll(workers: ChildProcess[], running: RunningDesign, conns: Conn[]) {
+  const shares = workers.map((_, i) => conns.filter((_, j) => j % workers.length === i));
+  const replies = await Promise.all(
+    workers.map((worker, i) => ask<{ connected: number; failed: number }>(worker, { cmd: 'connect', target: running.target, conns: shares[i]! })),
+  );
+  return replies.reduce((a, b) => ({ connected: a.connected + b.connected, failed: a.failed + b.failed }), { connected: 0, failed: 0 });
+}
+
+async function runStep(rate: number, index: number, running: RunningDesign, workers: ChildProcess[], publisher: ChildProcess, plan: string[]): Promise<StepResult> {
+  await Promise.all(workers.map((worker) => ask(worker, { cmd: 'step' })));
+  const cpuBefore = cpuSeconds(running.pids());
+  const sent = await ask<{ published: Array<[number, string]>; failed: number; maxLagMs: number }>(publisher, {
+    cmd: 'run',
+    target: running.target,
+    rate,
+    seconds: CONFIG.stepSeconds,
+    plan,
+    startSeq: (index + 1) * 10_000_000,
+  });
+  await sleep(CONFIG.drainMs);
+  const cpu = cpuSeconds(running.pids()) - cpuBefore;
+  const reports = await Promise.all(
+    workers.map((worker) =>
+      ask<{ histogram: string; expected: number; lost: number; duplicates: number; received: number }>(worker, { cmd: 'report', published: sent.published }),
+    ),
+  );
+  const merged = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+  for (const report of reports) merged.add(hdr.decodeFromCompressedBase64(report.histogram));
+  const sum = (key: 'expected' | 'lost' | 'duplicates' | 'received') => reports.reduce((total, r) => total + r[key], 0);
+  const delivered = sum('received');
+  const p99 = merged.getValueAtPercentile(99) / 1000;
+  const step: StepResult = {
+    rate,
+    published: sent.published.length,
+    failedPublishes: sent.failed,
+    publisherLagMs: Math.round(sent.maxLagMs),
+    expected: sum('expected'),
+    delivered,
+    lost: sum('lost'),
+    duplicated: sum('duplicates'),
+    p50: merged.getValueAtPercentile(50) / 1000,
+    p99,
+    p999: merged.getValueAtPercentile(99.9) / 1000,
+    cpuSeconds: cpu,
+    cpuSecondsPerMillion: delivered > 0 ? (cpu / delivered) * 1e6 : 0,
+    held: false,
+  };
+  step.held = step.p99 < 50 && step.lost === 0 && step.duplicated === 0 && step.failedPublishes === 0 && delivered > 0;
+  return step;
+}
+
+async function idleMemory(running: RunningDesign, baselineBytes: number): Promise<DesignResult['idle']> {
+  const workers = startWorkers(CONFIG.workers);
+  try {
+    const conns: Conn[] = Array.from({ length: CONFIG.idleConnections }, (_, i) => ({ userId: `idle${i}`, transport: 'websocket' }));
+    const { connected } = await connectAll(workers, running, conns);
+    await sleep(CONFIG.idleSeconds * 1000);
+    const rss = rssBytes(running.pids());
+    return { connections: connected, seconds: CONFIG.idleSeconds, baselineBytes, rssBytes: rss, bytesPerConnection: Math.round((rss - baselineBytes) / Math.max(1, connected)) };
+  } finally {
+    await Promise.all(workers.map((worker) => ask(worker, { cmd: 'close' }).catch(() => {})));
+  }
+}
+
+async function benchDesign(design: (typeof DESIGNS)[number]): Promise<DesignResult> {
+  const result: DesignResult = { name: design.name, steps: [] };
+  const missing = design.missing();
+  if (missing) {
+    console.log(`- ${design.name}: skipped (${missing})`);
+    return { ...result, skipped: missing };
+  }
+  console.log(`- ${design.name}`);
+  const running = await design.start();
+  const { plan, conns } = workload(CONFIG.connections);
+  const publisher = fork('bench/publisher.ts', { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  pin(publisher.pid!);
+  let workers: ChildProcess[] = [];
+  try {
+    await sleep(1000);
+    const baselineBytes = rssBytes(running.pids());
+    workers = startWorkers(CONFIG.workers);
+    const { connected, failed } = await connectAll(workers, running, conns);
+    Object.assign(result, { connected, connectFailures: failed });
+    console.log(`  ${connected} connections (${failed} failed)`);
+    const wasteBefore = await running.waste();
+    const rates = [...CONFIG.rates];
+    for (let i = 0; i < rates.length; i++) {
+      const step = await runStep(rates[i]!, i, running, workers, publisher, plan);
+      result.steps.push(step);
+      console.log(
+        `  ${step.rate}/s: p50 ${step.p50.toFixed(1)} ms, p99 ${step.p99.toFixed(1)} ms, p99.9 ${step.p999.toFixed(1)} ms, ` +
+          `lost ${step.lost}, dup ${step.duplicated}, cpu ${step.cpuSecondsPerMillion.toFixed(1)} s/M, lag ${step.publisherLagMs} ms${step.held ? '' : '  (broke)'}`,
+      );
+      const last = i === rates.length - 1;
+      if (last && step.held && step.rate * 1.5 <= CONFIG.maxRate) rates.push(Math.round(step.rate * 1.5));
+      if (!step.held && i >= CONFIG.rates.length - 1) break;
+    }
+    result.highestRateHeld = Math.max(0, ...result.steps.filter((s) => s.held).map((s) => s.rate));
+    const wasteAfter = await running.waste();
+    if (wasteBefore && wasteAfter) {
+      result.waste = { received: wasteAfter.received - wasteBefore.received, wasted: wasteAfter.wasted - wasteBefore.wasted };
+    }
+    await Promise.all(workers.map((worker) => ask(worker, { cmd: 'close' }).catch(() => {})));
+    workers = [];
+    if (CONFIG.idleConnections > 0) {
+      await sleep(2000);
+      result.idle = await idleMemory(running, baselineBytes);
+      console.log(`  idle: ${result.idle?.bytesPerConnection} bytes per connection`);
+    }
+  } catch (err) {
+    result.error = err instanceof Error ? err.message : String(err);
+    console.log(`  error: ${result.error}`);
+  } finally {
+    for (const worker of workers) worker.kill('SIGKILL');
+    publisher.kill('SIGKILL');
+    await running.stop();
+  }
+  return result;
+}
+
+pin(process.pid);
+const started = new Date();
+const results: DesignResult[] = [];
+for (const design of DESIGNS.filter((d) => CONFIG.designs.test(d.name))) results.push(await benchDesign(design));
+
+const output = {
+  date: started.toISOString(),
+  machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryBytes: totalmem(), kernel: release(), node: process.version },
+  config: { ...CONFIG, designs: String(CONFIG.designs) },
+  designs: results,
+};
+mkdirSync('bench/results', { recursive: true });
+const file = `bench/results/${started.toISOString().slice(0, 19).replace(/:/g, '-')}.json`;
+writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`);
+console.log(`results: ${file}`);
+renderReport(file);
+process.exit(0);
