@@ -7,6 +7,9 @@ import { Agent, request } from 'undici';
 import type { Target } from './designs.ts';
 import { now } from './lib.ts';
 
+/** Unanswered publishes, in seconds of the rate, after which a step is abandoned. */
+const MAX_BACKLOG_SECONDS = 3;
+
 export type PublisherCommand = { cmd: 'run'; target: Target; rate: number; seconds: number; plan: string[]; startSeq: number };
 
 function signer(secret: string) {
@@ -23,6 +26,7 @@ process.on('message', async (message: PublisherCommand) => {
   let failed = 0;
   let inFlight = 0;
   let maxLagMs = 0;
+  let aborted = false;
   const published: Array<[number, string]> = [];
   const pending: Array<Promise<void>> = [];
 
@@ -68,12 +72,14 @@ process.on('message', async (message: PublisherCommand) => {
         maxLagMs = Math.max(maxLagMs, t - intended);
         pending.push(send(startSeq + k, plan[k % plan.length]!, intended));
       }
-      if (k >= total) resolve();
+      // A design this far behind has broken: stop, so the step ends by itself.
+      if (inFlight > rate * MAX_BACKLOG_SECONDS) aborted = true;
+      if (k >= total || aborted) resolve();
       else setTimeout(tick, 1);
     };
     setTimeout(tick, 50);
   });
   await Promise.all(pending);
   await agent.close();
-  process.send!({ published, failed, maxLagMs, inFlight });
+  process.send!({ published, failed, maxLagMs, aborted, unsent: total - k });
 });

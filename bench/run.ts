@@ -31,6 +31,7 @@ export const CONFIG = {
 export interface StepResult {
   rate: number;
   published: number;
+  /** Publishes refused, failed, or never sent because the step was abandoned. */
   failedPublishes: number;
   publisherLagMs: number;
   expected: number;
@@ -109,7 +110,7 @@ async function connectAll(workers: ChildProcess[], running: RunningDesign, conns
 async function runStep(rate: number, index: number, running: RunningDesign, workers: ChildProcess[], publisher: ChildProcess, plan: string[]): Promise<StepResult> {
   await Promise.all(workers.map((worker) => ask(worker, { cmd: 'step' })));
   const cpuBefore = cpuSeconds(running.pids());
-  const sent = await ask<{ published: Array<[number, string]>; failed: number; maxLagMs: number }>(publisher, {
+  const sent = await ask<{ published: Array<[number, string]>; failed: number; maxLagMs: number; aborted: boolean; unsent: number }>(publisher, {
     cmd: 'run',
     target: running.target,
     rate,
@@ -132,7 +133,7 @@ async function runStep(rate: number, index: number, running: RunningDesign, work
   const step: StepResult = {
     rate,
     published: sent.published.length,
-    failedPublishes: sent.failed,
+    failedPublishes: sent.failed + sent.unsent,
     publisherLagMs: Math.round(sent.maxLagMs),
     expected: sum('expected'),
     delivered,
@@ -193,7 +194,7 @@ async function benchDesign(design: (typeof DESIGNS)[number]): Promise<DesignResu
       );
       const last = i === rates.length - 1;
       if (last && step.held && step.rate * 1.5 <= CONFIG.maxRate) rates.push(Math.round(step.rate * 1.5));
-      if (!step.held && i >= CONFIG.rates.length - 1) break;
+      if (!step.held) break; // broken: higher rates would only queue
     }
     result.highestRateHeld = Math.max(0, ...result.steps.filter((s) => s.held).map((s) => s.rate));
     const wasteAfter = await running.waste();

@@ -4,10 +4,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createApp } from '../core/app.ts';
+import { useHmacImplementation } from '../core/auth/hmac.ts';
 import { readConfig, readLimits, type Env } from '../core/config.ts';
 import { ActorDirectory } from './actor-directory.ts';
 import { StandaloneBackend } from './backend.ts';
 import type { WebSocketUpgrader } from './connections.ts';
+import { nodeHmacKey } from './node-hmac.ts';
 import { configure, createSqliteStore, type SqliteDatabase } from './sqlite-store.ts';
 
 export interface StandaloneOptions {
@@ -57,6 +59,7 @@ export function createStandaloneHost(
   options: StandaloneOptions,
 ): StandaloneHost {
   readConfig(env); // fail at start, not at the first request, when a secret is missing
+  useHmacImplementation(nodeHmacKey);
   configure(db, options.synchronous);
   const actors = new ActorDirectory(createSqliteStore(db), {
     limits: readLimits(env),

@@ -23,6 +23,9 @@ export function configure(db: SqliteDatabase, synchronous: 'NORMAL' | 'FULL' = '
   db.exec('PRAGMA journal_mode = WAL');
   db.exec(`PRAGMA synchronous = ${synchronous}`);
   db.exec('PRAGMA busy_timeout = 5000');
+  // One process owns the file: holding the lock saves lock syscalls on every
+  // transaction, and the OS releases it if the process dies.
+  db.exec('PRAGMA locking_mode = EXCLUSIVE');
 }
 
 export function createSqliteStore(db: SqliteDatabase): SqlStore {
@@ -32,6 +35,10 @@ export function createSqliteStore(db: SqliteDatabase): SqlStore {
     if (!statement) statements.set(sql, (statement = db.prepare(sql)));
     return statement;
   };
+  // Prepared once: exec() would parse these on every transaction.
+  const begin = db.prepare('BEGIN IMMEDIATE');
+  const commit = db.prepare('COMMIT');
+  const rollback = db.prepare('ROLLBACK');
   let depth = 0;
   return {
     all<Row>(sql: string, ...params: SqlValue[]): Row[] {
@@ -43,14 +50,14 @@ export function createSqliteStore(db: SqliteDatabase): SqlStore {
     transaction<T>(fn: () => T): T {
       // A transaction inside a transaction joins the outer one.
       if (depth > 0) return fn();
-      db.exec('BEGIN IMMEDIATE');
+      begin.run();
       depth++;
       try {
         const result = fn();
-        db.exec('COMMIT');
+        commit.run();
         return result;
       } catch (err) {
-        db.exec('ROLLBACK');
+        rollback.run();
         throw err;
       } finally {
         depth--;

@@ -1,19 +1,45 @@
-// HMAC-SHA256 keys and constant-time verification through Web Crypto.
+// HMAC-SHA256 keys with constant-time verification. Web Crypto by default, so
+// the same code runs everywhere; a host may install a faster implementation
+// of the same contract (Node's Web Crypto hops to a thread pool per call, which
+// costs more than the HMAC itself).
 
 import { utf8 } from './base64.ts';
 
-const keys = new Map<string, Promise<CryptoKey>>();
+export interface HmacKey {
+  sign(data: string): Promise<Uint8Array>;
+  /** Compares in constant time. */
+  verify(signature: Uint8Array, data: string): Promise<boolean>;
+}
 
-/** Imports (once) an HMAC-SHA256 key for raw secret bytes or a string. */
-export function hmacKey(secret: Uint8Array | string, cacheKey?: string): Promise<CryptoKey> {
-  const id = cacheKey ?? (typeof secret === 'string' ? `s:${secret}` : undefined);
-  const cached = id === undefined ? undefined : keys.get(id);
-  if (cached) return cached;
-  const raw = typeof secret === 'string' ? utf8.encode(secret) : secret;
-  const key = crypto.subtle.importKey('raw', raw as BufferSource, { name: 'HMAC', hash: 'SHA-256' }, false, [
+export type HmacKeyFactory = (raw: Uint8Array) => Promise<HmacKey>;
+
+const webCryptoKey: HmacKeyFactory = async (raw) => {
+  const key = await crypto.subtle.importKey('raw', raw as BufferSource, { name: 'HMAC', hash: 'SHA-256' }, false, [
     'sign',
     'verify',
   ]);
+  return {
+    sign: async (data) => new Uint8Array(await crypto.subtle.sign('HMAC', key, utf8.encode(data))),
+    // Web Crypto's verify compares in constant time.
+    verify: (signature, data) => crypto.subtle.verify('HMAC', key, signature as BufferSource, utf8.encode(data)),
+  };
+};
+
+let createKey: HmacKeyFactory = webCryptoKey;
+const keys = new Map<string, Promise<HmacKey>>();
+
+/** Installs another HMAC-SHA256 implementation (hosts only, at start). */
+export function useHmacImplementation(factory: HmacKeyFactory): void {
+  createKey = factory;
+  keys.clear();
+}
+
+/** The HMAC-SHA256 key for raw secret bytes or a string, imported once. */
+export function hmacKey(secret: Uint8Array | string, cacheKey?: string): Promise<HmacKey> {
+  const id = cacheKey ?? (typeof secret === 'string' ? `s:${secret}` : undefined);
+  const cached = id === undefined ? undefined : keys.get(id);
+  if (cached) return cached;
+  const key = createKey(typeof secret === 'string' ? utf8.encode(secret) : secret);
   if (id !== undefined) {
     if (keys.size > 64) keys.clear();
     keys.set(id, key);
@@ -21,11 +47,7 @@ export function hmacKey(secret: Uint8Array | string, cacheKey?: string): Promise
   return key;
 }
 
-export async function hmacSign(key: CryptoKey, data: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.sign('HMAC', key, utf8.encode(data)));
-}
+export const hmacSign = (key: HmacKey, data: string): Promise<Uint8Array> => key.sign(data);
 
-/** Web Crypto's verify compares in constant time. */
-export function hmacVerify(key: CryptoKey, signature: Uint8Array, data: string): Promise<boolean> {
-  return crypto.subtle.verify('HMAC', key, signature as BufferSource, utf8.encode(data));
-}
+export const hmacVerify = (key: HmacKey, signature: Uint8Array, data: string): Promise<boolean> =>
+  key.verify(signature, data);

@@ -2,7 +2,7 @@
 // `${webhook-id}.${webhook-timestamp}.${body}` with a `whsec_<base64>` secret.
 
 import { base64ToBytes, bytesToBase64 } from './base64.ts';
-import { hmacKey, hmacSign, hmacVerify } from './hmac.ts';
+import { hmacKey, hmacSign, hmacVerify, type HmacKey } from './hmac.ts';
 import { WEBHOOK_ID_PATTERN } from '../protocol.ts';
 
 /** Signed requests older or newer than this are refused (replay window). */
@@ -16,7 +16,7 @@ export interface WebhookHeaders {
   signature: string | undefined;
 }
 
-function secretKey(secret: string): Promise<CryptoKey> | null {
+function secretKey(secret: string): Promise<HmacKey> | null {
   const bytes = base64ToBytes(secret.slice('whsec_'.length));
   return bytes && bytes.length > 0 ? hmacKey(bytes, secret) : null;
 }
