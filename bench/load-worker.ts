@@ -43,10 +43,33 @@ function onPayload(entry: Live, payload: { s: number; t: number }) {
   histogram.recordValue(Math.max(1, Math.round((now() - payload.t) * 1000))); // µs
 }
 
+/** A connection not ready within this long counts as failed. */
+const OPEN_TIMEOUT_MS = 20_000;
+
+function withTimeout<T>(promise: Promise<T>, onTimeout: () => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      onTimeout();
+      reject(new Error('connection not ready in time'));
+    }, OPEN_TIMEOUT_MS);
+    promise.then(
+      (value) => (clearTimeout(timer), resolve(value)),
+      (err) => (clearTimeout(timer), reject(err)),
+    );
+  });
+}
+
 async function open(target: Target, conn: Conn): Promise<Live> {
+  const pending: { close(): void } = { close: () => {} };
+  const entry = await withTimeout(openConnection(target, conn, pending), () => pending.close());
+  return entry;
+}
+
+async function openConnection(target: Target, conn: Conn, pending: { close(): void }): Promise<Live> {
   const entry: Live = { conn, seen: new Set(), close: () => {} };
   if (target.kind === 'socketio') {
     const socket: Socket = io(target.clientUrl, { transports: ['websocket'], auth: { userId: conn.userId }, reconnection: false, forceNew: true });
+    pending.close = () => socket.close();
     socket.on('n', (data: string) => onPayload(entry, JSON.parse(data)));
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
@@ -57,6 +80,7 @@ async function open(target: Target, conn: Conn): Promise<Live> {
   }
   if (target.kind === 'nchan') {
     const ws = new WebSocket(`${target.clientUrl.replace('http', 'ws')}/sub/${conn.userId}`);
+    pending.close = () => ws.terminate();
     ws.on('message', (data) => onPayload(entry, JSON.parse(String(data))));
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
@@ -68,6 +92,7 @@ async function open(target: Target, conn: Conn): Promise<Live> {
   const token = await signClientToken(target.jwtSecret!, conn.userId, 7200);
   if (conn.transport === 'websocket') {
     const ws = new WebSocket(`${target.clientUrl.replace('http', 'ws')}/v1/connect`, ['userhub.v1', `userhub.token.${token}`]);
+    pending.close = () => ws.terminate();
     const ready = new Promise<void>((resolve, reject) => {
       ws.on('message', (data) => {
         const frame = JSON.parse(String(data)) as { type: string; data: { s: number; t: number } };
@@ -75,6 +100,7 @@ async function open(target: Target, conn: Conn): Promise<Live> {
         else if (frame.type === 'n') onPayload(entry, frame.data);
       });
       ws.once('error', reject);
+      ws.once('close', () => reject(new Error('closed before ready')));
     });
     await ready;
     entry.close = () => ws.terminate();
@@ -82,6 +108,7 @@ async function open(target: Target, conn: Conn): Promise<Live> {
   }
   const controller = new AbortController();
   entry.close = () => controller.abort();
+  pending.close = () => controller.abort();
   if (conn.transport === 'sse') {
     const response = await fetch(`${target.clientUrl}/v1/events`, { headers: { Authorization: `Bearer ${token}` }, signal: controller.signal });
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
