@@ -31,6 +31,8 @@ export interface RunningDesign {
 
 export interface Design {
   name: string;
+  /** Why the idle-memory phase is not run for this design, if it is not. */
+  noIdle?: string;
   /** Why it cannot run here, if it cannot. */
   missing(): string | null;
   start(): Promise<RunningDesign>;
@@ -75,6 +77,7 @@ function hubTarget(url: string): Target {
 
 const wranglerDev: Design = {
   name: 'userhub · wrangler dev',
+  noIdle: "wrangler dev's local proxy stalls on thousands of WebSocket upgrades after a load step (connections time out with workerd idle); a development server is the wrong place to measure idle memory",
   missing: () => null,
   async start() {
     const port = await freePort();

@@ -134,6 +134,7 @@ export function renderReport(file?: string): void {
     for (const s of d.steps) {
       lines.push(`| ${s.rate} | ${s.published} | ${s.delivered} | ${fmt(s.p50)} | ${fmt(s.p99)} | ${fmt(s.p999)} | ${s.lost} | ${s.duplicated} | ${fmt(s.cpuSecondsPerMillion)} | ${s.publisherLagMs} | ${s.held ? 'yes' : 'no'} |`);
     }
+    if (d.idleSkipped) lines.push('', `Idle memory: not measured: ${d.idleSkipped}.`);
     if (d.idle) lines.push('', `Idle: ${d.idle.connections} connections held ${d.idle.seconds} s: ${(d.idle.rssBytes / 2 ** 20).toFixed(0)} MiB resident vs ${(d.idle.baselineBytes / 2 ** 20).toFixed(0)} MiB before, ${(d.idle.bytesPerConnection / 1024).toFixed(1)} KiB per connection.`);
     lines.push('');
   }

@@ -55,6 +55,7 @@ export interface DesignResult {
   steps: StepResult[];
   highestRateHeld?: number;
   waste?: { received: number; wasted: number } | null;
+  idleSkipped?: string;
   idle?: { connections: number; seconds: number; bytesPerConnection: number; baselineBytes: number; rssBytes: number };
 }
 
@@ -203,7 +204,10 @@ async function benchDesign(design: (typeof DESIGNS)[number]): Promise<DesignResu
     }
     await Promise.all(workers.map((worker) => ask(worker, { cmd: 'close' }).catch(() => {})));
     workers = [];
-    if (CONFIG.idleConnections > 0) {
+    if (design.noIdle) {
+      result.idleSkipped = design.noIdle;
+      console.log(`  idle: not measured (${design.noIdle})`);
+    } else if (CONFIG.idleConnections > 0) {
       await sleep(2000);
       result.idle = await idleMemory(running, baselineBytes);
       console.log(`  idle: ${result.idle?.bytesPerConnection} bytes per connection`);
