@@ -20,6 +20,7 @@ export const CONFIG = {
   rates: env('BENCH_RATES', '500,2000,5000').split(',').map(Number),
   maxRate: Number(env('BENCH_MAX_RATE', '20000')),
   stepSeconds: Number(env('BENCH_STEP_SECONDS', '8')),
+  warmupSeconds: Number(env('BENCH_WARMUP_SECONDS', '4')),
   drainMs: Number(env('BENCH_DRAIN_MS', '3000')),
   workers: Number(env('BENCH_WORKERS', '4')),
   idleConnections: Number(env('BENCH_IDLE_CONNECTIONS', '10000')),
@@ -108,14 +109,22 @@ async function connectAll(workers: ChildProcess[], running: RunningDesign, conns
   return replies.reduce((a, b) => ({ connected: a.connected + b.connected, failed: a.failed + b.failed }), { connected: 0, failed: 0 });
 }
 
-async function runStep(rate: number, index: number, running: RunningDesign, workers: ChildProcess[], publisher: ChildProcess, plan: string[]): Promise<StepResult> {
+async function runStep(
+  rate: number,
+  index: number,
+  running: RunningDesign,
+  workers: ChildProcess[],
+  publisher: ChildProcess,
+  plan: string[],
+  seconds = CONFIG.stepSeconds,
+): Promise<StepResult> {
   await Promise.all(workers.map((worker) => ask(worker, { cmd: 'step' })));
   const cpuBefore = cpuSeconds(running.pids());
   const sent = await ask<{ published: Array<[number, string]>; failed: number; maxLagMs: number; aborted: boolean; unsent: number }>(publisher, {
     cmd: 'run',
     target: running.target,
     rate,
-    seconds: CONFIG.stepSeconds,
+    seconds,
     plan,
     startSeq: (index + 1) * 10_000_000,
   });
@@ -184,6 +193,8 @@ async function benchDesign(design: (typeof DESIGNS)[number]): Promise<DesignResu
     const { connected, failed } = await connectAll(workers, running, conns);
     Object.assign(result, { connected, connectFailures: failed });
     console.log(`  ${connected} connections (${failed} failed)`);
+    // Warm up (JIT, connection pools, actor creation) at the first rate; not recorded.
+    await runStep(CONFIG.rates[0]!, 99, running, workers, publisher, plan, CONFIG.warmupSeconds);
     const wasteBefore = await running.waste();
     const rates = [...CONFIG.rates];
     for (let i = 0; i < rates.length; i++) {
