@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { Job } from '../../src/core/protocol.ts';
 import { uniqueUser } from '../helpers/requests.ts';
 import { clientGet, openSocket, putJob } from './clients.ts';
 
-interface JobBody {
-  id: string;
-  status: string;
-  progress: number | null;
-  result: unknown;
-  error: unknown;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
+type JobBody = Job;
 
 const body = async (response: Response) => (await response.json()) as { job: JobBody; eventId: string | null; delivered: number; duplicate?: boolean };
 

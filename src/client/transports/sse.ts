@@ -2,7 +2,7 @@
 // on every runtime (the browser's EventSource cannot send one).
 
 import { HUB_READY, type Frame } from '../frames.ts';
-import { endpoint, type Transport } from './transport.ts';
+import { endpoint, fetchSession, type Transport } from './transport.ts';
 
 /** Splits an SSE byte stream into the JSON of each `data:` field. */
 async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
@@ -26,39 +26,18 @@ async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string
   }
 }
 
-export const sseTransport: Transport = (context) => {
-  const controller = new AbortController();
-  let opened = false;
-  let closedByClient = false;
-
-  (async () => {
-    let kind: 'unauthorized' | 'network' = 'network';
-    try {
-      const response = await context.fetch(endpoint(context.url, 'v1/events', { after: context.after }), {
-        headers: { Authorization: `Bearer ${context.token}`, Accept: 'text/event-stream' },
-        signal: controller.signal,
-      });
-      if (response.status === 401) kind = 'unauthorized';
-      else if (response.ok && response.body) {
-        for await (const data of sseData(response.body)) {
-          const frame = JSON.parse(data) as Frame;
-          context.onFrame(frame);
-          if (frame.type === HUB_READY && !opened) {
-            opened = true;
-            context.onOpen();
-          }
-        }
-      }
-    } catch {
-      // network failure or abort
+export const sseTransport: Transport = (context) =>
+  fetchSession(context, async (signal, opened) => {
+    const response = await context.fetch(endpoint(context.url, 'v1/events', { after: context.after }), {
+      headers: { Authorization: `Bearer ${context.token}`, Accept: 'text/event-stream' },
+      signal,
+    });
+    if (response.status === 401) return 'unauthorized';
+    if (!response.ok || !response.body) return 'network';
+    for await (const data of sseData(response.body)) {
+      const frame = JSON.parse(data) as Frame;
+      context.onFrame(frame);
+      if (frame.type === HUB_READY) opened();
     }
-    if (!closedByClient) context.onEnd({ kind, opened });
-  })();
-
-  return {
-    close() {
-      closedByClient = true;
-      controller.abort();
-    },
-  };
-};
+    return 'network'; // the stream ended
+  });

@@ -32,6 +32,35 @@ export interface Session {
 
 export type Transport = (context: SessionContext) => Session;
 
+/**
+ * A session driven by fetch (SSE, long polling): `run` reads until the stream
+ * or the loop ends and says why; `opened` tells it the session is established.
+ */
+export function fetchSession(
+  context: SessionContext,
+  run: (signal: AbortSignal, opened: () => void) => Promise<'unauthorized' | 'network'>,
+): Session {
+  const controller = new AbortController();
+  let wasOpened = false;
+  let closedByClient = false;
+  const opened = () => {
+    if (wasOpened) return;
+    wasOpened = true;
+    context.onOpen();
+  };
+  run(controller.signal, opened)
+    .catch(() => 'network' as const) // a network failure, or our own abort
+    .then((kind) => {
+      if (!closedByClient) context.onEnd({ kind, opened: wasOpened });
+    });
+  return {
+    close() {
+      closedByClient = true;
+      controller.abort();
+    },
+  };
+}
+
 /** Joins a base URL and a path with query parameters, skipping undefined ones. */
 export function endpoint(base: string, path: string, query: Record<string, string | undefined>): string {
   const url = new URL(path, base.endsWith('/') ? base : `${base}/`);
