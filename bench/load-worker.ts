@@ -78,6 +78,14 @@ async function openConnection(target: Target, conn: Conn, pending: { close(): vo
     entry.close = () => socket.close();
     return entry;
   }
+  if (target.kind === 'nchan' && conn.transport === 'sse') {
+    const controller = new AbortController();
+    pending.close = entry.close = () => controller.abort();
+    const response = await fetch(`${target.clientUrl}/sub/${conn.userId}`, { headers: { Accept: 'text/event-stream' }, signal: controller.signal });
+    if (!response.ok || !response.body) throw new Error(`nchan SSE refused: ${response.status}`);
+    readSse(response.body, (data) => onPayload(entry, JSON.parse(data)));
+    return entry;
+  }
   if (target.kind === 'nchan') {
     const ws = new WebSocket(`${target.clientUrl.replace('http', 'ws')}/sub/${conn.userId}`);
     pending.close = () => ws.terminate();
@@ -111,27 +119,13 @@ async function openConnection(target: Target, conn: Conn, pending: { close(): vo
   pending.close = () => controller.abort();
   if (conn.transport === 'sse') {
     const response = await fetch(`${target.clientUrl}/v1/events`, { headers: { Authorization: `Bearer ${token}` }, signal: controller.signal });
-    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
     let resolveReady!: () => void;
     const ready = new Promise<void>((resolve) => (resolveReady = resolve));
-    void (async () => {
-      for (;;) {
-        const { done, value } = await reader.read().catch(() => ({ done: true, value: '' }));
-        if (done) return;
-        buffer += value;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) !== -1) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (!data) continue;
-          const frame = JSON.parse(data) as { type: string; data: { s: number; t: number } };
-          if (frame.type === 'hub.ready') resolveReady();
-          else if (frame.type === 'n') onPayload(entry, frame.data);
-        }
-      }
-    })();
+    readSse(response.body!, (data) => {
+      const frame = JSON.parse(data) as { type: string; data: { s: number; t: number } };
+      if (frame.type === 'hub.ready') resolveReady();
+      else if (frame.type === 'n') onPayload(entry, frame.data);
+    });
     await ready;
     return entry;
   }
@@ -154,6 +148,26 @@ async function openConnection(target: Target, conn: Conn, pending: { close(): vo
     }
   })();
   return entry;
+}
+
+/** Calls `onData` with each SSE message's data line until the stream ends. */
+function readSse(body: ReadableStream<Uint8Array>, onData: (data: string) => void): void {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  void (async () => {
+    for (;;) {
+      const { done, value } = await reader.read().catch(() => ({ done: true, value: '' }));
+      if (done) return;
+      buffer += value;
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) !== -1) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = /^data: ?(.*)$/m.exec(block)?.[1];
+        if (data) onData(data);
+      }
+    }
+  })();
 }
 
 process.on('message', async (message: WorkerCommand) => {

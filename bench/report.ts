@@ -127,6 +127,23 @@ export function renderReport(file?: string): void {
     lines.push('');
   }
 
+  const mixed = results.designs.filter((d) => d.mixed);
+  if (mixed.length) {
+    lines.push(
+      '## Transport mix',
+      '',
+      'The same users with 60% WebSocket, 20% SSE and 20% long-poll connections (Nchan: its long-poll share stays on WebSocket), one step at the first rate.',
+      '',
+      '| Design | Rate | Deliveries | p50 ms | p99 ms | p99.9 ms | Lost | Duplicated | CPU-s / M |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    );
+    for (const d of mixed) {
+      const s = d.mixed!;
+      lines.push(`| ${d.name} | ${s.rate} | ${s.delivered} | ${fmt(s.p50)} | ${fmt(s.p99)} | ${fmt(s.p999)} | ${s.lost} | ${s.duplicated} | ${fmt(s.cpuSecondsPerMillion)} |`);
+    }
+    lines.push('');
+  }
+
   lines.push('## Every step', '');
   for (const d of ran) {
     lines.push(`### ${d.name}`, '', `${d.connected} connected (${d.connectFailures} failed).${d.error ? ` Error: ${d.error}` : ''}`, '');

@@ -56,6 +56,8 @@ export interface DesignResult {
   steps: StepResult[];
   highestRateHeld?: number;
   waste?: { received: number; wasted: number } | null;
+  /** One step with 60% WebSocket, 20% SSE and 20% long-poll connections. */
+  mixed?: StepResult;
   idleSkipped?: string;
   idle?: { connections: number; seconds: number; bytesPerConnection: number; baselineBytes: number; rssBytes: number };
 }
@@ -215,6 +217,21 @@ async function benchDesign(design: (typeof DESIGNS)[number]): Promise<DesignResu
     }
     await Promise.all(workers.map((worker) => ask(worker, { cmd: 'close' }).catch(() => {})));
     workers = [];
+    if (running.target.kind !== 'socketio') {
+      // The transport mix: the same users, 60% WebSocket, 20% SSE, 20% long polling
+      // (Nchan: long-poll connections stay on WebSocket here).
+      const mix = conns.map((conn, i) => ({
+        ...conn,
+        transport: (i % 5 === 3 ? 'sse' : i % 5 === 4 && running.target.kind === 'hub' ? 'poll' : 'websocket') as Conn['transport'],
+      }));
+      workers = startWorkers(CONFIG.workers);
+      await connectAll(workers, running, mix);
+      result.mixed = await runStep(CONFIG.rates[0]!, 98, running, workers, publisher, plan);
+      const m = result.mixed;
+      console.log(`  mixed transports at ${m.rate}/s: p50 ${m.p50.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms, lost ${m.lost}, dup ${m.duplicated}`);
+      await Promise.all(workers.map((worker) => ask(worker, { cmd: 'close' }).catch(() => {})));
+      workers = [];
+    }
     if (design.noIdle) {
       result.idleSkipped = design.noIdle;
       console.log(`  idle: not measured (${design.noIdle})`);
