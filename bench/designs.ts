@@ -31,7 +31,7 @@ export interface RunningDesign {
 
 export interface Design {
   name: string;
-  /** Why the idle-memory phase is not run for this design, if it is not. */
+  /** Why the idle-memory and transport-mix phases are not run for this design, if they are not. */
   noIdle?: string;
   /** Why it cannot run here, if it cannot. */
   missing(): string | null;
@@ -77,7 +77,7 @@ function hubTarget(url: string): Target {
 
 const wranglerDev: Design = {
   name: 'userhub · wrangler dev',
-  noIdle: "wrangler dev's local proxy stalls on thousands of WebSocket upgrades after a load step (connections time out with workerd idle); a development server is the wrong place to measure idle memory",
+  noIdle: "wrangler dev's local proxy stalls on new connections after a load step (they time out with workerd idle), so neither the idle phase nor the transport mix is run there; a development server is the wrong place to measure them",
   missing: () => null,
   async start() {
     const port = await freePort();

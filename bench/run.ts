@@ -103,11 +103,18 @@ function startWorkers(count: number): ChildProcess[] {
   });
 }
 
+/** A design that cannot take its connections within this long is abandoned. */
+const CONNECT_TIMEOUT_MS = 240_000;
+
 async function connectAll(workers: ChildProcess[], running: RunningDesign, conns: Conn[]) {
   const shares = workers.map((_, i) => conns.filter((_, j) => j % workers.length === i));
-  const replies = await Promise.all(
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`connections not established within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+  });
+  const replies = await Promise.race([timeout, Promise.all(
     workers.map((worker, i) => ask<{ connected: number; failed: number }>(worker, { cmd: 'connect', target: running.target, conns: shares[i]! })),
-  );
+  )]).finally(() => clearTimeout(timer));
   return replies.reduce((a, b) => ({ connected: a.connected + b.connected, failed: a.failed + b.failed }), { connected: 0, failed: 0 });
 }
 
@@ -217,7 +224,7 @@ async function benchDesign(design: (typeof DESIGNS)[number]): Promise<DesignResu
     }
     await Promise.all(workers.map((worker) => ask(worker, { cmd: 'close' }).catch(() => {})));
     workers = [];
-    if (running.target.kind !== 'socketio') {
+    if (running.target.kind !== 'socketio' && !design.noIdle) {
       // The transport mix: the same users, 60% WebSocket, 20% SSE, 20% long polling
       // (Nchan: long-poll connections stay on WebSocket here).
       const mix = conns.map((conn, i) => ({
