@@ -121,10 +121,6 @@ export class Hub {
     this.#lastId = Math.max(last, this.#prunedThrough);
   }
 
-  get lastId(): number {
-    return this.#lastId;
-  }
-
   /** Appends an event and writes it to every live connection of this user. */
   publish(input: PublishInput, now = Date.now()): PublishResult {
     const { result, event } = this.#atomically(() => {
@@ -317,13 +313,6 @@ export class Hub {
       const next = Math.min(...due);
       return Number.isFinite(next) ? next : null;
     });
-  }
-
-  /** What is retained, for stats and tests. */
-  retained(): { count: number; oldestId: string | null; lastId: string } {
-    const count = this.#one<number>(`SELECT count(*) AS v FROM events WHERE owner = ?`) ?? 0;
-    const oldest = this.#one<number>(`SELECT min(id) AS v FROM events WHERE owner = ?`);
-    return { count, oldestId: oldest == null ? null : String(oldest), lastId: String(this.#lastId) };
   }
 
   /** Runs writes in one transaction; the in-memory last id follows only a commit. */

@@ -46,8 +46,3 @@ export function hmacKey(secret: Uint8Array | string, cacheKey?: string): Promise
   }
   return key;
 }
-
-export const hmacSign = (key: HmacKey, data: string): Promise<Uint8Array> => key.sign(data);
-
-export const hmacVerify = (key: HmacKey, signature: Uint8Array, data: string): Promise<boolean> =>
-  key.verify(signature, data);

@@ -14,7 +14,7 @@
 // different users from ever reading each other's stream.
 
 import { base64UrlToBytes, bytesToBase64Url, utf8 } from './base64.ts';
-import { hmacKey, hmacSign, hmacVerify } from './hmac.ts';
+import { hmacKey } from './hmac.ts';
 import { isUserId } from '../protocol.ts';
 
 export interface Ticket {
@@ -36,7 +36,7 @@ export async function issueTicket(secret: string, userId: string, ttlSeconds: nu
   const nonce = bytesToBase64Url(crypto.getRandomValues(new Uint8Array(16)));
   const exp = nowSeconds + ttlSeconds;
   const body = bytesToBase64Url(utf8.encode(JSON.stringify({ sub: userId, n: nonce, exp })));
-  const mac = await hmacSign(await purposeKey(secret, 'ticket'), body);
+  const mac = await (await purposeKey(secret, 'ticket')).sign(body);
   return { ticket: `${body}.${bytesToBase64Url(mac)}`, nonce, exp };
 }
 
@@ -49,7 +49,7 @@ export async function readTicket(secret: string, ticket: string): Promise<Ticket
   const [body, mac, extra] = ticket.split('.');
   if (!body || !mac || extra !== undefined) return null;
   const signature = base64UrlToBytes(mac);
-  if (!signature || !(await hmacVerify(await purposeKey(secret, 'ticket'), signature, body))) return null;
+  if (!signature || !(await (await purposeKey(secret, 'ticket')).verify(signature, body))) return null;
   try {
     const bytes = base64UrlToBytes(body);
     const claims = bytes && JSON.parse(new TextDecoder().decode(bytes));
@@ -68,9 +68,12 @@ export async function readTicket(secret: string, ticket: string): Promise<Ticket
   return null;
 }
 
+/** What an SSE cookie signs: the user, the ticket it belongs to, and its expiry. */
+const cookieMessage = (ticket: Ticket, exp: number) => `${ticket.userId}\u0000${ticket.nonce}\u0000${exp}`;
+
 /** The cookie value proving a browser redeemed `ticket`: `<exp>.<mac>`. */
 export async function sseSessionCookie(secret: string, ticket: Ticket, exp: number): Promise<string> {
-  const mac = await hmacSign(await purposeKey(secret, 'sse'), `${ticket.userId}\u0000${ticket.nonce}\u0000${exp}`);
+  const mac = await (await purposeKey(secret, 'sse')).sign(cookieMessage(ticket, exp));
   return `${exp}.${bytesToBase64Url(mac)}`;
 }
 
@@ -85,9 +88,5 @@ export async function verifySseSessionCookie(
   const exp = Number(match[1]);
   const signature = base64UrlToBytes(match[2]!);
   if (exp <= nowSeconds || !signature) return false;
-  return hmacVerify(
-    await purposeKey(secret, 'sse'),
-    signature,
-    `${ticket.userId}\u0000${ticket.nonce}\u0000${exp}`,
-  );
+  return (await purposeKey(secret, 'sse')).verify(signature, cookieMessage(ticket, exp));
 }

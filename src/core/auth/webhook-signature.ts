@@ -2,7 +2,7 @@
 // `${webhook-id}.${webhook-timestamp}.${body}` with a `whsec_<base64>` secret.
 
 import { base64ToBytes, bytesToBase64 } from './base64.ts';
-import { hmacKey, hmacSign, hmacVerify, type HmacKey } from './hmac.ts';
+import { hmacKey, type HmacKey } from './hmac.ts';
 import { WEBHOOK_ID_PATTERN } from '../protocol.ts';
 
 /** Signed requests older or newer than this are refused (replay window). */
@@ -49,7 +49,7 @@ export async function verifyWebhook(
     const key = secretKey(secret);
     if (!key) continue;
     for (const candidate of candidates) {
-      if (await hmacVerify(await key, candidate, content)) return id;
+      if (await (await key).verify(candidate, content)) return id;
     }
   }
   return null;
@@ -65,7 +65,7 @@ export async function signWebhook(
   const key = secretKey(secret);
   if (!key) throw new TypeError('secret must be whsec_<base64>');
   const timestamp = String(nowSeconds);
-  const mac = await hmacSign(await key, `${id}.${timestamp}.${body}`);
+  const mac = await (await key).sign(`${id}.${timestamp}.${body}`);
   return {
     'webhook-id': id,
     'webhook-timestamp': timestamp,
