@@ -27,8 +27,6 @@ export const publishBody = z
   })
   .strict();
 
-export type PublishBody = z.infer<typeof publishBody>;
-
 /** Depth of a parsed JSON value, walked without recursion. */
 export function jsonDepth(value: unknown): number {
   let max = 0;
