@@ -167,6 +167,10 @@ function socketIo(nodes: number, adapter: 'classic' | 'sharded'): Design {
 
 const NCHAN_MODULE = '/usr/lib/nginx/modules/ngx_nchan_module.so';
 
+// One channel per user. Long-poll subscribers hold no connection between
+// polls: what is published meanwhile waits in the channel's message buffer
+// (set where messages are published) until the next poll names the last
+// message it saw (If-Modified-Since / If-None-Match).
 const nchan: Design = {
   name: 'Nchan (nginx)',
   missing: () =>
@@ -190,7 +194,7 @@ http {
     listen 127.0.0.1:${port};
     location = /health { return 200 'ok'; }
     location ~ ^/pub/([\\w.:@|+=-]+)$ { nchan_publisher; nchan_channel_id $1; nchan_message_buffer_length 1000; nchan_message_timeout 1h; }
-    location ~ ^/sub/([\\w.:@|+=-]+)$ { nchan_subscriber; nchan_channel_id $1; }
+    location ~ ^/sub/([\\w.:@|+=-]+)$ { nchan_subscriber websocket eventsource longpoll; nchan_channel_id $1; }
   }
 }
 `,

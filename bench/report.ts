@@ -132,14 +132,15 @@ export function renderReport(file?: string): void {
     lines.push(
       '## Transport mix',
       '',
-      'The same users with 60% WebSocket, 20% SSE and 20% long-poll connections (Nchan: its long-poll share stays on WebSocket), one step at the first rate.',
+      'The same users with 60% WebSocket, 20% SSE and 20% long-poll connections, one step at the first rate. Nchan long-polls with its own protocol: each poll sends back the last message\'s Last-Modified and Etag as If-Modified-Since and If-None-Match, and messages published between polls wait in the channel\'s buffer.',
       '',
-      '| Design | Rate | Deliveries | p50 ms | p99 ms | p99.9 ms | Lost | Duplicated | CPU-s / M |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| Design | Connected (WebSocket / SSE / long poll) | Rate | Deliveries | p50 ms | p99 ms | p99.9 ms | Lost | Duplicated | CPU-s / M |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const d of mixed) {
       const s = d.mixed!;
-      lines.push(`| ${d.name} | ${s.rate} | ${s.delivered} | ${fmt(s.p50)} | ${fmt(s.p99)} | ${fmt(s.p999)} | ${s.lost} | ${s.duplicated} | ${fmt(s.cpuSecondsPerMillion)} |`);
+      const split = s.connections ? `${s.connections.websocket} / ${s.connections.sse} / ${s.connections.poll}` : 'not recorded';
+      lines.push(`| ${d.name} | ${split} | ${s.rate} | ${s.delivered} | ${fmt(s.p50)} | ${fmt(s.p99)} | ${fmt(s.p999)} | ${s.lost} | ${s.duplicated} | ${fmt(s.cpuSecondsPerMillion)} |`);
     }
     lines.push('');
   }

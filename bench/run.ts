@@ -9,7 +9,7 @@ import { cpus, release, totalmem } from 'node:os';
 import * as hdr from 'hdr-histogram-js';
 import { DESIGNS, type RunningDesign } from './designs.ts';
 import { cpuSeconds, LOAD_CORE, rssBytes, seededRandom, sleep, zipfSampler } from './lib.ts';
-import type { Conn, WorkerCommand } from './load-worker.ts';
+import type { Conn, ConnectReply, WorkerCommand } from './load-worker.ts';
 import type { PublisherCommand } from './publisher.ts';
 import { renderReport } from './report.ts';
 
@@ -57,7 +57,7 @@ export interface DesignResult {
   highestRateHeld?: number;
   waste?: { received: number; wasted: number } | null;
   /** One step with 60% WebSocket, 20% SSE and 20% long-poll connections. */
-  mixed?: StepResult;
+  mixed?: StepResult & { connections: ConnectReply['byTransport'] };
   idleSkipped?: string;
   idle?: { connections: number; seconds: number; bytesPerConnection: number; baselineBytes: number; rssBytes: number };
 }
@@ -113,9 +113,16 @@ async function connectAll(workers: ChildProcess[], running: RunningDesign, conns
     timer = setTimeout(() => reject(new Error(`connections not established within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
   });
   const replies = await Promise.race([timeout, Promise.all(
-    workers.map((worker, i) => ask<{ connected: number; failed: number }>(worker, { cmd: 'connect', target: running.target, conns: shares[i]! })),
+    workers.map((worker, i) => ask<ConnectReply>(worker, { cmd: 'connect', target: running.target, conns: shares[i]! })),
   )]).finally(() => clearTimeout(timer));
-  return replies.reduce((a, b) => ({ connected: a.connected + b.connected, failed: a.failed + b.failed }), { connected: 0, failed: 0 });
+  return replies.reduce(
+    (a, b) => ({
+      connected: a.connected + b.connected,
+      failed: a.failed + b.failed,
+      byTransport: { websocket: a.byTransport.websocket + b.byTransport.websocket, sse: a.byTransport.sse + b.byTransport.sse, poll: a.byTransport.poll + b.byTransport.poll },
+    }),
+    { connected: 0, failed: 0, byTransport: { websocket: 0, sse: 0, poll: 0 } },
+  );
 }
 
 async function runStep(
@@ -225,17 +232,19 @@ async function benchDesign(design: (typeof DESIGNS)[number]): Promise<DesignResu
     await Promise.all(workers.map((worker) => ask(worker, { cmd: 'close' }).catch(() => {})));
     workers = [];
     if (running.target.kind !== 'socketio' && !design.noIdle) {
-      // The transport mix: the same users, 60% WebSocket, 20% SSE, 20% long polling
-      // (Nchan: long-poll connections stay on WebSocket here).
+      // The transport mix: the same users, 60% WebSocket, 20% SSE, 20% long polling.
       const mix = conns.map((conn, i) => ({
         ...conn,
-        transport: (i % 5 === 3 ? 'sse' : i % 5 === 4 && running.target.kind === 'hub' ? 'poll' : 'websocket') as Conn['transport'],
+        transport: (i % 5 === 3 ? 'sse' : i % 5 === 4 ? 'poll' : 'websocket') as Conn['transport'],
       }));
       workers = startWorkers(CONFIG.workers);
-      await connectAll(workers, running, mix);
-      result.mixed = await runStep(CONFIG.rates[0]!, 98, running, workers, publisher, plan);
+      const { byTransport } = await connectAll(workers, running, mix);
+      result.mixed = { ...(await runStep(CONFIG.rates[0]!, 98, running, workers, publisher, plan)), connections: byTransport };
       const m = result.mixed;
-      console.log(`  mixed transports at ${m.rate}/s: p50 ${m.p50.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms, lost ${m.lost}, dup ${m.duplicated}`);
+      console.log(
+        `  mixed transports (${byTransport.websocket} WebSocket, ${byTransport.sse} SSE, ${byTransport.poll} long poll) at ${m.rate}/s: ` +
+          `p50 ${m.p50.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms, lost ${m.lost}, dup ${m.duplicated}`,
+      );
       await Promise.all(workers.map((worker) => ask(worker, { cmd: 'close' }).catch(() => {})));
       workers = [];
     }
