@@ -15,7 +15,15 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
-            miniflare: { bindings: { ...TEST_VARS, MAX_CONNECTIONS_PER_USER: '6', RETENTION_MAX_EVENTS: '20' } },
+            miniflare: {
+              bindings: {
+                ...TEST_VARS,
+                MAX_CONNECTIONS_PER_USER: '6',
+                RETENTION_MAX_EVENTS: '20',
+                PUBLISH_RATE_PER_USER: '5',
+                PUBLISH_BURST_PER_USER: '40',
+              },
+            },
           }),
         ],
         test: { name: 'workers', include: ['test/workers/**/*.test.ts'], testTimeout: 15_000 },

@@ -44,7 +44,7 @@ export class DurableObjectBackend implements HubBackend {
     return this.#actor(upgrade.userId).fetch('https://user-hub/stream', { headers });
   }
 
-  publish: HubBackend['publish'] = (userId, input) => this.#actor(userId).publish(input);
+  publish: HubBackend['publish'] = async (userId, input) => unwrap(await this.#actor(userId).publish(input));
 
   openWebSocket: HubBackend['openWebSocket'] = async (open) => {
     const response = await this.#upgrade({ ...open, transport: 'websocket' });

@@ -33,10 +33,10 @@ export class UserHub extends DurableObject<Env> {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
 
-  async publish(input: PublishInput): Promise<PublishResult> {
-    const result = this.#hub.publish(input);
-    if (!result.duplicate) await this.#schedulePrune();
-    return result;
+  async publish(input: PublishInput): Promise<Outcome<PublishResult>> {
+    const outcome = attempt(() => this.#hub.publish(input));
+    if (outcome.ok && !outcome.value.duplicate) await this.#schedulePrune();
+    return outcome;
   }
 
   async updateJob(jobId: string, update: JobUpdate, webhookId: string): Promise<Outcome<JobUpdateResult>> {

@@ -17,6 +17,10 @@ export interface Limits {
   dedupeTtlSeconds: number;
   /** How long after a publish the actor's alarm prunes the log. */
   pruneDelaySeconds: number;
+  /** Events per second one user may receive, sustained; 0 turns the limit off. */
+  publishRatePerUser: number;
+  /** Events one user may receive at once above the sustained rate. */
+  publishBurstPerUser: number;
 }
 
 export interface Config extends Limits {
@@ -45,6 +49,8 @@ export const DEFAULT_LIMITS: Limits = {
   retentionMaxAgeSeconds: 7 * 24 * 3600,
   dedupeTtlSeconds: 96 * 3600,
   pruneDelaySeconds: 60,
+  publishRatePerUser: 100,
+  publishBurstPerUser: 200,
 };
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -75,6 +81,8 @@ export function readLimits(env: Env): Limits {
     retentionMaxAgeSeconds: int(env, 'RETENTION_MAX_AGE_SECONDS', d.retentionMaxAgeSeconds, 1, 366 * 86400),
     dedupeTtlSeconds: int(env, 'DEDUPE_TTL_SECONDS', d.dedupeTtlSeconds, 60, 366 * 86400),
     pruneDelaySeconds: int(env, 'PRUNE_DELAY_SECONDS', d.pruneDelaySeconds, 1, 86400),
+    publishRatePerUser: int(env, 'PUBLISH_RATE_PER_USER', d.publishRatePerUser, 0, 1_000_000),
+    publishBurstPerUser: int(env, 'PUBLISH_BURST_PER_USER', d.publishBurstPerUser, 1, 1_000_000),
   };
 }
 

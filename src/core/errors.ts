@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'connection_limit'
+  | 'rate_limited'
   | 'job_final'
   | 'job_not_found'
   | 'ticket_used'
@@ -65,6 +66,7 @@ export interface ErrorShape {
   status: number;
   code: ErrorCode;
   message: string;
+  headers?: Record<string, string>;
 }
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ErrorShape };
@@ -74,7 +76,9 @@ export function attempt<T>(fn: () => T): Outcome<T> {
   try {
     return { ok: true, value: fn() };
   } catch (err) {
-    if (err instanceof HubError) return { ok: false, error: { status: err.status, code: err.code, message: err.message } };
+    if (err instanceof HubError) {
+      return { ok: false, error: { status: err.status, code: err.code, message: err.message, headers: err.headers } };
+    }
     throw err;
   }
 }
@@ -82,8 +86,8 @@ export function attempt<T>(fn: () => T): Outcome<T> {
 /** The other side of attempt(): the value, or the HubError again. */
 export function unwrap<T>(outcome: Outcome<T>): T {
   if (outcome.ok) return outcome.value;
-  const { status, code, message } = outcome.error;
-  throw new HubError(status, code, message);
+  const { status, code, message, headers } = outcome.error;
+  throw new HubError(status, code, message, { headers });
 }
 
 export const badRequest = (message: string): HubError =>

@@ -9,7 +9,8 @@ import { createStandaloneHost, log, prepareDatabasePath, readStandaloneOptions }
 /** The part of Bun's API used here (Bun's own types would clash with the Workers types). */
 interface BunSocket {
   data: { onOpen: (socket: ServerSocket) => SocketHandlers; handlers?: SocketHandlers };
-  send(text: string): void;
+  send(text: string): number;
+  getBufferedAmount(): number;
   close(code?: number, reason?: string): void;
 }
 interface BunServer {
@@ -24,6 +25,7 @@ declare const Bun: {
     fetch(request: Request, server: BunServer): Promise<Response | undefined>;
     websocket: {
       maxPayloadLength: number;
+      backpressureLimit: number;
       open(ws: BunSocket): void;
       message(ws: BunSocket, message: string | Uint8Array): void;
       close(ws: BunSocket): void;
@@ -51,8 +53,14 @@ server = Bun.serve({
   fetch: (request) => host.fetch(request),
   websocket: {
     maxPayloadLength: 64 * 1024,
+    // Above the host's own bound (MAX_WS_BUFFERED_BYTES), where Bun would drop frames.
+    backpressureLimit: 16 * 1024 * 1024,
     open(ws) {
-      ws.data.handlers = ws.data.onOpen({ send: (text) => ws.send(text), close: (code, reason) => ws.close(code, reason) });
+      ws.data.handlers = ws.data.onOpen({
+        send: (text) => void ws.send(text),
+        bufferedAmount: () => ws.getBufferedAmount(),
+        close: (code, reason) => ws.close(code, reason),
+      });
     },
     message(ws, message) {
       ws.data.handlers?.onMessage(typeof message === 'string' ? message : message.slice().buffer);

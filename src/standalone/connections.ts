@@ -7,8 +7,17 @@ import { CloseCode } from '../core/protocol.ts';
 /** What each runtime's WebSocket server gives us for one accepted socket. */
 export interface ServerSocket {
   send(text: string): void;
+  /** Bytes queued for this socket that the client has not taken yet. */
+  bufferedAmount(): number;
   close(code: number, reason: string): void;
 }
+
+/**
+ * Bytes queued for a client that does not read before its socket is closed
+ * with 4008: it reconnects and resumes from its last id, so memory per
+ * connection stays bounded and nothing is lost.
+ */
+export const MAX_WS_BUFFERED_BYTES = 1024 * 1024;
 
 /** What the host does with frames and the close of an accepted socket. */
 export interface SocketHandlers {
@@ -54,8 +63,13 @@ export class SocketConnection implements Connection {
       this.#buffer.push(frame);
       return true;
     }
+    const socket = this.#socket!;
+    if (socket.bufferedAmount() > MAX_WS_BUFFERED_BYTES) {
+      this.close(CloseCode.slowConsumer, 'slow consumer');
+      return false;
+    }
     try {
-      this.#socket!.send(frame);
+      socket.send(frame);
       return true;
     } catch {
       return false;

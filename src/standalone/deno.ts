@@ -30,7 +30,11 @@ const upgrade: WebSocketUpgrader = (request, protocol, onOpen) => {
   if (protocol) response.headers.set('Sec-WebSocket-Protocol', protocol);
   let handlers: ReturnType<typeof onOpen> | undefined;
   socket.addEventListener('open', () => {
-    handlers = onOpen({ send: (text) => socket.send(text), close: (code, reason) => socket.close(code, reason) });
+    handlers = onOpen({
+      send: (text) => socket.send(text),
+      bufferedAmount: () => socket.bufferedAmount,
+      close: (code, reason) => socket.close(code, reason),
+    });
   });
   socket.addEventListener('message', (event) => handlers?.onMessage(event.data as string | ArrayBuffer));
   socket.addEventListener('close', () => handlers?.onClose());

@@ -58,7 +58,11 @@ server.on('upgrade', async (req: IncomingMessage, socket: Duplex, head: Buffer) 
   if (!upgrade) return refuse(socket, response);
   if (upgrade.protocol) protocols.set(req, upgrade.protocol);
   wss.handleUpgrade(req, socket, head, (ws) => {
-    const handlers = upgrade.onOpen({ send: (text) => ws.send(text), close: (code, reason) => ws.close(code, reason) });
+    const handlers = upgrade.onOpen({
+      send: (text) => ws.send(text),
+      bufferedAmount: () => ws.bufferedAmount,
+      close: (code, reason) => ws.close(code, reason),
+    });
     ws.on('message', (data, isBinary) =>
       handlers.onMessage(isBinary ? new Uint8Array(data as Buffer).slice().buffer : String(data)),
     );

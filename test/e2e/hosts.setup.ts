@@ -6,7 +6,13 @@ import { startStandalone, type Runtime } from '../hosts/standalone.ts';
 import { startWranglerDev, type RunningHost } from '../hosts/wrangler-dev.ts';
 import { TEST_VARS } from '../helpers/test-vars.ts';
 
-export const HOST_VARS = { ...TEST_VARS, SSE_MAX_STREAM_SECONDS: '2' };
+export const HOST_VARS = {
+  ...TEST_VARS,
+  SSE_MAX_STREAM_SECONDS: '2',
+  MAX_CONNECTIONS_PER_USER: '10',
+  PUBLISH_RATE_PER_USER: '10',
+  PUBLISH_BURST_PER_USER: '100',
+};
 export const RUNTIMES: Runtime[] = ['node', 'bun', 'deno'];
 
 declare module 'vitest' {

@@ -17,6 +17,7 @@ import {
 import { sseFrame } from '../sse.ts';
 import { JobStore, type JobUpdate, type StoredJob } from './jobs.ts';
 import type { Connection, ConnectionSet, SqlStore, Transport } from './ports.ts';
+import { TokenBucket } from './rate-limit.ts';
 import { migrate } from './schema.ts';
 
 export interface PublishInput {
@@ -101,6 +102,7 @@ export class Hub {
   readonly #connections: ConnectionSet;
   readonly #limits: Limits;
   readonly #jobs: JobStore;
+  readonly #publishBudget: TokenBucket;
   #lastId: number;
   /** Highest id ever pruned: a resume point below it has lost events. */
   #prunedThrough: number;
@@ -116,16 +118,22 @@ export class Hub {
     this.#limits = limits;
     migrate(sql);
     this.#jobs = new JobStore(sql, owner);
+    this.#publishBudget = new TokenBucket(limits.publishRatePerUser, limits.publishBurstPerUser);
     this.#prunedThrough = this.#meta('pruned_through') ?? 0;
     const last = this.#one<number>(`SELECT max(id) AS v FROM events WHERE owner = ?`) ?? 0;
     this.#lastId = Math.max(last, this.#prunedThrough);
   }
 
-  /** Appends an event and writes it to every live connection of this user. */
+  /**
+   * Appends an event and writes it to every live connection of this user.
+   * Throws 429 when the user's publish rate is exceeded; nothing is stored then.
+   * A retried webhook-id is answered from the dedupe table, limit or not.
+   */
   publish(input: PublishInput, now = Date.now()): PublishResult {
     const { result, event } = this.#atomically(() => {
       const seen = this.#seen<PublishResult>(input.webhookId);
       if (seen) return { result: { ...seen, duplicate: true as const } };
+      this.#spendPublishBudget(now);
       const event = this.#insertEvent(input.type, input.data, now);
       const result: PublishResult = { id: String(event.row.id), delivered: this.#connections.receivers() };
       this.#remember(input.webhookId, result, now);
@@ -144,6 +152,7 @@ export class Hub {
     const { result, event, job } = this.#atomically((): { result: JobUpdateResult; event?: OutgoingEvent; job?: StoredJob } => {
       const seen = this.#seen<JobUpdateResult>(webhookId);
       if (seen) return { result: { ...seen, duplicate: true } };
+      this.#spendPublishBudget(now);
       const change = this.#jobs.plan(jobId, update, now);
       if (change.kind === 'unchanged') {
         const result = { job: change.job.json, created: false, eventId: null, delivered: 0 };
@@ -324,6 +333,18 @@ export class Hub {
       this.#lastId = lastId;
       throw err;
     }
+  }
+
+  #spendPublishBudget(now: number): void {
+    const waitMs = this.#publishBudget.take(now);
+    if (waitMs === 0) return;
+    const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+    throw new HubError(
+      429,
+      'rate_limited',
+      `This user receives at most ${this.#limits.publishRatePerUser} events a second; retry in ${seconds} s.`,
+      { retryable: true, headers: { 'Retry-After': String(seconds) } },
+    );
   }
 
   #insertEvent(type: string, data: string, now: number): OutgoingEvent {

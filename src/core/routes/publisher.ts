@@ -4,7 +4,7 @@
 import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { jsonBody, requireSignature, validUserId, type SignedEnv } from '../auth/publisher.ts';
-import { badRequest } from '../errors.ts';
+import { badRequest, HubError } from '../errors.ts';
 import { isJobId } from '../protocol.ts';
 import { batchBody, jobUpdateBody, publishBody } from '../schemas.ts';
 import { canonicalJson, validate } from '../validate.ts';
@@ -77,7 +77,9 @@ export const publisherRoutes = new Hono<SignedEnv>()
     const results = await mapConcurrent(unique, BATCH_CONCURRENCY, async (userId) => {
       try {
         return { userId, ...(await c.var.backend.publish(userId, input)) };
-      } catch {
+      } catch (err) {
+        // The batch itself was accepted; each user's refusal is reported in its place.
+        if (err instanceof HubError && err.status < 500) return { userId, error: err.toBody().error };
         return { userId, error: { code: 'internal', message: 'Not delivered to this user; retry the batch.' } };
       }
     });
