@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitForHealth, type RunningHost } from './wrangler-dev.ts';
+import { freePort, waitForHealth, type KillableHost } from './wrangler-dev.ts';
 
 export type Runtime = 'node' | 'bun' | 'deno';
 
@@ -21,10 +21,8 @@ export function runtimeCommand(runtime: Runtime): string[] {
   }
 }
 
-export interface StandaloneProcess extends RunningHost {
+export interface StandaloneProcess extends KillableHost {
   child: ChildProcess;
-  /** SIGKILL: no shutdown code runs. */
-  kill(): Promise<void>;
 }
 
 export async function startStandalone(
@@ -65,5 +63,5 @@ export async function startStandalone(
     await stop();
     throw err;
   }
-  return { url, child, kill, stop };
+  return { url, child, kill, stop, pids: () => [child.pid!] };
 }

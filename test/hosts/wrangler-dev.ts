@@ -12,6 +12,14 @@ export interface RunningHost {
   stop(): Promise<void>;
 }
 
+/** A host whose process the caller may kill without letting any shutdown code run. */
+export interface KillableHost extends RunningHost {
+  /** SIGKILL to the host and every process it started. */
+  kill(): Promise<void>;
+  /** The root process ids of the host (its children are found through /proc). */
+  pids(): number[];
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -38,8 +46,12 @@ export async function waitForHealth(url: string, child: ChildProcess, timeoutMs:
   throw new Error(`host not ready within ${timeoutMs} ms:\n${log()}`);
 }
 
-export async function startWranglerDev(vars: Record<string, string>, persistTo?: string): Promise<RunningHost> {
-  const port = await freePort();
+export async function startWranglerDev(
+  vars: Record<string, string>,
+  options: { persistTo?: string; port?: number } = {},
+): Promise<KillableHost> {
+  const { persistTo } = options;
+  const port = options.port ?? (await freePort());
   const stateDir = persistTo ?? mkdtempSync(join(tmpdir(), 'userhub-state-'));
   const varArgs = Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]);
   const child = spawn(
@@ -51,6 +63,13 @@ export async function startWranglerDev(vars: Record<string, string>, persistTo?:
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
   const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      process.kill(-child.pid!, 'SIGKILL');
+      await exited;
+    }
+  };
   const stop = async () => {
     if (child.exitCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -66,5 +85,5 @@ export async function startWranglerDev(vars: Record<string, string>, persistTo?:
     await stop();
     throw err;
   }
-  return { url, stop };
+  return { url, stop, kill, pids: () => [child.pid!] };
 }

@@ -1,0 +1,40 @@
+// Publishing as a careful backend does: one webhook-id per event, retried on
+// network errors, 5xx and 429 (after Retry-After) until the service answers
+// 202. The id in that answer is the acknowledgement the suites hold it to.
+
+import { publishRequest } from '../helpers/requests.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface Acknowledged {
+  id: number;
+  /** Attempts it took, the first included. */
+  attempts: number;
+}
+
+/** Resolves with the acknowledged id, or null when every attempt failed. */
+export async function publishAcknowledged(
+  base: () => string,
+  userId: string,
+  data: unknown,
+  webhookId: string,
+  maxAttempts = 20,
+): Promise<Acknowledged | null> {
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    let waitMs = 100 * attempt;
+    try {
+      const response = await fetch(await publishRequest(base(), userId, 'storm', data, { webhookId }), {
+        signal: AbortSignal.timeout(15_000),
+      });
+      if (response.status === 202) return { id: Number(((await response.json()) as { id: string }).id), attempts: attempt };
+      await response.body?.cancel();
+      if (response.status === 429) waitMs = Number(response.headers.get('Retry-After') ?? 1) * 1000;
+      else if (response.status < 500) throw new Error(`publish refused with ${response.status}`);
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith('publish refused')) throw err;
+      // The host is down or restarting: retry with the same webhook-id.
+    }
+    await sleep(waitMs);
+  }
+  return null;
+}

@@ -1,0 +1,262 @@
+// Clients that resume by last id on all three transports, each feeding a
+// Ledger that counts what a promise-keeping service must never do: deliver an
+// event twice, out of order, or not at all. Plain Node: the `ws` package,
+// fetch with a streamed SSE body, and fetch long polls.
+
+import WebSocket from 'ws';
+import { createSseParser } from '../helpers/sse-parser.ts';
+
+export type StormTransport = 'websocket' | 'sse' | 'poll';
+
+/** What one connection of one user received, checked as it arrives. */
+export class Ledger {
+  readonly userId: string;
+  readonly transport: StormTransport;
+  /** Highest id received with every id below it received too: the resume point. */
+  lastId = 0;
+  readonly #seen = new Set<number>();
+  duplicated = 0;
+  outOfOrder = 0;
+  resets = 0;
+
+  constructor(userId: string, transport: StormTransport) {
+    this.userId = userId;
+    this.transport = transport;
+  }
+
+  event(id: number): void {
+    if (this.#seen.has(id)) {
+      this.duplicated++;
+      return;
+    }
+    if (id !== this.lastId + 1) this.outOfOrder++;
+    this.#seen.add(id);
+    while (this.#seen.has(this.lastId + 1)) this.lastId++;
+  }
+
+  /** Distinct events received with ids up to `through`. */
+  receivedThrough(through: number): number {
+    let count = 0;
+    for (const id of this.#seen) if (id <= through) count++;
+    return count;
+  }
+}
+
+export interface ResumableClient {
+  readonly ledger: Ledger;
+  /** Opens (or reopens) the connection from ledger.lastId. */
+  start(): void;
+  /** Cuts the connection abruptly; the client reconnects by itself. */
+  drop(): void;
+  /** Closes for good. */
+  stop(): void;
+  /** Upgrades or requests the server refused (e.g. 429 while an old connection lingers). */
+  readonly refused: number;
+  /** Connections given up because nothing arrived in time (no open, no heartbeat). */
+  readonly stalls: number;
+}
+
+/** A connection that shows no sign of life for this long is cut and resumed, as real clients do. */
+const STALL_MS = 10_000;
+
+interface ClientOptions {
+  base: string;
+  token: string;
+  ledger: Ledger;
+  random: () => number;
+  /** Long-poll wait in seconds. */
+  waitSeconds: number;
+}
+
+/** Applies one frame as JSON text: events go to the ledger, resets are counted. */
+function applyFrame(ledger: Ledger, frame: { id?: string; type: string }): void {
+  if (frame.id !== undefined) ledger.event(Number(frame.id));
+  else if (frame.type === 'hub.reset') ledger.resets++;
+}
+
+abstract class Reconnecting implements ResumableClient {
+  readonly ledger: Ledger;
+  protected readonly options: ClientOptions;
+  protected stopped = false;
+  refused = 0;
+  stalls = 0;
+  #retry: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(options: ClientOptions) {
+    this.options = options;
+    this.ledger = options.ledger;
+  }
+
+  abstract start(): void;
+  abstract drop(): void;
+  protected abstract close(): void;
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.#retry);
+    this.close();
+  }
+
+  /** Reconnects after a short random pause (longer after a refusal). */
+  protected reconnect(refused = false): void {
+    if (this.stopped) return;
+    if (refused) this.refused++;
+    clearTimeout(this.#retry);
+    const pause = (refused ? 200 : 10) + this.options.random() * (refused ? 800 : 150);
+    this.#retry = setTimeout(() => this.start(), pause);
+  }
+}
+
+class WebSocketClient extends Reconnecting {
+  #ws: WebSocket | undefined;
+
+  start(): void {
+    if (this.stopped) return;
+    const url = `${this.options.base.replace(/^http/, 'ws')}/v1/connect?after=${this.ledger.lastId}`;
+    const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${this.options.token}` } });
+    this.#ws = ws;
+    let refused = false;
+    const opening = setTimeout(() => {
+      this.stalls++;
+      ws.terminate();
+    }, STALL_MS);
+    ws.on('open', () => clearTimeout(opening));
+    ws.on('message', (data) => applyFrame(this.ledger, JSON.parse(String(data))));
+    ws.on('unexpected-response', (_req, res) => {
+      refused = true;
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('error', () => {});
+    ws.on('close', () => {
+      clearTimeout(opening);
+      if (this.#ws === ws) this.reconnect(refused);
+    });
+  }
+
+  drop(): void {
+    this.#ws?.terminate();
+  }
+
+  protected close(): void {
+    this.#ws?.terminate();
+  }
+}
+
+class SseClient extends Reconnecting {
+  #abort: AbortController | undefined;
+
+  start(): void {
+    if (this.stopped) return;
+    const abort = new AbortController();
+    this.#abort = abort;
+    void this.#read(abort).then(
+      (refused) => this.#abort === abort && this.reconnect(refused),
+      () => this.#abort === abort && this.reconnect(),
+    );
+  }
+
+  async #read(abort: AbortController): Promise<boolean> {
+    // Heartbeats arrive every HEARTBEAT_SECONDS: silence means a stalled stream.
+    let watchdog = setTimeout(() => this.#stalled(abort), STALL_MS);
+    const alive = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => this.#stalled(abort), STALL_MS);
+    };
+    try {
+      return await this.#stream(abort, alive);
+    } finally {
+      clearTimeout(watchdog);
+    }
+  }
+
+  #stalled(abort: AbortController): void {
+    this.stalls++;
+    abort.abort();
+  }
+
+  async #stream(abort: AbortController, alive: () => void): Promise<boolean> {
+    const response = await fetch(`${this.options.base}/v1/events`, {
+      headers: { Authorization: `Bearer ${this.options.token}`, 'Last-Event-ID': String(this.ledger.lastId) },
+      signal: abort.signal,
+    });
+    if (response.status !== 200 || !response.body) {
+      await response.body?.cancel();
+      return true;
+    }
+    const feed = createSseParser((frame) => {
+      if (frame.data !== undefined) applyFrame(this.ledger, JSON.parse(frame.data));
+    });
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body) {
+      alive();
+      feed(decoder.decode(chunk, { stream: true }));
+    }
+    return false;
+  }
+
+  drop(): void {
+    this.#abort?.abort();
+  }
+
+  protected close(): void {
+    this.#abort?.abort();
+  }
+}
+
+class LongPollClient extends Reconnecting {
+  #abort: AbortController | undefined;
+
+  start(): void {
+    if (this.stopped) return;
+    const abort = new AbortController();
+    this.#abort = abort;
+    void this.#loop(abort).then(
+      (refused) => this.#abort === abort && this.reconnect(refused),
+      () => this.#abort === abort && this.reconnect(),
+    );
+  }
+
+  /** Polls until aborted; resolves true when the server refused a poll. */
+  async #loop(abort: AbortController): Promise<boolean> {
+    for (;;) {
+      const url = `${this.options.base}/v1/poll?after=${this.ledger.lastId}&wait=${this.options.waitSeconds}`;
+      const timeout = AbortSignal.timeout(this.options.waitSeconds * 1000 + STALL_MS);
+      let body: { events: Array<{ id?: string; type: string }> };
+      try {
+        const response = await fetch(url, {
+          headers: { Authorization: `Bearer ${this.options.token}` },
+          signal: AbortSignal.any([abort.signal, timeout]),
+        });
+        if (response.status !== 200) {
+          await response.body?.cancel();
+          return true;
+        }
+        body = await response.json();
+      } catch (err) {
+        if (timeout.aborted) this.stalls++;
+        throw err;
+      }
+      for (const frame of body.events) applyFrame(this.ledger, frame);
+    }
+  }
+
+  drop(): void {
+    this.#abort?.abort();
+  }
+
+  protected close(): void {
+    this.#abort?.abort();
+  }
+}
+
+export function createResumableClient(transport: StormTransport, options: ClientOptions): ResumableClient {
+  switch (transport) {
+    case 'websocket':
+      return new WebSocketClient(options);
+    case 'sse':
+      return new SseClient(options);
+    case 'poll':
+      return new LongPollClient(options);
+  }
+}
