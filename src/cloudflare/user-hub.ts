@@ -127,9 +127,15 @@ export class UserHub extends DurableObject<Env> {
     if (next !== null) await this.#setAlarm(Math.max(next, Date.now() + this.#pruneDelayMs));
   }
 
+  /**
+   * Makes sure the alarm fires within the prune delay of a write, so the count
+   * limit holds even when the next age-based prune is days away. At most one
+   * setAlarm per prune period: later writes find it already near.
+   */
   async #schedulePrune(): Promise<void> {
     if (this.#alarmAt === undefined) this.#alarmAt = await this.ctx.storage.getAlarm();
-    if (this.#alarmAt === null) await this.#setAlarm(Date.now() + this.#pruneDelayMs);
+    const at = Date.now() + this.#pruneDelayMs;
+    if (this.#alarmAt === null || this.#alarmAt > at) await this.#setAlarm(at);
   }
 
   async #setAlarm(at: number): Promise<void> {

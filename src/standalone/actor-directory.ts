@@ -64,10 +64,13 @@ export class ActorDirectory {
     return actor;
   }
 
-  /** Makes sure a prune alarm is set for this actor. */
+  /**
+   * Makes sure a prune alarm fires within the prune delay of a write, so the
+   * count limit holds even when the next age-based prune is days away.
+   */
   schedulePrune(actor: Actor): void {
-    if (actor.alarmAt !== null) return;
     const at = Date.now() + this.#options.limits.pruneDelaySeconds * 1000;
+    if (actor.alarmAt !== null && actor.alarmAt <= at) return;
     this.#setAlarm(actor.userId, at);
     actor.alarmAt = at;
   }

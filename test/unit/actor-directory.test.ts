@@ -58,6 +58,20 @@ describe('the in-process actor directory (real SQLite through node:sqlite)', () 
     expect(frames.slice(1).map((f) => JSON.parse(f).id)).toEqual(['3', '4', '5']);
   });
 
+  it('brings a far-off age alarm back within the prune delay after a write, so the count limit holds', async () => {
+    const { sql, directory, backend } = open({ ...DEFAULT_LIMITS, retentionMaxEvents: 3, pruneDelaySeconds: 1 });
+    const at = () => sql.all<{ at: number }>(`SELECT at FROM alarms WHERE owner = 'busy'`)[0]!.at;
+    await backend.publish('busy', input(0));
+    // The alarm runs; the next one is the age limit, days away.
+    directory.runDueAlarms(Date.now() + 2000);
+    expect(at()).toBeGreaterThan(Date.now() + 86_400_000);
+    for (let i = 1; i < 6; i++) await backend.publish('busy', input(i));
+    expect(at()).toBeLessThanOrEqual(Date.now() + 1000);
+    directory.runDueAlarms(Date.now() + 2000);
+    const { frames } = await backend.poll('busy', 0, 10);
+    expect(frames.slice(1).map((f) => JSON.parse(f).id)).toEqual(['4', '5', '6']);
+  });
+
   it('rolls back a refused job change: nothing is stored and ids do not move', async () => {
     const { backend } = open();
     await backend.updateJob('u', 'j', { status: 'succeeded' }, 'msg_a');
