@@ -78,7 +78,11 @@ export async function runReconnectStorm(base: string, scale: Scale, seed = 7): P
     expected += through;
     delivered += ledger.receivedThrough(through);
     const missing = through - ledger.receivedThrough(through);
-    if (missing > 0) behind.set(ledger.transport, (behind.get(ledger.transport) ?? 0) + missing);
+    if (missing > 0) {
+      behind.set(ledger.transport, (behind.get(ledger.transport) ?? 0) + missing);
+      const idle = Math.round((Date.now() - ledger.lastActivity) / 1000);
+      tally.expect(false, `${ledger.transport} of ${ledger.userId} ends at ${ledger.lastId} of ${through}, last active ${idle} s ago`);
+    }
     tally.add('duplicated', ledger.duplicated);
     tally.add('outOfOrder', ledger.outOfOrder);
     tally.add('resets', ledger.resets);

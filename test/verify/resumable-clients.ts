@@ -18,6 +18,10 @@ export class Ledger {
   duplicated = 0;
   outOfOrder = 0;
   resets = 0;
+  /** hub.ready frames: one per successful (re)connect of a stream. */
+  readies = 0;
+  /** When the connection last showed life (a frame, an answer, a heartbeat). */
+  lastActivity = Date.now();
 
   constructor(userId: string, transport: StormTransport) {
     this.userId = userId;
@@ -25,6 +29,7 @@ export class Ledger {
   }
 
   event(id: number): void {
+    this.lastActivity = Date.now();
     if (this.#seen.has(id)) {
       this.duplicated++;
       return;
@@ -72,6 +77,7 @@ interface ClientOptions {
 function applyFrame(ledger: Ledger, frame: { id?: string; type: string }): void {
   if (frame.id !== undefined) ledger.event(Number(frame.id));
   else if (frame.type === 'hub.reset') ledger.resets++;
+  else if (frame.type === 'hub.ready') ledger.readies++;
 }
 
 abstract class Reconnecting implements ResumableClient {
@@ -190,6 +196,7 @@ class SseClient extends Reconnecting {
     const decoder = new TextDecoder();
     for await (const chunk of response.body) {
       alive();
+      this.ledger.lastActivity = Date.now();
       feed(decoder.decode(chunk, { stream: true }));
     }
     return false;
@@ -221,22 +228,28 @@ class LongPollClient extends Reconnecting {
   async #loop(abort: AbortController): Promise<boolean> {
     for (;;) {
       const url = `${this.options.base}/v1/poll?after=${this.ledger.lastId}&wait=${this.options.waitSeconds}`;
-      const timeout = AbortSignal.timeout(this.options.waitSeconds * 1000 + STALL_MS);
-      let body: { events: Array<{ id?: string; type: string }> };
-      try {
-        const response = await fetch(url, {
-          headers: { Authorization: `Bearer ${this.options.token}` },
-          signal: AbortSignal.any([abort.signal, timeout]),
-        });
+      // A drop or a stalled answer aborts the loop and it reconnects. The race
+      // matters: an abort does not always end a request stuck in a proxy.
+      let stall: ReturnType<typeof setTimeout> | undefined;
+      const stalled = new Promise<never>((_, reject) => {
+        stall = setTimeout(() => {
+          this.stalls++;
+          abort.abort();
+          reject(new Error('stalled'));
+        }, this.options.waitSeconds * 1000 + STALL_MS);
+      });
+      const answer = (async () => {
+        const response = await fetch(url, { headers: { Authorization: `Bearer ${this.options.token}` }, signal: abort.signal });
         if (response.status !== 200) {
           await response.body?.cancel();
-          return true;
+          return null;
         }
-        body = await response.json();
-      } catch (err) {
-        if (timeout.aborted) this.stalls++;
-        throw err;
-      }
+        return (await response.json()) as { events: Array<{ id?: string; type: string }> };
+      })();
+      answer.catch(() => {});
+      const body = await Promise.race([answer, stalled]).finally(() => clearTimeout(stall));
+      if (body === null) return true;
+      this.ledger.lastActivity = Date.now();
       for (const frame of body.events) applyFrame(this.ledger, frame);
     }
   }
