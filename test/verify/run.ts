@@ -127,11 +127,15 @@ async function main() {
     }
   }
 
-  const dir = 'test/verify/results';
-  mkdirSync(dir, { recursive: true });
-  const file = `${dir}/${result.date.replace(/[:.]/g, '-').slice(0, 19)}.json`;
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  if (scale === 'full') renderGuarantees(dir, 'docs/guarantees.md');
+  // Only full-scale figures are kept; a quick run just prints.
+  let file = 'not kept: quick scale';
+  if (scale === 'full') {
+    const dir = 'test/verify/results';
+    mkdirSync(dir, { recursive: true });
+    file = `${dir}/${result.date.replace(/[:.]/g, '-').slice(0, 19)}.json`;
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    renderGuarantees(dir, 'docs/guarantees.md');
+  }
   const failed = result.runs.filter((r) => r.failures.length > 0).length;
   console.log(`\n${result.runs.length - failed} passed, ${failed} failed (${file})`);
   process.exitCode = failed > 0 ? 1 : 0;
