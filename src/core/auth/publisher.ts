@@ -16,9 +16,23 @@ const signatureFailed = () =>
     headers: { 'WWW-Authenticate': 'Webhook-Signature' },
   });
 
+/**
+ * Decodes a body that must be UTF-8 (RFC 8259 §8.1), refusing anything else
+ * rather than replacing bad bytes with U+FFFD: a lenient decoder would let a
+ * signature over the replaced text vouch for bytes nobody signed. The BOM is
+ * kept, so the text encodes back to exactly the bytes received.
+ */
+function utf8Body(bytes: ArrayBuffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new HubError(400, 'invalid_json', 'The body is not valid UTF-8.');
+  }
+}
+
 /** Verifies the signature over the raw body (empty for GET); sets `webhookId`. */
 export const requireSignature = createMiddleware<SignedEnv>(async (c, next) => {
-  const body = c.req.method === 'GET' ? '' : await c.req.text();
+  const body = c.req.method === 'GET' ? '' : utf8Body(await c.req.arrayBuffer());
   const webhookId = await verifyWebhook(
     c.var.config.webhookSecrets,
     {
@@ -40,10 +54,16 @@ export const jsonBody = createMiddleware<HubEnv>(async (c, next) => {
     throw new HubError(415, 'unsupported_media_type', 'Send the body as application/json.');
   }
   const maxSize = c.var.config.maxEventBytes;
+  const tooLarge = () => new HubError(413, 'payload_too_large', `Request bodies are limited to ${maxSize} bytes.`);
+  // A declared length over the limit is refused without touching the body
+  // stream: a host can then discard the unread body and keep the connection
+  // (@hono/node-server cannot drain a body once it is a web stream nobody reads).
+  const declared = c.req.header('Content-Length');
+  if (declared !== undefined && c.req.header('Transfer-Encoding') === undefined && Number(declared) > maxSize) throw tooLarge();
   return bodyLimit({
     maxSize,
     onError: () => {
-      throw new HubError(413, 'payload_too_large', `Request bodies are limited to ${maxSize} bytes.`);
+      throw tooLarge();
     },
   })(c, next);
 });
