@@ -82,6 +82,8 @@ export class DurableObjectBackend implements HubBackend {
   };
 
   presence: HubBackend['presence'] = (userId) => this.#actor(userId).presence();
+
+  stats: HubBackend['stats'] = (userId) => this.#actor(userId).stats();
 }
 
 /** A refused internal upgrade (the connection limit, say) as the HubError it was. */

@@ -5,7 +5,14 @@
 import { DurableObject } from 'cloudflare:workers';
 import { readLimits, type Env } from '../core/config.ts';
 import { attempt, HubError, unauthorized, type Outcome } from '../core/errors.ts';
-import { Hub, type JobUpdateResult, type PollResult, type PublishInput, type PublishResult } from '../core/actor/hub.ts';
+import {
+  Hub,
+  type JobUpdateResult,
+  type PollResult,
+  type PublishInput,
+  type PublishResult,
+  type UserStats,
+} from '../core/actor/hub.ts';
 import type { JobUpdate } from '../core/actor/jobs.ts';
 import type { Transport } from '../core/actor/ports.ts';
 import type { Presence } from '../core/backend.ts';
@@ -59,6 +66,10 @@ export class UserHub extends DurableObject<Env> {
 
   presence(): Presence {
     return this.#hub.presence();
+  }
+
+  stats(): UserStats {
+    return this.#hub.stats();
   }
 
   /** Live connections by transport, and requests held open here (for tests). */

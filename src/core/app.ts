@@ -26,6 +26,7 @@ const ROUTES: Record<string, string[]> = {
   '/v1/users/:userId/events': ['POST'],
   '/v1/users/:userId/jobs/:jobId': ['PUT'],
   '/v1/users/:userId/presence': ['GET'],
+  '/v1/users/:userId/stats': ['GET'],
   '/v1/events:batch': ['POST'],
 };
 

@@ -1,7 +1,7 @@
 // What the HTTP layer needs from a host: a way to reach one user's actor.
 // The Cloudflare host reaches a Durable Object; standalone hosts an in-process actor.
 
-import type { JobUpdateResult, PollResult, PublishInput, PublishResult } from './actor/hub.ts';
+import type { JobUpdateResult, PollResult, PublishInput, PublishResult, UserStats } from './actor/hub.ts';
 import type { JobUpdate } from './actor/jobs.ts';
 import type { JobStatus } from './protocol.ts';
 
@@ -54,4 +54,5 @@ export interface HubBackend {
   waitForJob(wait: Wait, jobId: string, version: number): Promise<string | null>;
 
   presence(userId: string): Promise<Presence>;
+  stats(userId: string): Promise<UserStats>;
 }

@@ -106,6 +106,8 @@ export class StandaloneBackend implements HubBackend {
 
   presence: HubBackend['presence'] = async (userId) => this.#actors.get(userId).hub.presence();
 
+  stats: HubBackend['stats'] = async (userId) => this.#actors.get(userId).hub.stats();
+
   /** Waits for a waiter to settle, its time to run out, or its client to leave; then forgets it. */
   async #park(waiter: WaiterConnection, waitMs: number, signal: AbortSignal, forget: () => void): Promise<string[]> {
     const settle = () => waiter.settle();

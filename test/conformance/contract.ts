@@ -103,6 +103,36 @@ export function describeContract(host: string, baseUrl: () => string, options: C
       expect(sse.opens()).toBe(1);
     });
 
+    it('tells a signed publisher a user’s stats: connections, the log, jobs by status', async () => {
+      const client = hub();
+      const user = uniqueUser();
+      const stats = async () => (await client.signed('GET', `/v1/users/${user}/stats`)).json();
+      expect(await stats()).toEqual({
+        online: false,
+        connections: { websocket: 0, sse: 0, poll: 0 },
+        lastEventId: '0',
+        retainedEvents: 0,
+        oldestRetainedId: null,
+        jobs: { queued: 0, running: 0, succeeded: 0, failed: 0, canceled: 0 },
+      });
+      for (let i = 0; i < 3; i++) await client.publish(user, 'n', i);
+      await client.putJob(user, 'a', { status: 'running' });
+      await client.putJob(user, 'b', { status: 'succeeded' });
+      const socket = await client.socket(user);
+      await socket.untilReady();
+      expect(await stats()).toEqual({
+        online: true,
+        connections: { websocket: 1, sse: 0, poll: 0 },
+        lastEventId: '5',
+        retainedEvents: 5,
+        oldestRetainedId: '1',
+        jobs: { queued: 0, running: 1, succeeded: 1, failed: 0, canceled: 0 },
+      });
+      socket.ws.close();
+      const unsigned = await client.get(user, `/v1/users/${user}/stats`);
+      expect(unsigned.status).toBe(401);
+    });
+
     it('answers errors as JSON with the right status', async () => {
       const base = baseUrl();
       const unauth = await fetch(`${base}/v1/events`);

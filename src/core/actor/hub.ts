@@ -54,6 +54,16 @@ export interface PollResult {
   more: boolean;
 }
 
+export interface UserStats {
+  online: boolean;
+  connections: { websocket: number; sse: number; poll: number };
+  lastEventId: string;
+  retainedEvents: number;
+  /** The first id a resume point may name without a reset; null when nothing is retained. */
+  oldestRetainedId: string | null;
+  jobs: Record<JobStatus, number>;
+}
+
 export interface ResetNotice {
   reason: 'not_retained' | 'unknown_id';
   after: string;
@@ -284,6 +294,18 @@ export class Hub {
       poll: c.countBy('poll') + c.countBy('job'),
     };
     return { online: connections.websocket + connections.sse + connections.poll > 0, connections };
+  }
+
+  /** What a publisher may learn about this user: connections, the log, jobs. */
+  stats(): UserStats {
+    const retained = this.#one<number>(`SELECT count(*) AS v FROM events WHERE owner = ?`) ?? 0;
+    return {
+      ...this.presence(),
+      lastEventId: String(this.#lastId),
+      retainedEvents: retained,
+      oldestRetainedId: retained > 0 ? String(this.#prunedThrough + 1) : null,
+      jobs: this.#jobs.countByStatus(),
+    };
   }
 
   /**

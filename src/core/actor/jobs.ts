@@ -2,7 +2,7 @@
 // (upsert, version, terminal states are final) and its storage.
 
 import { HubError } from '../errors.ts';
-import { TERMINAL_STATUSES, type Job, type JobStatus } from '../protocol.ts';
+import { JOB_STATUSES, TERMINAL_STATUSES, type Job, type JobStatus } from '../protocol.ts';
 import type { SqlStore } from './ports.ts';
 
 export interface JobUpdate {
@@ -84,6 +84,17 @@ export class JobStore {
           limit,
         );
     return rows.map((row) => new StoredJob(row));
+  }
+
+  /** Jobs kept, by status (every status present, zero when none). */
+  countByStatus(): Record<JobStatus, number> {
+    const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
+    const rows = this.#sql.all<{ status: JobStatus; n: number }>(
+      `SELECT status, count(*) AS n FROM jobs WHERE owner = ? GROUP BY status`,
+      this.#owner,
+    );
+    for (const { status, n } of rows) counts[status] = n;
+    return counts;
   }
 
   /** When the least recently updated job was last updated, if any. */

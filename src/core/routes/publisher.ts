@@ -70,6 +70,9 @@ export const publisherRoutes = new Hono<SignedEnv>()
   .get('/v1/users/:userId/presence', validUserId, requireSignature, async (c) =>
     c.json(await c.var.backend.presence(c.req.param('userId'))),
   )
+  .get('/v1/users/:userId/stats', validUserId, requireSignature, async (c) =>
+    c.json(await c.var.backend.stats(c.req.param('userId'))),
+  )
   .post('/v1/events:batch', jsonBody, requireSignature, validate('json', batchBody), async (c) => {
     const { userIds, type, data } = c.req.valid('json');
     const input = { type, data: canonicalJson(data), webhookId: c.var.webhookId };
