@@ -25,7 +25,7 @@ interface Plan {
 }
 
 const PLANS: Record<Scale, Plan> = {
-  quick: { corpus: 120, frames: 12, concurrency: 8, budgetMs: 45_000 },
+  quick: { corpus: 120, frames: 12, concurrency: 8, budgetMs: 90_000 },
   full: { corpus: Infinity, frames: Infinity, concurrency: 8, budgetMs: 600_000 },
 };
 

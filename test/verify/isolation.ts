@@ -36,7 +36,7 @@ interface Plan {
 }
 
 const PLANS: Record<Scale, Plan> = {
-  quick: { users: 40, events: 100, jobs: 30, batches: 4, batchSize: 6, streamUsers: 12, concurrency: 8, budgetMs: 45_000 },
+  quick: { users: 40, events: 100, jobs: 30, batches: 4, batchSize: 6, streamUsers: 12, concurrency: 8, budgetMs: 90_000 },
   full: { users: 1000, events: 3000, jobs: 1000, batches: 20, batchSize: 40, streamUsers: 1000, concurrency: 8, budgetMs: 600_000 },
 };
 
