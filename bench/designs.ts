@@ -1,7 +1,7 @@
 // The designs under test, each started on the server core and described to
 // the load generator: how clients connect and how a backend publishes.
 
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -31,8 +31,8 @@ export interface RunningDesign {
 
 export interface Design {
   name: string;
-  /** Why the idle-memory and transport-mix phases are not run for this design, if they are not. */
-  noIdle?: string;
+  /** Fewer idle connections than BENCH_IDLE_CONNECTIONS for this design, and why. */
+  idleLimit?: { connections: number; why: string };
   /** Why it cannot run here, if it cannot. */
   missing(): string | null;
   start(): Promise<RunningDesign>;
@@ -75,18 +75,35 @@ function hubTarget(url: string): Target {
   return { kind: 'hub', clientUrl: url, publishUrl: url, jwtSecret: HUB_VARS.JWT_SECRET, webhookSecret: HUB_VARS.WEBHOOK_SECRET };
 }
 
+const WRANGLER_ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' };
+
+/**
+ * Bundles the Worker once into `dir` and writes a copy of wrangler.toml there
+ * that runs that bundle as is. `wrangler dev` watches the sources it runs and
+ * restarts workerd on every change, dropping every connection; in a working
+ * tree that others edit, that happened several times a minute during a bench.
+ */
+function frozenWorker(dir: string): string {
+  execFileSync('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', join(dir, 'worker')], { env: WRANGLER_ENV, stdio: 'ignore' });
+  const config = readFileSync('wrangler.toml', 'utf8').replace(/^main = .*$/m, 'main = "worker/worker.js"\nno_bundle = true');
+  writeFileSync(join(dir, 'wrangler.toml'), config);
+  return join(dir, 'wrangler.toml');
+}
+
 const wranglerDev: Design = {
   name: 'userhub · wrangler dev',
-  noIdle: "wrangler dev's local proxy stalls on new connections after a load step (they time out with workerd idle), so neither the idle phase nor the transport mix is run there; a development server is the wrong place to measure them",
+  idleLimit: {
+    connections: 3000,
+    why: "wrangler dev's local proxy (a second workerd in front of the Worker's) holds about 4 file descriptors per WebSocket; near 5,000 connections it hits this machine's limit of 20,000 open files, fails accept() with EMFILE and is restarted together with the Worker, dropping every connection",
+  },
   missing: () => null,
   async start() {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'bench-wrangler-'));
+    const config = frozenWorker(dir);
     const vars = Object.entries(HUB_VARS).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
-    const child = spawnPinned(SERVER_CORE, 'npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', dir, '--log-level', 'error', '--show-interactive-dev-session=false', ...vars], {
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' },
-      detached: true,
-    });
+    const args = ['wrangler', 'dev', '--config', config, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', join(dir, 'state'), '--log-level', 'error', '--show-interactive-dev-session=false', ...vars];
+    const child = spawnPinned(SERVER_CORE, 'wrangler-dev', 'npx', args, { env: WRANGLER_ENV, detached: true });
     const url = `http://127.0.0.1:${port}`;
     await waitFor(health(`${url}/v1/health`), 60_000, 'wrangler dev');
     return { target: hubTarget(url), pids: () => [child.pid!], waste: async () => ({ received: 0, wasted: 0 }), stop: stopAll([child], dir) };
@@ -106,7 +123,7 @@ function standalone(runtime: 'node' | 'bun' | 'deno'): Design {
       const port = await freePort();
       const dir = mkdtempSync(join(tmpdir(), `bench-${runtime}-`));
       const [command, ...args] = commands;
-      const child = spawnPinned(SERVER_CORE, command!, args, {
+      const child = spawnPinned(SERVER_CORE, runtime, command!, args, {
         env: { ...process.env, ...HUB_VARS, PORT: String(port), DATABASE_PATH: join(dir, 'hub.sqlite') },
         detached: true,
       });
@@ -125,7 +142,7 @@ function socketIo(nodes: number, adapter: 'classic' | 'sharded'): Design {
       const children: ChildProcess[] = [];
       const redisPort = await freePort();
       children.push(
-        spawnPinned(SERVER_CORE, 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { detached: true }),
+        spawnPinned(SERVER_CORE, 'redis', 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { detached: true }),
       );
       await waitFor(async () => {
         execFileSync('redis-cli', ['-p', String(redisPort), 'ping'], { stdio: 'ignore' });
@@ -136,7 +153,7 @@ function socketIo(nodes: number, adapter: 'classic' | 'sharded'): Design {
         const port = await freePort();
         ports.push(port);
         children.push(
-          spawnPinned(SERVER_CORE, 'node', ['bench/peers/socketio-node.ts'], {
+          spawnPinned(SERVER_CORE, `socketio-node-${i}`, 'node', ['bench/peers/socketio-node.ts'], {
             env: { ...process.env, PORT: String(port), REDIS_URL: `redis://127.0.0.1:${redisPort}`, ADAPTER: adapter },
             detached: true,
           }),
@@ -145,7 +162,7 @@ function socketIo(nodes: number, adapter: 'classic' | 'sharded'): Design {
       for (const port of ports) await waitFor(health(`http://127.0.0.1:${port}/health`), 20_000, 'socket.io node');
       const splitterPort = await freePort();
       children.push(
-        spawnPinned(SERVER_CORE, 'node', ['bench/peers/splitter.ts'], {
+        spawnPinned(SERVER_CORE, 'splitter', 'node', ['bench/peers/splitter.ts'], {
           env: { ...process.env, PORT: String(splitterPort), BACKENDS: ports.join(',') },
           detached: true,
         }),
@@ -199,7 +216,7 @@ http {
 }
 `,
     );
-    const child = spawnPinned(SERVER_CORE, 'nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { detached: true });
+    const child = spawnPinned(SERVER_CORE, 'nginx', 'nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { detached: true });
     const url = `http://127.0.0.1:${port}`;
     await waitFor(health(`${url}/health`), 10_000, 'nginx');
     return {

@@ -2,15 +2,31 @@
 // /proc, a seeded random source and a Zipf sampler.
 
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** The core the servers under test run on; the load generator gets the other. */
 export const SERVER_CORE = '1';
 export const LOAD_CORE = '0';
 
-/** Starts `command` pinned to one core with taskset. */
-export function spawnPinned(core: string, command: string, args: string[], options: SpawnOptions = {}): ChildProcess {
-  return spawn('taskset', ['-c', core, command, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+/** Where servers under test write their output, one file per process name, overwritten each run. */
+export const SERVER_LOG_DIR = join(tmpdir(), 'userhub-bench-logs');
+
+/**
+ * Starts `command` pinned to one core with taskset, its stdout and stderr going
+ * to `SERVER_LOG_DIR/<logName>.log`. Never to a pipe nobody reads: once its 64 KiB
+ * fill, a server that logs blocks on the write (wrangler dev did, after a load
+ * step, and workerd stopped answering behind it).
+ */
+export function spawnPinned(core: string, logName: string, command: string, args: string[], options: SpawnOptions = {}): ChildProcess {
+  mkdirSync(SERVER_LOG_DIR, { recursive: true });
+  const log = openSync(join(SERVER_LOG_DIR, `${logName}.log`), 'w');
+  try {
+    return spawn('taskset', ['-c', core, command, ...args], { stdio: ['ignore', log, log], ...options });
+  } finally {
+    closeSync(log); // the child holds its own copy
+  }
 }
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux

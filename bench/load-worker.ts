@@ -20,6 +20,8 @@ export type WorkerCommand =
   | { cmd: 'connect'; target: Target; conns: Conn[] }
   | { cmd: 'step' }
   | { cmd: 'report'; published: Array<[seq: number, userId: string]> }
+  /** How many connections are still open; replied as `{ open }`. */
+  | { cmd: 'count' }
   | { cmd: 'close' };
 
 export interface ConnectReply {
@@ -32,6 +34,8 @@ export interface ConnectReply {
 interface Live {
   conn: Conn;
   seen: Set<number>;
+  /** Set when the server or the network ended the connection. */
+  ended: boolean;
   close(): void;
 }
 
@@ -73,11 +77,15 @@ async function open(target: Target, conn: Conn): Promise<Live> {
 }
 
 async function openConnection(target: Target, conn: Conn, pending: { close(): void }): Promise<Live> {
-  const entry: Live = { conn, seen: new Set(), close: () => {} };
+  const entry: Live = { conn, seen: new Set(), ended: false, close: () => {} };
+  const ended = () => {
+    entry.ended = true;
+  };
   if (target.kind === 'socketio') {
     const socket: Socket = io(target.clientUrl, { transports: ['websocket'], auth: { userId: conn.userId }, reconnection: false, forceNew: true });
     pending.close = () => socket.close();
     socket.on('n', (data: string) => onPayload(entry, JSON.parse(data)));
+    socket.on('disconnect', ended);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
       socket.once('connect_error', reject);
@@ -90,7 +98,7 @@ async function openConnection(target: Target, conn: Conn, pending: { close(): vo
     pending.close = entry.close = () => controller.abort();
     const response = await fetch(`${target.clientUrl}/sub/${conn.userId}`, { headers: { Accept: 'text/event-stream' }, signal: controller.signal });
     if (!response.ok || !response.body) throw new Error(`nchan SSE refused: ${response.status}`);
-    readSse(response.body, (data) => onPayload(entry, JSON.parse(data)));
+    readSse(response.body, (data) => onPayload(entry, JSON.parse(data)), ended);
     return entry;
   }
   if (target.kind === 'nchan' && conn.transport === 'poll') {
@@ -113,7 +121,7 @@ async function openConnection(target: Target, conn: Conn, pending: { close(): vo
             await sleep(NCHAN_RETRY_MS);
           }
         } catch {
-          return;
+          return ended();
         }
       }
     })();
@@ -123,6 +131,7 @@ async function openConnection(target: Target, conn: Conn, pending: { close(): vo
     const ws = new WebSocket(`${target.clientUrl.replace('http', 'ws')}/sub/${conn.userId}`);
     pending.close = () => ws.terminate();
     ws.on('message', (data) => onPayload(entry, JSON.parse(String(data))));
+    ws.on('close', ended);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
@@ -141,7 +150,7 @@ async function openConnection(target: Target, conn: Conn, pending: { close(): vo
         else if (frame.type === 'n') onPayload(entry, frame.data);
       });
       ws.once('error', reject);
-      ws.once('close', () => reject(new Error('closed before ready')));
+      ws.once('close', () => (ended(), reject(new Error('closed before ready'))));
     });
     await ready;
     entry.close = () => ws.terminate();
@@ -158,7 +167,7 @@ async function openConnection(target: Target, conn: Conn, pending: { close(): vo
       const frame = JSON.parse(data) as { type: string; data: { s: number; t: number } };
       if (frame.type === 'hub.ready') resolveReady();
       else if (frame.type === 'n') onPayload(entry, frame.data);
-    });
+    }, ended);
     await ready;
     return entry;
   }
@@ -176,7 +185,7 @@ async function openConnection(target: Target, conn: Conn, pending: { close(): vo
         for (const frame of answer.events) if (frame.type === 'n') onPayload(entry, frame.data);
         after = answer.lastId;
       } catch {
-        return;
+        return ended();
       }
     }
   })();
@@ -214,14 +223,14 @@ async function nchanPosition(target: Target, userId: string, signal: AbortSignal
   return { lastModified: new Date(Number(seconds) * 1000).toUTCString(), etag: tag! };
 }
 
-/** Calls `onData` with each SSE message's data line until the stream ends. */
-function readSse(body: ReadableStream<Uint8Array>, onData: (data: string) => void): void {
+/** Calls `onData` with each SSE message's data line until the stream ends, then `onEnd`. */
+function readSse(body: ReadableStream<Uint8Array>, onData: (data: string) => void, onEnd: () => void): void {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   void (async () => {
     for (;;) {
       const { done, value } = await reader.read().catch(() => ({ done: true, value: '' }));
-      if (done) return;
+      if (done) return onEnd();
       buffer += value;
       let end: number;
       while ((end = buffer.indexOf('\n\n')) !== -1) {
@@ -274,6 +283,9 @@ process.on('message', async (message: WorkerCommand) => {
       process.send!({ histogram: hdr.encodeIntoCompressedBase64(histogram), expected, lost, duplicates, received });
       break;
     }
+    case 'count':
+      process.send!({ open: live.filter((entry) => !entry.ended).length });
+      break;
     case 'close':
       for (const entry of live) entry.close();
       live = [];

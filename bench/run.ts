@@ -7,7 +7,7 @@ import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import * as hdr from 'hdr-histogram-js';
-import { DESIGNS, type RunningDesign } from './designs.ts';
+import { DESIGNS, type Design, type RunningDesign } from './designs.ts';
 import { cpuSeconds, LOAD_CORE, rssBytes, seededRandom, sleep, zipfSampler } from './lib.ts';
 import type { Conn, ConnectReply, WorkerCommand } from './load-worker.ts';
 import type { PublisherCommand } from './publisher.ts';
@@ -58,8 +58,20 @@ export interface DesignResult {
   waste?: { received: number; wasted: number } | null;
   /** One step with 60% WebSocket, 20% SSE and 20% long-poll connections. */
   mixed?: StepResult & { connections: ConnectReply['byTransport'] };
+  /** Why the idle phase was not run (results from runs that skipped it under wrangler dev). */
   idleSkipped?: string;
-  idle?: { connections: number; seconds: number; bytesPerConnection: number; baselineBytes: number; rssBytes: number };
+  idle?: {
+    /** Connections still open when memory was read. */
+    connections: number;
+    /** Opened, then ended by the server or the network before memory was read. */
+    dropped: number;
+    seconds: number;
+    bytesPerConnection: number;
+    baselineBytes: number;
+    rssBytes: number;
+    /** Why this design held fewer idle connections than the others. */
+    limited?: string;
+  };
 }
 
 const pin = (pid: number) => execFileSync('taskset', ['-a', '-p', '-c', LOAD_CORE, String(pid)], { stdio: 'ignore' });
@@ -176,20 +188,31 @@ async function runStep(
   return step;
 }
 
-async function idleMemory(running: RunningDesign, baselineBytes: number): Promise<DesignResult['idle']> {
+async function idleMemory(design: Design, running: RunningDesign, baselineBytes: number): Promise<DesignResult['idle']> {
   const workers = startWorkers(CONFIG.workers);
   try {
-    const conns: Conn[] = Array.from({ length: CONFIG.idleConnections }, (_, i) => ({ userId: `idle${i}`, transport: 'websocket' }));
+    const limit = design.idleLimit && design.idleLimit.connections < CONFIG.idleConnections ? design.idleLimit : undefined;
+    const count = limit?.connections ?? CONFIG.idleConnections;
+    const conns: Conn[] = Array.from({ length: count }, (_, i) => ({ userId: `idle${i}`, transport: 'websocket' }));
     const { connected } = await connectAll(workers, running, conns);
     await sleep(CONFIG.idleSeconds * 1000);
     const rss = rssBytes(running.pids());
-    return { connections: connected, seconds: CONFIG.idleSeconds, baselineBytes, rssBytes: rss, bytesPerConnection: Math.round((rss - baselineBytes) / Math.max(1, connected)) };
+    const open = (await Promise.all(workers.map((worker) => ask<{ open: number }>(worker, { cmd: 'count' })))).reduce((a, b) => a + b.open, 0);
+    return {
+      connections: open,
+      dropped: connected - open,
+      seconds: CONFIG.idleSeconds,
+      baselineBytes,
+      rssBytes: rss,
+      bytesPerConnection: Math.round((rss - baselineBytes) / Math.max(1, open)),
+      ...(limit && { limited: limit.why }),
+    };
   } finally {
     await Promise.all(workers.map((worker) => ask(worker, { cmd: 'close' }).catch(() => {})));
   }
 }
 
-async function benchDesign(design: (typeof DESIGNS)[number]): Promise<DesignResult> {
+async function benchDesign(design: Design): Promise<DesignResult> {
   const result: DesignResult = { name: design.name, steps: [] };
   const missing = design.missing();
   if (missing) {
@@ -231,7 +254,7 @@ async function benchDesign(design: (typeof DESIGNS)[number]): Promise<DesignResu
     }
     await Promise.all(workers.map((worker) => ask(worker, { cmd: 'close' }).catch(() => {})));
     workers = [];
-    if (running.target.kind !== 'socketio' && !design.noIdle) {
+    if (running.target.kind !== 'socketio') {
       // The transport mix: the same users, 60% WebSocket, 20% SSE, 20% long polling.
       const mix = conns.map((conn, i) => ({
         ...conn,
@@ -248,13 +271,11 @@ async function benchDesign(design: (typeof DESIGNS)[number]): Promise<DesignResu
       await Promise.all(workers.map((worker) => ask(worker, { cmd: 'close' }).catch(() => {})));
       workers = [];
     }
-    if (design.noIdle) {
-      result.idleSkipped = design.noIdle;
-      console.log(`  idle: not measured (${design.noIdle})`);
-    } else if (CONFIG.idleConnections > 0) {
+    if (CONFIG.idleConnections > 0) {
       await sleep(2000);
-      result.idle = await idleMemory(running, baselineBytes);
-      console.log(`  idle: ${result.idle?.bytesPerConnection} bytes per connection`);
+      result.idle = await idleMemory(design, running, baselineBytes);
+      const idle = result.idle!;
+      console.log(`  idle: ${idle.connections} connections (${idle.dropped} dropped), ${idle.bytesPerConnection} bytes per connection`);
     }
   } catch (err) {
     result.error = err instanceof Error ? err.message : String(err);
