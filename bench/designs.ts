@@ -42,6 +42,8 @@ const HUB_VARS = {
   JWT_SECRET: TEST_VARS.JWT_SECRET,
   WEBHOOK_SECRET: TEST_VARS.WEBHOOK_SECRET,
   MAX_CONNECTIONS_PER_USER: '50',
+  // The bench measures throughput, not the per-user publish limiter.
+  PUBLISH_RATE_PER_USER: '0',
 };
 
 const health = (url: string) => async () => (await fetch(url)).ok;
