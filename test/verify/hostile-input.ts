@@ -62,7 +62,6 @@ export async function runHostileInput(base: string, scale: Scale, options: Hosti
   tally.expect(run.skipped === 0, `${run.skipped} of ${cases.length} requests never ran: out of time`);
 
   await sendTransportCases(base, context, tally);
-  for (const entry of frameCases) if (entry.informational) tally.set(entry.informational, 0);
   const frameRun = await runBounded(frameCases, { concurrency: TARGETS, deadline }, (entry, index) =>
     sendFrames(base, targets[index % TARGETS]!, context.tokens.get(targets[index % TARGETS]!)!, entry, tally),
   );
@@ -81,12 +80,10 @@ export async function runHostileInput(base: string, scale: Scale, options: Hosti
   return tally.report();
 }
 
-/** The informational frame case and an even spread of the others. */
+/** An even spread of the frame cases. */
 function sampleFrames(frames: FrameCase[], size: number): FrameCase[] {
   const stride = frames.length / size;
-  const picked = new Set(Array.from({ length: size }, (_, i) => frames[Math.floor(i * stride)]!));
-  for (const entry of frames) if (entry.informational) picked.add(entry);
-  return [...picked];
+  return [...new Set(Array.from({ length: size }, (_, i) => frames[Math.floor(i * stride)]!))];
 }
 
 /** Polls /v1/health every second until stopped. */

@@ -106,6 +106,15 @@ function controlFor(transport: Transport, type: string, data: unknown): string {
 
 const EVENT_COLUMNS = 'id, type, data, created_at';
 
+const utf8 = new TextEncoder();
+
+/** A frame's size in bytes; text is measured as UTF-8 only when it could be over the limit. */
+function frameBytes(message: string | ArrayBuffer): number {
+  if (typeof message !== 'string') return message.byteLength;
+  if (message.length > MAX_CLIENT_FRAME_BYTES || message.length * 3 <= MAX_CLIENT_FRAME_BYTES) return message.length;
+  return utf8.encode(message).byteLength;
+}
+
 export class Hub {
   readonly #sql: SqlStore;
   readonly #owner: string;
@@ -250,8 +259,7 @@ export class Hub {
 
   /** Answers a client frame. Unknown frames get an error frame, never a dropped socket. */
   receive(connection: Connection, message: string | ArrayBuffer): void {
-    const size = typeof message === 'string' ? message.length : message.byteLength;
-    if (size > MAX_CLIENT_FRAME_BYTES) {
+    if (frameBytes(message) > MAX_CLIENT_FRAME_BYTES) {
       connection.close(CloseCode.messageTooBig, 'frame too large');
       return;
     }
