@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { freePort, SERVER_CORE, spawnPinned, waitFor } from './lib.ts';
 import { TEST_VARS } from '../test/helpers/test-vars.ts';
+import { freezeWorker } from '../test/hosts/wrangler-dev.ts';
 
 /** How load workers connect and how the publisher publishes; plain data, sent to child processes. */
 export interface Target {
@@ -79,19 +80,6 @@ function hubTarget(url: string): Target {
 
 const WRANGLER_ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' };
 
-/**
- * Bundles the Worker once into `dir` and writes a copy of wrangler.toml there
- * that runs that bundle as is. `wrangler dev` watches the sources it runs and
- * restarts workerd on every change, dropping every connection; in a working
- * tree that others edit, that happened several times a minute during a bench.
- */
-function frozenWorker(dir: string): string {
-  execFileSync('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', join(dir, 'worker')], { env: WRANGLER_ENV, stdio: 'ignore' });
-  const config = readFileSync('wrangler.toml', 'utf8').replace(/^main = .*$/m, 'main = "worker/worker.js"\nno_bundle = true');
-  writeFileSync(join(dir, 'wrangler.toml'), config);
-  return join(dir, 'wrangler.toml');
-}
-
 const wranglerDev: Design = {
   name: 'userhub · wrangler dev',
   idleLimit: {
@@ -102,7 +90,7 @@ const wranglerDev: Design = {
   async start() {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'bench-wrangler-'));
-    const config = frozenWorker(dir);
+    const config = freezeWorker(dir);
     const vars = Object.entries(HUB_VARS).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
     const args = ['wrangler', 'dev', '--config', config, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', join(dir, 'state'), '--log-level', 'error', '--show-interactive-dev-session=false', ...vars];
     const child = spawnPinned(SERVER_CORE, 'wrangler-dev', 'npx', args, { env: WRANGLER_ENV, detached: true });

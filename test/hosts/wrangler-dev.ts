@@ -1,8 +1,8 @@
 // Starts a real `wrangler dev` (workerd, local SQLite) on a free loopback port
 // for end-to-end tests, and stops it again.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,9 +46,24 @@ export async function waitForHealth(url: string, child: ChildProcess, timeoutMs:
   throw new Error(`host not ready within ${timeoutMs} ms:\n${log()}`);
 }
 
+const WRANGLER_ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' };
+
+/**
+ * Bundles the Worker once into `dir` and writes a copy of wrangler.toml there
+ * that runs that bundle as is; returns that config's path. `wrangler dev`
+ * watches the sources it runs and restarts workerd on every change, dropping
+ * every connection: a long run (bench, verify) must not see edits to the tree.
+ */
+export function freezeWorker(dir: string): string {
+  execFileSync('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', join(dir, 'worker')], { env: WRANGLER_ENV, stdio: 'ignore' });
+  const config = readFileSync('wrangler.toml', 'utf8').replace(/^main = .*$/m, 'main = "worker/worker.js"\nno_bundle = true');
+  writeFileSync(join(dir, 'wrangler.toml'), config);
+  return join(dir, 'wrangler.toml');
+}
+
 export async function startWranglerDev(
   vars: Record<string, string>,
-  options: { persistTo?: string; port?: number } = {},
+  options: { persistTo?: string; port?: number; config?: string } = {},
 ): Promise<KillableHost> {
   const { persistTo } = options;
   const port = options.port ?? (await freePort());
@@ -56,8 +71,8 @@ export async function startWranglerDev(
   const varArgs = Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]);
   const child = spawn(
     'npx',
-    ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', stateDir, '--show-interactive-dev-session=false', ...varArgs],
-    { env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    ['wrangler', 'dev', ...(options.config ? ['--config', options.config] : []), '--ip', '127.0.0.1', '--port', String(port), '--persist-to', stateDir, '--show-interactive-dev-session=false', ...varArgs],
+    { env: WRANGLER_ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));

@@ -8,12 +8,12 @@
 //   VERIFY_SCALE=quick       the fast scale `npm test` uses (default full)
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { HOST_VARS, RUNTIMES } from '../e2e/hosts.setup.ts';
 import { startStandalone } from '../hosts/standalone.ts';
-import { freePort, startWranglerDev, type KillableHost } from '../hosts/wrangler-dev.ts';
+import { freePort, freezeWorker, startWranglerDev, type KillableHost } from '../hosts/wrangler-dev.ts';
 import { runCrashRestart } from './crash-restart.ts';
 import { runHostileInput } from './hostile-input.ts';
 import { runIsolation } from './isolation.ts';
@@ -26,8 +26,14 @@ import type { Scale, SuiteReport } from './suite.ts';
 export type HostName = 'wrangler dev' | 'node' | 'bun' | 'deno';
 const HOSTS: HostName[] = ['wrangler dev', ...RUNTIMES];
 
+/** The Worker bundled once for the whole run, so edits to the tree cannot restart it mid-suite. */
+let frozenConfig: string | undefined;
+
 function startHost(name: HostName, vars: Record<string, string>, state?: { dir: string; port: number }): Promise<KillableHost> {
-  if (name === 'wrangler dev') return startWranglerDev(vars, state ? { persistTo: state.dir, port: state.port } : {});
+  if (name === 'wrangler dev') {
+    frozenConfig ??= freezeWorker(mkdtempSync(join(tmpdir(), 'userhub-verify-worker-')));
+    return startWranglerDev(vars, { ...(state ? { persistTo: state.dir, port: state.port } : {}), config: frozenConfig });
+  }
   return startStandalone(name, vars, state ? { databasePath: join(state.dir, 'hub.sqlite'), port: state.port } : {});
 }
 
