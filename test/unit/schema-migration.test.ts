@@ -1,0 +1,35 @@
+// A newer build opens state the previous schema wrote: the actor migrates its
+// tables on first use, in one transaction, and nothing already stored changes.
+
+import { DatabaseSync } from 'node:sqlite';
+import { describe, expect, it } from 'vitest';
+import { Hub } from '../../src/core/actor/hub.ts';
+import { SCHEMA_VERSION } from '../../src/core/actor/schema.ts';
+import { DEFAULT_LIMITS } from '../../src/core/config.ts';
+import { MemoryConnectionSet } from '../../src/standalone/memory-connections.ts';
+import { configure, createSqliteStore, type SqliteDatabase } from '../../src/standalone/sqlite-store.ts';
+import { writeSchemaV1 } from '../fixtures/schema-v1.ts';
+
+describe('schema migrations on a standalone host (node:sqlite)', () => {
+  it('migrates a version-1 database on first use and keeps its events, resume rules and dedupe keys', () => {
+    const db = new DatabaseSync(':memory:') as unknown as SqliteDatabase;
+    configure(db);
+    const sql = createSqliteStore(db);
+    const now = Date.now();
+    writeSchemaV1(sql, 'john', now);
+
+    const hub = new Hub(sql, new MemoryConnectionSet(), DEFAULT_LIMITS, 'john');
+    expect(sql.all(`SELECT value FROM meta WHERE owner = '' AND key = 'schema_version'`)).toEqual([{ value: SCHEMA_VERSION }]);
+    const poll = hub.poll(1, 10);
+    expect(poll.frames.map((f) => JSON.parse(f).id)).toEqual(['2', '3', '4']);
+    expect(JSON.parse(hub.poll(0, 10).frames[0]!)).toMatchObject({ type: 'hub.reset', data: { reason: 'not_retained' } });
+    expect(hub.publish({ type: 'n', data: '1', webhookId: 'msg_v1' })).toEqual({ id: '4', delivered: 0, duplicate: true });
+    expect(hub.publish({ type: 'n', data: '1', webhookId: 'msg_new' })).toMatchObject({ id: '5' });
+    // The tables version 2 added work.
+    expect(hub.updateJob('zip', { status: 'running' }, 'msg_job')).toMatchObject({ created: true, eventId: '6' });
+
+    // Opening it again migrates nothing twice.
+    const again = new Hub(sql, new MemoryConnectionSet(), DEFAULT_LIMITS, 'john');
+    expect(JSON.parse(again.getJob('zip')!)).toMatchObject({ status: 'running', version: 1 });
+  });
+});
