@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { uniqueUser } from '../helpers/requests.ts';
-import { clientGet, publish, signedCall } from './clients.ts';
+import { clientGet, publish, putJob, signedCall } from './clients.ts';
 
 const BURST = 40;
 
@@ -36,6 +36,15 @@ describe('publish rate limit', () => {
     const retry = await publish(user, 'n', { i: 0 }, { webhookId: 'msg_rl_0' });
     expect(retry.status).toBe(202);
     expect(await retry.json()).toMatchObject({ id: '1', duplicate: true });
+  });
+
+  it('counts job changes that emit an event, not refused or empty ones', async () => {
+    const user = uniqueUser();
+    expect((await putJob(user, 'done', { status: 'succeeded' })).status).toBe(201);
+    // Refused (409) and unchanged updates, well past the burst: none spends the budget.
+    for (let i = 0; i < 30; i++) await (await putJob(user, 'done', { status: 'running' })).arrayBuffer();
+    for (let i = 0; i < 30; i++) await (await putJob(user, 'done', { status: 'succeeded' })).arrayBuffer();
+    for (let i = 0; i < BURST - 1; i++) expect((await publish(user, 'n', i)).status).toBe(202);
   });
 
   it('reports a limited user in its place in a batch, and other users still get the event', async () => {

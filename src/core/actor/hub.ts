@@ -171,13 +171,14 @@ export class Hub {
     const { result, event, job } = this.#atomically((): { result: JobUpdateResult; event?: OutgoingEvent; job?: StoredJob } => {
       const seen = this.#seen<JobUpdateResult>(webhookId);
       if (seen) return { result: { ...seen, duplicate: true } };
-      this.#spendPublishBudget(now);
       const change = this.#jobs.plan(jobId, update, now);
       if (change.kind === 'unchanged') {
         const result = { job: change.job.json, created: false, eventId: null, delivered: 0 };
         this.#remember(webhookId, result, now);
         return { result };
       }
+      // Only a change that emits an event counts against the rate; a refused or empty one does not.
+      this.#spendPublishBudget(now);
       this.#jobs.write(change.job);
       const event = this.#insertEvent(change.eventType, change.job.json, now);
       const result = {
