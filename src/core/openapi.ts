@@ -1,0 +1,315 @@
+// The OpenAPI 3.1 description of the API, built from the same zod schemas that
+// validate requests (OpenAPI 3.1 schemas are JSON Schema 2020-12, which is what
+// zod emits). Served at /openapi.json, with a reference page at /docs. A test
+// checks every route the app serves against this document, so neither drifts.
+
+import { z } from 'zod';
+import { JOB_STATUSES, MAX_BATCH_USERS, TIMED_OUT_HEADER, USER_ID_PATTERN } from './protocol.ts';
+import { batchBody, jobListQuery, jobQuery, jobUpdateBody, pollQuery, publishBody } from './schemas.ts';
+
+type JsonSchema = Record<string, unknown>;
+
+/** Request schemas as clients send them (before transforms), refinements left to the server. */
+const schemaOf = (schema: z.ZodType): JsonSchema => {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+};
+
+/** A query schema's properties as OpenAPI query parameters. */
+function queryParameters(schema: z.ZodType, descriptions: Record<string, string>): JsonSchema[] {
+  const { properties = {} } = schemaOf(schema) as { properties?: Record<string, JsonSchema> };
+  return Object.entries(properties).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: false,
+    description: descriptions[name],
+    schema: property,
+  }));
+}
+
+const idParameter = (name: string, description: string): JsonSchema => ({
+  name,
+  in: 'path',
+  required: true,
+  description,
+  schema: { type: 'string', pattern: USER_ID_PATTERN.source },
+});
+
+const USER_ID = idParameter('userId', 'The user the request is about.');
+const JOB_ID = idParameter('jobId', 'A job id, chosen by the publisher.');
+
+const json = (schema: JsonSchema, description: string) => ({ description, content: { 'application/json': { schema } } });
+const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((status) => [String(status), { $ref: `#/components/responses/Error${status}` }]));
+
+const ERROR_MEANINGS: Record<number, string> = {
+  400: 'A parameter or body of the wrong shape (`invalid_request`, `invalid_json`).',
+  401: 'Missing or invalid credentials (`unauthorized`).',
+  403: 'The `Origin` is not allowed (`forbidden_origin`).',
+  404: 'No such job for this user (`job_not_found`).',
+  409: 'The job already reached a terminal state (`job_final`).',
+  413: 'The body is over MAX_EVENT_BYTES (`payload_too_large`).',
+  415: 'The body is not `application/json` (`unsupported_media_type`).',
+  426: 'Not a WebSocket upgrade.',
+  429: 'Too many connections (`connection_limit`) or publishes (`rate_limited`, with `Retry-After`) for this user.',
+};
+
+const POLL_DESCRIPTIONS = {
+  after: 'Resume point: the last event id received. Absent: start from now.',
+  wait: 'Long poll: park up to this many seconds (at most 30) for the next event.',
+  limit: 'Most events in one answer (1..100).',
+};
+
+const CLIENT = [{ bearer: [] }];
+const STREAM = [{ bearer: [] }, { ticket: [] }];
+const PUBLISHER = [{ webhookSignature: [] }];
+
+/** Every operation, keyed by OpenAPI path, then lower-case method. */
+const PATHS: Record<string, Record<string, JsonSchema>> = {
+  '/v1/health': {
+    get: {
+      summary: 'Health check; fails closed with 500 server_misconfigured while a secret is missing.',
+      security: [],
+      responses: { 200: json({ type: 'object', properties: { ok: { const: true } } }, 'Up, and configured.') },
+    },
+  },
+  '/v1/tickets': {
+    post: {
+      summary: 'Trade a Bearer token for a short-lived, single-use connection ticket (for browsers).',
+      security: CLIENT,
+      responses: {
+        201: json(
+          { type: 'object', properties: { ticket: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } } },
+          'A ticket for ?ticket= on /v1/connect or /v1/events.',
+        ),
+        ...errors(401),
+      },
+    },
+  },
+  '/v1/connect': {
+    get: {
+      summary: 'Open a WebSocket: replay after the resume point, hub.ready, then live events.',
+      security: STREAM,
+      parameters: queryParameters(pollQuery.pick({ after: true }), POLL_DESCRIPTIONS),
+      responses: { 101: { description: 'Switching protocols.' }, ...errors(400, 401, 403, 426, 429) },
+    },
+  },
+  '/v1/events': {
+    get: {
+      summary: 'Open a Server-Sent-Events stream (Last-Event-ID or ?after= resumes).',
+      security: STREAM,
+      parameters: [
+        ...queryParameters(pollQuery.pick({ after: true }), POLL_DESCRIPTIONS),
+        { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
+      ],
+      responses: { 200: { description: 'An event stream.', content: { 'text/event-stream': {} } }, ...errors(400, 401, 403, 429) },
+    },
+  },
+  '/v1/poll': {
+    get: {
+      summary: 'Short or long poll of the user’s events.',
+      security: CLIENT,
+      parameters: queryParameters(pollQuery, POLL_DESCRIPTIONS),
+      responses: {
+        200: {
+          ...json(ref('PollAnswer'), 'Events after the resume point; `more` says another page waits.'),
+          headers: { [TIMED_OUT_HEADER]: { description: '`true` when a long poll ran out with nothing new.', schema: { type: 'string' } } },
+        },
+        ...errors(400, 401, 429),
+      },
+    },
+  },
+  '/v1/jobs': {
+    get: {
+      summary: 'The user’s jobs, newest first.',
+      security: CLIENT,
+      parameters: queryParameters(jobListQuery, { status: 'Only jobs in this state.', limit: 'Most jobs (1..100).' }),
+      responses: { 200: json({ type: 'object', properties: { jobs: { type: 'array', items: ref('Job') } } }, 'Jobs.'), ...errors(400, 401) },
+    },
+  },
+  '/v1/jobs/{jobId}': {
+    get: {
+      summary: 'One job; with wait and version, a long poll released by the job’s next change.',
+      security: CLIENT,
+      parameters: [
+        JOB_ID,
+        ...queryParameters(jobQuery, {
+          wait: 'Long poll: park up to this many seconds (at most 30).',
+          version: 'Answer as soon as the job’s version is above this.',
+        }),
+      ],
+      responses: { 200: json(ref('Job'), 'The job.'), ...errors(400, 401, 404, 429) },
+    },
+  },
+  '/v1/users/{userId}/events': {
+    post: {
+      summary: 'Publish one event to one user: stored durably, then written to that user’s connections only.',
+      security: PUBLISHER,
+      parameters: [USER_ID],
+      requestBody: { required: true, content: { 'application/json': { schema: schemaOf(publishBody) } } },
+      responses: { 202: json(ref('PublishResult'), 'Stored in the user’s log.'), ...errors(400, 401, 413, 415, 429) },
+    },
+  },
+  '/v1/users/{userId}/jobs/{jobId}': {
+    put: {
+      summary: 'Create or change a job; each accepted change emits one job.<status> event.',
+      security: PUBLISHER,
+      parameters: [USER_ID, JOB_ID],
+      requestBody: { required: true, content: { 'application/json': { schema: schemaOf(jobUpdateBody) } } },
+      responses: {
+        200: json(ref('JobUpdate'), 'Changed (or unchanged: eventId null).'),
+        201: json(ref('JobUpdate'), 'Created.'),
+        ...errors(400, 401, 409, 413, 415, 429),
+      },
+    },
+  },
+  '/v1/users/{userId}/presence': {
+    get: {
+      summary: 'Whether the user is connected, by transport.',
+      security: PUBLISHER,
+      parameters: [USER_ID],
+      responses: { 200: json(ref('Presence'), 'Presence.'), ...errors(400, 401) },
+    },
+  },
+  '/v1/users/{userId}/stats': {
+    get: {
+      summary: 'Connections, last event id, retained events and jobs by status.',
+      security: PUBLISHER,
+      parameters: [USER_ID],
+      responses: { 200: json(ref('Stats'), 'Stats.'), ...errors(400, 401) },
+    },
+  },
+  '/v1/events:batch': {
+    post: {
+      summary: `Publish one event to up to ${MAX_BATCH_USERS} named users, each through its own actor.`,
+      security: PUBLISHER,
+      requestBody: { required: true, content: { 'application/json': { schema: schemaOf(batchBody) } } },
+      responses: {
+        202: json(
+          { type: 'object', properties: { results: { type: 'array', items: { oneOf: [ref('PublishResult'), ref('BatchError')] } } } },
+          'One result per user, in order.',
+        ),
+        ...errors(400, 401, 413, 415),
+      },
+    },
+  },
+};
+
+const connections = {
+  type: 'object',
+  properties: { websocket: { type: 'integer' }, sse: { type: 'integer' }, poll: { type: 'integer' } },
+};
+
+const SCHEMAS: Record<string, JsonSchema> = {
+  Error: {
+    type: 'object',
+    required: ['error'],
+    properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } },
+  },
+  Event: {
+    type: 'object',
+    required: ['id', 'type', 'data', 'time'],
+    properties: { id: { type: 'string' }, type: { type: 'string' }, data: {}, time: { type: 'string', format: 'date-time' } },
+  },
+  PollAnswer: {
+    type: 'object',
+    properties: { events: { type: 'array', items: ref('Event') }, lastId: { type: 'string' }, more: { type: 'boolean' } },
+  },
+  PublishResult: {
+    type: 'object',
+    properties: { userId: { type: 'string' }, id: { type: 'string' }, delivered: { type: 'integer' }, duplicate: { const: true } },
+  },
+  BatchError: { type: 'object', properties: { userId: { type: 'string' }, error: ref('Error') } },
+  Job: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      status: { enum: [...JOB_STATUSES] },
+      progress: { type: ['number', 'null'] },
+      result: {},
+      error: {},
+      version: { type: 'integer' },
+      createdAt: { type: 'string', format: 'date-time' },
+      updatedAt: { type: 'string', format: 'date-time' },
+    },
+  },
+  JobUpdate: {
+    type: 'object',
+    properties: { job: ref('Job'), eventId: { type: ['string', 'null'] }, delivered: { type: 'integer' }, duplicate: { const: true } },
+  },
+  Presence: { type: 'object', properties: { online: { type: 'boolean' }, connections } },
+  Stats: {
+    type: 'object',
+    properties: {
+      online: { type: 'boolean' },
+      connections,
+      lastEventId: { type: 'string' },
+      retainedEvents: { type: 'integer' },
+      oldestRetainedId: { type: ['string', 'null'] },
+      jobs: { type: 'object', properties: Object.fromEntries(JOB_STATUSES.map((s) => [s, { type: 'integer' }])) },
+    },
+  },
+};
+
+let document: JsonSchema | undefined;
+
+/** The OpenAPI document, built once. */
+export function openApiDocument(): JsonSchema {
+  return (document ??= {
+    openapi: '3.1.0',
+    info: {
+      title: 'userhub',
+      version: '1',
+      description:
+        'Per-user notification actors: signed webhooks in; WebSocket, SSE and polling out; resumable without loss. ' +
+        'Client routes take a Bearer JWT (or a ticket on streams); publisher routes are signed per Standard Webhooks.',
+    },
+    paths: PATHS,
+    components: {
+      schemas: SCHEMAS,
+      responses: Object.fromEntries(
+        Object.entries(ERROR_MEANINGS).map(([status, description]) => [`Error${status}`, json(ref('Error'), description)]),
+      ),
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        ticket: { type: 'apiKey', in: 'query', name: 'ticket', description: 'A ticket from POST /v1/tickets.' },
+        webhookSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'webhook-signature',
+          description:
+            'Standard Webhooks: `webhook-id`, `webhook-timestamp` and `webhook-signature` (v1,<base64 HMAC-SHA256 of id.timestamp.body>) with WEBHOOK_SECRET. GET requests sign an empty body.',
+        },
+      },
+    },
+  });
+}
+
+/** Every (method, path) the document describes, in Hono's path syntax. */
+export function documentedRoutes(): string[] {
+  return Object.entries(PATHS).flatMap(([path, operations]) =>
+    Object.keys(operations).map((method) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
+  );
+}
+
+const escape = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** A readable, self-contained reference page rendered from the document. */
+export function referencePage(): string {
+  const sections = Object.entries(PATHS).flatMap(([path, operations]) =>
+    Object.entries(operations).map(([method, op]) => {
+      const parameters = (op.parameters as JsonSchema[] | undefined) ?? [];
+      const body = (op.requestBody as { content: { 'application/json': { schema: unknown } } } | undefined)?.content['application/json'].schema;
+      const responses = Object.keys(op.responses as object).join(', ');
+      return `<section><h2><code>${method.toUpperCase()} ${escape(path)}</code></h2><p>${escape(String(op.summary))}</p>
+${parameters.length ? `<h3>Parameters</h3><ul>${parameters.map((p) => `<li><code>${escape(String(p.name))}</code> (${p.in}) ${escape(String(p.description ?? ''))}</li>`).join('')}</ul>` : ''}
+${body ? `<h3>Body</h3><pre>${escape(JSON.stringify(body, null, 2))}</pre>` : ''}<p>Responses: ${responses}</p></section>`;
+    }),
+  );
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>userhub API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}h2{font-size:1.1rem;margin-top:2rem}pre{background:#f4f4f4;padding:.75rem;overflow:auto}</style>
+</head><body><h1>userhub API v1</h1><p>The machine-readable description: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1).</p>
+${sections.join('\n')}</body></html>`;
+}
