@@ -23,8 +23,37 @@ export interface Limits {
   publishBurstPerUser: number;
 }
 
+/**
+ * Client tokens from an identity provider, checked against the keys it
+ * publishes (JWKS). Asymmetric algorithms only: HS256 tokens are the service's
+ * own, verified with JWT_SECRET.
+ */
+export interface JwksSettings {
+  /** Where the provider publishes its keys (JWT_JWKS_URL). */
+  url: string;
+  /** `iss` must be one of these (JWT_ISSUER; required). */
+  issuers: string[];
+  /** `aud` must contain one of these (JWT_AUDIENCE); empty: not checked. */
+  audiences: string[];
+  /** The only algorithms accepted (JWT_ALGORITHMS). */
+  algorithms: string[];
+  /** The claim that holds the user id (JWT_USER_CLAIM). */
+  userClaim: string;
+  /** Tolerance for `exp` and `nbf` (JWT_CLOCK_SKEW_SECONDS). */
+  clockSkewSeconds: number;
+}
+
+/** What JWT_ALGORITHMS may name: asymmetric JWS algorithms, never HS* or `none`. */
+export const JWKS_ALGORITHMS = [
+  ...['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
+  ...['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'],
+];
+
 export interface Config extends Limits {
+  /** HS256 client tokens, and the keys of tickets and SSE cookies: always required. */
   jwtSecret: string;
+  /** Tokens from an identity provider too; `null` when JWT_JWKS_URL is unset. */
+  jwks: JwksSettings | null;
   /** One or more `whsec_…` secrets; several are accepted during rotation. */
   webhookSecrets: string[];
   /** Origins allowed for CORS, WebSocket upgrades and cookie-authenticated streams. */
@@ -71,6 +100,54 @@ function secret(env: Env, name: string): string {
   return value.trim();
 }
 
+const misconfigured = (message: string) => new HubError(500, 'server_misconfigured', message);
+
+const list = (env: Env, name: string): string[] =>
+  typeof env[name] === 'string' ? (env[name] as string).split(/[\s,]+/).filter(Boolean) : [];
+
+/** https, or http to a loopback host (development and tests). */
+function jwksUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw misconfigured('JWT_JWKS_URL must be an absolute URL.');
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw misconfigured('JWT_JWKS_URL must be https (http only to a loopback host).');
+  }
+  return url.href;
+}
+
+/** The identity-provider settings; fails closed on any bad or dangling value. */
+function readJwks(env: Env): JwksSettings | null {
+  const algorithms = list(env, 'JWT_ALGORITHMS');
+  if (!algorithms.every((alg) => JWKS_ALGORITHMS.includes(alg))) {
+    throw misconfigured(`JWT_ALGORITHMS may only name ${JWKS_ALGORITHMS.join(', ')}.`);
+  }
+  const claim = typeof env.JWT_USER_CLAIM === 'string' ? env.JWT_USER_CLAIM.trim() : '';
+  const userClaim = claim || 'sub';
+  if (!/^[\x21-\x7e]{1,200}$/.test(userClaim)) throw misconfigured('JWT_USER_CLAIM must be a claim name.');
+  const clockSkewSeconds = int(env, 'JWT_CLOCK_SKEW_SECONDS', 60, 0, 600);
+  const issuers = list(env, 'JWT_ISSUER');
+  const audiences = list(env, 'JWT_AUDIENCE');
+  const url = typeof env.JWT_JWKS_URL === 'string' ? env.JWT_JWKS_URL.trim() : '';
+  if (!url) {
+    if (issuers.length || audiences.length) throw misconfigured('JWT_ISSUER and JWT_AUDIENCE need JWT_JWKS_URL.');
+    return null;
+  }
+  if (!issuers.length) throw misconfigured('JWT_ISSUER must be set with JWT_JWKS_URL.');
+  return {
+    url: jwksUrl(url),
+    issuers,
+    audiences,
+    algorithms: algorithms.length ? algorithms : ['RS256', 'ES256'],
+    userClaim,
+    clockSkewSeconds,
+  };
+}
+
 /** Limits only: what an actor needs. Never throws for a missing secret. */
 export function readLimits(env: Env): Limits {
   const d = DEFAULT_LIMITS;
@@ -96,6 +173,7 @@ export function readConfig(env: Env): Config {
   return {
     ...readLimits(env),
     jwtSecret: secret(env, 'JWT_SECRET'),
+    jwks: readJwks(env),
     webhookSecrets,
     allowedOrigins: origins.split(/[\s,]+/).filter(Boolean),
     heartbeatSeconds: int(env, 'HEARTBEAT_SECONDS', 15, 1, 300),

@@ -3,10 +3,11 @@
 // a verified credential, never from anything the client names.
 
 import { getCookie } from 'hono/cookie';
+import type { Config } from '../config.ts';
 import type { HubContext } from '../context.ts';
 import { HubError, unauthorized } from '../errors.ts';
 import { TOKEN_PROTOCOL_PREFIX, WS_PROTOCOL } from '../protocol.ts';
-import { createHs256Verifier, type TokenVerifier } from './client-token.ts';
+import { createClientTokenVerifier, type TokenVerifier } from './client-token.ts';
 import { readTicket, SSE_COOKIE_PREFIX, verifySseSessionCookie, type Ticket } from './tickets.ts';
 
 export interface StreamAuth {
@@ -19,11 +20,12 @@ export interface StreamAuth {
   protocol?: string;
 }
 
-const verifiers = new Map<string, TokenVerifier>();
+/** One verifier per configuration (configFor parses each env once). */
+const verifiers = new WeakMap<Config, TokenVerifier>();
 
-function verifierFor(secret: string): TokenVerifier {
-  let verifier = verifiers.get(secret);
-  if (!verifier) verifiers.set(secret, (verifier = createHs256Verifier(secret)));
+function verifierFor(config: Config): TokenVerifier {
+  let verifier = verifiers.get(config);
+  if (!verifier) verifiers.set(config, (verifier = createClientTokenVerifier(config)));
   return verifier;
 }
 
@@ -40,7 +42,7 @@ function bearer(c: HubContext): string | undefined {
 /** Requires `Authorization: Bearer <jwt>`; resolves to the user id. */
 export async function requireBearer(c: HubContext): Promise<string> {
   const token = bearer(c);
-  const userId = token && (await verifierFor(c.var.config.jwtSecret).verify(token));
+  const userId = token && (await verifierFor(c.var.config).verify(token));
   if (!userId) throw unauthorized();
   return userId;
 }
@@ -73,7 +75,7 @@ export async function authenticateStream(c: HubContext, transport: 'websocket' |
   const protocolToken = protocols.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX))?.slice(TOKEN_PROTOCOL_PREFIX.length);
   const token = headerToken ?? protocolToken;
   if (token !== undefined) {
-    const userId = await verifierFor(jwtSecret).verify(token);
+    const userId = await verifierFor(c.var.config).verify(token);
     if (!userId) throw unauthorized();
     return { userId, protocol };
   }

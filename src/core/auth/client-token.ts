@@ -1,8 +1,12 @@
-// Client tokens: JWTs whose `sub` names the user. HS256 with a shared secret,
-// algorithm pinned; verifiers are one interface so JWKS can join later.
+// Client tokens: JWTs naming the user. HS256 with the shared JWT_SECRET, and,
+// when configured, tokens from an identity provider checked against its JWKS.
+// The token's `alg` picks the one verifier that may check it.
 
+import { decodeProtectedHeader } from 'jose';
 import { sign, verify } from 'hono/utils/jwt/jwt';
+import type { Config } from '../config.ts';
 import { isUserId } from '../protocol.ts';
+import { createJwksVerifier } from './jwks-token.ts';
 
 /** Turns a bearer token into a user id, or `null` for every kind of bad token. */
 export interface TokenVerifier {
@@ -25,6 +29,33 @@ export function createHs256Verifier(secret: string): TokenVerifier {
       } catch {
         return null;
       }
+    },
+  };
+}
+
+/**
+ * The verifier for a service's configuration: HS256 tokens go to the secret,
+ * tokens in one of JWT_ALGORITHMS to the JWKS, anything else is refused
+ * unread. An HS256 token never reaches the JWKS keys, and the JWKS verifier
+ * accepts only asymmetric algorithms, so a token signed with a public key as an
+ * HMAC secret (algorithm confusion) fails either way.
+ */
+export function createClientTokenVerifier(config: Pick<Config, 'jwtSecret' | 'jwks'>): TokenVerifier {
+  const hs256 = createHs256Verifier(config.jwtSecret);
+  const jwks = config.jwks && createJwksVerifier(config.jwks);
+  const algorithms = config.jwks?.algorithms ?? [];
+  return {
+    async verify(token) {
+      if (token.length > MAX_TOKEN_LENGTH) return null;
+      let alg: unknown;
+      try {
+        alg = decodeProtectedHeader(token).alg;
+      } catch {
+        return null;
+      }
+      if (alg === 'HS256') return hs256.verify(token);
+      if (jwks && typeof alg === 'string' && algorithms.includes(alg)) return jwks.verify(token);
+      return null;
     },
   };
 }
