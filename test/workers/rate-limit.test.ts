@@ -49,11 +49,22 @@ describe('publish rate limit', () => {
 
   it('reports a limited user in its place in a batch, and other users still get the event', async () => {
     const [busy, calm] = [uniqueUser(), uniqueUser()];
-    for (let i = 0; i < 50; i++) await (await publish(busy, 'n', i)).arrayBuffer();
-    const response = await signedCall('POST', '/v1/events:batch', { userIds: [busy, calm], type: 'news', data: 1 });
-    expect(response.status).toBe(202);
-    const { results } = (await response.json()) as { results: Array<Record<string, unknown>> };
+    // Spend the bucket until refused, then send the batch at once; a slow
+    // machine may refill a token in between, so try a few times.
+    let results: Array<Record<string, unknown>> = [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      for (let i = 0; i < 200; i++) {
+        const refused = await publish(busy, 'n', i);
+        await refused.arrayBuffer();
+        if (refused.status === 429) break;
+      }
+      const response = await signedCall('POST', '/v1/events:batch', { userIds: [busy, calm], type: 'news', data: attempt });
+      expect(response.status).toBe(202);
+      results = ((await response.json()) as { results: Array<Record<string, unknown>> }).results;
+      if (results[0]!.error) break;
+    }
     expect(results[0]).toMatchObject({ userId: busy, error: { code: 'rate_limited' } });
-    expect(results[1]).toMatchObject({ userId: calm, id: '1' });
+    expect(results[1]).toMatchObject({ userId: calm });
+    expect(results[1]!.id).toBeDefined();
   });
 });

@@ -18,7 +18,7 @@ describe('schema migrations in a Durable Object', () => {
       for (const table of ['meta', 'events', 'dedupe', 'tickets', 'jobs']) state.storage.sql.exec(`DROP TABLE IF EXISTS ${table}`);
       writeSchemaV1(createDurableSqlStore(state.storage), '', Date.now());
 
-      const upgraded = new UserHub(state, env);
+      const upgraded = new UserHub(state, env as unknown as ConstructorParameters<typeof UserHub>[1]);
       const version = state.storage.sql.exec(`SELECT value FROM meta WHERE owner = '' AND key = 'schema_version'`).one();
       expect(version.value).toBe(SCHEMA_VERSION);
       expect(upgraded.poll(1, 10).frames.map((f) => JSON.parse(f).id)).toEqual(['2', '3', '4']);
