@@ -38,3 +38,40 @@ export async function publishAcknowledged(
   }
   return null;
 }
+
+export interface Schedule {
+  base: () => string;
+  users: readonly string[];
+  /** Picks an index below `n`: the suite's seeded generator. */
+  pick: (n: number) => number;
+  events: number;
+  ratePerSecond: number;
+  publishers: number;
+  /** Names this run's webhook-ids, so a rerun never collides with it. */
+  tag: string;
+  maxAttempts?: number;
+  onAcknowledged(userId: string, ack: Acknowledged): void;
+}
+
+/**
+ * Publishes `events` to random users on a fixed schedule (event i is due at
+ * i / rate seconds) from several concurrent publishers, each event retried
+ * until acknowledged. Resolves with how many never were.
+ */
+export async function publishOnSchedule(schedule: Schedule): Promise<{ unacknowledged: number }> {
+  let next = 0;
+  let unacknowledged = 0;
+  const started = Date.now();
+  const publisher = async () => {
+    for (let i = next++; i < schedule.events; i = next++) {
+      const due = started + (i * 1000) / schedule.ratePerSecond;
+      if (due > Date.now()) await sleep(due - Date.now());
+      const userId = schedule.users[schedule.pick(schedule.users.length)]!;
+      const ack = await publishAcknowledged(schedule.base, userId, { i }, `msg_${schedule.tag}_${i}`, schedule.maxAttempts);
+      if (ack) schedule.onAcknowledged(userId, ack);
+      else unacknowledged++;
+    }
+  };
+  await Promise.all(Array.from({ length: schedule.publishers }, publisher));
+  return { unacknowledged };
+}

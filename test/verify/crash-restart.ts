@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tokenFor } from '../helpers/requests.ts';
 import type { KillableHost } from '../hosts/wrangler-dev.ts';
-import { publishAcknowledged } from './acknowledged-publish.ts';
+import { publishOnSchedule } from './acknowledged-publish.ts';
 import { createResumableClient, Ledger, type ResumableClient, type StormTransport } from './resumable-clients.ts';
 import { createRandom } from './seeded-random.ts';
 import { Tally, type Scale, type SuiteReport } from './suite.ts';
@@ -49,24 +49,23 @@ export async function runCrashRestart(start: HostStarter, port: number, scale: S
     await sleep(500);
 
     const acknowledged = new Map<string, Set<number>>(users.map((u) => [u, new Set()]));
-    let next = 0;
-    let unacknowledged = 0;
     let maxAttempts = 0;
     const started = Date.now();
-    const publisher = async () => {
-      for (let i = next++; i < size.events; i = next++) {
-        const due = started + (i * 1000) / size.ratePerSecond;
-        if (due > Date.now()) await sleep(due - Date.now());
-        const userId = users[random.int(users.length)]!;
-        const ack = await publishAcknowledged(() => base, userId, { i }, `msg_crash_${run}_${i}`, 60);
-        if (!ack) unacknowledged++;
-        else {
-          acknowledged.get(userId)!.add(ack.id);
-          maxAttempts = Math.max(maxAttempts, ack.attempts);
-        }
-      }
-    };
-    const publishing = Promise.all(Array.from({ length: 8 }, publisher));
+    const publishing = publishOnSchedule({
+      base: () => base,
+      users,
+      pick: random.int,
+      events: size.events,
+      ratePerSecond: size.ratePerSecond,
+      publishers: 8,
+      tag: `crash_${run}`,
+      // Enough attempts to outlast a restart.
+      maxAttempts: 60,
+      onAcknowledged: (userId, ack) => {
+        acknowledged.get(userId)!.add(ack.id);
+        maxAttempts = Math.max(maxAttempts, ack.attempts);
+      },
+    });
 
     // Kill at evenly spread points of the publishing schedule, then start again.
     let restartMs = 0;
@@ -78,7 +77,7 @@ export async function runCrashRestart(start: HostStarter, port: number, scale: S
       host = await start({ dir, port });
       restartMs = Math.max(restartMs, Date.now() - t);
     }
-    await publishing;
+    const { unacknowledged } = await publishing;
 
     const lastAcked = (userId: string) => Math.max(0, ...acknowledged.get(userId)!);
     const deadline = Date.now() + 60_000;

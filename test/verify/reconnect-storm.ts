@@ -4,7 +4,7 @@
 // every event of its user exactly once, in order.
 
 import { tokenFor } from '../helpers/requests.ts';
-import { publishAcknowledged } from './acknowledged-publish.ts';
+import { publishOnSchedule } from './acknowledged-publish.ts';
 import { createResumableClient, Ledger, type ResumableClient, type StormTransport } from './resumable-clients.ts';
 import { createRandom } from './seeded-random.ts';
 import { Tally, type Scale, type SuiteReport } from './suite.ts';
@@ -38,20 +38,17 @@ export async function runReconnectStorm(base: string, scale: Scale, seed = 7): P
 
   // Publish on a fixed schedule from several concurrent publishers.
   const lastAcked = new Map<string, number>();
-  let next = 0;
-  let unacknowledged = 0;
   const started = Date.now();
-  const publisher = async () => {
-    for (let i = next++; i < size.events; i = next++) {
-      const due = started + (i * 1000) / size.ratePerSecond;
-      if (due > Date.now()) await sleep(due - Date.now());
-      const userId = users[random.int(users.length)]!;
-      const ack = await publishAcknowledged(() => base, userId, { i }, `msg_storm_${run}_${i}`);
-      if (!ack) unacknowledged++;
-      else lastAcked.set(userId, Math.max(lastAcked.get(userId) ?? 0, ack.id));
-    }
-  };
-  const publishing = Promise.all(Array.from({ length: PUBLISHERS }, publisher));
+  const publishing = publishOnSchedule({
+    base: () => base,
+    users,
+    pick: random.int,
+    events: size.events,
+    ratePerSecond: size.ratePerSecond,
+    publishers: PUBLISHERS,
+    tag: `storm_${run}`,
+    onAcknowledged: (userId, ack) => lastAcked.set(userId, Math.max(lastAcked.get(userId) ?? 0, ack.id)),
+  });
 
   // Cut connections at random, spread over the publishing time.
   let disconnects = 0;
@@ -60,7 +57,7 @@ export async function runReconnectStorm(base: string, scale: Scale, seed = 7): P
     clients[random.int(clients.length)]!.drop();
     disconnects++;
   }, interval);
-  await publishing;
+  const { unacknowledged } = await publishing;
   while (disconnects < size.disconnects) await sleep(interval);
   clearInterval(cutter);
 
