@@ -22,7 +22,12 @@ export default defineConfig({
                 RETENTION_MAX_EVENTS: '20',
                 PUBLISH_RATE_PER_USER: '5',
                 PUBLISH_BURST_PER_USER: '40',
+                // Unhandled errors only: the tests refuse many requests on purpose.
+                LOG_LEVEL: 'error',
               },
+              // The Analytics Engine binding README's Observability describes; offline,
+              // miniflare accepts and discards its data points.
+              analyticsEngineDatasets: { METRICS: { dataset: 'userhub_test' } },
             },
           }),
         ],

@@ -4,6 +4,7 @@
 import type { HubBackend, StreamOpen } from '../core/backend.ts';
 import type { Transport } from '../core/actor/ports.ts';
 import { HubError, unwrap, type ErrorBody } from '../core/errors.ts';
+import { SILENT_OBSERVER, type HubObserver } from '../core/observability/observer.ts';
 import { bridgeToSse } from './sse-bridge.ts';
 import { STREAM_HEADERS } from './stream-headers.ts';
 import type { UserHub } from './user-hub.ts';
@@ -20,9 +21,11 @@ interface Upgrade {
 
 export class DurableObjectBackend implements HubBackend {
   readonly #namespace: DurableObjectNamespace<UserHub>;
+  readonly #observer: HubObserver;
 
-  constructor(namespace: DurableObjectNamespace<UserHub>) {
+  constructor(namespace: DurableObjectNamespace<UserHub>, observer: HubObserver = SILENT_OBSERVER) {
     this.#namespace = namespace;
+    this.#observer = observer;
   }
 
   #actor(userId: string) {
@@ -44,11 +47,16 @@ export class DurableObjectBackend implements HubBackend {
     return this.#actor(upgrade.userId).fetch('https://user-hub/stream', { headers });
   }
 
-  publish: HubBackend['publish'] = async (userId, input) => unwrap(await this.#actor(userId).publish(input));
+  publish: HubBackend['publish'] = async (userId, input) => {
+    const result = unwrap(await this.#actor(userId).publish(input));
+    this.#observer.published({ userId, eventId: result.id, delivered: result.delivered, duplicate: result.duplicate === true });
+    return result;
+  };
 
   openWebSocket: HubBackend['openWebSocket'] = async (open) => {
     const response = await this.#upgrade({ ...open, transport: 'websocket' });
     if (response.status !== 101 || !response.webSocket) return response;
+    this.#observer.connected('websocket', open.userId);
     const headers = open.protocol ? { 'Sec-WebSocket-Protocol': open.protocol } : undefined;
     return new Response(null, { status: 101, webSocket: response.webSocket, headers });
   };
@@ -56,6 +64,7 @@ export class DurableObjectBackend implements HubBackend {
   openSse: HubBackend['openSse'] = async (open, options) => {
     const response = await this.#upgrade({ ...open, transport: 'sse' });
     if (response.status !== 101 || !response.webSocket) return response;
+    this.#observer.connected('sse', open.userId);
     return bridgeToSse(response.webSocket, options, open.request.signal);
   };
 
@@ -67,8 +76,12 @@ export class DurableObjectBackend implements HubBackend {
     return withoutReady(await collectFrames(response.webSocket, wait.waitMs, wait.signal, createEventsArrived()));
   };
 
-  updateJob: HubBackend['updateJob'] = async (userId, jobId, update, webhookId) =>
-    unwrap(await this.#actor(userId).updateJob(jobId, update, webhookId));
+  updateJob: HubBackend['updateJob'] = async (userId, jobId, update, webhookId) => {
+    const result = unwrap(await this.#actor(userId).updateJob(jobId, update, webhookId));
+    const { eventId, delivered } = result;
+    this.#observer.published({ userId, eventId, delivered, duplicate: result.duplicate === true, jobId });
+    return result;
+  };
 
   getJob: HubBackend['getJob'] = (userId, jobId) => this.#actor(userId).getJob(jobId);
 

@@ -16,7 +16,10 @@ import {
 import type { JobUpdate } from '../core/actor/jobs.ts';
 import type { Transport } from '../core/actor/ports.ts';
 import type { Presence } from '../core/backend.ts';
+import { parseLogLevel, setLogLevel } from '../core/observability/log.ts';
+import { createLoggingObserver, type HubObserver } from '../core/observability/observer.ts';
 import type { JobStatus } from '../core/protocol.ts';
+import { createAnalyticsRecorder } from './analytics.ts';
 import { HibernatingConnectionSet } from './hibernating-connections.ts';
 import { createDurableSqlStore } from './sql-store.ts';
 import { STREAM_HEADERS } from './stream-headers.ts';
@@ -29,12 +32,16 @@ export class UserHub extends DurableObject<Env> {
   #alarmAt: number | null | undefined;
   /** Requests currently inside fetch(): an SSE client must not keep one open here. */
   #openRequests = 0;
+  /** Disconnects are seen here, where sockets close; the Worker reports the rest. */
+  readonly #observer: HubObserver;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const limits = readLimits(env);
     this.#pruneDelayMs = limits.pruneDelaySeconds * 1000;
     this.#connections = new HibernatingConnectionSet(ctx);
+    setLogLevel(parseLogLevel(env.LOG_LEVEL));
+    this.#observer = createLoggingObserver(createAnalyticsRecorder(env));
     this.#hub = new Hub(createDurableSqlStore(ctx.storage), this.#connections, limits);
     // Pings are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
@@ -124,6 +131,8 @@ export class UserHub extends DurableObject<Env> {
   }
 
   override webSocketClose(ws: WebSocket, code: number, reason: string): void {
+    const { transport } = this.#connections.wrap(ws);
+    if (transport === 'websocket' || transport === 'sse') this.#observer.disconnected(transport, this.ctx.id.name ?? '');
     // Complete the closing handshake; harmless if the runtime already did.
     try {
       ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);

@@ -4,9 +4,12 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
-import { configFor } from './config.ts';
+import { configFor, type Env } from './config.ts';
 import type { BackendFactory, HubEnv } from './context.ts';
 import { HubError } from './errors.ts';
+import { log } from './observability/log.ts';
+import type { HubObserver } from './observability/observer.ts';
+import { observeRejects } from './observability/rejects.ts';
 import { clientJobRoutes } from './routes/client-jobs.ts';
 import { pollRoutes } from './routes/poll.ts';
 import { publisherRoutes } from './routes/publisher.ts';
@@ -37,12 +40,14 @@ function toHubError(err: unknown): HubError {
     if (err.status === 413) return new HubError(413, 'payload_too_large', 'The body is too large.');
   }
   // Never send a stack or an internal message to a client.
-  console.error(JSON.stringify({ level: 'error', msg: 'unhandled', error: String(err) }));
+  log.error('unhandled', { error: String(err) });
   return new HubError(500, 'internal', 'Internal error.');
 }
 
-export function createApp(backendFor: BackendFactory): Hono<HubEnv> {
+/** `observerFor` receives every refused request (the host's logs and counters). */
+export function createApp(backendFor: BackendFactory, observerFor?: (env: Env) => HubObserver): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
+  if (observerFor) app.use('*', observeRejects(observerFor));
 
   app.onError((err) => toHubError(err).toResponse());
   app.notFound(() => new HubError(404, 'not_found', 'No such route.').toResponse());

@@ -79,6 +79,11 @@ export class ActorDirectory {
     return this.#actors.size;
   }
 
+  /** The actors in memory now (for metrics). */
+  all(): IterableIterator<Actor> {
+    return this.#actors.values();
+  }
+
   evictIdle(now = Date.now()): void {
     for (const [userId, actor] of this.#actors) {
       if (actor.connections.count() === 0 && now - actor.lastUsed >= this.#options.idleMs) this.#actors.delete(userId);

@@ -3,6 +3,7 @@
 
 import type { HubBackend } from '../core/backend.ts';
 import { unauthorized } from '../core/errors.ts';
+import { SILENT_OBSERVER, type HubObserver } from '../core/observability/observer.ts';
 import { sseHeartbeat, sseRetry } from '../core/sse.ts';
 import { createEventsArrived, withoutReady } from '../core/wait.ts';
 import type { ActorDirectory } from './actor-directory.ts';
@@ -19,16 +20,19 @@ const OPEN_TIMEOUT_MS = 10_000;
 export class StandaloneBackend implements HubBackend {
   readonly #actors: ActorDirectory;
   readonly #upgrade: WebSocketUpgrader;
+  readonly #observer: HubObserver;
 
-  constructor(actors: ActorDirectory, upgrade: WebSocketUpgrader) {
+  constructor(actors: ActorDirectory, upgrade: WebSocketUpgrader, observer: HubObserver = SILENT_OBSERVER) {
     this.#actors = actors;
     this.#upgrade = upgrade;
+    this.#observer = observer;
   }
 
   publish: HubBackend['publish'] = async (userId, input) => {
     const actor = this.#actors.get(userId);
     const result = actor.hub.publish(input);
     if (!result.duplicate) this.#actors.schedulePrune(actor);
+    this.#observer.published({ userId, eventId: result.id, delivered: result.delivered, duplicate: result.duplicate === true });
     return result;
   };
 
@@ -37,8 +41,13 @@ export class StandaloneBackend implements HubBackend {
     hub.assertCapacity();
     if (open.redeem && !hub.redeemTicket(open.redeem.nonce, open.redeem.exp)) throw unauthorized();
     // Registered and brought up to date now, in this turn, like a Durable Object's accept.
-    const connection = new SocketConnection(() => connections.delete(connection));
+    const since = Date.now();
+    const connection = new SocketConnection(() => {
+      connections.delete(connection);
+      this.#observer.disconnected('websocket', open.userId, Date.now() - since);
+    });
     connections.add(connection);
+    this.#observer.connected('websocket', open.userId);
     hub.resume(connection, open.after);
     const unopened = setTimeout(() => connection.closed(), OPEN_TIMEOUT_MS);
     return this.#upgrade(open.request, open.protocol, (socket) => {
@@ -57,12 +66,15 @@ export class StandaloneBackend implements HubBackend {
     if (open.redeem && !hub.redeemTicket(open.redeem.nonce, open.redeem.exp)) throw unauthorized();
     const timers: Array<ReturnType<typeof setTimeout>> = [];
     const onAbort = () => connection.close(1000, 'client left');
+    const since = Date.now();
     const connection: StreamConnection = new StreamConnection(() => {
       for (const timer of timers) clearTimeout(timer);
       open.request.signal.removeEventListener('abort', onAbort);
       connections.delete(connection);
+      this.#observer.disconnected('sse', open.userId, Date.now() - since);
     });
     connections.add(connection);
+    this.#observer.connected('sse', open.userId);
     connection.send(sseRetry(options.retryMs));
     hub.resume(connection, open.after);
     timers.push(setInterval(() => connection.send(sseHeartbeat()), options.heartbeatMs));
@@ -86,6 +98,13 @@ export class StandaloneBackend implements HubBackend {
     const actor = this.#actors.get(userId);
     const result = actor.hub.updateJob(jobId, update, webhookId);
     if (result.eventId !== null && !result.duplicate) this.#actors.schedulePrune(actor);
+    this.#observer.published({
+      userId,
+      eventId: result.eventId,
+      delivered: result.delivered,
+      duplicate: result.duplicate === true,
+      jobId,
+    });
     return result;
   };
 

@@ -4,7 +4,8 @@
 
 import { Database } from 'bun:sqlite';
 import type { ServerSocket, SocketHandlers, WebSocketUpgrader } from './connections.ts';
-import { createStandaloneHost, log, prepareDatabasePath, readStandaloneOptions } from './host.ts';
+import { log } from '../core/observability/log.ts';
+import { createStandaloneHost, prepareDatabasePath, readStandaloneOptions } from './host.ts';
 
 /** The part of Bun's API used here (Bun's own types would clash with the Workers types). */
 interface BunSocket {
@@ -70,7 +71,7 @@ server = Bun.serve({
     },
   },
 });
-log('listening', { runtime: 'bun', url: `http://${options.host}:${options.port}`, database: options.databasePath });
+log.info('listening', { runtime: 'bun', url: `http://${options.host}:${options.port}`, database: options.databasePath });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {

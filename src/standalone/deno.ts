@@ -4,7 +4,8 @@
 
 import { DatabaseSync } from 'node:sqlite';
 import type { WebSocketUpgrader } from './connections.ts';
-import { createStandaloneHost, log, prepareDatabasePath, readStandaloneOptions } from './host.ts';
+import { log } from '../core/observability/log.ts';
+import { createStandaloneHost, prepareDatabasePath, readStandaloneOptions } from './host.ts';
 import type { SqliteDatabase } from './sqlite-store.ts';
 
 /** The part of Deno's API used here (Deno's own types would clash with the Workers types). */
@@ -48,7 +49,7 @@ const host = createStandaloneHost(env, db as unknown as SqliteDatabase, upgrade,
 const server = Deno.serve({ hostname: options.host, port: options.port, onListen: () => {} }, (request) =>
   host.fetch(request),
 );
-log('listening', { runtime: 'deno', url: `http://${options.host}:${options.port}`, database: options.databasePath });
+log.info('listening', { runtime: 'deno', url: `http://${options.host}:${options.port}`, database: options.databasePath });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   Deno.addSignalListener(signal, () => {

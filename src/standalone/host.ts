@@ -6,9 +6,13 @@ import { dirname } from 'node:path';
 import { createApp } from '../core/app.ts';
 import { useHmacImplementation } from '../core/auth/hmac.ts';
 import { readConfig, readLimits, type Env } from '../core/config.ts';
+import { log, parseLogLevel, setLogLevel, setLogSink, type LogLevel } from '../core/observability/log.ts';
+import { createLoggingObserver } from '../core/observability/observer.ts';
 import { ActorDirectory } from './actor-directory.ts';
 import { StandaloneBackend } from './backend.ts';
 import type { WebSocketUpgrader } from './connections.ts';
+import { createBatchedLogSink } from './log-sink.ts';
+import { createMetricsEndpoint, isMetricsRequest, metricsAccess, StandaloneCounters, type MetricsAccess } from './metrics.ts';
 import { nodeHmacKey } from './node-hmac.ts';
 import { configure, createSqliteStore, type SqliteDatabase } from './sqlite-store.ts';
 
@@ -19,6 +23,9 @@ export interface StandaloneOptions {
   databasePath: string;
   synchronous: 'NORMAL' | 'FULL';
   idleMs: number;
+  logLevel: LogLevel | 'off';
+  /** Who may read GET /metrics (METRICS_TOKEN, else loopback only). */
+  metrics: MetricsAccess;
 }
 
 function int(env: Env, name: string, fallback: number): number {
@@ -31,12 +38,15 @@ function int(env: Env, name: string, fallback: number): number {
 export function readStandaloneOptions(env: Env): StandaloneOptions {
   const synchronous = String(env.SQLITE_SYNCHRONOUS ?? 'NORMAL').toUpperCase();
   if (synchronous !== 'NORMAL' && synchronous !== 'FULL') throw new Error('SQLITE_SYNCHRONOUS must be NORMAL or FULL');
+  const host = String(env.HOST || '127.0.0.1');
   return {
-    host: String(env.HOST || '127.0.0.1'),
+    host,
     port: int(env, 'PORT', 8787),
     databasePath: String(env.DATABASE_PATH || 'data/userhub.sqlite'),
     synchronous,
     idleMs: int(env, 'IDLE_ACTOR_SECONDS', 60) * 1000,
+    logLevel: parseLogLevel(env.LOG_LEVEL),
+    metrics: metricsAccess(typeof env.METRICS_TOKEN === 'string' ? env.METRICS_TOKEN.trim() : undefined, host),
   };
 }
 
@@ -58,6 +68,9 @@ export function createStandaloneHost(
   upgrade: WebSocketUpgrader,
   options: StandaloneOptions,
 ): StandaloneHost {
+  setLogLevel(options.logLevel);
+  const logSink = createBatchedLogSink();
+  setLogSink(logSink.sink);
   readConfig(env); // fail at start, not at the first request, when a secret is missing
   useHmacImplementation(nodeHmacKey);
   configure(db, options.synchronous);
@@ -66,18 +79,25 @@ export function createStandaloneHost(
     idleMs: options.idleMs,
     alarmTickMs: 1000,
   });
-  const backend = new StandaloneBackend(actors, upgrade);
-  const app = createApp(() => backend);
+  const counters = new StandaloneCounters();
+  const observer = createLoggingObserver(counters);
+  const backend = new StandaloneBackend(actors, upgrade, observer);
+  const app = createApp(
+    () => backend,
+    () => observer,
+  );
+  if (options.metrics.mode === 'disabled') {
+    log.warn('metrics_disabled', { reason: `HOST ${options.host} is not loopback and METRICS_TOKEN is not set` });
+  }
+  // GET /metrics lives outside the shared app: the Worker has no such route.
+  const metrics = createMetricsEndpoint(options.metrics, counters, actors, observer);
   return {
-    fetch: (request) => Promise.resolve(app.fetch(request, env)),
+    fetch: (request) => Promise.resolve(isMetricsRequest(request.url) ? metrics(request) : app.fetch(request, env)),
     actors,
     close() {
       actors.close();
       db.close();
+      logSink.flush();
     },
   };
 }
-
-/** A one-line JSON log record. */
-export const log = (msg: string, fields: Record<string, unknown> = {}) =>
-  console.log(JSON.stringify({ level: 'info', msg, ...fields }));

@@ -9,7 +9,8 @@ import type { Duplex } from 'node:stream';
 import { DatabaseSync } from 'node:sqlite';
 import { WebSocketServer } from 'ws';
 import type { SocketHandlers, WebSocketUpgrader } from './connections.ts';
-import { createStandaloneHost, log, prepareDatabasePath, readStandaloneOptions } from './host.ts';
+import { log } from '../core/observability/log.ts';
+import { createStandaloneHost, prepareDatabasePath, readStandaloneOptions } from './host.ts';
 import type { SqliteDatabase } from './sqlite-store.ts';
 
 const env = process.env as Record<string, string>;
@@ -71,7 +72,7 @@ server.on('upgrade', async (req: IncomingMessage, socket: Duplex, head: Buffer) 
   });
 });
 
-server.on('listening', () => log('listening', { runtime: 'node', url: `http://${options.host}:${options.port}`, database: options.databasePath }));
+server.on('listening', () => log.info('listening', { runtime: 'node', url: `http://${options.host}:${options.port}`, database: options.databasePath }));
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {

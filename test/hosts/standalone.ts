@@ -23,6 +23,8 @@ export function runtimeCommand(runtime: Runtime): string[] {
 
 export interface StandaloneProcess extends KillableHost {
   child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
 }
 
 export async function startStandalone(
@@ -63,5 +65,5 @@ export async function startStandalone(
     await stop();
     throw err;
   }
-  return { url, child, kill, stop, pids: () => [child.pid!] };
+  return { url, child, kill, stop, pids: () => [child.pid!], output: () => output };
 }

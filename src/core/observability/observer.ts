@@ -1,0 +1,75 @@
+// What a host reports about its traffic: stream connects and disconnects,
+// publishes, and refused requests. The logging observer writes each as one
+// log line and hands it on to the host's counters (Prometheus on standalone
+// hosts, Analytics Engine on Cloudflare).
+
+import type { StreamTransport } from '../actor/ports.ts';
+import { log } from './log.ts';
+
+export interface PublishObservation {
+  userId: string;
+  /** The event's id; null for a job update that changed nothing. */
+  eventId: string | null;
+  /** Live connections the event was written to (the first answer's, for a duplicate). */
+  delivered: number;
+  /** A repeated webhook-id, answered from the dedupe record: nothing stored or delivered. */
+  duplicate: boolean;
+  /** Present for job updates. */
+  jobId?: string;
+}
+
+export interface RejectObservation {
+  status: number;
+  code: string;
+  /** The matched route template (`/v1/users/:userId/events`), or null when no route matched. */
+  route: string | null;
+  method: string;
+  /** The request path with credentials in its query string redacted. */
+  path: string;
+}
+
+export interface HubObserver {
+  connected(transport: StreamTransport, userId: string): void;
+  disconnected(transport: StreamTransport, userId: string, durationMs?: number): void;
+  published(publish: PublishObservation): void;
+  rejected(reject: RejectObservation): void;
+}
+
+const noop = () => {};
+
+/** Observes nothing: for hosts assembled in tests. */
+export const SILENT_OBSERVER: HubObserver = { connected: noop, disconnected: noop, published: noop, rejected: noop };
+
+/** Logs every observation, then passes it to `counters` (whichever of its methods it has). */
+export function createLoggingObserver(counters: Partial<HubObserver> = {}): HubObserver {
+  const next = {
+    connected: counters.connected?.bind(counters) ?? noop,
+    disconnected: counters.disconnected?.bind(counters) ?? noop,
+    published: counters.published?.bind(counters) ?? noop,
+    rejected: counters.rejected?.bind(counters) ?? noop,
+  };
+  return {
+    connected(transport, userId) {
+      log.info('connect', { transport, userId });
+      next.connected(transport, userId);
+    },
+    disconnected(transport, userId, durationMs) {
+      log.info('disconnect', { transport, userId, durationMs });
+      next.disconnected(transport, userId, durationMs);
+    },
+    published(publish) {
+      log.info('publish', {
+        userId: publish.userId,
+        eventId: publish.eventId,
+        delivered: publish.delivered,
+        duplicate: publish.duplicate,
+        jobId: publish.jobId,
+      });
+      next.published(publish);
+    },
+    rejected(reject) {
+      log[reject.status >= 500 ? 'error' : 'warn']('reject', { ...reject });
+      next.rejected(reject);
+    },
+  };
+}

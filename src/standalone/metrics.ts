@@ -1,0 +1,159 @@
+// GET /metrics on the standalone hosts, in the Prometheus text format (0.0.4).
+// Counters are plain integers bumped by the observer; gauges are read from the
+// actor directory when scraped, so the publish path pays a few increments.
+// https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format
+
+import { timingSafeEqual } from 'node:crypto';
+import type { StreamTransport } from '../core/actor/ports.ts';
+import { HubError, unauthorized } from '../core/errors.ts';
+import type { HubObserver, PublishObservation, RejectObservation } from '../core/observability/observer.ts';
+import type { ActorDirectory } from './actor-directory.ts';
+
+export const METRICS_PATH = '/metrics';
+
+/** Who may read /metrics: anyone (loopback only), holders of a token, or nobody. */
+export type MetricsAccess = { mode: 'open' } | { mode: 'token'; token: string } | { mode: 'disabled' };
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
+
+/**
+ * METRICS_TOKEN set: a Bearer token is required. Unset: served only when the
+ * host listens on a loopback address, where only this machine can scrape it.
+ */
+export function metricsAccess(metricsToken: string | undefined, host: string): MetricsAccess {
+  if (metricsToken) return { mode: 'token', token: metricsToken };
+  return LOOPBACK.has(host) || host.startsWith('127.') ? { mode: 'open' } : { mode: 'disabled' };
+}
+
+/** The counters, fed by the logging observer. */
+export class StandaloneCounters implements Partial<HubObserver> {
+  readonly opened: Record<StreamTransport, number> = { websocket: 0, sse: 0 };
+  eventsPublished = 0;
+  eventsDelivered = 0;
+  duplicatePublishes = 0;
+  /** Rejects by "status code" pair. */
+  readonly rejects = new Map<string, number>();
+
+  connected(transport: StreamTransport): void {
+    this.opened[transport]++;
+  }
+
+  published(publish: PublishObservation): void {
+    if (publish.duplicate) {
+      this.duplicatePublishes++;
+    } else if (publish.eventId !== null) {
+      this.eventsPublished++;
+      this.eventsDelivered += publish.delivered;
+    }
+  }
+
+  rejected(reject: RejectObservation): void {
+    const key = `${reject.status} ${reject.code}`;
+    this.rejects.set(key, (this.rejects.get(key) ?? 0) + 1);
+  }
+}
+
+/** Label values escaped as the text format asks (backslash, quote, newline). */
+const label = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+/** Every metric, as the text a scrape receives. */
+export function renderMetrics(counters: StandaloneCounters, actors: ActorDirectory): string {
+  const live = { websocket: 0, sse: 0, poll: 0, job: 0 };
+  for (const actor of actors.all()) {
+    const c = actor.connections;
+    live.websocket += c.countBy('websocket');
+    live.sse += c.countBy('sse');
+    live.poll += c.countBy('poll');
+    live.job += c.countBy('job');
+  }
+  const lines: string[] = [];
+  const metric = (name: string, type: 'gauge' | 'counter', help: string, samples: Array<[string, number]>) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
+  };
+  metric('userhub_connections', 'gauge', 'Open streaming connections, by transport.', [
+    ['{transport="websocket"}', live.websocket],
+    ['{transport="sse"}', live.sse],
+  ]);
+  metric('userhub_connections_opened_total', 'counter', 'Streaming connections accepted, by transport.', [
+    ['{transport="websocket"}', counters.opened.websocket],
+    ['{transport="sse"}', counters.opened.sse],
+  ]);
+  metric('userhub_long_poll_waiters', 'gauge', 'Parked long polls: on the event log, or on one job.', [
+    ['{kind="events"}', live.poll],
+    ['{kind="job"}', live.job],
+  ]);
+  metric('userhub_actors', 'gauge', 'User actors in memory.', [['', actors.size]]);
+  metric('userhub_events_published_total', 'counter', 'Events appended to a user log (publishes and job changes).', [
+    ['', counters.eventsPublished],
+  ]);
+  metric('userhub_events_delivered_total', 'counter', 'Event frames written to live connections.', [
+    ['', counters.eventsDelivered],
+  ]);
+  metric('userhub_publishes_duplicate_total', 'counter', 'Publishes answered from the dedupe record.', [
+    ['', counters.duplicatePublishes],
+  ]);
+  metric(
+    'userhub_rejects_total',
+    'counter',
+    'Requests refused, by status and error code.',
+    [...counters.rejects].map(([key, value]) => {
+      const [status, code] = key.split(' ') as [string, string];
+      return [`{code="${label(code)}",status="${status}"}`, value];
+    }),
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** True when the request is for /metrics (string checks only: every request passes here). */
+export function isMetricsRequest(url: string): boolean {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start === -1 || !url.startsWith(METRICS_PATH, start)) return false;
+  const end = start + METRICS_PATH.length;
+  return end === url.length || url[end] === '?';
+}
+
+function tokenMatches(header: string | null, token: string): boolean {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  if (!match) return false;
+  const given = new TextEncoder().encode(match[1]);
+  const expected = new TextEncoder().encode(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** GET /metrics for one host: the text, or a refusal reported to the observer like any other. */
+export function createMetricsEndpoint(
+  access: MetricsAccess,
+  counters: StandaloneCounters,
+  actors: ActorDirectory,
+  observer: HubObserver,
+): (request: Request) => Response {
+  return (request) => {
+    try {
+      return serveMetrics(request, access, () => renderMetrics(counters, actors));
+    } catch (err) {
+      if (!(err instanceof HubError)) throw err;
+      const { status, code } = err;
+      observer.rejected({ status, code, route: METRICS_PATH, method: request.method, path: METRICS_PATH });
+      return err.toResponse();
+    }
+  };
+}
+
+/** Answers GET /metrics, or the refusal (thrown as a HubError) its access rule gives. */
+export function serveMetrics(
+  request: Request,
+  access: MetricsAccess,
+  render: () => string,
+): Response {
+  if (access.mode === 'disabled') throw new HubError(404, 'not_found', 'No such route.');
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    throw new HubError(405, 'method_not_allowed', 'Use GET on this route.', { headers: { Allow: 'GET, HEAD' } });
+  }
+  if (access.mode === 'token' && !tokenMatches(request.headers.get('Authorization'), access.token)) {
+    throw unauthorized();
+  }
+  return new Response(request.method === 'HEAD' ? null : render(), {
+    headers: { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' },
+  });
+}

@@ -1,0 +1,116 @@
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../../src/core/config.ts';
+import { HubError } from '../../src/core/errors.ts';
+import { SILENT_OBSERVER } from '../../src/core/observability/observer.ts';
+import { ActorDirectory } from '../../src/standalone/actor-directory.ts';
+import { StandaloneBackend } from '../../src/standalone/backend.ts';
+import {
+  isMetricsRequest,
+  metricsAccess,
+  renderMetrics,
+  serveMetrics,
+  StandaloneCounters,
+} from '../../src/standalone/metrics.ts';
+import { configure, createSqliteStore, type SqliteDatabase } from '../../src/standalone/sqlite-store.ts';
+
+const directories: ActorDirectory[] = [];
+afterEach(() => directories.splice(0).forEach((d) => d.close()));
+
+function directory() {
+  const db = new DatabaseSync(':memory:') as unknown as SqliteDatabase;
+  configure(db);
+  const actors = new ActorDirectory(createSqliteStore(db), { limits: DEFAULT_LIMITS, idleMs: 60_000, alarmTickMs: 60_000 });
+  directories.push(actors);
+  return actors;
+}
+
+const statusOf = (fn: () => unknown): number => {
+  try {
+    fn();
+    return 200;
+  } catch (err) {
+    return (err as HubError).status;
+  }
+};
+
+describe('GET /metrics access', () => {
+  it('is open on loopback, needs the token when METRICS_TOKEN is set, and is off elsewhere without one', () => {
+    expect(metricsAccess(undefined, '127.0.0.1')).toEqual({ mode: 'open' });
+    expect(metricsAccess(undefined, '::1')).toEqual({ mode: 'open' });
+    expect(metricsAccess(undefined, '0.0.0.0')).toEqual({ mode: 'disabled' });
+    expect(metricsAccess('t0k', '0.0.0.0')).toEqual({ mode: 'token', token: 't0k' });
+
+    const render = () => 'x';
+    const get = (headers: Record<string, string> = {}) => new Request('http://h/metrics', { headers });
+    expect(statusOf(() => serveMetrics(get(), { mode: 'open' }, render))).toBe(200);
+    expect(statusOf(() => serveMetrics(get(), { mode: 'disabled' }, render))).toBe(404);
+    const token = { mode: 'token', token: 't0k' } as const;
+    expect(statusOf(() => serveMetrics(get(), token, render))).toBe(401);
+    expect(statusOf(() => serveMetrics(get({ Authorization: 'Bearer t0kk' }), token, render))).toBe(401);
+    expect(statusOf(() => serveMetrics(get({ Authorization: 'Bearer t0k' }), token, render))).toBe(200);
+    expect(statusOf(() => serveMetrics(new Request('http://h/metrics', { method: 'POST' }), { mode: 'open' }, render))).toBe(405);
+  });
+
+  it('recognises the path exactly, with or without a query', () => {
+    expect(isMetricsRequest('http://127.0.0.1:8787/metrics')).toBe(true);
+    expect(isMetricsRequest('http://127.0.0.1:8787/metrics?x=1')).toBe(true);
+    expect(isMetricsRequest('http://127.0.0.1:8787/metricsx')).toBe(false);
+    expect(isMetricsRequest('http://127.0.0.1:8787/v1/metrics')).toBe(false);
+    expect(isMetricsRequest('http://127.0.0.1:8787/v1/events?next=/metrics')).toBe(false);
+  });
+});
+
+describe('Prometheus text', () => {
+  it('reports live connections and waiters from the actors, and the counters', async () => {
+    const actors = directory();
+    const backend = new StandaloneBackend(actors, () => new Response(null), SILENT_OBSERVER);
+    const abort = new AbortController();
+    const sse = await backend.openSse(
+      { userId: 'a', after: undefined, request: new Request('http://h/v1/events', { signal: abort.signal }) },
+      { heartbeatMs: 60_000, retryMs: 1000, maxStreamMs: 0, headers: {} },
+    );
+    const waiting = backend.waitForEvents({ userId: 'b', waitMs: 60_000, signal: new AbortController().signal }, 0);
+
+    const counters = new StandaloneCounters();
+    counters.connected('sse');
+    counters.published({ userId: 'b', eventId: '1', delivered: 1, duplicate: false });
+    counters.published({ userId: 'b', eventId: '1', delivered: 1, duplicate: true });
+    counters.published({ userId: 'b', eventId: null, delivered: 0, duplicate: false, jobId: 'j' });
+    counters.rejected({ status: 401, code: 'unauthorized', route: null, method: 'GET', path: '/' });
+    counters.rejected({ status: 401, code: 'unauthorized', route: null, method: 'GET', path: '/' });
+    counters.rejected({ status: 429, code: 'rate_limited', route: null, method: 'POST', path: '/' });
+
+    const text = renderMetrics(counters, actors);
+    expect(text.endsWith('\n')).toBe(true);
+    for (const line of [
+      '# TYPE userhub_connections gauge',
+      'userhub_connections{transport="sse"} 1',
+      'userhub_connections{transport="websocket"} 0',
+      '# TYPE userhub_connections_opened_total counter',
+      'userhub_connections_opened_total{transport="sse"} 1',
+      '# TYPE userhub_long_poll_waiters gauge',
+      'userhub_long_poll_waiters{kind="events"} 1',
+      'userhub_long_poll_waiters{kind="job"} 0',
+      '# TYPE userhub_actors gauge',
+      'userhub_actors 2',
+      '# TYPE userhub_events_published_total counter',
+      'userhub_events_published_total 1',
+      'userhub_events_delivered_total 1',
+      'userhub_publishes_duplicate_total 1',
+      '# TYPE userhub_rejects_total counter',
+      'userhub_rejects_total{code="unauthorized",status="401"} 2',
+      'userhub_rejects_total{code="rate_limited",status="429"} 1',
+    ]) {
+      expect(text.split('\n')).toContain(line);
+    }
+
+    abort.abort();
+    await sse.body!.cancel();
+    await backend.publish('b', { type: 't', data: '1', webhookId: 'w1' });
+    await waiting;
+    const after = renderMetrics(counters, actors);
+    expect(after).toContain('userhub_connections{transport="sse"} 0');
+    expect(after).toContain('userhub_long_poll_waiters{kind="events"} 0');
+  });
+});
