@@ -10,6 +10,7 @@ import { HubError } from './errors.ts';
 import { log } from './observability/log.ts';
 import type { HubObserver } from './observability/observer.ts';
 import { observeRejects } from './observability/rejects.ts';
+import { openApiDocument, referencePage } from './openapi.ts';
 import { clientJobRoutes } from './routes/client-jobs.ts';
 import { pollRoutes } from './routes/poll.ts';
 import { publisherRoutes } from './routes/publisher.ts';
@@ -18,7 +19,7 @@ import { ticketRoutes } from './routes/tickets.ts';
 import { createDemoRoutes } from '../demo/routes.ts';
 
 /** Every route and its methods; anything else on these paths is a 405. */
-const ROUTES: Record<string, string[]> = {
+export const ROUTES: Record<string, string[]> = {
   '/v1/health': ['GET'],
   '/v1/tickets': ['POST'],
   '/v1/connect': ['GET'],
@@ -73,6 +74,8 @@ export function createApp(backendFor: BackendFactory, observerFor?: (env: Env) =
   );
 
   app.get('/v1/health', (c) => c.json({ ok: true }));
+  app.get('/openapi.json', (c) => c.json(openApiDocument()));
+  app.get('/docs', (c) => c.html(referencePage()));
   app.route('/', ticketRoutes);
   app.route('/', streamRoutes);
   app.route('/', pollRoutes);
