@@ -48,6 +48,20 @@ export const requireSignature = createMiddleware<SignedEnv>(async (c, next) => {
 });
 
 /** Body size and media type for JSON bodies, checked before anything is read. */
+/** Oversized bodies up to this size are read and dropped before the 413 (see jsonBody). */
+const DRAIN_BYTES = 8 * 1024 * 1024;
+
+/** Reads a body to its end without keeping it. */
+async function drain(body: ReadableStream<Uint8Array> | null): Promise<void> {
+  if (!body) return;
+  const reader = body.getReader();
+  try {
+    while (!(await reader.read()).done);
+  } catch {
+    // the sender went away: nothing left to drain
+  }
+}
+
 export const jsonBody = createMiddleware<HubEnv>(async (c, next) => {
   const type = c.req.header('Content-Type') ?? '';
   if (!/^application\/json\s*(;|$)/i.test(type)) {
@@ -55,11 +69,16 @@ export const jsonBody = createMiddleware<HubEnv>(async (c, next) => {
   }
   const maxSize = c.var.config.maxEventBytes;
   const tooLarge = () => new HubError(413, 'payload_too_large', `Request bodies are limited to ${maxSize} bytes.`);
-  // A declared length over the limit is refused without touching the body
-  // stream: a host can then discard the unread body and keep the connection
-  // (@hono/node-server cannot drain a body once it is a web stream nobody reads).
+  // A declared length over the limit is refused before validation. Up to
+  // DRAIN_BYTES the body is read and dropped first, so the sender receives the
+  // 413 on a connection that stays usable: left unread, @hono/node-server and
+  // wrangler's local proxy close the connection while the body is still being
+  // sent, and the sender sees a network error instead of the answer.
   const declared = c.req.header('Content-Length');
-  if (declared !== undefined && c.req.header('Transfer-Encoding') === undefined && Number(declared) > maxSize) throw tooLarge();
+  if (declared !== undefined && c.req.header('Transfer-Encoding') === undefined && Number(declared) > maxSize) {
+    if (Number(declared) <= DRAIN_BYTES) await drain(c.req.raw.body);
+    throw tooLarge();
+  }
   return bodyLimit({
     maxSize,
     onError: () => {
