@@ -103,6 +103,11 @@ const SUITES: SuiteSpec[] = [
   },
 ];
 
+/** The headline figures a suite reports, in a fixed column order. */
+function pick(figures: Record<string, number>, names: string[]): Record<string, number> {
+  return Object.fromEntries(names.filter((name) => name in figures).map((name) => [name, figures[name]!]));
+}
+
 async function main() {
   const hostFilter = new RegExp(process.env.VERIFY_HOSTS ?? '.', 'i');
   const suiteFilter = new RegExp(process.env.VERIFY_SUITES ?? '.', 'i');
@@ -143,6 +148,16 @@ async function main() {
     writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
     renderGuarantees(dir, 'docs/guarantees.md');
   }
+  console.log('');
+  console.table(
+    result.runs.map((r) => ({
+      suite: r.suite,
+      host: r.host,
+      result: r.failures.length === 0 ? 'pass' : 'FAIL',
+      seconds: r.seconds,
+      ...pick(r.figures, ['published', 'delivered', 'lost', 'duplicated', 'leaks', 'serverErrors', 'silentGaps', 'rssGrowthPercent']),
+    })),
+  );
   const failed = result.runs.filter((r) => r.failures.length > 0).length;
   console.log(`\n${result.runs.length - failed} passed, ${failed} failed (${file})`);
   process.exitCode = failed > 0 ? 1 : 0;
