@@ -149,20 +149,34 @@ class WebSocketClient extends Reconnecting {
   }
 }
 
-class SseClient extends Reconnecting {
+/** A client driven by fetch: one AbortController per session, which a drop or a stop aborts. */
+abstract class FetchClient extends Reconnecting {
   #abort: AbortController | undefined;
+
+  /** Runs one session until it ends; resolves true when the server refused it. */
+  protected abstract session(abort: AbortController): Promise<boolean>;
 
   start(): void {
     if (this.stopped) return;
     const abort = new AbortController();
     this.#abort = abort;
-    void this.#read(abort).then(
+    void this.session(abort).then(
       (refused) => this.#abort === abort && this.reconnect(refused),
       () => this.#abort === abort && this.reconnect(),
     );
   }
 
-  async #read(abort: AbortController): Promise<boolean> {
+  drop(): void {
+    this.#abort?.abort();
+  }
+
+  protected close(): void {
+    this.#abort?.abort();
+  }
+}
+
+class SseClient extends FetchClient {
+  protected async session(abort: AbortController): Promise<boolean> {
     // Heartbeats arrive every HEARTBEAT_SECONDS: silence means a stalled stream.
     let watchdog = setTimeout(() => this.#stalled(abort), STALL_MS);
     const alive = () => {
@@ -201,31 +215,11 @@ class SseClient extends Reconnecting {
     }
     return false;
   }
-
-  drop(): void {
-    this.#abort?.abort();
-  }
-
-  protected close(): void {
-    this.#abort?.abort();
-  }
 }
 
-class LongPollClient extends Reconnecting {
-  #abort: AbortController | undefined;
-
-  start(): void {
-    if (this.stopped) return;
-    const abort = new AbortController();
-    this.#abort = abort;
-    void this.#loop(abort).then(
-      (refused) => this.#abort === abort && this.reconnect(refused),
-      () => this.#abort === abort && this.reconnect(),
-    );
-  }
-
+class LongPollClient extends FetchClient {
   /** Polls until aborted; resolves true when the server refused a poll. */
-  async #loop(abort: AbortController): Promise<boolean> {
+  protected async session(abort: AbortController): Promise<boolean> {
     for (;;) {
       const url = `${this.options.base}/v1/poll?after=${this.ledger.lastId}&wait=${this.options.waitSeconds}`;
       // A drop or a stalled answer aborts the loop and it reconnects. The race
@@ -252,14 +246,6 @@ class LongPollClient extends Reconnecting {
       this.ledger.lastActivity = Date.now();
       for (const frame of body.events) applyFrame(this.ledger, frame);
     }
-  }
-
-  drop(): void {
-    this.#abort?.abort();
-  }
-
-  protected close(): void {
-    this.#abort?.abort();
   }
 }
 
