@@ -5,7 +5,7 @@
 import { Database } from 'bun:sqlite';
 import type { ServerSocket, SocketHandlers, WebSocketUpgrader } from './connections.ts';
 import { log } from '../core/observability/log.ts';
-import { createStandaloneHost, prepareDatabasePath, readStandaloneOptions } from './host.ts';
+import { createStandaloneHost, holdsOpen, prepareDatabasePath, readStandaloneOptions } from './host.ts';
 
 /** The part of Bun's API used here (Bun's own types would clash with the Workers types). */
 interface BunSocket {
@@ -15,6 +15,7 @@ interface BunSocket {
   close(code?: number, reason?: string): void;
 }
 interface BunServer {
+  timeout(request: Request, seconds: number): void;
   upgrade(request: Request, options: { data: BunSocket['data']; headers?: Record<string, string> }): boolean;
   stop(closeActive?: boolean): void;
 }
@@ -23,6 +24,7 @@ declare const Bun: {
   serve(options: {
     hostname: string;
     port: number;
+    idleTimeout: number;
     fetch(request: Request, server: BunServer): Promise<Response | undefined>;
     websocket: {
       maxPayloadLength: number;
@@ -51,7 +53,16 @@ const host = createStandaloneHost(env, new Database(prepareDatabasePath(options.
 server = Bun.serve({
   hostname: options.host,
   port: options.port,
-  fetch: (request) => host.fetch(request),
+  // Bun closes a connection that has written nothing for `idleTimeout` seconds
+  // (10 by default, at most 255), shorter than an SSE heartbeat or a long poll's
+  // `wait` may be. Streams and parked polls end on the protocol's own clock
+  // (heartbeats find dead peers), so their idle timer is off; every other
+  // request keeps Bun's. https://bun.sh/docs/api/http#idletimeout
+  idleTimeout: 10,
+  fetch: (request, server) => {
+    if (holdsOpen(request)) server.timeout(request, 0);
+    return host.fetch(request);
+  },
   websocket: {
     maxPayloadLength: 64 * 1024,
     // Above the host's own bound (MAX_WS_BUFFERED_BYTES), where Bun would drop frames.

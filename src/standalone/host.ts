@@ -56,6 +56,14 @@ export function prepareDatabasePath(path: string): string {
   return path;
 }
 
+/** Paths whose GET may stay open past a runtime's idle timeout: streams and long polls. */
+const LONG_LIVED = /^\/v1\/(?:events|poll|jobs(?:\/[^/]+)?)$/;
+
+/** A request the host must hold open for as long as the protocol says (SSE, `wait=`). */
+export function holdsOpen(request: Request): boolean {
+  return request.method === 'GET' && LONG_LIVED.test(new URL(request.url).pathname);
+}
+
 export interface StandaloneHost {
   fetch(request: Request): Promise<Response>;
   actors: ActorDirectory;
