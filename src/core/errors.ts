@@ -4,6 +4,7 @@
 export type ErrorCode =
   | 'unauthorized'
   | 'forbidden_origin'
+  | 'forbidden_host'
   | 'invalid_request'
   | 'invalid_json'
   | 'unsupported_media_type'

@@ -98,6 +98,9 @@ export interface Job {
   updatedAt: string;
 }
 
+/** The one path a WebSocket upgrade may name; every host refuses an upgrade of any other. */
+export const CONNECT_PATH = '/v1/connect';
+
 /** Set on long-poll answers whose wait ran out with nothing new. */
 export const TIMED_OUT_HEADER = 'Hub-Timed-Out';
 

@@ -4,6 +4,7 @@
 
 import { Database } from 'bun:sqlite';
 import type { ServerSocket, SocketHandlers, WebSocketUpgrader } from './connections.ts';
+import { badRequest, HubError } from '../core/errors.ts';
 import { log } from '../core/observability/log.ts';
 import { createStandaloneHost, holdsOpen, prepareDatabasePath, readStandaloneOptions } from './host.ts';
 
@@ -25,6 +26,8 @@ declare const Bun: {
     hostname: string;
     port: number;
     idleTimeout: number;
+    development: boolean;
+    error(error: Error): Response;
     fetch(request: Request, server: BunServer): Promise<Response | undefined>;
     websocket: {
       maxPayloadLength: number;
@@ -43,7 +46,7 @@ let server: BunServer;
 const upgrade: WebSocketUpgrader = (request, protocol, onOpen) => {
   const headers = protocol ? { 'Sec-WebSocket-Protocol': protocol } : undefined;
   if (!server.upgrade(request, { data: { onOpen }, headers })) {
-    return Response.json({ error: { code: 'invalid_request', message: 'WebSocket upgrade failed.' } }, { status: 400 });
+    return badRequest('WebSocket upgrade failed.').toResponse();
   }
   return new Response(null); // ignored: Bun has already answered 101
 };
@@ -59,6 +62,10 @@ server = Bun.serve({
   // (heartbeats find dead peers), so their idle timer is off; every other
   // request keeps Bun's. https://bun.sh/docs/api/http#idletimeout
   idleTimeout: 10,
+  // Never Bun's HTML error page (it carries a stack); host.fetch already answers
+  // every request, this is the last line behind it.
+  development: false,
+  error: () => new HubError(500, 'internal', 'Internal error.').toResponse(),
   fetch: (request, server) => {
     if (holdsOpen(request)) server.timeout(request, 0);
     return host.fetch(request);

@@ -6,11 +6,13 @@ import { dirname } from 'node:path';
 import { createApp } from '../core/app.ts';
 import { useHmacImplementation } from '../core/auth/hmac.ts';
 import { readConfig, readLimits, type Env } from '../core/config.ts';
+import { badRequest, HubError } from '../core/errors.ts';
 import { log, parseLogLevel, setLogLevel, setLogSink, type LogLevel } from '../core/observability/log.ts';
 import { createLoggingObserver } from '../core/observability/observer.ts';
 import { ActorDirectory } from './actor-directory.ts';
 import { StandaloneBackend } from './backend.ts';
 import type { WebSocketUpgrader } from './connections.ts';
+import { parseHostHeader } from './host-header.ts';
 import { createBatchedLogSink } from './log-sink.ts';
 import { createMetricsEndpoint, isMetricsRequest, metricsAccess, StandaloneCounters, type MetricsAccess } from './metrics.ts';
 import { nodeHmacKey } from './node-hmac.ts';
@@ -61,7 +63,19 @@ const LONG_LIVED = /^\/v1\/(?:events|poll|jobs(?:\/[^/]+)?)$/;
 
 /** A request the host must hold open for as long as the protocol says (SSE, `wait=`). */
 export function holdsOpen(request: Request): boolean {
-  return request.method === 'GET' && LONG_LIVED.test(new URL(request.url).pathname);
+  return request.method === 'GET' && URL.canParse(request.url) && LONG_LIVED.test(new URL(request.url).pathname);
+}
+
+/**
+ * Refuses, before the app sees it, a request whose Host is not an authority
+ * (RFC 9110 §7.2): runtimes differ in what they forgive, and URLs, origins and
+ * loopback checks are built from it. An absent or empty Host names no one and
+ * passes (RFC 9112 §3.2).
+ */
+function checkHost(request: Request): void {
+  const host = request.headers.get('Host');
+  if (host && !parseHostHeader(host)) throw badRequest('The Host header is not a valid authority.');
+  if (!URL.canParse(request.url)) throw badRequest('The request target is not a valid URL.');
 }
 
 export interface StandaloneHost {
@@ -99,8 +113,18 @@ export function createStandaloneHost(
   }
   // GET /metrics lives outside the shared app: the Worker has no such route.
   const metrics = createMetricsEndpoint(options.metrics, counters, actors, observer);
+  const route = async (request: Request): Promise<Response> => {
+    checkHost(request);
+    return isMetricsRequest(request.url) ? metrics(request) : app.fetch(request, env);
+  };
   return {
-    fetch: (request) => Promise.resolve(isMetricsRequest(request.url) ? metrics(request) : app.fetch(request, env)),
+    // Whatever a runtime hands over, the answer is a response, never a rejection.
+    fetch: (request) =>
+      route(request).catch((err: unknown) => {
+        if (err instanceof HubError) return err.toResponse();
+        log.error('unhandled', { error: String(err) });
+        return new HubError(500, 'internal', 'Internal error.').toResponse();
+      }),
     actors,
     close() {
       actors.close();

@@ -8,13 +8,12 @@ import type { StreamTransport } from '../core/actor/ports.ts';
 import { HubError, unauthorized } from '../core/errors.ts';
 import type { HubObserver, PublishObservation, RejectObservation } from '../core/observability/observer.ts';
 import type { ActorDirectory } from './actor-directory.ts';
+import { isLoopbackName, parseHostHeader } from './host-header.ts';
 
 export const METRICS_PATH = '/metrics';
 
 /** Who may read /metrics: anyone (loopback only), holders of a token, or nobody. */
 export type MetricsAccess = { mode: 'open' } | { mode: 'token'; token: string } | { mode: 'disabled' };
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
 
 /**
  * METRICS_TOKEN set: a Bearer token is required. Unset: served only when the
@@ -22,7 +21,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
  */
 export function metricsAccess(metricsToken: string | undefined, host: string): MetricsAccess {
   if (metricsToken) return { mode: 'token', token: metricsToken };
-  return LOOPBACK.has(host) || host.startsWith('127.') ? { mode: 'open' } : { mode: 'disabled' };
+  return isLoopbackName(host.toLowerCase()) ? { mode: 'open' } : { mode: 'disabled' };
 }
 
 /** The counters, fed by the logging observer. */
@@ -152,6 +151,12 @@ export function serveMetrics(
   }
   if (access.mode === 'token' && !tokenMatches(request.headers.get('Authorization'), access.token)) {
     throw unauthorized();
+  }
+  // Open on loopback only for requests addressed to a loopback name: a page whose
+  // own name was rebound to 127.0.0.1 (DNS rebinding) sends its own name as Host.
+  const host = request.headers.get('Host') ?? new URL(request.url).host;
+  if (access.mode === 'open' && !isLoopbackName(parseHostHeader(host)?.hostname ?? '')) {
+    throw new HubError(403, 'forbidden_host', 'GET /metrics without METRICS_TOKEN answers only requests addressed to a loopback name.');
   }
   return new Response(request.method === 'HEAD' ? null : render(), {
     headers: { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' },

@@ -9,7 +9,10 @@ import type { Duplex } from 'node:stream';
 import { DatabaseSync } from 'node:sqlite';
 import { WebSocketServer } from 'ws';
 import type { SocketHandlers, WebSocketUpgrader } from './connections.ts';
+import { badRequest } from '../core/errors.ts';
 import { log } from '../core/observability/log.ts';
+import { CONNECT_PATH } from '../core/protocol.ts';
+import { parseHostHeader } from './host-header.ts';
 import { createStandaloneHost, prepareDatabasePath, readStandaloneOptions } from './host.ts';
 import type { SqliteDatabase } from './sqlite-store.ts';
 
@@ -25,7 +28,16 @@ const upgrade: WebSocketUpgrader = (request, protocol, onOpen) => {
 
 const db = new DatabaseSync(prepareDatabasePath(options.databasePath));
 const host = createStandaloneHost(env, db as unknown as SqliteDatabase, upgrade, options);
-const server = serve({ fetch: host.fetch, hostname: options.host, port: options.port });
+const server = serve({
+  fetch: host.fetch,
+  hostname: options.host,
+  port: options.port,
+  // Only a WebSocket upgrade of /v1/connect leaves the ordinary request path
+  // (Node 22.21+); any other request that carries an `Upgrade:` header is served
+  // as the plain request it also is, with the abort signal and the stream
+  // bounds every request gets.
+  serverOptions: { shouldUpgradeCallback: isWebSocketUpgrade } as object,
+});
 
 const protocols = new WeakMap<IncomingMessage, string>();
 const wss = new WebSocketServer({
@@ -34,29 +46,68 @@ const wss = new WebSocketServer({
   handleProtocols: (_offered, req) => protocols.get(req) ?? false,
 });
 
-function toRequest(req: IncomingMessage): Request {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-  }
-  return new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { headers });
+/** `Upgrade: websocket` to /v1/connect: the one request that may leave HTTP. */
+function isWebSocketUpgrade(req: IncomingMessage): boolean {
+  const path = (req.url ?? '').split('?', 1)[0];
+  return path === CONNECT_PATH && /^websocket$/i.test(String(req.headers.upgrade ?? '').trim());
 }
 
-/** Writes a refused upgrade's HTTP response straight to the socket. */
+/** The upgrade request as a Request aborted when its socket closes; null when its Host is not an authority. */
+function toRequest(req: IncomingMessage, socket: Duplex): Request | null {
+  const host = req.headers.host ?? 'localhost';
+  if (!parseHostHeader(host)) return null;
+  const headers = new Headers();
+  try {
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const aborted = new AbortController();
+    socket.once('close', () => aborted.abort());
+    return new Request(`http://${host}${req.url ?? '/'}`, { headers, signal: aborted.signal });
+  } catch {
+    return null;
+  }
+}
+
+/** Largest refusal body copied to the socket; the app's error bodies are far smaller. */
+const MAX_REFUSAL_BYTES = 64 * 1024;
+
+/** Writes a refused upgrade's HTTP response straight to the socket, reading at most MAX_REFUSAL_BYTES of it. */
 async function refuse(socket: Duplex, response: Response): Promise<void> {
-  const body = Buffer.from(await response.arrayBuffer());
+  const body = await readBounded(response, MAX_REFUSAL_BYTES);
   const head = [`HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ''}`];
-  response.headers.forEach((value, name) => head.push(`${name}: ${value}`));
+  response.headers.forEach((value, name) => {
+    if (name !== 'content-length' && name !== 'transfer-encoding' && name !== 'connection') head.push(`${name}: ${value}`);
+  });
   head.push(`content-length: ${body.length}`, 'connection: close', '', '');
   socket.end(Buffer.concat([Buffer.from(head.join('\r\n')), body]));
 }
 
-server.on('upgrade', async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-  socket.on('error', () => socket.destroy());
-  const request = toRequest(req);
+async function readBounded(response: Response, limit: number): Promise<Buffer> {
+  if (!response.body) return Buffer.alloc(0);
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.length;
+    if (size > limit) {
+      await reader.cancel();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).subarray(0, limit);
+}
+
+async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  const request = isWebSocketUpgrade(req) ? toRequest(req, socket) : null;
+  if (!request) return refuse(socket, badRequest('Only a WebSocket upgrade of /v1/connect with a valid Host may upgrade.').toResponse());
   const response = await host.fetch(request);
   const upgrade = accepted.get(request);
   if (!upgrade) return refuse(socket, response);
+  if (socket.destroyed) return; // the client left while the actor accepted: the open timeout forgets it
   if (upgrade.protocol) protocols.set(req, upgrade.protocol);
   wss.handleUpgrade(req, socket, head, (ws) => {
     const handlers = upgrade.onOpen({
@@ -69,6 +120,14 @@ server.on('upgrade', async (req: IncomingMessage, socket: Duplex, head: Buffer) 
     );
     ws.on('close', () => handlers.onClose());
     ws.on('error', () => ws.terminate());
+  });
+}
+
+server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  socket.on('error', () => socket.destroy());
+  handleUpgrade(req, socket, head).catch((err: unknown) => {
+    log.error('upgrade_failed', { error: String(err) });
+    socket.destroy();
   });
 });
 

@@ -1,23 +1,43 @@
 // The contract at the protocol's own time scales, run against hosts started
-// with the default heartbeat: a stream idle for longer than a heartbeat
-// interval stays open and still delivers, and a long poll parked for the
-// maximum `wait` answers 200 with Hub-Timed-Out. A runtime's idle timeout
-// shorter than these (Bun's is 10 s) fails here, and only here: the quick
-// contract runs with a one-second heartbeat.
+// with the default heartbeat and no stream lifetime: a stream idle for longer
+// than a heartbeat interval stays open and still delivers, a long poll parked
+// for the maximum `wait` answers 200 with Hub-Timed-Out, and a stream or poll
+// ends the moment its socket closes. A runtime's idle timeout shorter than
+// these (Bun's is 10 s), or a stream nothing ends, fails here, and only here:
+// the quick contract runs with a one-second heartbeat and two-second streams.
 
+import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { MAX_WAIT_SECONDS, TIMED_OUT_HEADER } from '../../src/core/protocol.ts';
 import { createInbox } from '../helpers/inbox.ts';
 import { tokenFor, uniqueUser } from '../helpers/requests.ts';
 import { createSseParser, type SseFrame } from '../helpers/sse-parser.ts';
-import { createHubClient } from './clients.ts';
+import { createHubClient, eventually } from './clients.ts';
 
 export interface TimescaleOptions {
   /** The host's HEARTBEAT_SECONDS. */
   heartbeatSeconds: number;
+  /**
+   * The host learns at once that a client left. Not under wrangler dev, whose
+   * local proxy neither passes the disconnect on to `request.signal` nor fails
+   * the first write after it: there a parked poll ends with its `wait` and a
+   * stream at its second or third heartbeat (README, Guarantees).
+   */
+  seesDisconnects: boolean;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Opens a raw connection and writes `bytes`; `received()` is what came back so far. */
+function openRaw(base: string, bytes: string): { socket: Socket; received: () => string } {
+  const url = new URL(base);
+  const socket = connect(Number(url.port), url.hostname, () => socket.write(bytes));
+  let received = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => (received += chunk));
+  socket.on('error', () => {});
+  return { socket, received: () => received };
+}
 
 export function describeTimescaleContract(host: string, baseUrl: () => string, options: TimescaleOptions) {
   const idleMs = (options.heartbeatSeconds + 5) * 1000;
@@ -88,6 +108,41 @@ export function describeTimescaleContract(host: string, baseUrl: () => string, o
       expect(response.headers.get(TIMED_OUT_HEADER)).toBe('true');
       expect(await response.json()).toMatchObject({ id: 'slow-1', status: 'running' });
       expect(Date.now() - started).toBeGreaterThanOrEqual(waitMs - 1000);
+    });
+
+    it('ends SSE streams and long polls that carry an Upgrade header when their sockets close', { timeout: 3 * options.heartbeatSeconds * 1000 + 30_000 }, async () => {
+      const client = createHubClient(baseUrl());
+      const user = uniqueUser('upgrade-header');
+      const authority = new URL(baseUrl()).host;
+      const token = await tokenFor(user);
+      const requests = ['websocket', 'h2c', 'x-unknown'].flatMap((protocol) =>
+        ['/v1/events', '/v1/poll?after=0&wait=30'].map(
+          (path) => `GET ${path} HTTP/1.1\r\nHost: ${authority}\r\nAuthorization: Bearer ${token}\r\nConnection: Upgrade\r\nUpgrade: ${protocol}\r\n\r\n`,
+        ),
+      );
+      const opened = requests.map((bytes) => openRaw(baseUrl(), bytes));
+      // Each is served as the stream or long poll it also is...
+      await eventually(async () => {
+        const { connections } = await client.presence(user);
+        return connections.sse === 3 && connections.poll === 3;
+      }, 10_000);
+      for (const { received } of opened) expect(received()).not.toMatch(/^HTTP\/1\.1 (101|5\d\d)/);
+      // ...and ends when its socket closes.
+      for (const { socket } of opened) socket.destroy();
+      const heartbeatMs = options.heartbeatSeconds * 1000;
+      const sseEnds = eventually(
+        async () => (await client.presence(user)).connections.sse === 0,
+        options.seesDisconnects ? heartbeatMs + 5000 : 3 * heartbeatMs + 5000,
+      );
+      const pollEnds = eventually(
+        async () => (await client.presence(user)).connections.poll === 0,
+        options.seesDisconnects ? 10_000 : waitMs + 5000,
+      );
+      await Promise.all([sseEnds, pollEnds]);
+      // The user is not locked out: a fresh stream is accepted.
+      const socket = await client.socket(user);
+      await socket.untilReady();
+      socket.ws.close();
     });
   });
 }

@@ -42,14 +42,19 @@ describe('GET /metrics access', () => {
     expect(metricsAccess('t0k', '0.0.0.0')).toEqual({ mode: 'token', token: 't0k' });
 
     const render = () => 'x';
-    const get = (headers: Record<string, string> = {}) => new Request('http://h/metrics', { headers });
+    const get = (headers: Record<string, string> = {}) => new Request('http://127.0.0.1:8787/metrics', { headers });
     expect(statusOf(() => serveMetrics(get(), { mode: 'open' }, render))).toBe(200);
+    expect(statusOf(() => serveMetrics(get({ Host: 'localhost:8787' }), { mode: 'open' }, render))).toBe(200);
+    // DNS rebinding: a page at evil.example, rebound to 127.0.0.1, sends its own name.
+    expect(statusOf(() => serveMetrics(get({ Host: 'evil.example:8787' }), { mode: 'open' }, render))).toBe(403);
+    expect(statusOf(() => serveMetrics(new Request('http://evil.example:8787/metrics'), { mode: 'open' }, render))).toBe(403);
+    expect(statusOf(() => serveMetrics(get({ Host: 'evil.example:8787', Authorization: 'Bearer t0k' }), { mode: 'token', token: 't0k' }, render))).toBe(200);
     expect(statusOf(() => serveMetrics(get(), { mode: 'disabled' }, render))).toBe(404);
     const token = { mode: 'token', token: 't0k' } as const;
     expect(statusOf(() => serveMetrics(get(), token, render))).toBe(401);
     expect(statusOf(() => serveMetrics(get({ Authorization: 'Bearer t0kk' }), token, render))).toBe(401);
     expect(statusOf(() => serveMetrics(get({ Authorization: 'Bearer t0k' }), token, render))).toBe(200);
-    expect(statusOf(() => serveMetrics(new Request('http://h/metrics', { method: 'POST' }), { mode: 'open' }, render))).toBe(405);
+    expect(statusOf(() => serveMetrics(new Request('http://127.0.0.1/metrics', { method: 'POST' }), { mode: 'open' }, render))).toBe(405);
   });
 
   it('recognises the path exactly, with or without a query', () => {
