@@ -11,19 +11,23 @@ export function devVarsFile(): string {
   return existsSync(own) ? own : `${root}.dev.vars.example`;
 }
 
-export function readDevVars(): Record<string, string> {
+/** NAME=value lines of a variables file (dotenv syntax, as wrangler reads it). */
+export function readVarsFile(path: string): Record<string, string> {
   const vars: Record<string, string> = {};
-  for (const line of readFileSync(devVarsFile(), 'utf8').split('\n')) {
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
     const match = /^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line);
     if (match) vars[match[1]!] = match[2]!.replace(/^"(.*)"$/, '$1');
   }
   return vars;
 }
 
-/** What `npm start` and `npm run start:<runtime>` print first. */
-export function connectHelp(base: string, label: string, varsFile: string): string {
+export const readDevVars = (): Record<string, string> => readVarsFile(devVarsFile());
+
+/** What `npm start` and `npm run start:<runtime>` print first; `varsFile` null: the environment only. */
+export function connectHelp(base: string, label: string, varsFile: string | null): string {
+  const source = varsFile ? `variables from ${varsFile.split('/').pop()}` : 'variables from the environment';
   return `
-userhub (development, ${label}) on ${base}   variables from ${varsFile.split('/').pop()}
+userhub (${label}) on ${base}   ${source}
 
   token:    export TOKEN=$(npx userhub token john)
   listen:   curl -N -H "Authorization: Bearer $TOKEN" ${base}/v1/events

@@ -33,7 +33,7 @@ export interface JwksSettings {
   url: string;
   /** `iss` must be one of these (JWT_ISSUER; required). */
   issuers: string[];
-  /** `aud` must contain one of these (JWT_AUDIENCE); empty: not checked. */
+  /** `aud` must contain one of these (JWT_AUDIENCE; required: a provider issues tokens to many applications). */
   audiences: string[];
   /** The only algorithms accepted (JWT_ALGORITHMS). */
   algorithms: string[];
@@ -138,6 +138,8 @@ function readJwks(env: Env): JwksSettings | null {
     return null;
   }
   if (!issuers.length) throw misconfigured('JWT_ISSUER must be set with JWT_JWKS_URL.');
+  // Without an audience, a token the same provider issued to any other application would open this user's streams.
+  if (!audiences.length) throw misconfigured('JWT_AUDIENCE must be set with JWT_JWKS_URL (the audience this service accepts).');
   return {
     url: jwksUrl(url),
     issuers,

@@ -6,7 +6,7 @@ import { Database } from 'bun:sqlite';
 import type { ServerSocket, SocketHandlers, WebSocketUpgrader } from './connections.ts';
 import { badRequest, HubError } from '../core/errors.ts';
 import { log } from '../core/observability/log.ts';
-import { createStandaloneHost, holdsOpen, prepareDatabasePath, readStandaloneOptions } from './host.ts';
+import { createStandaloneHost, startOrExit, holdsOpen, prepareDatabasePath, readStandaloneOptions } from './host.ts';
 
 /** The part of Bun's API used here (Bun's own types would clash with the Workers types). */
 interface BunSocket {
@@ -40,7 +40,7 @@ declare const Bun: {
 };
 
 const env = Bun.env;
-const options = readStandaloneOptions(env);
+const options = startOrExit(() => readStandaloneOptions(env));
 let server: BunServer;
 
 const upgrade: WebSocketUpgrader = (request, protocol, onOpen) => {

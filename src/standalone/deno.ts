@@ -5,7 +5,7 @@
 import { DatabaseSync } from 'node:sqlite';
 import type { WebSocketUpgrader } from './connections.ts';
 import { log } from '../core/observability/log.ts';
-import { createStandaloneHost, prepareDatabasePath, readStandaloneOptions } from './host.ts';
+import { createStandaloneHost, startOrExit, prepareDatabasePath, readStandaloneOptions } from './host.ts';
 import type { SqliteDatabase } from './sqlite-store.ts';
 
 /** The part of Deno's API used here (Deno's own types would clash with the Workers types). */
@@ -21,7 +21,7 @@ declare const Deno: {
 };
 
 const env = Deno.env.toObject();
-const options = readStandaloneOptions(env);
+const options = startOrExit(() => readStandaloneOptions(env));
 
 const upgrade: WebSocketUpgrader = (request, protocol, onOpen) => {
   // Deno matches `protocol` against the offered list split on ", " only, so a

@@ -13,6 +13,7 @@ import { ActorDirectory } from './actor-directory.ts';
 import { StandaloneBackend } from './backend.ts';
 import type { WebSocketUpgrader } from './connections.ts';
 import { parseHostHeader } from './host-header.ts';
+import { developmentSettingsRefusal } from './development.ts';
 import { createBatchedLogSink } from './log-sink.ts';
 import { createMetricsEndpoint, isMetricsRequest, metricsAccess, StandaloneCounters, type MetricsAccess } from './metrics.ts';
 import { nodeHmacKey } from './node-hmac.ts';
@@ -36,11 +37,18 @@ function int(env: Env, name: string, fallback: number): number {
   return value;
 }
 
-/** Host settings from the same environment the Worker reads, plus a few of its own. */
+/**
+ * Host settings from the same environment the Worker reads, plus a few of its
+ * own. Throws when the host must not start: a missing secret, a bad value, or
+ * development settings on a non-loopback HOST.
+ */
 export function readStandaloneOptions(env: Env): StandaloneOptions {
   const synchronous = String(env.SQLITE_SYNCHRONOUS ?? 'NORMAL').toUpperCase();
   if (synchronous !== 'NORMAL' && synchronous !== 'FULL') throw new Error('SQLITE_SYNCHRONOUS must be NORMAL or FULL');
   const host = String(env.HOST || '127.0.0.1');
+  readConfig(env); // fail at start, not at the first request, when a secret is missing
+  const refusal = developmentSettingsRefusal(env, host);
+  if (refusal) throw new Error(refusal);
   return {
     host,
     port: int(env, 'PORT', 8787),
@@ -50,6 +58,16 @@ export function readStandaloneOptions(env: Env): StandaloneOptions {
     logLevel: parseLogLevel(env.LOG_LEVEL),
     metrics: metricsAccess(typeof env.METRICS_TOKEN === 'string' ? env.METRICS_TOKEN.trim() : undefined, host),
   };
+}
+
+/** Runs a host's start-up, or prints the one line that says why it cannot start and exits with 1. */
+export function startOrExit<T>(start: () => T): T {
+  try {
+    return start();
+  } catch (err) {
+    console.error(`userhub: not starting: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
 }
 
 /** Creates the database file's folder; the runtime's driver opens the file. */
@@ -93,7 +111,6 @@ export function createStandaloneHost(
   setLogLevel(options.logLevel);
   const logSink = createBatchedLogSink();
   setLogSink(logSink.sink);
-  readConfig(env); // fail at start, not at the first request, when a secret is missing
   useHmacImplementation(nodeHmacKey);
   configure(db, options.synchronous);
   const actors = new ActorDirectory(createSqliteStore(db), {

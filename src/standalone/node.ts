@@ -13,11 +13,11 @@ import { badRequest } from '../core/errors.ts';
 import { log } from '../core/observability/log.ts';
 import { CONNECT_PATH } from '../core/protocol.ts';
 import { parseHostHeader } from './host-header.ts';
-import { createStandaloneHost, prepareDatabasePath, readStandaloneOptions } from './host.ts';
+import { createStandaloneHost, startOrExit, prepareDatabasePath, readStandaloneOptions } from './host.ts';
 import type { SqliteDatabase } from './sqlite-store.ts';
 
 const env = process.env as Record<string, string>;
-const options = readStandaloneOptions(env);
+const options = startOrExit(() => readStandaloneOptions(env));
 
 /** Upgrades the app accepted, by the Request it was given, until the socket is handed over. */
 const accepted = new WeakMap<Request, { protocol?: string; onOpen: (s: Parameters<Parameters<WebSocketUpgrader>[2]>[0]) => SocketHandlers }>();

@@ -46,7 +46,7 @@ export async function waitForHealth(url: string, child: ChildProcess, timeoutMs:
   throw new Error(`host not ready within ${timeoutMs} ms:\n${log()}`);
 }
 
-const WRANGLER_ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' };
+const WRANGLER_ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', X_LOCAL_EXPLORER: 'false' };
 
 /**
  * Bundles the Worker once into `dir` and writes a copy of wrangler.toml there

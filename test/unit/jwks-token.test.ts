@@ -101,13 +101,15 @@ describe('client tokens from a JWKS', () => {
     expect(await verifier.verify(await token(rsa, { exp: undefined }))).toBeNull();
   });
 
-  it('accepts any configured issuer, and skips aud when no audience is configured', async () => {
+  it('accepts any configured issuer, and only a configured audience', async () => {
     const { url } = publish([rsa]);
     const verifier = createClientTokenVerifier(
-      readConfig({ ...SECRETS, JWT_JWKS_URL: url, JWT_ISSUER: `https://old.idp.example/ ${ISSUER}` }),
+      readConfig({ ...SECRETS, JWT_JWKS_URL: url, JWT_ISSUER: `https://old.idp.example/ ${ISSUER}`, JWT_AUDIENCE: AUDIENCE }),
     );
-    expect(await verifier.verify(await token(rsa, { aud: 'anything' }))).toBe('auth0|john');
     expect(await verifier.verify(await token(rsa, { iss: 'https://old.idp.example/' }))).toBe('auth0|john');
+    // A token the same provider issued to another application.
+    expect(await verifier.verify(await token(rsa, { aud: 'another-app' }))).toBeNull();
+    expect(await verifier.verify(await token(rsa, { aud: undefined }))).toBeNull();
   });
 
   it('tolerates the stated clock skew on exp and nbf, and no more', async () => {
@@ -204,7 +206,7 @@ describe('client tokens from a JWKS', () => {
 
   it('answers 401 unauthorized, not 500, when the JWKS server is down', async () => {
     const app = createApp(() => new Proxy({} as HubBackend, { get: () => () => Promise.reject(new Error('reached')) }));
-    const env = { ...SECRETS, JWT_JWKS_URL: `${base}/down/jwks.json`, JWT_ISSUER: ISSUER };
+    const env = { ...SECRETS, JWT_JWKS_URL: `${base}/down/jwks.json`, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE };
     const response = await app.request('/v1/poll', { headers: { Authorization: `Bearer ${await token(rsa)}` } }, env);
     expect(response.status).toBe(401);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
@@ -224,14 +226,14 @@ describe('client tokens from a JWKS', () => {
 
 describe('identity configuration', () => {
   const misconfigured = (vars: Record<string, string>) => () => readConfig({ ...SECRETS, ...vars });
-  const jwks = { JWT_JWKS_URL: 'https://tenant.idp.example/.well-known/jwks.json', JWT_ISSUER: ISSUER };
+  const jwks = { JWT_JWKS_URL: 'https://tenant.idp.example/.well-known/jwks.json', JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE };
 
   it('has no JWKS unless JWT_JWKS_URL is set, and the stated defaults when it is', () => {
     expect(readConfig(SECRETS).jwks).toBeNull();
     expect(readConfig({ ...SECRETS, ...jwks }).jwks).toEqual({
       url: jwks.JWT_JWKS_URL,
       issuers: [ISSUER],
-      audiences: [],
+      audiences: [AUDIENCE],
       algorithms: ['RS256', 'ES256'],
       userClaim: 'sub',
       clockSkewSeconds: 60,
@@ -249,6 +251,8 @@ describe('identity configuration', () => {
       { ...jwks, JWT_JWKS_URL: 'http://idp.example/jwks.json' },
       { ...jwks, JWT_JWKS_URL: 'not a url' },
       { JWT_JWKS_URL: jwks.JWT_JWKS_URL },
+      { JWT_JWKS_URL: jwks.JWT_JWKS_URL, JWT_ISSUER: ISSUER }, // no audience: any of the provider's applications
+      { JWT_JWKS_URL: jwks.JWT_JWKS_URL, JWT_AUDIENCE: AUDIENCE },
       { JWT_ISSUER: ISSUER },
       { JWT_AUDIENCE: AUDIENCE },
     ];
