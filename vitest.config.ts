@@ -39,6 +39,9 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/e2e/hosts.setup.ts'],
+          // The protocol-time-scale cases (test/e2e/timescales.test.ts) each wait out a
+          // heartbeat or a 30 s long poll; all of them wait at once.
+          maxConcurrency: 24,
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

@@ -11,6 +11,7 @@ import { tokenFor } from '../helpers/requests.ts';
 import { hostileCorpus, sampleCorpus, type CorpusContext, type HttpCase } from './hostile-corpus.ts';
 import { hostileFrames, sendFrames, type FrameCase } from './hostile-frames.ts';
 import { bearerFetch, closeSocket, errorCode, isErrorBody, isHealthy, signedFetch, upgrade } from './hub-wire.ts';
+import { runRawRequests, type RawOptions } from './raw-requests.ts';
 import { runBounded } from './run-bounded.ts';
 import { createRandom } from './seeded-random.ts';
 import { Tally, type Scale, type SuiteReport } from './suite.ts';
@@ -32,7 +33,7 @@ const PLANS: Record<Scale, Plan> = {
 /** Target users every publish attempt of the corpus names. */
 const TARGETS = 4;
 
-export interface HostileInputOptions {
+export interface HostileInputOptions extends RawOptions {
   /** Seed of the corpus; the same seed gives the same requests. */
   seed?: number;
 }
@@ -69,6 +70,10 @@ export async function runHostileInput(base: string, scale: Scale, options: Hosti
   tally.expect(frameRun.skipped === 0, `${frameRun.skipped} WebSocket cases never ran: out of time`);
 
   await checkReplays(base, runTag, tally);
+  // Below HTTP: request lines, headers and upgrades no client library would send.
+  const raw = await runRawRequests(base, { devProxy: options.devProxy });
+  for (const [name, value] of Object.entries(raw.figures)) if (name !== 'hostUp') tally.set(name, value);
+  for (const failure of raw.failures) tally.expect(false, `raw: ${failure}`);
   const health = await monitor.stop();
   await checkNothingStored(base, context, tally);
 

@@ -53,7 +53,7 @@ const PROMISES: Array<{ suite: string; promise: string; how: string; code: strin
   {
     suite: 'hostile input',
     promise: 'Bad input gets a 4xx JSON error (or a documented close code), never a 5xx, and nothing is stored.',
-    how: 'A generated corpus of hostile requests and WebSocket frames: broken JSON, huge and deep bodies, bad UTF-8, CRLF in types, ids out of range, bad signatures, oversized frames, query floods.',
+    how: 'A generated corpus of hostile requests and WebSocket frames: broken JSON, huge and deep bodies, bad UTF-8, CRLF in types, ids out of range, bad signatures, oversized frames, query floods; and, over raw TCP, malformed request lines, `Host` headers that are not authorities, upgrades of every path by every protocol, smuggling and chunk overflows (`test/verify/raw-requests.ts`: a 4xx or a closed socket, never a 5xx, a hang or an upgrade; under wrangler dev its local proxy answers 5xx before the Worker runs, counted as proxyErrors).',
     code: 'test/verify/hostile-input.ts',
   },
   {

@@ -93,7 +93,7 @@ const SUITES: SuiteSpec[] = [
   },
   { name: 'properties', hosts: 'once', run: async (_h, s) => runProperties(s) },
   { name: 'isolation', hosts: HOSTS, run: (h, s) => withHost(h, HOST_VARS, (host) => runIsolation(host.url, s)) },
-  { name: 'hostile input', hosts: HOSTS, run: (h, s) => withHost(h, HOST_VARS, (host) => runHostileInput(host.url, s)) },
+  { name: 'hostile input', hosts: HOSTS, run: (h, s) => withHost(h, HOST_VARS, (host) => runHostileInput(host.url, s, { devProxy: h === 'wrangler dev' })) },
   {
     name: 'soak',
     hosts: ['node', 'wrangler dev'],
