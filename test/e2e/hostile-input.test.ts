@@ -16,6 +16,6 @@ describe.each(['wrangler dev', 'node', 'bun', 'deno'])('hostile input on %s', (h
     expect(report.figures.requests).toBeGreaterThanOrEqual(100);
     expect(report.figures.wsCases).toBeGreaterThanOrEqual(10);
     // The raw-TCP corpus (test/verify/raw-requests.ts), whole at every scale.
-    expect(report.figures).toMatchObject({ rawRequests: rawCorpus().length, upgraded: 0, serverErrors: 0, hung: 0 });
+    expect(report.figures).toMatchObject({ rawRequests: rawCorpus().length, rawUpgraded: 0, rawServerErrors: 0, rawHung: 0 });
   });
 });

@@ -72,7 +72,9 @@ export async function runHostileInput(base: string, scale: Scale, options: Hosti
   await checkReplays(base, runTag, tally);
   // Below HTTP: request lines, headers and upgrades no client library would send.
   const raw = await runRawRequests(base, { devProxy: options.devProxy });
-  for (const [name, value] of Object.entries(raw.figures)) if (name !== 'hostUp') tally.set(name, value);
+  for (const [name, value] of Object.entries(raw.figures)) {
+    if (name !== 'hostUp') tally.set(name.startsWith('raw') ? name : `raw${name[0]!.toUpperCase()}${name.slice(1)}`, value);
+  }
   for (const failure of raw.failures) tally.expect(false, `raw: ${failure}`);
   const health = await monitor.stop();
   await checkNothingStored(base, context, tally);
