@@ -34,7 +34,8 @@ const defaults = [
 ];
 console.log(connectHelp(`http://${ip === '0.0.0.0' ? '127.0.0.1' : ip}:${port}`, 'wrangler dev', varsFile));
 
-const child = spawn('wrangler', ['dev', ...defaults, ...userArgs], {
+// The development entry: the deployed Worker plus the demo (DEMO_ENABLED=true in .dev.vars.example).
+const child = spawn('wrangler', ['dev', 'src/cloudflare/dev-worker.ts', ...defaults, ...userArgs], {
   stdio: 'inherit',
   env: {
     ...process.env,

@@ -1,4 +1,5 @@
-// The Worker entry: the shared Hono app, reaching actors through Durable Objects.
+// The Worker entry as deployed: the shared Hono app, reaching actors through
+// Durable Objects. `npm start` runs dev-worker.ts, which adds the demo.
 
 import { createApp } from '../core/app.ts';
 import type { Env } from '../core/config.ts';
@@ -29,13 +30,16 @@ function observerFor(env: Env): HubObserver {
   return observer;
 }
 
-const app = createApp((env) => {
-  let backend = backends.get(env);
-  if (!backend) {
-    backend = new DurableObjectBackend((env as WorkerEnv).USER_HUB, observerFor(env));
-    backends.set(env, backend);
-  }
-  return backend;
-}, observerFor);
+/** The app of this Worker: one Durable Object backend and one observer per env. */
+export function createWorkerApp() {
+  return createApp((env) => {
+    let backend = backends.get(env);
+    if (!backend) {
+      backend = new DurableObjectBackend((env as WorkerEnv).USER_HUB, observerFor(env));
+      backends.set(env, backend);
+    }
+    return backend;
+  }, observerFor);
+}
 
-export default app;
+export default createWorkerApp();

@@ -16,7 +16,6 @@ import { pollRoutes } from './routes/poll.ts';
 import { publisherRoutes } from './routes/publisher.ts';
 import { streamRoutes } from './routes/streams.ts';
 import { ticketRoutes } from './routes/tickets.ts';
-import { createDemoRoutes } from '../demo/routes.ts';
 
 /** Every route and its methods; anything else on these paths is a 405. */
 export const ROUTES: Record<string, string[]> = {
@@ -53,14 +52,13 @@ export function createApp(backendFor: BackendFactory, observerFor?: (env: Env) =
   app.onError((err) => toHubError(err).toResponse());
   app.notFound(() => new HubError(404, 'not_found', 'No such route.').toResponse());
 
-  // Configuration is read per env; a missing secret fails closed here.
-  for (const path of ['/v1/*', '/demo', '/demo/*']) {
-    app.use(path, async (c, next) => {
-      c.set('config', configFor(c.env ?? {}));
-      c.set('backend', backendFor(c.env ?? {}));
-      await next();
-    });
-  }
+  // Configuration is read per env; a missing secret fails closed here, for
+  // every route a host mounts too (the demo).
+  app.use('*', async (c, next) => {
+    c.set('config', configFor(c.env ?? {}));
+    c.set('backend', backendFor(c.env ?? {}));
+    await next();
+  });
 
   app.use('/v1/*', (c, next) =>
     cors({
@@ -81,7 +79,6 @@ export function createApp(backendFor: BackendFactory, observerFor?: (env: Env) =
   app.route('/', pollRoutes);
   app.route('/', clientJobRoutes);
   app.route('/', publisherRoutes);
-  app.route('/', createDemoRoutes((request, c) => Promise.resolve(app.fetch(request, c.env))));
 
   for (const [path, methods] of Object.entries(ROUTES)) {
     const allow = [...methods, 'OPTIONS'].join(', ');

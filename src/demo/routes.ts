@@ -36,6 +36,16 @@ function inBackground(c: Context<HubEnv>, work: Promise<unknown>): void {
   }
 }
 
+/**
+ * Adds the demo to an app built by createApp. Only development entries call it
+ * (src/cloudflare/dev-worker.ts, the standalone hosts), so the production
+ * Worker ships neither the page nor the client bundle.
+ */
+export function mountDemo<App extends Hono<HubEnv>>(app: App): App {
+  app.route('/', createDemoRoutes((request, c) => Promise.resolve(app.fetch(request, c.env))));
+  return app;
+}
+
 export function createDemoRoutes(dispatch: Dispatch) {
   return new Hono<HubEnv>()
     .use('/demo/*', async (c, next) => {

@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createApp } from '../core/app.ts';
+import { mountDemo } from '../demo/routes.ts';
 import { useHmacImplementation } from '../core/auth/hmac.ts';
 import { readConfig, readLimits, type Env } from '../core/config.ts';
 import { badRequest, HubError } from '../core/errors.ts';
@@ -121,9 +122,12 @@ export function createStandaloneHost(
   const counters = new StandaloneCounters();
   const observer = createLoggingObserver(counters);
   const backend = new StandaloneBackend(actors, upgrade, observer);
-  const app = createApp(
-    () => backend,
-    () => observer,
+  // A standalone host serves development too: the demo answers only with DEMO_ENABLED=true.
+  const app = mountDemo(
+    createApp(
+      () => backend,
+      () => observer,
+    ),
   );
   if (options.metrics.mode === 'disabled') {
     log.warn('metrics_disabled', { reason: `HOST ${options.host} is not loopback and METRICS_TOKEN is not set` });

@@ -46,6 +46,9 @@ export async function waitForHealth(url: string, child: ChildProcess, timeoutMs:
   throw new Error(`host not ready within ${timeoutMs} ms:\n${log()}`);
 }
 
+/** The Worker entry wrangler dev runs from the sources: the deployed one plus the demo. */
+export const DEV_WORKER = 'src/cloudflare/dev-worker.ts';
+
 const WRANGLER_ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', X_LOCAL_EXPLORER: 'false' };
 
 /**
@@ -71,7 +74,8 @@ export async function startWranglerDev(
   const varArgs = Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]);
   const child = spawn(
     'npx',
-    ['wrangler', 'dev', ...(options.config ? ['--config', options.config] : []), '--ip', '127.0.0.1', '--port', String(port), '--persist-to', stateDir, '--show-interactive-dev-session=false', ...varArgs],
+    // A frozen config runs its own bundle (the deployed Worker); otherwise the development entry, with the demo.
+    ['wrangler', 'dev', ...(options.config ? ['--config', options.config] : [DEV_WORKER]), '--ip', '127.0.0.1', '--port', String(port), '--persist-to', stateDir, '--show-interactive-dev-session=false', ...varArgs],
     { env: WRANGLER_ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   let output = '';

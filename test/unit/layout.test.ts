@@ -14,4 +14,11 @@ describe('code layout', () => {
     );
     expect(offenders).toEqual([]);
   });
+
+  it('keeps the demo out of src/core and out of the deployed Worker entry', () => {
+    const importsDemo = (file: string) => /from ['"][./]+\/demo\//.test(readFileSync(file, 'utf8'));
+    expect(files('src/core').filter(importsDemo)).toEqual([]);
+    expect(importsDemo('src/cloudflare/worker.ts')).toBe(false);
+    expect(importsDemo('src/cloudflare/dev-worker.ts')).toBe(true);
+  });
 });
