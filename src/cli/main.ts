@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { connect, type TransportName } from '../client/index.ts';
 import { signClientToken } from '../core/auth/client-token.ts';
 import { signWebhook } from '../core/auth/webhook-signature.ts';
-import { EVENT_TYPE_PATTERN, isJobId, isUserId } from '../core/protocol.ts';
+import { EVENT_TYPE_PATTERN, isJobId, isUserId } from '../protocol/wire.ts';
 import { createPublisher, PublisherError } from '../publisher/index.ts';
 import { readDevVars } from './dev-vars.ts';
 

@@ -3,7 +3,7 @@
 
 import type { HubBackend, StreamOpen } from '../core/backend.ts';
 import type { Transport } from '../core/actor/ports.ts';
-import { HubError, unwrap, type ErrorBody } from '../core/errors.ts';
+import { HubError, unwrap } from '../core/errors.ts';
 import { SILENT_OBSERVER, type HubObserver } from '../core/observability/observer.ts';
 import { bridgeToSse } from './sse-bridge.ts';
 import { STREAM_HEADERS } from './stream-headers.ts';
@@ -72,7 +72,7 @@ export class DurableObjectBackend implements HubBackend {
 
   waitForEvents: HubBackend['waitForEvents'] = async (wait, after) => {
     const response = await this.#upgrade({ userId: wait.userId, transport: 'poll', after });
-    if (!response.webSocket) throw await refusal(response);
+    if (!response.webSocket) throw await HubError.fromResponse(response);
     return withoutReady(await collectFrames(response.webSocket, wait.waitMs, wait.signal, createEventsArrived()));
   };
 
@@ -89,7 +89,7 @@ export class DurableObjectBackend implements HubBackend {
 
   waitForJob: HubBackend['waitForJob'] = async (wait, jobId, version) => {
     const response = await this.#upgrade({ userId: wait.userId, transport: 'job', job: { id: jobId, version } });
-    if (!response.webSocket) throw await refusal(response);
+    if (!response.webSocket) throw await HubError.fromResponse(response);
     const frames = await collectFrames(response.webSocket, wait.waitMs, wait.signal, () => true);
     return frames[0] ?? null;
   };
@@ -97,11 +97,4 @@ export class DurableObjectBackend implements HubBackend {
   presence: HubBackend['presence'] = (userId) => this.#actor(userId).presence();
 
   stats: HubBackend['stats'] = (userId) => this.#actor(userId).stats();
-}
-
-/** A refused internal upgrade (the connection limit, say) as the HubError it was. */
-async function refusal(response: Response): Promise<HubError> {
-  const body = (await response.json().catch(() => ({}))) as Partial<ErrorBody>;
-  const error = body.error ?? { code: 'internal' as const, message: 'The actor refused the request.' };
-  return new HubError(response.status, error.code, error.message);
 }

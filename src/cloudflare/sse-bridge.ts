@@ -7,7 +7,7 @@
 // first failed write (events and heartbeats), whichever comes first. Either
 // closes the bridge, and the actor's connection count drops.
 
-import { CloseCode } from '../core/protocol.ts';
+import { CloseCode } from '../protocol/wire.ts';
 import { sseHeartbeat, sseRetry } from '../core/sse.ts';
 import type { SseOptions } from '../core/backend.ts';
 

@@ -11,14 +11,12 @@ import {
   type PollResult,
   type PublishInput,
   type PublishResult,
-  type UserStats,
 } from '../core/actor/hub.ts';
 import type { JobUpdate } from '../core/actor/jobs.ts';
 import type { Transport } from '../core/actor/ports.ts';
-import type { Presence } from '../core/backend.ts';
 import { parseLogLevel, setLogLevel } from '../core/observability/log.ts';
 import { createLoggingObserver, type HubObserver } from '../core/observability/observer.ts';
-import type { JobStatus } from '../core/protocol.ts';
+import type { JobStatus, Presence, UserStats } from '../protocol/wire.ts';
 import { createAnalyticsRecorder } from './analytics.ts';
 import { HibernatingConnectionSet } from './hibernating-connections.ts';
 import { createDurableSqlStore } from './sql-store.ts';

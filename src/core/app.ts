@@ -36,12 +36,12 @@ export const ROUTES: Record<string, string[]> = {
 function toHubError(err: unknown): HubError {
   if (err instanceof HubError) return err;
   if (err instanceof HTTPException) {
-    if (err.status === 400) return new HubError(400, 'invalid_json', 'The body is not valid JSON.');
-    if (err.status === 413) return new HubError(413, 'payload_too_large', 'The body is too large.');
+    if (err.status === 400) return new HubError('invalid_json', 'The body is not valid JSON.');
+    if (err.status === 413) return new HubError('payload_too_large', 'The body is too large.');
   }
   // Never send a stack or an internal message to a client.
   log.error('unhandled', { error: String(err) });
-  return new HubError(500, 'internal', 'Internal error.');
+  return new HubError('internal', 'Internal error.');
 }
 
 /** `observerFor` receives every refused request (the host's logs and counters). */
@@ -50,7 +50,11 @@ export function createApp(backendFor: BackendFactory, observerFor?: (env: Env) =
   if (observerFor) app.use('*', observeRejects(observerFor));
 
   app.onError((err) => toHubError(err).toResponse());
-  app.notFound(() => new HubError(404, 'not_found', 'No such route.').toResponse());
+  app.notFound(() => new HubError('not_found', 'No such route.').toResponse());
+
+  // The API description needs no configuration; everything after it does.
+  app.get('/openapi.json', (c) => c.json(openApiDocument()));
+  app.get('/docs', (c) => c.html(referencePage()));
 
   // Configuration is read per env; a missing secret fails closed here, for
   // every route a host mounts too (the demo).
@@ -72,8 +76,6 @@ export function createApp(backendFor: BackendFactory, observerFor?: (env: Env) =
   );
 
   app.get('/v1/health', (c) => c.json({ ok: true }));
-  app.get('/openapi.json', (c) => c.json(openApiDocument()));
-  app.get('/docs', (c) => c.html(referencePage()));
   app.route('/', ticketRoutes);
   app.route('/', streamRoutes);
   app.route('/', pollRoutes);
@@ -83,7 +85,7 @@ export function createApp(backendFor: BackendFactory, observerFor?: (env: Env) =
   for (const [path, methods] of Object.entries(ROUTES)) {
     const allow = [...methods, 'OPTIONS'].join(', ');
     app.all(path, () =>
-      new HubError(405, 'method_not_allowed', `Use ${methods.join(' or ')} on this route.`, {
+      new HubError('method_not_allowed', `Use ${methods.join(' or ')} on this route.`, {
         headers: { Allow: allow },
       }).toResponse(),
     );

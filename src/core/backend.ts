@@ -1,9 +1,9 @@
 // What the HTTP layer needs from a host: a way to reach one user's actor.
 // The Cloudflare host reaches a Durable Object; standalone hosts an in-process actor.
 
-import type { JobUpdateResult, PollResult, PublishInput, PublishResult, UserStats } from './actor/hub.ts';
+import type { JobUpdateResult, PollResult, PublishInput, PublishResult } from './actor/hub.ts';
 import type { JobUpdate } from './actor/jobs.ts';
-import type { JobStatus } from './protocol.ts';
+import type { JobStatus, Presence, UserStats } from '../protocol/wire.ts';
 
 export interface StreamOpen {
   userId: string;
@@ -23,11 +23,6 @@ export interface SseOptions {
   /** End the stream after this long; 0 for never. */
   maxStreamMs: number;
   headers: Record<string, string>;
-}
-
-export interface Presence {
-  online: boolean;
-  connections: { websocket: number; sse: number; poll: number };
 }
 
 /** A parked long poll: released by the first matching change, the timeout, or the client leaving. */

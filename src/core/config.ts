@@ -87,7 +87,7 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   if (raw === undefined || raw === null || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new HubError(500, 'server_misconfigured', `${name} must be an integer in ${min}..${max}.`);
+    throw new HubError('server_misconfigured', `${name} must be an integer in ${min}..${max}.`);
   }
   return value;
 }
@@ -95,12 +95,12 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
 function secret(env: Env, name: string): string {
   const value = env[name];
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new HubError(500, 'server_misconfigured', `The secret ${name} is not set.`);
+    throw new HubError('server_misconfigured', `The secret ${name} is not set.`);
   }
   return value.trim();
 }
 
-const misconfigured = (message: string) => new HubError(500, 'server_misconfigured', message);
+const misconfigured = (message: string) => new HubError('server_misconfigured', message);
 
 const list = (env: Env, name: string): string[] =>
   typeof env[name] === 'string' ? (env[name] as string).split(/[\s,]+/).filter(Boolean) : [];
@@ -169,7 +169,7 @@ export function readLimits(env: Env): Limits {
 export function readConfig(env: Env): Config {
   const webhookSecrets = secret(env, 'WEBHOOK_SECRET').split(/[\s,]+/).filter(Boolean);
   if (!webhookSecrets.every((s) => s.startsWith('whsec_'))) {
-    throw new HubError(500, 'server_misconfigured', 'WEBHOOK_SECRET must be whsec_… (base64).');
+    throw new HubError('server_misconfigured', 'WEBHOOK_SECRET must be whsec_… (base64).');
   }
   const origins = typeof env.ALLOWED_ORIGINS === 'string' ? env.ALLOWED_ORIGINS : '';
   return {

@@ -1,46 +1,23 @@
-// The one error type of the service: it knows its HTTP status and its JSON body.
+// The one error type of the service: a code from the registry
+// (src/protocol/errors.ts), which gives its status; it knows its JSON body.
 
-/** Stable, documented error codes. Clients branch on these, never on messages. */
-export type ErrorCode =
-  | 'unauthorized'
-  | 'forbidden_origin'
-  | 'forbidden_host'
-  | 'invalid_request'
-  | 'invalid_json'
-  | 'unsupported_media_type'
-  | 'payload_too_large'
-  | 'not_found'
-  | 'method_not_allowed'
-  | 'connection_limit'
-  | 'rate_limited'
-  | 'job_final'
-  | 'job_not_found'
-  | 'ticket_used'
-  | 'server_misconfigured'
-  | 'internal';
+import { ERRORS, type ErrorBody, type ErrorCode } from '../protocol/errors.ts';
 
-export interface ErrorBody {
-  error: { code: ErrorCode; message: string };
-}
+export type { ErrorBody, ErrorCode };
 
 export class HubError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
-  /** True when the same request may succeed later without change. */
+  /** True when the same request may succeed later without change (from the registry). */
   readonly retryable: boolean;
   readonly headers: Record<string, string>;
 
-  constructor(
-    status: number,
-    code: ErrorCode,
-    message: string,
-    options: { retryable?: boolean; headers?: Record<string, string> } = {},
-  ) {
+  constructor(code: ErrorCode, message: string, options: { headers?: Record<string, string> } = {}) {
     super(message);
     this.name = 'HubError';
-    this.status = status;
     this.code = code;
-    this.retryable = options.retryable ?? status >= 500;
+    this.status = ERRORS[code].status;
+    this.retryable = ERRORS[code].retryable;
     this.headers = options.headers ?? {};
   }
 
@@ -51,6 +28,29 @@ export class HubError extends Error {
   toResponse(): Response {
     return Response.json(this.toBody(), { status: this.status, headers: this.headers });
   }
+
+  /** The error as it crosses a boundary where classes do not survive (RPC, an internal response). */
+  toShape(): ErrorShape {
+    return { code: this.code, message: this.message, headers: this.headers };
+  }
+
+  /** The other side of toShape(). */
+  static from(shape: ErrorShape): HubError {
+    return new HubError(shape.code, shape.message, { headers: shape.headers });
+  }
+
+  /** A refusal that came back as an error response (an actor's internal fetch), as the HubError it was. */
+  static async fromResponse(response: Response): Promise<HubError> {
+    const body = (await response.json().catch(() => null)) as Partial<ErrorBody> | null;
+    const error = body?.error;
+    if (!error || !Object.hasOwn(ERRORS, error.code)) return new HubError('internal', 'The actor refused the request.');
+    const headers: Record<string, string> = {};
+    for (const name of ['Retry-After', 'WWW-Authenticate', 'Allow']) {
+      const value = response.headers.get(name);
+      if (value !== null) headers[name] = value;
+    }
+    return new HubError(error.code, error.message, { headers });
+  }
 }
 
 /**
@@ -58,13 +58,12 @@ export class HubError extends Error {
  * is nothing an attacker should learn.
  */
 export const unauthorized = (): HubError =>
-  new HubError(401, 'unauthorized', 'Missing or invalid credentials.', {
+  new HubError('unauthorized', 'Missing or invalid credentials.', {
     headers: { 'WWW-Authenticate': 'Bearer realm="userhub"' },
   });
 
-/** An error as it crosses an RPC boundary, where classes do not survive. */
+/** An error as it crosses a boundary, where classes do not survive; its status comes from the code. */
 export interface ErrorShape {
-  status: number;
   code: ErrorCode;
   message: string;
   headers?: Record<string, string>;
@@ -77,9 +76,7 @@ export function attempt<T>(fn: () => T): Outcome<T> {
   try {
     return { ok: true, value: fn() };
   } catch (err) {
-    if (err instanceof HubError) {
-      return { ok: false, error: { status: err.status, code: err.code, message: err.message, headers: err.headers } };
-    }
+    if (err instanceof HubError) return { ok: false, error: err.toShape() };
     throw err;
   }
 }
@@ -87,9 +84,8 @@ export function attempt<T>(fn: () => T): Outcome<T> {
 /** The other side of attempt(): the value, or the HubError again. */
 export function unwrap<T>(outcome: Outcome<T>): T {
   if (outcome.ok) return outcome.value;
-  const { status, code, message, headers } = outcome.error;
-  throw new HubError(status, code, message, { headers });
+  throw HubError.from(outcome.error);
 }
 
 export const badRequest = (message: string): HubError =>
-  new HubError(400, 'invalid_request', message);
+  new HubError('invalid_request', message);

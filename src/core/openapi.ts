@@ -3,8 +3,9 @@
 // zod emits). Served at /openapi.json, with a reference page at /docs. A test
 // checks every route the app serves against this document, so neither drifts.
 
+import { ERRORS } from '../protocol/errors.ts';
 import { z } from 'zod';
-import { JOB_STATUSES, MAX_BATCH_USERS, TIMED_OUT_HEADER, USER_ID_PATTERN } from './protocol.ts';
+import { JOB_STATUSES, MAX_BATCH_USERS, TIMED_OUT_HEADER, USER_ID_PATTERN } from '../protocol/wire.ts';
 import { batchBody, jobListQuery, jobQuery, jobUpdateBody, pollQuery, publishBody } from './schemas.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -51,7 +52,7 @@ const ERROR_MEANINGS: Record<number, string> = {
   409: 'The job already reached a terminal state (`job_final`).',
   413: 'The body is over MAX_EVENT_BYTES (`payload_too_large`).',
   415: 'The body is not `application/json` (`unsupported_media_type`).',
-  426: 'Not a WebSocket upgrade.',
+  426: 'Not a WebSocket upgrade (`upgrade_required`).',
   429: 'Too many connections (`connection_limit`) or publishes (`rate_limited`, with `Retry-After`) for this user.',
 };
 
@@ -205,7 +206,13 @@ const SCHEMAS: Record<string, JsonSchema> = {
   Error: {
     type: 'object',
     required: ['error'],
-    properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } },
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message'],
+        properties: { code: { type: 'string', enum: Object.keys(ERRORS) }, message: { type: 'string' } },
+      },
+    },
   },
   Event: {
     type: 'object',

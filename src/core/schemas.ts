@@ -10,7 +10,7 @@ import {
   parseEventId,
   POLL_PAGE_SIZE,
   USER_ID_PATTERN,
-} from './protocol.ts';
+} from '../protocol/wire.ts';
 
 /** JSON nested deeper than this is refused: no legitimate event needs more. */
 export const MAX_JSON_DEPTH = 32;

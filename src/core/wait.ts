@@ -1,6 +1,6 @@
 // When a parked long poll has its answer, the same on every host.
 
-import { HUB_READY } from './protocol.ts';
+import { HUB_READY } from '../protocol/wire.ts';
 
 const READY_PREFIX = `{"type":"${HUB_READY}"`;
 

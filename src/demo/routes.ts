@@ -7,7 +7,7 @@ import { Hono, type Context } from 'hono';
 import { signClientToken } from '../core/auth/client-token.ts';
 import type { HubEnv } from '../core/context.ts';
 import { badRequest, HubError } from '../core/errors.ts';
-import { isUserId } from '../core/protocol.ts';
+import { isUserId } from '../protocol/wire.ts';
 import { createPublisher } from '../publisher/index.ts';
 import { CLIENT_JS } from './client-bundle.generated.ts';
 import { DEMO_PAGE } from './page.ts';
@@ -49,7 +49,7 @@ export function mountDemo<App extends Hono<HubEnv>>(app: App): App {
 export function createDemoRoutes(dispatch: Dispatch) {
   return new Hono<HubEnv>()
     .use('/demo/*', async (c, next) => {
-      if (!c.var.config.demoEnabled) throw new HubError(404, 'not_found', 'No such route.');
+      if (!c.var.config.demoEnabled) throw new HubError('not_found', 'No such route.');
       await next();
     })
     .get('/demo', (c) => c.redirect('/demo/'))

@@ -2,6 +2,10 @@
 // job updates and presence reads, retrying what is safe to retry.
 
 import { signWebhook } from '../core/auth/webhook-signature.ts';
+import { ERRORS, isErrorCode } from '../protocol/errors.ts';
+import type { Presence, UserStats } from '../protocol/wire.ts';
+
+export type { Presence, UserStats };
 
 export interface PublisherOptions {
   /** Base URL of the service. */
@@ -43,11 +47,6 @@ export interface JobUpdateResult {
   duplicate?: true;
 }
 
-export interface Presence {
-  online: boolean;
-  connections: { websocket: number; sse: number; poll: number };
-}
-
 export type BatchResult =
   | ({ userId: string } & PublishResult)
   | { userId: string; error: { code: string; message: string } };
@@ -63,7 +62,8 @@ export class PublisherError extends Error {
     this.name = 'PublisherError';
     this.status = status;
     this.code = code;
-    this.retryable = status === 0 || status === 429 || status >= 500;
+    // The registry decides for the service's own codes; a proxy's answer, by its status.
+    this.retryable = isErrorCode(code) ? ERRORS[code].retryable : status === 0 || status === 429 || status >= 500;
   }
 }
 

@@ -65,7 +65,7 @@ server = Bun.serve({
   // Never Bun's HTML error page (it carries a stack); host.fetch already answers
   // every request, this is the last line behind it.
   development: false,
-  error: () => new HubError(500, 'internal', 'Internal error.').toResponse(),
+  error: () => new HubError('internal', 'Internal error.').toResponse(),
   fetch: (request, server) => {
     if (holdsOpen(request)) server.timeout(request, 0);
     return host.fetch(request);

@@ -2,7 +2,7 @@
 // stream, and a parked long poll, each behind the actor's Connection port.
 
 import type { Connection, StreamTransport, Transport } from '../core/actor/ports.ts';
-import { CloseCode } from '../core/protocol.ts';
+import { CloseCode } from '../protocol/wire.ts';
 
 /** What each runtime's WebSocket server gives us for one accepted socket. */
 export interface ServerSocket {

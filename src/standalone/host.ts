@@ -144,7 +144,7 @@ export function createStandaloneHost(
       route(request).catch((err: unknown) => {
         if (err instanceof HubError) return err.toResponse();
         log.error('unhandled', { error: String(err) });
-        return new HubError(500, 'internal', 'Internal error.').toResponse();
+        return new HubError('internal', 'Internal error.').toResponse();
       }),
     actors,
     close() {

@@ -145,9 +145,9 @@ export function serveMetrics(
   access: MetricsAccess,
   render: () => string,
 ): Response {
-  if (access.mode === 'disabled') throw new HubError(404, 'not_found', 'No such route.');
+  if (access.mode === 'disabled') throw new HubError('not_found', 'No such route.');
   if (request.method !== 'GET' && request.method !== 'HEAD') {
-    throw new HubError(405, 'method_not_allowed', 'Use GET on this route.', { headers: { Allow: 'GET, HEAD' } });
+    throw new HubError('method_not_allowed', 'Use GET on this route.', { headers: { Allow: 'GET, HEAD' } });
   }
   if (access.mode === 'token' && !tokenMatches(request.headers.get('Authorization'), access.token)) {
     throw unauthorized();
@@ -156,7 +156,7 @@ export function serveMetrics(
   // own name was rebound to 127.0.0.1 (DNS rebinding) sends its own name as Host.
   const host = request.headers.get('Host') ?? new URL(request.url).host;
   if (access.mode === 'open' && !isLoopbackName(parseHostHeader(host)?.hostname ?? '')) {
-    throw new HubError(403, 'forbidden_host', 'GET /metrics without METRICS_TOKEN answers only requests addressed to a loopback name.');
+    throw new HubError('forbidden_host', 'GET /metrics without METRICS_TOKEN answers only requests addressed to a loopback name.');
   }
   return new Response(request.method === 'HEAD' ? null : render(), {
     headers: { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' },

@@ -11,7 +11,7 @@ import { WebSocketServer } from 'ws';
 import type { SocketHandlers, WebSocketUpgrader } from './connections.ts';
 import { badRequest } from '../core/errors.ts';
 import { log } from '../core/observability/log.ts';
-import { CONNECT_PATH } from '../core/protocol.ts';
+import { CONNECT_PATH } from '../protocol/wire.ts';
 import { parseHostHeader } from './host-header.ts';
 import { createStandaloneHost, startOrExit, prepareDatabasePath, readStandaloneOptions } from './host.ts';
 import type { SqliteDatabase } from './sqlite-store.ts';

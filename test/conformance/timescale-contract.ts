@@ -8,7 +8,7 @@
 
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { MAX_WAIT_SECONDS, TIMED_OUT_HEADER } from '../../src/core/protocol.ts';
+import { MAX_WAIT_SECONDS, TIMED_OUT_HEADER } from '../../src/protocol/wire.ts';
 import { createInbox } from '../helpers/inbox.ts';
 import { tokenFor, uniqueUser } from '../helpers/requests.ts';
 import { createSseParser, type SseFrame } from '../helpers/sse-parser.ts';

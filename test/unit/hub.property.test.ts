@@ -32,7 +32,7 @@ import { Hub, type PublishResult } from '../../src/core/actor/hub.ts';
 import type { Connection, SqlStore, StreamTransport, Transport } from '../../src/core/actor/ports.ts';
 import { DEFAULT_LIMITS, type Limits } from '../../src/core/config.ts';
 import { HubError } from '../../src/core/errors.ts';
-import { HUB_READY, HUB_RESET, JOB_STATUSES, TERMINAL_STATUSES, type JobStatus } from '../../src/core/protocol.ts';
+import { HUB_READY, HUB_RESET, JOB_STATUSES, TERMINAL_STATUSES, type JobStatus } from '../../src/protocol/wire.ts';
 import { MemoryConnectionSet } from '../../src/standalone/memory-connections.ts';
 import { configure, createSqliteStore, type SqliteDatabase } from '../../src/standalone/sqlite-store.ts';
 import { createSseParser, type SseFrame } from '../helpers/sse-parser.ts';

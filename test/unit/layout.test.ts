@@ -15,6 +15,20 @@ describe('code layout', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('keeps src/protocol free of every import: clients, publishers and the server share it', () => {
+    expect(files('src/protocol').filter((file) => /^import\s/m.test(readFileSync(file, 'utf8')))).toEqual([]);
+  });
+
+  it('defines the wire types and the error table once', () => {
+    const all = files('src');
+    const defining = (pattern: RegExp) => all.filter((file) => pattern.test(readFileSync(file, 'utf8')));
+    expect(defining(/export (interface|type) Presence\b/)).toEqual(['src/protocol/wire.ts']);
+    expect(defining(/export (interface|type) UserStats\b/)).toEqual(['src/protocol/wire.ts']);
+    expect(defining(/export (interface|type) ResetInfo\b/)).toEqual(['src/protocol/wire.ts']);
+    expect(defining(/['"]connection_limit['"]\s*[:|]|\bconnection_limit:/)).toEqual(['src/protocol/errors.ts']);
+    expect(defining(/\bHUB_READY\s*=/)).toEqual(['src/protocol/wire.ts']);
+  });
+
   it('keeps the demo out of src/core and out of the deployed Worker entry', () => {
     const importsDemo = (file: string) => /from ['"][./]+\/demo\//.test(readFileSync(file, 'utf8'));
     expect(files('src/core').filter(importsDemo)).toEqual([]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isUserId, parseEventId } from '../../src/core/protocol.ts';
+import { isUserId, parseEventId } from '../../src/protocol/wire.ts';
 import { oneLineJson, sseFrame } from '../../src/core/sse.ts';
 
 describe('SSE framing', () => {

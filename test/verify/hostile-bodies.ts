@@ -3,7 +3,7 @@
 // bad batches and bad job updates. Each must be refused, never stored.
 
 import { utf8 } from '../../src/core/auth/base64.ts';
-import { MAX_BATCH_USERS } from '../../src/core/protocol.ts';
+import { MAX_BATCH_USERS } from '../../src/protocol/wire.ts';
 import { bearer, concat, eventsPath, jobPath, makeCases, MAX_EVENT_BYTES, signed } from './hostile-case-builder.ts';
 import type { HttpCase } from './hostile-corpus.ts';
 import { BAD_ID_CHARS } from './hostile-requests.ts';

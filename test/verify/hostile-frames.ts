@@ -3,7 +3,7 @@
 // frames that are not JSON objects with a known type get a `hub.error` frame
 // and the socket stays open (a ping after it is still answered).
 
-import { CloseCode, MAX_CLIENT_FRAME_BYTES } from '../../src/core/protocol.ts';
+import { CloseCode, MAX_CLIENT_FRAME_BYTES } from '../../src/protocol/wire.ts';
 import { closeSocket, readUntilReady, upgrade, type OpenSocket } from './hub-wire.ts';
 import type { Random } from './seeded-random.ts';
 import type { Tally } from './suite.ts';

@@ -123,6 +123,6 @@ describe('publisher errors: refused at the edge, nothing stored', () => {
       const response = await call(`/v1/connect?after=${after}`, { headers: { Upgrade: 'websocket', Authorization: authorization } });
       await expectError(response, 400, 'invalid_request');
     }
-    await expectError(await call('/v1/connect'), 426, 'invalid_request');
+    await expectError(await call('/v1/connect'), 426, 'upgrade_required');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Job } from '../../src/core/protocol.ts';
+import type { Job } from '../../src/protocol/wire.ts';
 import { uniqueUser } from '../helpers/requests.ts';
 import { clientGet, openSocket, putJob } from './clients.ts';
 

@@ -13,7 +13,10 @@ import {
   MAX_CLIENT_FRAME_BYTES,
   controlFrame,
   type JobStatus,
-} from '../protocol.ts';
+  type Presence,
+  type ResetInfo,
+  type UserStats,
+} from '../../protocol/wire.ts';
 import { sseFrame } from '../sse.ts';
 import { JobStore, type JobUpdate, type StoredJob } from './jobs.ts';
 import type { Connection, ConnectionSet, SqlStore, Transport } from './ports.ts';
@@ -52,22 +55,6 @@ export interface PollResult {
   lastId: string;
   /** More events are waiting: poll again at once from lastId. */
   more: boolean;
-}
-
-export interface UserStats {
-  online: boolean;
-  connections: { websocket: number; sse: number; poll: number };
-  lastEventId: string;
-  retainedEvents: number;
-  /** The first id a resume point may name without a reset; null when nothing is retained. */
-  oldestRetainedId: string | null;
-  jobs: Record<JobStatus, number>;
-}
-
-export interface ResetNotice {
-  reason: 'not_retained' | 'unknown_id';
-  after: string;
-  lastId: string;
 }
 
 interface EventRow {
@@ -230,11 +217,8 @@ export class Hub {
   /** Refuses a new connection once the user holds the configured maximum. */
   assertCapacity(): void {
     if (this.#connections.count() >= this.#limits.maxConnectionsPerUser) {
-      throw new HubError(
-        429,
-        'connection_limit',
+      throw new HubError('connection_limit',
         `This user already holds ${this.#limits.maxConnectionsPerUser} connections.`,
-        { retryable: true },
       );
     }
   }
@@ -295,7 +279,7 @@ export class Hub {
   }
 
   /** Who is connected, by transport; parked job polls count as polls. */
-  presence(): { online: boolean; connections: { websocket: number; sse: number; poll: number } } {
+  presence(): Presence {
     const c = this.#connections;
     const connections = {
       websocket: c.countBy('websocket'),
@@ -370,11 +354,9 @@ export class Hub {
     const waitMs = this.#publishBudget.take(now);
     if (waitMs === 0) return;
     const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-    throw new HubError(
-      429,
-      'rate_limited',
+    throw new HubError('rate_limited',
       `This user receives at most ${this.#limits.publishRatePerUser} events a second; retry in ${seconds} s.`,
-      { retryable: true, headers: { 'Retry-After': String(seconds) } },
+      { headers: { 'Retry-After': String(seconds) } },
     );
   }
 
@@ -406,7 +388,7 @@ export class Hub {
     );
   }
 
-  #resetFor(after: number): ResetNotice | null {
+  #resetFor(after: number): ResetInfo | null {
     if (after >= this.#prunedThrough && after <= this.#lastId) return null;
     return {
       reason: after > this.#lastId ? 'unknown_id' : 'not_retained',

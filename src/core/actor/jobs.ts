@@ -2,7 +2,7 @@
 // (upsert, version, terminal states are final) and its storage.
 
 import { HubError } from '../errors.ts';
-import { JOB_STATUSES, TERMINAL_STATUSES, type Job, type JobStatus } from '../protocol.ts';
+import { JOB_STATUSES, TERMINAL_STATUSES, type Job, type JobStatus } from '../../protocol/wire.ts';
 import type { SqlStore } from './ports.ts';
 
 export interface JobUpdate {
@@ -130,9 +130,7 @@ export class JobStore {
         next.error === current.error;
       if (same) return { kind: 'unchanged', job: new StoredJob(current) };
       if (TERMINAL_STATUSES.has(current.status)) {
-        throw new HubError(
-          409,
-          'job_final',
+        throw new HubError('job_final',
           `Job "${id}" is already ${current.status}; a finished job never changes.`,
         );
       }

@@ -6,7 +6,7 @@ import { getCookie } from 'hono/cookie';
 import type { Config } from '../config.ts';
 import type { HubContext } from '../context.ts';
 import { HubError, unauthorized } from '../errors.ts';
-import { TOKEN_PROTOCOL_PREFIX, WS_PROTOCOL } from '../protocol.ts';
+import { TOKEN_PROTOCOL_PREFIX, WS_PROTOCOL } from '../../protocol/wire.ts';
 import { createClientTokenVerifier, type TokenVerifier } from './client-token.ts';
 import { readTicket, SSE_COOKIE_PREFIX, verifySseSessionCookie, type Ticket } from './tickets.ts';
 
@@ -57,7 +57,7 @@ export function checkOrigin(c: HubContext): void {
   if (origin === undefined) return;
   if (origin === new URL(c.req.url).origin) return;
   if (c.var.config.allowedOrigins.includes(origin)) return;
-  throw new HubError(403, 'forbidden_origin', 'This origin may not open streams here.');
+  throw new HubError('forbidden_origin', 'This origin may not open streams here.');
 }
 
 function offeredProtocols(c: HubContext): string[] {

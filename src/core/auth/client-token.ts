@@ -5,7 +5,7 @@
 import { decodeProtectedHeader } from 'jose';
 import { sign, verify } from 'hono/utils/jwt/jwt';
 import type { Config } from '../config.ts';
-import { isUserId } from '../protocol.ts';
+import { isUserId } from '../../protocol/wire.ts';
 import { createJwksVerifier } from './jwks-token.ts';
 
 /** Turns a bearer token into a user id, or `null` for every kind of bad token. */

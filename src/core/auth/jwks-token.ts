@@ -5,7 +5,7 @@
 
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import type { JwksSettings } from '../config.ts';
-import { isUserId } from '../protocol.ts';
+import { isUserId } from '../../protocol/wire.ts';
 import type { TokenVerifier } from './client-token.ts';
 
 /**

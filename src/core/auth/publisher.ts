@@ -6,13 +6,13 @@ import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import type { HubEnv } from '../context.ts';
 import { HubError, badRequest } from '../errors.ts';
-import { isUserId } from '../protocol.ts';
+import { isUserId } from '../../protocol/wire.ts';
 import { verifyWebhook } from './webhook-signature.ts';
 
 export type SignedEnv = HubEnv & { Variables: { webhookId: string } };
 
 const signatureFailed = () =>
-  new HubError(401, 'unauthorized', 'Missing, stale or invalid webhook signature.', {
+  new HubError('unauthorized', 'Missing, stale or invalid webhook signature.', {
     headers: { 'WWW-Authenticate': 'Webhook-Signature' },
   });
 
@@ -26,7 +26,7 @@ function utf8Body(bytes: ArrayBuffer): string {
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
-    throw new HubError(400, 'invalid_json', 'The body is not valid UTF-8.');
+    throw new HubError('invalid_json', 'The body is not valid UTF-8.');
   }
 }
 
@@ -65,10 +65,10 @@ async function drain(body: ReadableStream<Uint8Array> | null): Promise<void> {
 export const jsonBody = createMiddleware<HubEnv>(async (c, next) => {
   const type = c.req.header('Content-Type') ?? '';
   if (!/^application\/json\s*(;|$)/i.test(type)) {
-    throw new HubError(415, 'unsupported_media_type', 'Send the body as application/json.');
+    throw new HubError('unsupported_media_type', 'Send the body as application/json.');
   }
   const maxSize = c.var.config.maxEventBytes;
-  const tooLarge = () => new HubError(413, 'payload_too_large', `Request bodies are limited to ${maxSize} bytes.`);
+  const tooLarge = () => new HubError('payload_too_large', `Request bodies are limited to ${maxSize} bytes.`);
   // A declared length over the limit is refused before validation. Up to
   // DRAIN_BYTES the body is read and dropped first, so the sender receives the
   // 413 on a connection that stays usable: left unread, @hono/node-server and

@@ -15,7 +15,7 @@
 
 import { base64UrlToBytes, bytesToBase64Url, utf8 } from './base64.ts';
 import { hmacKey } from './hmac.ts';
-import { isUserId } from '../protocol.ts';
+import { isUserId } from '../../protocol/wire.ts';
 
 export interface Ticket {
   userId: string;

@@ -5,11 +5,11 @@ import { Hono } from 'hono';
 import { requireBearer } from '../auth/authenticate.ts';
 import type { HubEnv } from '../context.ts';
 import { HubError, badRequest } from '../errors.ts';
-import { isJobId, TIMED_OUT_HEADER } from '../protocol.ts';
+import { isJobId, TIMED_OUT_HEADER } from '../../protocol/wire.ts';
 import { jobListQuery, jobQuery } from '../schemas.ts';
 import { validate } from '../validate.ts';
 
-const notFound = (jobId: string) => new HubError(404, 'job_not_found', `No job "${jobId}" for this user.`);
+const notFound = (jobId: string) => new HubError('job_not_found', `No job "${jobId}" for this user.`);
 const versionOf = (json: string): number => (JSON.parse(json) as { version: number }).version;
 const jsonHeaders = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
 

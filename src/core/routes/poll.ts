@@ -4,7 +4,7 @@
 import { Hono } from 'hono';
 import { requireBearer } from '../auth/authenticate.ts';
 import type { HubEnv } from '../context.ts';
-import { POLL_PAGE_SIZE, TIMED_OUT_HEADER } from '../protocol.ts';
+import { POLL_PAGE_SIZE, TIMED_OUT_HEADER } from '../../protocol/wire.ts';
 import { pollQuery } from '../schemas.ts';
 import { validate } from '../validate.ts';
 

@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { jsonBody, requireSignature, validUserId, type SignedEnv } from '../auth/publisher.ts';
 import { badRequest, HubError } from '../errors.ts';
-import { isJobId } from '../protocol.ts';
+import { isJobId } from '../../protocol/wire.ts';
 import { batchBody, jobUpdateBody, publishBody } from '../schemas.ts';
 import { canonicalJson, validate } from '../validate.ts';
 

@@ -6,7 +6,7 @@ import { authenticateStream, checkOrigin, nowSeconds } from '../auth/authenticat
 import { SSE_COOKIE_PATH, SSE_COOKIE_PREFIX, sseSessionCookie } from '../auth/tickets.ts';
 import type { HubContext, HubEnv } from '../context.ts';
 import { HubError, badRequest } from '../errors.ts';
-import { parseEventId } from '../protocol.ts';
+import { parseEventId } from '../../protocol/wire.ts';
 import { SSE_HEADERS } from '../sse.ts';
 
 function resumePoint(c: HubContext, lastEventId?: string): number | undefined {
@@ -19,7 +19,7 @@ function resumePoint(c: HubContext, lastEventId?: string): number | undefined {
 export const streamRoutes = new Hono<HubEnv>()
   .get('/v1/connect', async (c) => {
     if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
-      throw new HubError(426, 'invalid_request', 'GET /v1/connect expects a WebSocket upgrade.', {
+      throw new HubError('upgrade_required', 'GET /v1/connect expects a WebSocket upgrade.', {
         headers: { Upgrade: 'websocket' },
       });
     }

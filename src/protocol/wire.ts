@@ -5,12 +5,33 @@
 export type EventId = string;
 
 /** A stored event as every transport delivers it. */
-export interface Notification {
+export interface Notification<Data = unknown> {
   id: EventId;
   type: string;
-  data: unknown;
+  data: Data;
   /** ISO 8601 time the event was accepted. */
   time: string;
+}
+
+/** Any frame a client receives: a notification (has `id`) or a control frame (`hub.*`, no `id`). */
+export interface Frame {
+  id?: EventId;
+  type: string;
+  data?: unknown;
+  time?: string;
+}
+
+/** The data of `hub.reset`: why the server could not resume from the client's last id. */
+export interface ResetInfo {
+  reason: 'not_retained' | 'unknown_id';
+  after: EventId;
+  lastId: EventId;
+}
+
+/** A user's live connections by transport; parked job long polls count as polls. */
+export interface Presence {
+  online: boolean;
+  connections: { websocket: number; sse: number; poll: number };
 }
 
 /** Control frames never carry an `id` and their type always starts with `hub.`. */
@@ -49,6 +70,9 @@ export const CloseCode = {
   unauthorized: 4401,
 } as const;
 
+/** Close codes 4500-4999 mean: do not reconnect without fixing something first. */
+export const isStopCode = (code: number): boolean => code >= 4500 && code <= 4999;
+
 /** Largest frame a client may send over a WebSocket. */
 export const MAX_CLIENT_FRAME_BYTES = 4096;
 
@@ -62,7 +86,7 @@ export const WEBHOOK_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
 export const isUserId = (value: string): boolean => USER_ID_PATTERN.test(value);
 
 /** Largest event id a client may name: ids stay exact in a JS number. */
-export const MAX_EVENT_ID = Number.MAX_SAFE_INTEGER;
+export const MAX_EVENT_ID = 9_007_199_254_740_991; // Number.MAX_SAFE_INTEGER, as a literal a bundler can drop
 
 /** Parses a resume point (`?after=`, `Last-Event-ID`); `undefined` when absent. */
 export function parseEventId(value: string | null | undefined): number | undefined | null {
@@ -100,6 +124,15 @@ export interface Job {
 
 /** The one path a WebSocket upgrade may name; every host refuses an upgrade of any other. */
 export const CONNECT_PATH = '/v1/connect';
+
+/** What GET /v1/users/:userId/stats answers: presence, the log, jobs by status. */
+export interface UserStats extends Presence {
+  lastEventId: EventId;
+  retainedEvents: number;
+  /** The first id a resume point may name without a reset; null when nothing is retained. */
+  oldestRetainedId: EventId | null;
+  jobs: Record<JobStatus, number>;
+}
 
 /** Set on long-poll answers whose wait ran out with nothing new. */
 export const TIMED_OUT_HEADER = 'Hub-Timed-Out';
