@@ -19,15 +19,13 @@ import { createLoggingObserver, type HubObserver } from '../core/observability/o
 import type { JobStatus, Presence, UserStats } from '../protocol/wire.ts';
 import { createAnalyticsRecorder } from './analytics.ts';
 import { HibernatingConnectionSet } from './hibernating-connections.ts';
+import { migrate } from '../core/actor/schema.ts';
 import { createDurableSqlStore } from './sql-store.ts';
 import { STREAM_HEADERS } from './stream-headers.ts';
 
 export class UserHub extends DurableObject<Env> {
   readonly #connections: HibernatingConnectionSet;
   readonly #hub: Hub;
-  readonly #pruneDelayMs: number;
-  /** Cached alarm time; undefined until read after a wake-up. */
-  #alarmAt: number | null | undefined;
   /** Requests currently inside fetch(): an SSE client must not keep one open here. */
   #openRequests = 0;
   /** Disconnects are seen here, where sockets close; the Worker reports the rest. */
@@ -36,25 +34,28 @@ export class UserHub extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const limits = readLimits(env);
-    this.#pruneDelayMs = limits.pruneDelaySeconds * 1000;
     this.#connections = new HibernatingConnectionSet(ctx);
     setLogLevel(parseLogLevel(env.LOG_LEVEL));
     this.#observer = createLoggingObserver(createAnalyticsRecorder(env));
-    this.#hub = new Hub(createDurableSqlStore(ctx.storage), this.#connections, limits);
+    const sql = createDurableSqlStore(ctx.storage);
+    migrate(sql);
+    // The object's one alarm, kept at the earliest time the actor asked for. Not
+    // awaited: storage writes reach disk before any answer leaves (output gate).
+    // https://developers.cloudflare.com/durable-objects/api/alarms/
+    const alarm = {
+      set: (at: number | null) => void (at === null ? ctx.storage.deleteAlarm() : ctx.storage.setAlarm(at)),
+    };
+    this.#hub = new Hub(sql, this.#connections, limits, { alarm });
     // Pings are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
 
-  async publish(input: PublishInput): Promise<Outcome<PublishResult>> {
-    const outcome = attempt(() => this.#hub.publish(input));
-    if (outcome.ok && !outcome.value.duplicate) await this.#schedulePrune();
-    return outcome;
+  publish(input: PublishInput): Outcome<PublishResult> {
+    return attempt(() => this.#hub.publish(input));
   }
 
-  async updateJob(jobId: string, update: JobUpdate, webhookId: string): Promise<Outcome<JobUpdateResult>> {
-    const outcome = attempt(() => this.#hub.updateJob(jobId, update, webhookId));
-    if (outcome.ok && outcome.value.eventId !== null && !outcome.value.duplicate) await this.#schedulePrune();
-    return outcome;
+  updateJob(jobId: string, update: JobUpdate, webhookId: string): Outcome<JobUpdateResult> {
+    return attempt(() => this.#hub.updateJob(jobId, update, webhookId));
   }
 
   getJob(jobId: string): string | null {
@@ -139,25 +140,7 @@ export class UserHub extends DurableObject<Env> {
     }
   }
 
-  override async alarm(): Promise<void> {
-    const next = this.#hub.prune();
-    this.#alarmAt = null;
-    if (next !== null) await this.#setAlarm(Math.max(next, Date.now() + this.#pruneDelayMs));
-  }
-
-  /**
-   * Makes sure the alarm fires within the prune delay of a write, so the count
-   * limit holds even when the next age-based prune is days away. At most one
-   * setAlarm per prune period: later writes find it already near.
-   */
-  async #schedulePrune(): Promise<void> {
-    if (this.#alarmAt === undefined) this.#alarmAt = await this.ctx.storage.getAlarm();
-    const at = Date.now() + this.#pruneDelayMs;
-    if (this.#alarmAt === null || this.#alarmAt > at) await this.#setAlarm(at);
-  }
-
-  async #setAlarm(at: number): Promise<void> {
-    this.#alarmAt = at;
-    await this.ctx.storage.setAlarm(at);
+  override alarm(): void {
+    this.#hub.wake(Date.now(), true);
   }
 }

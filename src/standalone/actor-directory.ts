@@ -1,6 +1,6 @@
 // The in-process actor directory: one Hub per user id, created on first use,
-// evicted from memory when idle (its state stays in SQLite), and alarms that
-// survive restarts, kept in the same database.
+// evicted from memory when idle (its state stays in SQLite), and woken when a
+// row of its schedule (core/actor/schedule.ts) falls due, even after a restart.
 //
 // One at a time per actor: every Hub method is synchronous and JavaScript runs
 // one task at a time, so a call runs to completion before any other call to
@@ -10,6 +10,7 @@
 import type { Limits } from '../core/config.ts';
 import { Hub } from '../core/actor/hub.ts';
 import type { SqlStore } from '../core/actor/ports.ts';
+import { migrate } from '../core/actor/schema.ts';
 import { MemoryConnectionSet } from './memory-connections.ts';
 
 export interface Actor {
@@ -17,15 +18,13 @@ export interface Actor {
   readonly hub: Hub;
   readonly connections: MemoryConnectionSet;
   lastUsed: number;
-  /** When this actor's prune alarm is due; null when none is set. */
-  alarmAt: number | null;
 }
 
 export interface DirectoryOptions {
   limits: Limits;
   /** Idle actors (no connection, no call) are dropped from memory after this. */
   idleMs: number;
-  /** How often due alarms are looked for. */
+  /** How often due schedule rows are looked for. */
   alarmTickMs: number;
 }
 
@@ -38,8 +37,7 @@ export class ActorDirectory {
   constructor(sql: SqlStore, options: DirectoryOptions) {
     this.#sql = sql;
     this.#options = options;
-    sql.run(`CREATE TABLE IF NOT EXISTS alarms (owner TEXT PRIMARY KEY, at INTEGER NOT NULL)`);
-    sql.run(`CREATE INDEX IF NOT EXISTS alarms_at ON alarms (at)`);
+    migrate(sql); // once per store, before any actor reads it
     this.#timers = [
       setInterval(() => this.evictIdle(), Math.max(1000, options.idleMs / 2)),
       setInterval(() => this.runDueAlarms(), options.alarmTickMs),
@@ -53,26 +51,14 @@ export class ActorDirectory {
       const connections = new MemoryConnectionSet();
       actor = {
         userId,
-        hub: new Hub(this.#sql, connections, this.#options.limits, userId),
+        hub: new Hub(this.#sql, connections, this.#options.limits, { owner: userId }),
         connections,
         lastUsed: Date.now(),
-        alarmAt: this.#sql.all<{ at: number }>(`SELECT at FROM alarms WHERE owner = ?`, userId)[0]?.at ?? null,
       };
       this.#actors.set(userId, actor);
     }
     actor.lastUsed = Date.now();
     return actor;
-  }
-
-  /**
-   * Makes sure a prune alarm fires within the prune delay of a write, so the
-   * count limit holds even when the next age-based prune is days away.
-   */
-  schedulePrune(actor: Actor): void {
-    const at = Date.now() + this.#options.limits.pruneDelaySeconds * 1000;
-    if (actor.alarmAt !== null && actor.alarmAt <= at) return;
-    this.#setAlarm(actor.userId, at);
-    actor.alarmAt = at;
   }
 
   get size(): number {
@@ -90,32 +76,14 @@ export class ActorDirectory {
     }
   }
 
+  /** Wakes every actor with a schedule row due at `now` (at most 100 a tick). */
   runDueAlarms(now = Date.now()): void {
-    const due = this.#sql.all<{ owner: string }>(`SELECT owner FROM alarms WHERE at <= ? LIMIT 100`, now);
-    for (const { owner } of due) {
-      const actor = this.get(owner);
-      const next = actor.hub.prune(now);
-      if (next === null) {
-        this.#sql.run(`DELETE FROM alarms WHERE owner = ?`, owner);
-        actor.alarmAt = null;
-      } else {
-        const at = Math.max(next, now + this.#options.limits.pruneDelaySeconds * 1000);
-        this.#setAlarm(owner, at);
-        actor.alarmAt = at;
-      }
-    }
+    const due = this.#sql.all<{ owner: string }>(`SELECT DISTINCT owner FROM schedule WHERE at <= ? LIMIT 100`, now);
+    for (const { owner } of due) this.get(owner).hub.wake(now);
   }
 
   close(): void {
     for (const timer of this.#timers) clearInterval(timer);
     this.#actors.clear();
-  }
-
-  #setAlarm(owner: string, at: number): void {
-    this.#sql.run(
-      `INSERT INTO alarms (owner, at) VALUES (?, ?) ON CONFLICT (owner) DO UPDATE SET at = excluded.at`,
-      owner,
-      at,
-    );
   }
 }

@@ -29,9 +29,7 @@ export class StandaloneBackend implements HubBackend {
   }
 
   publish: HubBackend['publish'] = async (userId, input) => {
-    const actor = this.#actors.get(userId);
-    const result = actor.hub.publish(input);
-    if (!result.duplicate) this.#actors.schedulePrune(actor);
+    const result = this.#actors.get(userId).hub.publish(input);
     this.#observer.published({ userId, eventId: result.id, delivered: result.delivered, duplicate: result.duplicate === true });
     return result;
   };
@@ -95,9 +93,7 @@ export class StandaloneBackend implements HubBackend {
   };
 
   updateJob: HubBackend['updateJob'] = async (userId, jobId, update, webhookId) => {
-    const actor = this.#actors.get(userId);
-    const result = actor.hub.updateJob(jobId, update, webhookId);
-    if (result.eventId !== null && !result.duplicate) this.#actors.schedulePrune(actor);
+    const result = this.#actors.get(userId).hub.updateJob(jobId, update, webhookId);
     this.#observer.published({
       userId,
       eventId: result.eventId,

@@ -48,10 +48,10 @@ describe('the in-process actor directory (real SQLite through node:sqlite)', () 
     expect(await backend.publish('idle', input(1))).toMatchObject({ id: '1', duplicate: true });
   });
 
-  it('keeps prune alarms in the database and runs them when due', async () => {
+  it('keeps each actor\'s schedule in the database and wakes the actor when a row is due', async () => {
     const { sql, directory, backend } = open({ ...DEFAULT_LIMITS, retentionMaxEvents: 3 });
     for (let i = 0; i < 5; i++) await backend.publish('old', input(i));
-    expect(sql.all(`SELECT owner FROM alarms`)).toEqual([{ owner: 'old' }]);
+    expect(sql.all(`SELECT owner, reason FROM schedule`)).toEqual([{ owner: 'old', reason: 'prune' }]);
     directory.runDueAlarms(Date.now() + 3_600_000);
     const { frames } = await backend.poll('old', 0, 10);
     expect(JSON.parse(frames[0]!)).toMatchObject({ type: 'hub.reset', data: { reason: 'not_retained' } });
@@ -60,7 +60,7 @@ describe('the in-process actor directory (real SQLite through node:sqlite)', () 
 
   it('brings a far-off age alarm back within the prune delay after a write, so the count limit holds', async () => {
     const { sql, directory, backend } = open({ ...DEFAULT_LIMITS, retentionMaxEvents: 3, pruneDelaySeconds: 1 });
-    const at = () => sql.all<{ at: number }>(`SELECT at FROM alarms WHERE owner = 'busy'`)[0]!.at;
+    const at = () => sql.all<{ at: number }>(`SELECT at FROM schedule WHERE owner = 'busy' AND reason = 'prune'`)[0]!.at;
     await backend.publish('busy', input(0));
     // The alarm runs; the next one is the age limit, days away.
     directory.runDueAlarms(Date.now() + 2000);

@@ -28,6 +28,7 @@
 import { DatabaseSync } from 'node:sqlite';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { migrate } from '../../src/core/actor/schema.ts';
 import { Hub, type PublishResult } from '../../src/core/actor/hub.ts';
 import type { Connection, SqlStore, StreamTransport, Transport } from '../../src/core/actor/ports.ts';
 import { DEFAULT_LIMITS, type Limits } from '../../src/core/config.ts';
@@ -474,6 +475,7 @@ class Simulation {
     this.#limits = limits;
     this.#checks = checks;
     this.#model = new HubModel(limits);
+    migrate(this.#sql);
     this.#hub = new Hub(this.#sql, this.#connections, limits);
   }
 

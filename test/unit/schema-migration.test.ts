@@ -4,7 +4,7 @@
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import { Hub } from '../../src/core/actor/hub.ts';
-import { SCHEMA_VERSION } from '../../src/core/actor/schema.ts';
+import { migrate, SCHEMA_VERSION } from '../../src/core/actor/schema.ts';
 import { DEFAULT_LIMITS } from '../../src/core/config.ts';
 import { MemoryConnectionSet } from '../../src/standalone/memory-connections.ts';
 import { configure, createSqliteStore, type SqliteDatabase } from '../../src/standalone/sqlite-store.ts';
@@ -18,7 +18,8 @@ describe('schema migrations on a standalone host (node:sqlite)', () => {
     const now = Date.now();
     writeSchemaV1(sql, 'john', now);
 
-    const hub = new Hub(sql, new MemoryConnectionSet(), DEFAULT_LIMITS, 'john');
+    migrate(sql);
+    const hub = new Hub(sql, new MemoryConnectionSet(), DEFAULT_LIMITS, { owner: 'john' });
     expect(sql.all(`SELECT value FROM meta WHERE owner = '' AND key = 'schema_version'`)).toEqual([{ value: SCHEMA_VERSION }]);
     const poll = hub.poll(1, 10);
     expect(poll.frames.map((f) => JSON.parse(f).id)).toEqual(['2', '3', '4']);
@@ -27,9 +28,12 @@ describe('schema migrations on a standalone host (node:sqlite)', () => {
     expect(hub.publish({ type: 'n', data: '1', webhookId: 'msg_new' })).toMatchObject({ id: '5' });
     // The tables version 2 added work.
     expect(hub.updateJob('zip', { status: 'running' }, 'msg_job')).toMatchObject({ created: true, eventId: '6' });
+    // Version 3: every user with events has a prune due, run by the next wake.
+    expect(sql.all(`SELECT owner, reason FROM schedule`)).toEqual([{ owner: 'john', reason: 'prune' }]);
 
-    // Opening it again migrates nothing twice.
-    const again = new Hub(sql, new MemoryConnectionSet(), DEFAULT_LIMITS, 'john');
+    // Migrating again changes nothing.
+    migrate(sql);
+    const again = new Hub(sql, new MemoryConnectionSet(), DEFAULT_LIMITS, { owner: 'john' });
     expect(JSON.parse(again.getJob('zip')!)).toMatchObject({ status: 'running', version: 1 });
   });
 });

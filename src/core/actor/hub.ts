@@ -21,7 +21,7 @@ import { sseFrame } from '../sse.ts';
 import { JobStore, type JobUpdate, type StoredJob } from './jobs.ts';
 import type { Connection, ConnectionSet, SqlStore, Transport } from './ports.ts';
 import { TokenBucket } from './rate-limit.ts';
-import { migrate } from './schema.ts';
+import { POLLED_ALARM, Schedule, type Alarm } from './schedule.ts';
 
 export interface PublishInput {
   type: string;
@@ -109,20 +109,25 @@ export class Hub {
   readonly #limits: Limits;
   readonly #jobs: JobStore;
   readonly #publishBudget: TokenBucket;
+  readonly #schedule: Schedule;
   #lastId: number;
   /** Highest id ever pruned: a resume point below it has lost events. */
   #prunedThrough: number;
 
   /**
-   * @param owner the user whose rows these are: '' when the store holds one
-   *   user (a Durable Object), the user id when it holds many (standalone).
+   * The store must be migrated first (migrate(), once per store).
+   * @param options.owner the user whose rows these are: '' when the store holds
+   *   one user (a Durable Object), the user id when it holds many (standalone).
+   * @param options.alarm the platform's alarm for this actor, kept at the
+   *   earliest time the actor asked to be woken (see wake()).
    */
-  constructor(sql: SqlStore, connections: ConnectionSet, limits: Limits, owner = '') {
+  constructor(sql: SqlStore, connections: ConnectionSet, limits: Limits, options: { owner?: string; alarm?: Alarm } = {}) {
+    const owner = options.owner ?? '';
     this.#sql = sql;
     this.#owner = owner;
     this.#connections = connections;
     this.#limits = limits;
-    migrate(sql);
+    this.#schedule = new Schedule(sql, owner, options.alarm ?? POLLED_ALARM);
     this.#jobs = new JobStore(sql, owner);
     this.#publishBudget = new TokenBucket(limits.publishRatePerUser, limits.publishBurstPerUser);
     this.#prunedThrough = this.#meta('pruned_through') ?? 0;
@@ -302,6 +307,23 @@ export class Hub {
   }
 
   /**
+   * Runs what the actor asked to be woken for and is due at `now`; the host
+   * calls it when the platform's alarm fires (standalone: when a row is due).
+   * `alarmFired`: the platform says the earliest time has come, even if this
+   * clock disagrees (or a test ran the alarm early).
+   */
+  wake(now = Date.now(), alarmFired = false): void {
+    const earliest = this.#schedule.earliest();
+    const dueAt = alarmFired && earliest !== null ? Math.max(now, earliest) : now;
+    for (const reason of this.#schedule.takeDue(dueAt)) {
+      if (reason === 'prune') {
+        const next = this.prune(now);
+        if (next !== null) this.#schedule.request('prune', Math.max(next, now + this.#limits.pruneDelaySeconds * 1000));
+      }
+    }
+  }
+
+  /**
    * Drops events beyond the retention count or age, jobs past the same age,
    * dedupe keys past their TTL and spent tickets past expiry. Returns when it
    * should run next, or null when nothing is left that will age out.
@@ -371,6 +393,8 @@ export class Hub {
       row.created_at,
     );
     this.#lastId = row.id;
+    // Within the prune delay of every write, so the count limit holds even when the next age-based prune is days away.
+    this.#schedule.request('prune', now + this.#limits.pruneDelaySeconds * 1000);
     return new OutgoingEvent(row);
   }
 

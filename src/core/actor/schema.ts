@@ -30,6 +30,21 @@ const MIGRATIONS: readonly string[][] = [
     `CREATE INDEX IF NOT EXISTS jobs_created_at ON jobs (owner, created_at)`,
     `CREATE INDEX IF NOT EXISTS jobs_updated_at ON jobs (owner, updated_at)`,
   ],
+  [
+    // The actor's timetable (schedule.ts): one row per reason it asked to be woken for.
+    `CREATE TABLE IF NOT EXISTS schedule (
+       owner TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (owner, reason))`,
+    `CREATE INDEX IF NOT EXISTS schedule_at ON schedule (at)`,
+    // Standalone hosts kept prune alarms in a table of their own, created outside
+    // these migrations; they become 'prune' rows. (A Durable Object never had it:
+    // the empty table is created, copied from and dropped.)
+    `CREATE TABLE IF NOT EXISTS alarms (owner TEXT PRIMARY KEY, at INTEGER NOT NULL)`,
+    `INSERT OR IGNORE INTO schedule (owner, reason, at) SELECT owner, 'prune', at FROM alarms`,
+    `DROP TABLE alarms`,
+    // A Durable Object's alarm was set by the platform alone: every user with
+    // events gets a prune due now, run when that alarm next fires.
+    `INSERT OR IGNORE INTO schedule (owner, reason, at) SELECT DISTINCT owner, 'prune', 0 FROM events`,
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

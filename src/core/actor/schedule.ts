@@ -1,0 +1,68 @@
+// The actor's own timetable over the platform's single alarm: the actor asks
+// "wake me at t for reason r", one row per reason in the actor's SQLite, and
+// the platform's alarm is kept at the earliest of them. A Durable Object has
+// exactly one alarm (ctx.storage.setAlarm); a standalone host reads the rows.
+// https://developers.cloudflare.com/durable-objects/api/alarms/
+
+import type { SqlStore } from './ports.ts';
+
+/** Why the actor asked to be woken. Pruning is the first; later work adds expiry and retries. */
+export type WakeReason = 'prune';
+
+/** The platform's one alarm for this actor: set to a time, or cleared. */
+export interface Alarm {
+  set(at: number | null): void;
+}
+
+/** An alarm nobody reads: the host polls the schedule rows itself (standalone). */
+export const POLLED_ALARM: Alarm = { set() {} };
+
+export class Schedule {
+  readonly #sql: SqlStore;
+  readonly #owner: string;
+  readonly #alarm: Alarm;
+  /** The rows, mirrored: asking again for a later time costs no write. */
+  readonly #due = new Map<WakeReason, number>();
+
+  constructor(sql: SqlStore, owner: string, alarm: Alarm) {
+    this.#sql = sql;
+    this.#owner = owner;
+    this.#alarm = alarm;
+    for (const row of sql.all<{ reason: WakeReason; at: number }>(`SELECT reason, at FROM schedule WHERE owner = ?`, owner)) {
+      this.#due.set(row.reason, row.at);
+    }
+  }
+
+  /** Wake at `at` for `reason`, unless it is already due as early; moves the alarm when it is the earliest. */
+  request(reason: WakeReason, at: number): void {
+    const current = this.#due.get(reason);
+    if (current !== undefined && current <= at) return;
+    const earliest = this.earliest();
+    this.#sql.run(
+      `INSERT INTO schedule (owner, reason, at) VALUES (?, ?, ?) ON CONFLICT (owner, reason) DO UPDATE SET at = excluded.at`,
+      this.#owner,
+      reason,
+      at,
+    );
+    this.#due.set(reason, at);
+    if (earliest === null || at < earliest) this.#alarm.set(at);
+  }
+
+  /** The reasons due at `now`, taken off the schedule; the alarm moves to what remains. */
+  takeDue(now: number): WakeReason[] {
+    const due = [...this.#due].filter(([, at]) => at <= now).map(([reason]) => reason);
+    for (const reason of due) {
+      this.#sql.run(`DELETE FROM schedule WHERE owner = ? AND reason = ?`, this.#owner, reason);
+      this.#due.delete(reason);
+    }
+    this.#alarm.set(this.earliest());
+    return due;
+  }
+
+  /** The earliest time the actor asked for, or null. */
+  earliest(): number | null {
+    let min: number | null = null;
+    for (const at of this.#due.values()) if (min === null || at < min) min = at;
+    return min;
+  }
+}
