@@ -4,14 +4,13 @@
 // runtime still tells us which is which.
 // https://developers.cloudflare.com/durable-objects/best-practices/websockets/
 
-import type { Connection, ConnectionSet, Transport } from '../core/actor/ports.ts';
+import { EVENT_TRANSPORTS, isTransport, type Connection, type ConnectionSet, type Transport } from '../core/actor/ports.ts';
 
-/** Transports that receive every event. */
-const EVENT_TRANSPORTS = ['websocket', 'sse', 'poll'] as const;
-const TRANSPORTS: readonly string[] = [...EVENT_TRANSPORTS, 'job'];
-
-/** Tags are limited to 256 characters; job ids are at most 128. */
+/** Tags are limited to 256 characters (and 10 per socket); job ids are at most 128. */
 const jobTag = (jobId: string) => `job:${jobId}`;
+
+/** A socket's tags, built in one place: its transport, and its job for a job long poll. */
+const tagsFor = (transport: Transport, jobId?: string): string[] => (jobId === undefined ? [transport] : [transport, jobTag(jobId)]);
 
 export class HibernatingConnection implements Connection {
   readonly socket: WebSocket;
@@ -47,15 +46,18 @@ export class HibernatingConnectionSet implements ConnectionSet {
     this.#ctx = ctx;
   }
 
-  /** Accepts a socket with the hibernation API and tags it with its transport. */
-  accept(socket: WebSocket, transport: Transport, jobId?: string): HibernatingConnection {
-    this.#ctx.acceptWebSocket(socket, jobId === undefined ? [transport] : [transport, jobTag(jobId)]);
-    return new HibernatingConnection(socket, transport);
+  /** Accepts the connection's socket with the hibernation API, tagged so it is found again after hibernation. */
+  accept(connection: Connection, jobId?: string): void {
+    if (!(connection instanceof HibernatingConnection)) throw new TypeError('A Durable Object accepts only its own sockets.');
+    this.#ctx.acceptWebSocket(connection.socket, tagsFor(connection.transport, jobId));
   }
 
+  /** Nothing to forget: the runtime drops a closed socket from getWebSockets() itself. */
+  remove(): void {}
+
+  /** An accepted socket as a connection again, its transport read back from its tags. */
   wrap(socket: WebSocket): HibernatingConnection {
-    const transport = this.#ctx.getTags(socket).find((tag) => TRANSPORTS.includes(tag)) ?? 'websocket';
-    return new HibernatingConnection(socket, transport as Transport);
+    return new HibernatingConnection(socket, this.#ctx.getTags(socket).find(isTransport) ?? 'websocket');
   }
 
   *list(): Iterable<Connection> {

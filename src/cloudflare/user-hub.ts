@@ -4,7 +4,7 @@
 
 import { DurableObject } from 'cloudflare:workers';
 import { readLimits, type Env } from '../core/config.ts';
-import { attempt, HubError, unauthorized, type Outcome } from '../core/errors.ts';
+import { attempt, HubError, type Outcome } from '../core/errors.ts';
 import {
   Hub,
   type JobUpdateResult,
@@ -18,7 +18,7 @@ import { parseLogLevel, setLogLevel } from '../core/observability/log.ts';
 import { createLoggingObserver, type HubObserver } from '../core/observability/observer.ts';
 import type { JobStatus, Presence, UserStats } from '../protocol/wire.ts';
 import { createAnalyticsRecorder } from './analytics.ts';
-import { HibernatingConnectionSet } from './hibernating-connections.ts';
+import { HibernatingConnection, HibernatingConnectionSet } from './hibernating-connections.ts';
 import { migrate } from '../core/actor/schema.ts';
 import { createDurableSqlStore } from './sql-store.ts';
 import { STREAM_HEADERS } from './stream-headers.ts';
@@ -100,22 +100,16 @@ export class UserHub extends DurableObject<Env> {
     this.#openRequests++;
     try {
       const headers = request.headers;
-      const transport = headers.get(STREAM_HEADERS.transport) as Transport;
-      const afterHeader = headers.get(STREAM_HEADERS.after);
+      const after = headers.get(STREAM_HEADERS.after);
       const nonce = headers.get(STREAM_HEADERS.ticketNonce);
-      this.#hub.assertCapacity();
-      if (nonce && !this.#hub.redeemTicket(nonce, Number(headers.get(STREAM_HEADERS.ticketExp)))) {
-        throw unauthorized();
-      }
+      const jobId = headers.get(STREAM_HEADERS.jobId);
       const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-      if (transport === 'job') {
-        const jobId = headers.get(STREAM_HEADERS.jobId)!;
-        const connection = this.#connections.accept(server, 'job', jobId);
-        this.#hub.watchJob(connection, jobId, Number(headers.get(STREAM_HEADERS.jobVersion)));
-      } else {
-        const connection = this.#connections.accept(server, transport);
-        this.#hub.resume(connection, afterHeader === null ? undefined : Number(afterHeader));
-      }
+      const connection = new HibernatingConnection(server, headers.get(STREAM_HEADERS.transport) as Transport);
+      this.#hub.open(connection, {
+        after: after === null ? undefined : Number(after),
+        redeem: nonce ? { nonce, exp: Number(headers.get(STREAM_HEADERS.ticketExp)) } : undefined,
+        job: jobId === null ? undefined : { id: jobId, version: Number(headers.get(STREAM_HEADERS.jobVersion)) },
+      });
       return new Response(null, { status: 101, webSocket: client });
     } catch (err) {
       if (err instanceof HubError) return err.toResponse();

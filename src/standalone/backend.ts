@@ -2,9 +2,7 @@
 // the directory. The same HTTP app and the same actor logic as on Cloudflare.
 
 import type { HubBackend } from '../core/backend.ts';
-import { unauthorized } from '../core/errors.ts';
 import { SILENT_OBSERVER, type HubObserver } from '../core/observability/observer.ts';
-import { sseHeartbeat, sseRetry } from '../core/sse.ts';
 import { createEventsArrived, withoutReady } from '../core/wait.ts';
 import type { ActorDirectory } from './actor-directory.ts';
 import {
@@ -35,18 +33,15 @@ export class StandaloneBackend implements HubBackend {
   };
 
   openWebSocket: HubBackend['openWebSocket'] = async (open) => {
-    const { hub, connections } = this.#actors.get(open.userId);
-    hub.assertCapacity();
-    if (open.redeem && !hub.redeemTicket(open.redeem.nonce, open.redeem.exp)) throw unauthorized();
-    // Registered and brought up to date now, in this turn, like a Durable Object's accept.
+    const { hub } = this.#actors.get(open.userId);
+    // Opened now, in this turn, like a Durable Object's accept; frames wait for the runtime's socket.
     const since = Date.now();
     const connection = new SocketConnection(() => {
-      connections.delete(connection);
+      hub.closed(connection);
       this.#observer.disconnected('websocket', open.userId, Date.now() - since);
     });
-    connections.add(connection);
+    hub.open(connection, { after: open.after, redeem: open.redeem });
     this.#observer.connected('websocket', open.userId);
-    hub.resume(connection, open.after);
     const unopened = setTimeout(() => connection.closed(), OPEN_TIMEOUT_MS);
     return this.#upgrade(open.request, open.protocol, (socket) => {
       clearTimeout(unopened);
@@ -59,24 +54,21 @@ export class StandaloneBackend implements HubBackend {
   };
 
   openSse: HubBackend['openSse'] = async (open, options) => {
-    const { hub, connections } = this.#actors.get(open.userId);
-    hub.assertCapacity();
-    if (open.redeem && !hub.redeemTicket(open.redeem.nonce, open.redeem.exp)) throw unauthorized();
-    const timers: Array<ReturnType<typeof setTimeout>> = [];
-    const onAbort = () => connection.close(1000, 'client left');
+    const { hub } = this.#actors.get(open.userId);
     const since = Date.now();
-    const connection: StreamConnection = new StreamConnection(() => {
-      for (const timer of timers) clearTimeout(timer);
+    const onAbort = () => connection.close(1000, 'client left');
+    const connection: StreamConnection = new StreamConnection(options, () => {
       open.request.signal.removeEventListener('abort', onAbort);
-      connections.delete(connection);
+      hub.closed(connection);
       this.#observer.disconnected('sse', open.userId, Date.now() - since);
     });
-    connections.add(connection);
+    try {
+      hub.open(connection, { after: open.after, redeem: open.redeem });
+    } catch (err) {
+      connection.close(1000, 'refused');
+      throw err;
+    }
     this.#observer.connected('sse', open.userId);
-    connection.send(sseRetry(options.retryMs));
-    hub.resume(connection, open.after);
-    timers.push(setInterval(() => connection.send(sseHeartbeat()), options.heartbeatMs));
-    if (options.maxStreamMs > 0) timers.push(setTimeout(() => connection.close(1000, 'lifetime'), options.maxStreamMs));
     open.request.signal.addEventListener('abort', onAbort);
     return new Response(connection.stream, { headers: options.headers });
   };
@@ -84,12 +76,10 @@ export class StandaloneBackend implements HubBackend {
   poll: HubBackend['poll'] = async (userId, after, limit) => this.#actors.get(userId).hub.poll(after, limit);
 
   waitForEvents: HubBackend['waitForEvents'] = async (wait, after) => {
-    const { hub, connections } = this.#actors.get(wait.userId);
-    hub.assertCapacity();
+    const { hub } = this.#actors.get(wait.userId);
     const waiter = new WaiterConnection('poll', createEventsArrived());
-    connections.add(waiter);
-    hub.resume(waiter, after);
-    return withoutReady(await this.#park(waiter, wait.waitMs, wait.signal, () => connections.delete(waiter)));
+    hub.open(waiter, { after });
+    return withoutReady(await this.#park(waiter, wait.waitMs, wait.signal, () => hub.closed(waiter)));
   };
 
   updateJob: HubBackend['updateJob'] = async (userId, jobId, update, webhookId) => {
@@ -110,12 +100,10 @@ export class StandaloneBackend implements HubBackend {
     this.#actors.get(userId).hub.listJobs(status, limit);
 
   waitForJob: HubBackend['waitForJob'] = async (wait, jobId, version) => {
-    const { hub, connections } = this.#actors.get(wait.userId);
-    hub.assertCapacity();
+    const { hub } = this.#actors.get(wait.userId);
     const waiter = new WaiterConnection('job', () => true);
-    connections.add(waiter, jobId);
-    hub.watchJob(waiter, jobId, version);
-    const frames = await this.#park(waiter, wait.waitMs, wait.signal, () => connections.delete(waiter));
+    hub.open(waiter, { job: { id: jobId, version } });
+    const frames = await this.#park(waiter, wait.waitMs, wait.signal, () => hub.closed(waiter));
     return frames[0] ?? null;
   };
 

@@ -2,6 +2,8 @@
 // stream, and a parked long poll, each behind the actor's Connection port.
 
 import type { Connection, StreamTransport, Transport } from '../core/actor/ports.ts';
+import type { SseOptions } from '../core/backend.ts';
+import { sseHeartbeat, sseRetry } from '../core/sse.ts';
 import { CloseCode } from '../protocol/wire.ts';
 
 /** What each runtime's WebSocket server gives us for one accepted socket. */
@@ -97,7 +99,11 @@ export class SocketConnection implements Connection {
 /** Bytes queued for an SSE client that does not read before the stream is cut. */
 export const MAX_SSE_BUFFERED_BYTES = 1024 * 1024;
 
-/** An SSE response stream; frames arrive already framed by the actor. */
+/**
+ * An SSE response stream: the retry hint first, then the actor's frames (already
+ * framed as SSE), a heartbeat comment every heartbeat interval, and an end
+ * after the stream's lifetime when there is one.
+ */
 export class StreamConnection implements Connection {
   readonly transport: StreamTransport = 'sse';
   readonly stream: ReadableStream<Uint8Array>;
@@ -105,8 +111,9 @@ export class StreamConnection implements Connection {
   #closed = false;
   readonly #onClose: () => void;
   readonly #encoder = new TextEncoder();
+  readonly #timers: Array<ReturnType<typeof setTimeout>> = [];
 
-  constructor(onClose: () => void) {
+  constructor(options: Pick<SseOptions, 'retryMs' | 'heartbeatMs' | 'maxStreamMs'>, onClose: () => void) {
     this.#onClose = onClose;
     this.stream = new ReadableStream<Uint8Array>(
       {
@@ -117,6 +124,9 @@ export class StreamConnection implements Connection {
       },
       new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
     );
+    this.send(sseRetry(options.retryMs));
+    this.#timers.push(setInterval(() => this.send(sseHeartbeat()), options.heartbeatMs));
+    if (options.maxStreamMs > 0) this.#timers.push(setTimeout(() => this.close(1000, 'lifetime'), options.maxStreamMs));
   }
 
   send(frame: string): boolean {
@@ -148,6 +158,7 @@ export class StreamConnection implements Connection {
   closed(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const timer of this.#timers) clearTimeout(timer);
     this.#onClose();
   }
 }

@@ -13,7 +13,7 @@ export class MemoryConnectionSet implements ConnectionSet {
   readonly #jobWatchers = new Map<string, Set<Connection>>();
   readonly #jobOf = new Map<Connection, string>();
 
-  add(connection: Connection, jobId?: string): void {
+  accept(connection: Connection, jobId?: string): void {
     this.#byTransport[connection.transport].add(connection);
     if (jobId !== undefined) {
       let watchers = this.#jobWatchers.get(jobId);
@@ -23,7 +23,7 @@ export class MemoryConnectionSet implements ConnectionSet {
     }
   }
 
-  delete(connection: Connection): void {
+  remove(connection: Connection): void {
     this.#byTransport[connection.transport].delete(connection);
     const jobId = this.#jobOf.get(connection);
     if (jobId !== undefined) {

@@ -607,8 +607,7 @@ class Simulation {
     const client = this.#clients[slot]!;
     const after = this.#resolve(from, client.resumePoint);
     const connection = new RecordingConnection(transport);
-    this.#connections.add(connection);
-    this.#hub.resume(connection, after);
+    this.#hub.open(connection, { after });
     const session = new Session(connection, after, this.#model.resumeFrames(after));
     client.session = session;
     if (this.#checking('streams')) this.#checkResume(session);
@@ -633,8 +632,7 @@ class Simulation {
     const job = this.#model.jobs.get(jobId);
     const since = version === 'current' ? (job?.version ?? 0) : version;
     const connection = new RecordingConnection('job');
-    this.#connections.add(connection, jobId);
-    this.#hub.watchJob(connection, jobId, since);
+    this.#hub.open(connection, { job: { id: jobId, version: since } });
     const expected = job && job.version > since ? [jobFrame(job)] : [];
     this.#clients[slot]!.session = new Session(connection, undefined, expected, jobId);
   }
@@ -643,7 +641,7 @@ class Simulation {
     const client = this.#clients[slot]!;
     const session = client.session;
     if (!session) return;
-    this.#connections.delete(session.connection);
+    this.#hub.closed(session.connection);
     session.connection.markRemoved();
     if (session.isStream) client.resumePoint = resumePointAfter(session, client.resumePoint);
     client.session = undefined;

@@ -4,7 +4,7 @@
 // Writes commit first; only then are they written to connections.
 
 import type { Limits } from '../config.ts';
-import { HubError } from '../errors.ts';
+import { badRequest, HubError, unauthorized } from '../errors.ts';
 import {
   CloseCode,
   HUB_ERROR,
@@ -19,7 +19,7 @@ import {
 } from '../../protocol/wire.ts';
 import { sseFrame } from '../sse.ts';
 import { JobStore, type JobUpdate, type StoredJob } from './jobs.ts';
-import type { Connection, ConnectionSet, SqlStore, Transport } from './ports.ts';
+import { isTransport, type Connection, type ConnectionSet, type SqlStore, type Transport } from './ports.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { POLLED_ALARM, Schedule, type Alarm } from './schedule.ts';
 
@@ -46,6 +46,16 @@ export interface JobUpdateResult {
   eventId: string | null;
   delivered: number;
   duplicate?: true;
+}
+
+/** How a connection opens: where it resumes, the ticket it spends, or the job it waits on. */
+export interface OpenOptions {
+  /** Resume point: retained events after this id are replayed first. */
+  after?: number;
+  /** A ticket to spend with the open; a spent one refuses it. */
+  redeem?: { nonce: string; exp: number };
+  /** For a job long poll: the job, and the version it has already seen. */
+  job?: { id: string; version: number };
 }
 
 export interface PollResult {
@@ -200,7 +210,7 @@ export class Hub {
    * Registers a parked job long poll: answered at once when the job's version
    * is already above `version`, otherwise by the next change of that job.
    */
-  watchJob(connection: Connection, jobId: string, version: number): void {
+  #watchJob(connection: Connection, jobId: string, version: number): void {
     const job = this.#jobs.get(jobId);
     if (job && job.row.version > version) connection.send(job.json);
   }
@@ -219,8 +229,31 @@ export class Hub {
     return { frames, lastId: String(last), more };
   }
 
+  /**
+   * Opens a connection, every step in this one turn: the connection cap, the
+   * ticket, registration, then the replay after the resume point and
+   * `hub.ready` (or, for a job long poll, the job if it already moved on).
+   * Live events follow through publish(). Throws 429 or 401 before anything
+   * is registered.
+   */
+  open(connection: Connection, options: OpenOptions = {}): void {
+    if (!isTransport(connection.transport) || (connection.transport === 'job') !== (options.job !== undefined)) {
+      throw badRequest('A connection is one of websocket, sse, poll, or job with its job.');
+    }
+    this.#assertCapacity();
+    if (options.redeem && !this.#redeemTicket(options.redeem.nonce, options.redeem.exp)) throw unauthorized();
+    this.#connections.accept(connection, options.job?.id);
+    if (options.job) this.#watchJob(connection, options.job.id, options.job.version);
+    else this.#resume(connection, options.after);
+  }
+
+  /** The connection ended: the actor forgets it. */
+  closed(connection: Connection): void {
+    this.#connections.remove(connection);
+  }
+
   /** Refuses a new connection once the user holds the configured maximum. */
-  assertCapacity(): void {
+  #assertCapacity(): void {
     if (this.#connections.count() >= this.#limits.maxConnectionsPerUser) {
       throw new HubError('connection_limit',
         `This user already holds ${this.#limits.maxConnectionsPerUser} connections.`,
@@ -233,7 +266,7 @@ export class Hub {
    * notice when its resume point is no longer retained, every retained event
    * after it, then `hub.ready`. Live events follow through publish().
    */
-  resume(connection: Connection, after: number | undefined): void {
+  #resume(connection: Connection, after: number | undefined): void {
     const transport = connection.transport;
     let from = after;
     const reset = after === undefined ? null : this.#resetFor(after);
@@ -273,7 +306,7 @@ export class Hub {
   }
 
   /** Marks a connection ticket as used; false when it was used before. */
-  redeemTicket(nonce: string, expiresAt: number): boolean {
+  #redeemTicket(nonce: string, expiresAt: number): boolean {
     return this.#sql.transaction(() => {
       if (this.#sql.all(`SELECT 1 FROM tickets WHERE owner = ? AND nonce = ?`, this.#owner, nonce).length > 0) {
         return false;

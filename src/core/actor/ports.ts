@@ -16,8 +16,13 @@ export interface SqlStore {
  * `poll` is a parked long poll, released by the next event; `job` is a parked
  * job long poll, released by the next change of one job.
  */
-export type Transport = 'websocket' | 'sse' | 'poll' | 'job';
+export const TRANSPORTS = ['websocket', 'sse', 'poll', 'job'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
 export type StreamTransport = 'websocket' | 'sse';
+/** Transports that receive every event (a `job` poll receives its job's changes only). */
+export const EVENT_TRANSPORTS = ['websocket', 'sse', 'poll'] as const satisfies readonly Transport[];
+
+export const isTransport = (value: unknown): value is Transport => (TRANSPORTS as readonly unknown[]).includes(value);
 
 /** One live connection of this user, as the host exposes it. */
 export interface Connection {
@@ -27,8 +32,15 @@ export interface Connection {
   close(code: number, reason: string): void;
 }
 
-/** The live connections of one actor. */
+/**
+ * The live connections of one actor: an in-memory set on standalone hosts, the
+ * runtime's hibernatable sockets (found again by their tags) on Cloudflare.
+ */
 export interface ConnectionSet {
+  /** Registers a connection; `jobId` for a job long poll, which only that job's changes reach. */
+  accept(connection: Connection, jobId?: string): void;
+  /** Forgets a connection that ended. Idempotent. */
+  remove(connection: Connection): void;
   /** Connections that receive every event: websocket, sse and poll. */
   list(): Iterable<Connection>;
   /** Parked job long polls for one job. */
