@@ -4,6 +4,7 @@
 //   npx userhub listen --user john
 //   npx userhub token john
 
+import { CLIENT_TRANSPORTS } from '../protocol/wire.ts';
 import { parseArgs } from 'node:util';
 import { connect, type TransportName } from '../client/index.ts';
 import { signClientToken } from '../core/auth/client-token.ts';
@@ -116,9 +117,9 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
       options: { user: { type: 'string' }, transports: { type: 'string' }, after: { type: 'string' }, token: { type: 'string' } },
     });
     const user = userFlag(values.user);
-    const transports = (values.transports ?? 'websocket,sse,poll').split(',') as TransportName[];
-    if (!transports.every((t) => ['websocket', 'sse', 'poll'].includes(t))) {
-      throw new UsageError('--transports: a comma-separated list of websocket, sse, poll');
+    const transports = (values.transports ?? CLIENT_TRANSPORTS.join(',')).split(',') as TransportName[];
+    if (!transports.every((t) => (CLIENT_TRANSPORTS as readonly string[]).includes(t))) {
+      throw new UsageError(`--transports: a comma-separated list of ${CLIENT_TRANSPORTS.join(', ')}`);
     }
     const token = values.token;
     let transport = '';

@@ -2,6 +2,7 @@
 // falls back, reconnects with backoff, and resumes from the last id it
 // delivered, so the application sees every event once and in order.
 
+import { CLIENT_TRANSPORTS } from '../protocol/wire.ts';
 import { backoffDelay } from './backoff.ts';
 import { HUB_READY, HUB_RESET, type Frame, type HubEvent, type ResetInfo } from './frames.ts';
 import { longPollTransport } from './transports/long-poll.ts';
@@ -60,7 +61,7 @@ const TRANSPORTS: Record<TransportName, Transport> = {
 };
 
 const DEFAULTS = {
-  transports: ['websocket', 'sse', 'poll'] as TransportName[],
+  transports: [...CLIENT_TRANSPORTS] as TransportName[],
   upgradeAfterMs: 60_000,
   backoff: { baseMs: 500, capMs: 30_000 },
 };

@@ -8,8 +8,7 @@ import { SILENT_OBSERVER, type HubObserver } from '../core/observability/observe
 import { bridgeToSse } from './sse-bridge.ts';
 import { STREAM_HEADERS } from './stream-headers.ts';
 import type { UserHub } from './user-hub.ts';
-import { createEventsArrived, withoutReady } from '../core/wait.ts';
-import { collectFrames } from './wait-bridge.ts';
+import { collectFrames, createEventsArrived, withoutReady } from './wait-bridge.ts';
 
 interface Upgrade {
   userId: string;

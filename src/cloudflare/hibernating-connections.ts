@@ -4,6 +4,7 @@
 // runtime still tells us which is which.
 // https://developers.cloudflare.com/durable-objects/best-practices/websockets/
 
+import type { Outgoing } from '../core/actor/frames.ts';
 import { EVENT_TRANSPORTS, isTransport, type Connection, type ConnectionSet, type Transport } from '../core/actor/ports.ts';
 
 /** Tags are limited to 256 characters (and 10 per socket); job ids are at most 128. */
@@ -21,9 +22,10 @@ export class HibernatingConnection implements Connection {
     this.transport = transport;
   }
 
-  send(frame: string): boolean {
+  /** An SSE bridge carries the SSE form, which the Worker writes to the stream as is; every other socket the JSON. */
+  send(message: Outgoing): boolean {
     try {
-      this.socket.send(frame);
+      this.socket.send(this.transport === 'sse' ? message.sse : message.json);
       return true;
     } catch {
       return false; // closed or closing: the close handler cleans up

@@ -2,6 +2,8 @@
 // hibernatable WebSocket like SSE: the actor sees a tagged socket it can wake
 // for, and an idle long-poll client keeps no Durable Object awake.
 
+import { HUB_READY } from '../protocol/wire.ts';
+
 /**
  * Collects frames from the actor until `isDone` says so, the wait runs out, or
  * the client goes away; then closes the bridge and resolves with the frames.
@@ -39,3 +41,23 @@ export function collectFrames(
     socket.addEventListener('error', finish);
   });
 }
+
+// What the actor writes over the bridge is JSON text (HibernatingConnection
+// sends the JSON form to poll sockets); the Worker recognizes an answer here.
+
+const READY_PREFIX = `{"type":"${HUB_READY}"`;
+
+/** Notification frames begin with their id; control frames with their type. */
+const isNotificationFrame = (frame: string): boolean => frame.startsWith('{"id":');
+
+/** For event long polls: done once the replay has ended (hub.ready) and at least one notification has arrived. */
+export function createEventsArrived(): (frames: readonly string[], latest: string) => boolean {
+  let ready = false;
+  return (frames, latest) => {
+    if (latest.startsWith(READY_PREFIX)) ready = true;
+    return ready && frames.some(isNotificationFrame);
+  };
+}
+
+/** Drops the hub.ready frame, which a poll answer does not carry. */
+export const withoutReady = (frames: readonly string[]): string[] => frames.filter((f) => !f.startsWith(READY_PREFIX));

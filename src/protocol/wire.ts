@@ -1,6 +1,13 @@
 // The wire protocol shared by every transport: frame shapes, control types,
 // close codes and identifier rules. Clients are written against this file.
 
+/**
+ * The ways a client receives a user's events, in the order the client library
+ * falls back through them. The list every other one is built from.
+ */
+export const CLIENT_TRANSPORTS = ['websocket', 'sse', 'poll'] as const;
+export type ClientTransport = (typeof CLIENT_TRANSPORTS)[number];
+
 /** Event ids travel as decimal strings so clients never lose precision. */
 export type EventId = string;
 

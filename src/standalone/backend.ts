@@ -3,12 +3,11 @@
 
 import type { HubBackend } from '../core/backend.ts';
 import { SILENT_OBSERVER, type HubObserver } from '../core/observability/observer.ts';
-import { createEventsArrived, withoutReady } from '../core/wait.ts';
+import { Waiter } from '../core/actor/waiter.ts';
 import type { ActorDirectory } from './actor-directory.ts';
 import {
   SocketConnection,
   StreamConnection,
-  WaiterConnection,
   type WebSocketUpgrader,
 } from './connections.ts';
 
@@ -77,9 +76,10 @@ export class StandaloneBackend implements HubBackend {
 
   waitForEvents: HubBackend['waitForEvents'] = async (wait, after) => {
     const { hub } = this.#actors.get(wait.userId);
-    const waiter = new WaiterConnection('poll', createEventsArrived());
+    const waiter = new Waiter('poll');
     hub.open(waiter, { after });
-    return withoutReady(await this.#park(waiter, wait.waitMs, wait.signal, () => hub.closed(waiter)));
+    await this.#park(waiter, wait.waitMs, wait.signal, () => hub.closed(waiter));
+    return waiter.answer();
   };
 
   updateJob: HubBackend['updateJob'] = async (userId, jobId, update, webhookId) => {
@@ -101,10 +101,10 @@ export class StandaloneBackend implements HubBackend {
 
   waitForJob: HubBackend['waitForJob'] = async (wait, jobId, version) => {
     const { hub } = this.#actors.get(wait.userId);
-    const waiter = new WaiterConnection('job', () => true);
+    const waiter = new Waiter('job');
     hub.open(waiter, { job: { id: jobId, version } });
-    const frames = await this.#park(waiter, wait.waitMs, wait.signal, () => hub.closed(waiter));
-    return frames[0] ?? null;
+    await this.#park(waiter, wait.waitMs, wait.signal, () => hub.closed(waiter));
+    return waiter.answer()[0] ?? null;
   };
 
   presence: HubBackend['presence'] = async (userId) => this.#actors.get(userId).hub.presence();
@@ -112,7 +112,7 @@ export class StandaloneBackend implements HubBackend {
   stats: HubBackend['stats'] = async (userId) => this.#actors.get(userId).hub.stats();
 
   /** Waits for a waiter to settle, its time to run out, or its client to leave; then forgets it. */
-  async #park(waiter: WaiterConnection, waitMs: number, signal: AbortSignal, forget: () => void): Promise<string[]> {
+  async #park(waiter: Waiter, waitMs: number, signal: AbortSignal, forget: () => void): Promise<unknown> {
     const settle = () => waiter.settle();
     const timer = setTimeout(settle, waitMs);
     signal.addEventListener('abort', settle);

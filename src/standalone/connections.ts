@@ -1,7 +1,8 @@
 // The standalone host's connections: a runtime's WebSocket, an SSE response
 // stream, and a parked long poll, each behind the actor's Connection port.
 
-import type { Connection, StreamTransport, Transport } from '../core/actor/ports.ts';
+import type { Outgoing } from '../core/actor/frames.ts';
+import type { Connection, StreamTransport } from '../core/actor/ports.ts';
 import type { SseOptions } from '../core/backend.ts';
 import { sseHeartbeat, sseRetry } from '../core/sse.ts';
 import { CloseCode } from '../protocol/wire.ts';
@@ -45,7 +46,7 @@ export type WebSocketUpgrader = (
 export class SocketConnection implements Connection {
   readonly transport: StreamTransport = 'websocket';
   #socket: ServerSocket | null = null;
-  #buffer: string[] | null = [];
+  #buffer: Outgoing[] | null = [];
   #closed = false;
   readonly #onClose: () => void;
 
@@ -55,14 +56,14 @@ export class SocketConnection implements Connection {
 
   open(socket: ServerSocket): void {
     this.#socket = socket;
-    for (const frame of this.#buffer ?? []) socket.send(frame);
+    for (const message of this.#buffer ?? []) socket.send(message.json);
     this.#buffer = null;
   }
 
-  send(frame: string): boolean {
+  send(message: Outgoing): boolean {
     if (this.#closed) return false;
     if (this.#buffer) {
-      this.#buffer.push(frame);
+      this.#buffer.push(message);
       return true;
     }
     const socket = this.#socket!;
@@ -71,7 +72,7 @@ export class SocketConnection implements Connection {
       return false;
     }
     try {
-      socket.send(frame);
+      socket.send(message.json);
       return true;
     } catch {
       return false;
@@ -124,12 +125,16 @@ export class StreamConnection implements Connection {
       },
       new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
     );
-    this.send(sseRetry(options.retryMs));
-    this.#timers.push(setInterval(() => this.send(sseHeartbeat()), options.heartbeatMs));
+    this.#write(sseRetry(options.retryMs));
+    this.#timers.push(setInterval(() => this.#write(sseHeartbeat()), options.heartbeatMs));
     if (options.maxStreamMs > 0) this.#timers.push(setTimeout(() => this.close(1000, 'lifetime'), options.maxStreamMs));
   }
 
-  send(frame: string): boolean {
+  send(message: Outgoing): boolean {
+    return this.#write(message.sse);
+  }
+
+  #write(text: string): boolean {
     if (this.#closed) return false;
     if ((this.#controller.desiredSize ?? 0) < -MAX_SSE_BUFFERED_BYTES) {
       // A slow reader: end the stream; EventSource resumes from Last-Event-ID.
@@ -137,7 +142,7 @@ export class StreamConnection implements Connection {
       return false;
     }
     try {
-      this.#controller.enqueue(this.#encoder.encode(frame));
+      this.#controller.enqueue(this.#encoder.encode(text));
       return true;
     } catch {
       this.closed();
@@ -160,39 +165,5 @@ export class StreamConnection implements Connection {
     this.#closed = true;
     for (const timer of this.#timers) clearTimeout(timer);
     this.#onClose();
-  }
-}
-
-/** A parked long poll: collects frames until `isDone`, then settles once. */
-export class WaiterConnection implements Connection {
-  readonly transport: Transport;
-  readonly frames: string[] = [];
-  readonly done: Promise<string[]>;
-  #settle!: () => void;
-  #settled = false;
-
-  constructor(transport: 'poll' | 'job', isDone: (frames: readonly string[], latest: string) => boolean) {
-    this.transport = transport;
-    this.done = new Promise((resolve) => {
-      this.#settle = () => resolve(this.frames);
-    });
-    this.send = (frame) => {
-      if (this.#settled) return false;
-      this.frames.push(frame);
-      if (isDone(this.frames, frame)) this.settle();
-      return true;
-    };
-  }
-
-  send: (frame: string) => boolean;
-
-  close(): void {
-    this.settle();
-  }
-
-  settle(): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    this.#settle();
   }
 }

@@ -29,6 +29,7 @@ import { DatabaseSync } from 'node:sqlite';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { migrate } from '../../src/core/actor/schema.ts';
+import type { Outgoing } from '../../src/core/actor/frames.ts';
 import { Hub, type PublishResult } from '../../src/core/actor/hub.ts';
 import type { Connection, SqlStore, StreamTransport, Transport } from '../../src/core/actor/ports.ts';
 import { DEFAULT_LIMITS, type Limits } from '../../src/core/config.ts';
@@ -331,12 +332,13 @@ class RecordingConnection implements Connection {
     this.transport = transport;
   }
 
-  send(frame: string): boolean {
+  /** Records the form the real connection would write: SSE for an SSE stream, JSON otherwise. */
+  send(message: Outgoing): boolean {
     if (this.#removed) {
       this.framesAfterRemoval++;
       return false;
     }
-    this.frames.push(frame);
+    this.frames.push(this.transport === 'sse' ? message.sse : message.json);
     return true;
   }
 

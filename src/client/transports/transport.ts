@@ -1,8 +1,9 @@
 // The contract between the client and one transport.
 
+import type { ClientTransport } from '../../protocol/wire.ts';
 import type { Frame } from '../frames.ts';
 
-export type TransportName = 'websocket' | 'sse' | 'poll';
+export type TransportName = ClientTransport;
 
 /** Why a transport session ended. */
 export interface SessionEnd {

@@ -17,7 +17,7 @@ import {
   type ResetInfo,
   type UserStats,
 } from '../../protocol/wire.ts';
-import { sseFrame } from '../sse.ts';
+import { ControlMessage, JobMessage, OutgoingEvent, type EventRow } from './frames.ts';
 import { JobStore, type JobUpdate, type StoredJob } from './jobs.ts';
 import { isTransport, type Connection, type ConnectionSet, type SqlStore, type Transport } from './ports.ts';
 import { TokenBucket } from './rate-limit.ts';
@@ -67,39 +67,8 @@ export interface PollResult {
   more: boolean;
 }
 
-interface EventRow {
-  id: number;
-  type: string;
-  data: string;
-  created_at: number;
-}
-
-/** One stored event, serialized once per transport however many connections read it. */
-class OutgoingEvent {
-  readonly row: EventRow;
-  #json?: string;
-  #sse?: string;
-
-  constructor(row: EventRow) {
-    this.row = row;
-  }
-
-  get json(): string {
-    const { id, type, data, created_at } = this.row;
-    return (this.#json ??=
-      `{"id":"${id}","type":${JSON.stringify(type)},"data":${data},"time":"${new Date(created_at).toISOString()}"}`);
-  }
-
-  frameFor(transport: Transport): string {
-    if (transport !== 'sse') return this.json;
-    return (this.#sse ??= sseFrame(this.row.type, this.json, String(this.row.id)));
-  }
-}
-
-function controlFor(transport: Transport, type: string, data: unknown): string {
-  const json = controlFrame(type, data);
-  return transport === 'sse' ? sseFrame(type, json) : json;
-}
+/** The answer to a client's `{"type":"ping"}` (Cloudflare's auto-response gives the same). */
+const PONG = new ControlMessage('pong');
 
 const EVENT_COLUMNS = 'id, type, data, created_at';
 
@@ -193,7 +162,10 @@ export class Hub {
       return { result, event, job: change.job };
     });
     if (event) this.#deliver(event);
-    if (job) for (const watcher of this.#connections.jobWatchers(jobId)) watcher.send(job.json);
+    if (job) {
+      const message = new JobMessage(job.json);
+      for (const watcher of this.#connections.jobWatchers(jobId)) watcher.send(message);
+    }
     return result;
   }
 
@@ -212,7 +184,7 @@ export class Hub {
    */
   #watchJob(connection: Connection, jobId: string, version: number): void {
     const job = this.#jobs.get(jobId);
-    if (job && job.row.version > version) connection.send(job.json);
+    if (job && job.row.version > version) connection.send(new JobMessage(job.json));
   }
 
   /** Events after `after`, at most `limit`, with the same reset rules as streams. */
@@ -271,13 +243,13 @@ export class Hub {
     let from = after;
     const reset = after === undefined ? null : this.#resetFor(after);
     if (reset) {
-      connection.send(controlFor(transport, HUB_RESET, reset));
+      connection.send(new ControlMessage(HUB_RESET, reset));
       from = this.#prunedThrough;
     }
     if (from !== undefined && from < this.#lastId) {
-      for (const row of this.#eventsAfter(from, -1)) connection.send(new OutgoingEvent(row).frameFor(transport));
+      for (const row of this.#eventsAfter(from, -1)) connection.send(new OutgoingEvent(row));
     }
-    connection.send(controlFor(transport, HUB_READY, { lastId: String(this.#lastId) }));
+    connection.send(new ControlMessage(HUB_READY, { lastId: String(this.#lastId) }));
   }
 
   /** Answers a client frame. Unknown frames get an error frame, never a dropped socket. */
@@ -293,7 +265,7 @@ export class Hub {
       type = undefined;
     }
     if (type === 'ping') {
-      connection.send('{"type":"pong"}');
+      connection.send(PONG);
       return;
     }
     const error =
@@ -302,7 +274,7 @@ export class Hub {
         : type === undefined
           ? { code: 'invalid_frame', message: 'Frames must be JSON objects with a "type".' }
           : { code: 'unknown_frame', message: 'Unknown frame type; the only client frame is {"type":"ping"}.' };
-    connection.send(controlFrame(HUB_ERROR, error));
+    connection.send(new ControlMessage(HUB_ERROR, error));
   }
 
   /** Marks a connection ticket as used; false when it was used before. */
@@ -432,7 +404,7 @@ export class Hub {
   }
 
   #deliver(event: OutgoingEvent): void {
-    for (const connection of this.#connections.list()) connection.send(event.frameFor(connection.transport));
+    for (const connection of this.#connections.list()) connection.send(event);
   }
 
   /** Events after `after` in id order; `limit` -1 for all. */

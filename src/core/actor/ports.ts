@@ -1,6 +1,9 @@
 // The two small ports the actor's logic is written against. Each host (Durable
 // Object, standalone process) implements them; nothing here knows which one.
 
+import { CLIENT_TRANSPORTS, type ClientTransport } from '../../protocol/wire.ts';
+import type { Outgoing } from './frames.ts';
+
 export type SqlValue = string | number | null;
 
 /** Synchronous SQLite with bound parameters (ctx.storage.sql, node:sqlite, bun:sqlite). */
@@ -16,19 +19,19 @@ export interface SqlStore {
  * `poll` is a parked long poll, released by the next event; `job` is a parked
  * job long poll, released by the next change of one job.
  */
-export const TRANSPORTS = ['websocket', 'sse', 'poll', 'job'] as const;
+/** Transports that receive every event: the client's own (a `job` poll receives its job's changes only). */
+export const EVENT_TRANSPORTS = CLIENT_TRANSPORTS;
+export const TRANSPORTS = [...CLIENT_TRANSPORTS, 'job'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
-export type StreamTransport = 'websocket' | 'sse';
-/** Transports that receive every event (a `job` poll receives its job's changes only). */
-export const EVENT_TRANSPORTS = ['websocket', 'sse', 'poll'] as const satisfies readonly Transport[];
+export type StreamTransport = Exclude<ClientTransport, 'poll'>;
 
 export const isTransport = (value: unknown): value is Transport => (TRANSPORTS as readonly unknown[]).includes(value);
 
 /** One live connection of this user, as the host exposes it. */
 export interface Connection {
   readonly transport: Transport;
-  /** Writes one frame. Returns false when the connection is already gone. */
-  send(frame: string): boolean;
+  /** Writes one message in this connection's own framing. Returns false when the connection is already gone. */
+  send(message: Outgoing): boolean;
   close(code: number, reason: string): void;
 }
 

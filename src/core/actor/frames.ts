@@ -1,0 +1,80 @@
+// What the actor hands a connection: a message that knows its wire forms and
+// caches each, so fan-out serializes once per form however many connections
+// read it. The connection, not the actor, chooses the form it writes: a
+// WebSocket or a long poll the JSON text, an SSE stream the SSE event.
+
+import { controlFrame, HUB_READY } from '../../protocol/wire.ts';
+import { sseFrame } from '../sse.ts';
+
+/** One message for a connection, in every form a transport writes. */
+export interface Outgoing {
+  /** `event`: a stored notification (has an id); `control`: a `hub.*` frame; `job`: a job's JSON (job long polls). */
+  readonly kind: 'event' | 'control' | 'job';
+  /** The JSON text a WebSocket or long poll carries. */
+  readonly json: string;
+  /** The SSE event a stream carries. */
+  readonly sse: string;
+}
+
+export interface EventRow {
+  id: number;
+  type: string;
+  data: string;
+  created_at: number;
+}
+
+/** One stored event. */
+export class OutgoingEvent implements Outgoing {
+  readonly kind = 'event';
+  readonly row: EventRow;
+  #json?: string;
+  #sse?: string;
+
+  constructor(row: EventRow) {
+    this.row = row;
+  }
+
+  get json(): string {
+    const { id, type, data, created_at } = this.row;
+    return (this.#json ??=
+      `{"id":"${id}","type":${JSON.stringify(type)},"data":${data},"time":"${new Date(created_at).toISOString()}"}`);
+  }
+
+  get sse(): string {
+    return (this.#sse ??= sseFrame(this.row.type, this.json, String(this.row.id)));
+  }
+}
+
+/** A control frame (`hub.ready`, `hub.reset`, `hub.error`, `pong`): no id, so Last-Event-ID stays put. */
+export class ControlMessage implements Outgoing {
+  readonly kind = 'control';
+  readonly type: string;
+  readonly json: string;
+
+  constructor(type: string, data?: unknown) {
+    this.type = type;
+    this.json = data === undefined ? JSON.stringify({ type }) : controlFrame(type, data);
+  }
+
+  get sse(): string {
+    return sseFrame(this.type, this.json);
+  }
+
+  get isReady(): boolean {
+    return this.type === HUB_READY;
+  }
+}
+
+/** A job as a job long poll receives it. */
+export class JobMessage implements Outgoing {
+  readonly kind = 'job';
+  readonly json: string;
+
+  constructor(json: string) {
+    this.json = json;
+  }
+
+  get sse(): string {
+    return sseFrame('job', this.json);
+  }
+}
