@@ -1,7 +1,7 @@
 // Assembles a standalone host from a runtime's pieces: its SQLite driver and
 // its WebSocket upgrade. Each runtime's entry file supplies those and serves.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createApp } from '../core/app.ts';
 import { mountDemo } from '../demo/routes.ts';
@@ -66,7 +66,8 @@ export function startOrExit<T>(start: () => T): T {
   try {
     return start();
   } catch (err) {
-    console.error(`userhub: not starting: ${err instanceof Error ? err.message : String(err)}`);
+    // A synchronous write: Bun does not flush an asynchronous one to a pipe before exit.
+    writeSync(2, `userhub: not starting: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   }
 }
