@@ -37,7 +37,7 @@ process.on('message', async (message: PublisherCommand) => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (target.kind === 'hub') {
       url = `${target.publishUrl}/v1/users/${userId}/events`;
-      body = `{"type":"n","data":${payload}}`;
+      body = `{"userId":${JSON.stringify(userId)},"type":"n","data":${payload}}`;
       const id = `b${seq}`;
       const timestamp = String(Math.floor(Date.now() / 1000));
       Object.assign(headers, { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': sign!(id, timestamp, body) });

@@ -8,7 +8,7 @@ import { CLIENT_TRANSPORTS } from '../protocol/wire.ts';
 import { parseArgs } from 'node:util';
 import { connect, type TransportName } from '../client/index.ts';
 import { signClientToken } from '../core/auth/client-token.ts';
-import { signWebhook } from '../core/auth/webhook-signature.ts';
+import { signedContent, signWebhook } from '../core/auth/webhook-signature.ts';
 import { EVENT_TYPE_PATTERN, isJobId, isUserId } from '../protocol/wire.ts';
 import { createPublisher, PublisherError } from '../publisher/index.ts';
 import { readDevVars } from './dev-vars.ts';
@@ -148,12 +148,26 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   },
 };
 
-/** A signed request with any method, for `userhub call`. */
+/**
+ * A body bound to the target of its path, as the service requires: `userId`
+ * (and `jobId`) filled in from /v1/users/:userId[/jobs/:jobId] when missing.
+ */
+function bindTarget(path: string, body: unknown): unknown {
+  const match = /^\/v1\/users\/([^/?]+)(?:\/jobs\/([^/?]+))?/.exec(path);
+  if (!match || body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+  const bound: Record<string, unknown> = { userId: decodeURIComponent(match[1]!) };
+  if (match[2] !== undefined) bound.jobId = decodeURIComponent(match[2]);
+  return { ...bound, ...(body as Record<string, unknown>) };
+}
+
+/** A signed request with any method, for `userhub call`: a body names its target, a bodyless request signs `METHOD path`. */
 async function signedCall(method: string, path: string, body: unknown): Promise<unknown> {
-  const text = body === undefined ? '' : JSON.stringify(body);
-  const headers: Record<string, string> = await signWebhook(secret('WEBHOOK_SECRET'), `msg_${crypto.randomUUID()}`, text);
+  const text = body === undefined ? undefined : JSON.stringify(bindTarget(path, body));
+  const url = new URL(`${hubUrl()}${path}`);
+  const content = signedContent(method, `${url.pathname}${url.search}`, text);
+  const headers: Record<string, string> = await signWebhook(secret('WEBHOOK_SECRET'), `msg_${crypto.randomUUID()}`, content);
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await fetch(`${hubUrl()}${path}`, { method, headers, body: body === undefined ? undefined : text });
+  const response = await fetch(url, { method, headers, body: text });
   const answer = await response.json().catch(() => null);
   if (!response.ok) {
     const error = (answer as { error?: { code: string; message: string } } | null)?.error;

@@ -75,8 +75,8 @@ export class DurableObjectBackend implements HubBackend {
     return withoutReady(await collectFrames(response.webSocket, wait.waitMs, wait.signal, createEventsArrived()));
   };
 
-  updateJob: HubBackend['updateJob'] = async (userId, jobId, update, webhookId) => {
-    const result = unwrap(await this.#actor(userId).updateJob(jobId, update, webhookId));
+  updateJob: HubBackend['updateJob'] = async (userId, jobId, update, key) => {
+    const result = unwrap(await this.#actor(userId).updateJob(jobId, update, key));
     const { eventId, delivered } = result;
     this.#observer.published({ userId, eventId, delivered, duplicate: result.duplicate === true, jobId });
     return result;

@@ -12,6 +12,7 @@ import {
   type PublishInput,
   type PublishResult,
 } from '../core/actor/hub.ts';
+import type { IdempotencyKey } from '../core/actor/dedupe.ts';
 import type { JobUpdate } from '../core/actor/jobs.ts';
 import type { Transport } from '../core/actor/ports.ts';
 import { parseLogLevel, setLogLevel } from '../core/observability/log.ts';
@@ -54,8 +55,8 @@ export class UserHub extends DurableObject<Env> {
     return attempt(() => this.#hub.publish(input));
   }
 
-  updateJob(jobId: string, update: JobUpdate, webhookId: string): Outcome<JobUpdateResult> {
-    return attempt(() => this.#hub.updateJob(jobId, update, webhookId));
+  updateJob(jobId: string, update: JobUpdate, key: IdempotencyKey): Outcome<JobUpdateResult> {
+    return attempt(() => this.#hub.updateJob(jobId, update, key));
   }
 
   getJob(jobId: string): string | null {

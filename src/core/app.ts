@@ -33,6 +33,9 @@ export const ROUTES: Record<string, string[]> = {
   '/v1/events:batch': ['POST'],
 };
 
+/** Every method a route answers, for CORS preflights. */
+const ALLOWED_METHODS = [...new Set([...Object.values(ROUTES).flat(), 'OPTIONS'])];
+
 function toHubError(err: unknown): HubError {
   if (err instanceof HubError) return err;
   if (err instanceof HTTPException) {
@@ -68,7 +71,7 @@ export function createApp(backendFor: BackendFactory, observerFor?: (env: Env) =
     cors({
       origin: (origin) => (c.var.config.allowedOrigins.includes(origin) ? origin : null),
       credentials: true,
-      allowMethods: ['GET', 'POST', 'PUT', 'OPTIONS'],
+      allowMethods: ALLOWED_METHODS,
       allowHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'],
       exposeHeaders: ['Hub-Timed-Out'],
       maxAge: 600,

@@ -2,6 +2,7 @@
 // The Cloudflare host reaches a Durable Object; standalone hosts an in-process actor.
 
 import type { JobUpdateResult, PollResult, PublishInput, PublishResult } from './actor/hub.ts';
+import type { IdempotencyKey } from './actor/dedupe.ts';
 import type { JobUpdate } from './actor/jobs.ts';
 import type { JobStatus, Presence, UserStats } from '../protocol/wire.ts';
 
@@ -42,7 +43,7 @@ export interface HubBackend {
   /** Waits for events after `after`; an empty frame list when the wait ran out. */
   waitForEvents(wait: Wait, after: number): Promise<string[]>;
 
-  updateJob(userId: string, jobId: string, update: JobUpdate, webhookId: string): Promise<JobUpdateResult>;
+  updateJob(userId: string, jobId: string, update: JobUpdate, key: IdempotencyKey): Promise<JobUpdateResult>;
   getJob(userId: string, jobId: string): Promise<string | null>;
   listJobs(userId: string, status: JobStatus | undefined, limit: number): Promise<string[]>;
   /** Waits for the job's version to pass `version`: its JSON, or null when the wait ran out. */

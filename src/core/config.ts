@@ -67,9 +67,18 @@ export interface Config extends Limits {
   sseMaxStreamSeconds: number;
   /** Serve the demo page and its development token endpoint. Never in production. */
   demoEnabled: boolean;
+  /**
+   * Signed requests must name their target (PUBLISH_REQUIRE_TARGET, default
+   * true): `userId` / `jobId` in bodies, `METHOD path?query` signed for
+   * requests without one. False accepts the old unbound forms too.
+   */
+  publishRequireTarget: boolean;
 }
 
 export type Env = Record<string, unknown>;
+
+/** The shortest DEDUPE_TTL_SECONDS allowed: twice the 5-minute signature window. */
+export const MIN_DEDUPE_TTL_SECONDS = 600;
 
 export const DEFAULT_LIMITS: Limits = {
   maxConnectionsPerUser: 50,
@@ -158,7 +167,9 @@ export function readLimits(env: Env): Limits {
     maxEventBytes: int(env, 'MAX_EVENT_BYTES', d.maxEventBytes, 256, 1024 * 1024),
     retentionMaxEvents: int(env, 'RETENTION_MAX_EVENTS', d.retentionMaxEvents, 1, 100_000),
     retentionMaxAgeSeconds: int(env, 'RETENTION_MAX_AGE_SECONDS', d.retentionMaxAgeSeconds, 1, 366 * 86400),
-    dedupeTtlSeconds: int(env, 'DEDUPE_TTL_SECONDS', d.dedupeTtlSeconds, 60, 366 * 86400),
+    // At least the signature window and then some: a webhook-id forgotten while
+    // its signed request is still fresh could be stored a second time.
+    dedupeTtlSeconds: int(env, 'DEDUPE_TTL_SECONDS', d.dedupeTtlSeconds, MIN_DEDUPE_TTL_SECONDS, 366 * 86400),
     pruneDelaySeconds: int(env, 'PRUNE_DELAY_SECONDS', d.pruneDelaySeconds, 1, 86400),
     publishRatePerUser: int(env, 'PUBLISH_RATE_PER_USER', d.publishRatePerUser, 0, 1_000_000),
     publishBurstPerUser: int(env, 'PUBLISH_BURST_PER_USER', d.publishBurstPerUser, 1, 1_000_000),
@@ -184,7 +195,16 @@ export function readConfig(env: Env): Config {
     sseRetryMs: int(env, 'SSE_RETRY_MS', 2000, 100, 60_000),
     sseMaxStreamSeconds: int(env, 'SSE_MAX_STREAM_SECONDS', 0, 0, 7 * 86400),
     demoEnabled: env.DEMO_ENABLED === 'true' || env.DEMO_ENABLED === true,
+    publishRequireTarget: bool(env, 'PUBLISH_REQUIRE_TARGET', true),
   };
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === null || raw === '') return fallback;
+  if (raw === true || raw === 'true') return true;
+  if (raw === false || raw === 'false') return false;
+  throw new HubError('server_misconfigured', `${name} must be true or false.`);
 }
 
 const cache = new WeakMap<object, Config>();

@@ -20,8 +20,12 @@ const publishType = z
   .regex(EVENT_TYPE_PATTERN, 'type: 1-100 characters of A-Z a-z 0-9 _ . : / -')
   .refine((type) => !type.startsWith(CONTROL_PREFIX), `type: the prefix "${CONTROL_PREFIX}" is reserved`);
 
+/** A body's own statement of its target, checked against the path after the signature (checkTarget). */
+const targetId = (name: string) => z.string().max(200, `${name}: at most 200 characters`).optional();
+
 export const publishBody = z
   .object({
+    userId: targetId('userId'),
     type: publishType,
     data: z.unknown().optional(),
   })
@@ -45,6 +49,8 @@ const statusEnum = z.enum(JOB_STATUSES);
 
 export const jobUpdateBody = z
   .object({
+    userId: targetId('userId'),
+    jobId: targetId('jobId'),
     status: statusEnum,
     progress: z.number().min(0, 'progress: 0..1').max(1, 'progress: 0..1').optional(),
     result: z.unknown().optional(),

@@ -21,6 +21,10 @@ export const ERRORS = {
   /** The user's publish rate is exceeded: retry after `Retry-After`. */
   rate_limited: { status: 429, retryable: true },
   job_final: { status: 409, retryable: false },
+  /** A signed body does not name the user (or job) of its path, or leaves it out. */
+  target_mismatch: { status: 400, retryable: false },
+  /** A webhook-id already used for a different request (method, path or body). */
+  idempotency_key_reused: { status: 409, retryable: false },
   job_not_found: { status: 404, retryable: false },
   /** A secret is missing or a setting is invalid: the service fails closed until fixed. */
   server_misconfigured: { status: 500, retryable: false },

@@ -1,7 +1,9 @@
 // The backend helper: signs requests per Standard Webhooks and sends events,
-// job updates and presence reads, retrying what is safe to retry.
+// job updates and presence reads, retrying what is safe to retry. Every
+// request it signs names its target (the body's userId and jobId, or
+// `METHOD path?query`), so a captured copy works nowhere else.
 
-import { signWebhook } from '../core/auth/webhook-signature.ts';
+import { signedContent, signWebhook } from '../core/auth/webhook-signature.ts';
 import { ERRORS, isErrorCode } from '../protocol/errors.ts';
 import type { Presence, UserStats } from '../protocol/wire.ts';
 
@@ -16,6 +18,11 @@ export interface PublisherOptions {
   retries?: number;
   /** First retry delay in ms, doubled each time (with jitter). Default 250. */
   backoffMs?: number;
+  /**
+   * The service's MAX_EVENT_BYTES: publishMany keeps each batch body within it.
+   * Default 65536, the service's default.
+   */
+  maxBodyBytes?: number;
   fetch?: typeof fetch;
 }
 
@@ -70,6 +77,28 @@ export class PublisherError extends Error {
 /** Most users one batch request may name; publishMany splits larger lists. */
 const BATCH_SIZE = 1000;
 
+const utf8 = new TextEncoder();
+
+/** Splits `userIds` into batches of at most BATCH_SIZE whose JSON body stays within `maxBytes`. */
+function batches(userIds: string[], type: string, data: unknown, maxBytes: number): string[][] {
+  const fixed = utf8.encode(JSON.stringify({ userIds: [], type, data })).length;
+  const chunks: string[][] = [];
+  let chunk: string[] = [];
+  let size = fixed;
+  for (const userId of userIds) {
+    const entry = utf8.encode(JSON.stringify(userId)).length + (chunk.length > 0 ? 1 : 0);
+    if (chunk.length > 0 && (chunk.length === BATCH_SIZE || size + entry > maxBytes)) {
+      chunks.push(chunk);
+      chunk = [];
+      size = fixed;
+    }
+    size += utf8.encode(JSON.stringify(userId)).length + (chunk.length > 0 ? 1 : 0);
+    chunk.push(userId);
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -82,22 +111,23 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * await hub.publish('john', 'message.received', { from: 'jane' }, { idempotencyKey: 'msg_8812' });
  */
 export function createPublisher(options: PublisherOptions) {
-  const { url, secret, retries = 4, backoffMs = 250 } = options;
+  const { url, secret, retries = 4, backoffMs = 250, maxBodyBytes = 64 * 1024 } = options;
   const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
   const base = url.replace(/\/+$/, '');
 
   async function send<T>(method: string, path: string, body: unknown, sendOptions: SendOptions = {}): Promise<T> {
     const id = sendOptions.idempotencyKey ?? `msg_${crypto.randomUUID()}`;
-    const text = body === undefined ? '' : JSON.stringify(body);
+    const text = body === undefined ? undefined : JSON.stringify(body);
     for (let attempt = 0; ; attempt++) {
       // Each attempt gets a fresh timestamp and the same webhook-id, so a retry
       // of a request that did land is answered as a duplicate, never delivered twice.
-      const headers: Record<string, string> = await signWebhook(secret, id, text);
+      const target = new URL(`${base}${path}`);
+      const headers: Record<string, string> = await signWebhook(secret, id, signedContent(method, `${target.pathname}${target.search}`, text));
       if (body !== undefined) headers['Content-Type'] = 'application/json';
       let error: PublisherError;
       let retryAfterMs: number | undefined;
       try {
-        const response = await fetchImpl(`${base}${path}`, { method, headers, body: body === undefined ? undefined : text });
+        const response = await fetchImpl(`${base}${path}`, { method, headers, body: text });
         if (response.ok) return (await response.json()) as T;
         const parsed = (await response.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
         error = new PublisherError(
@@ -120,23 +150,25 @@ export function createPublisher(options: PublisherOptions) {
   return {
     /** Appends an event to the user's log and delivers it to the user's live connections. */
     publish: (userId: string, type: string, data?: unknown, sendOptions?: SendOptions) =>
-      send<PublishResult>('POST', `${userPath(userId)}/events`, { type, data }, sendOptions),
+      send<PublishResult>('POST', `${userPath(userId)}/events`, { userId, type, data }, sendOptions),
 
     /** Creates or updates a job; each accepted change emits `job.<status>` (or `job.progress`). */
     updateJob: (userId: string, jobId: string, update: JobUpdate, sendOptions?: SendOptions) =>
-      send<JobUpdateResult>('PUT', `${userPath(userId)}/jobs/${encodeURIComponent(jobId)}`, update, sendOptions),
+      send<JobUpdateResult>('PUT', `${userPath(userId)}/jobs/${encodeURIComponent(jobId)}`, { userId, jobId, ...update }, sendOptions),
 
     /** Whether the user is connected, by transport. */
     presence: (userId: string) => send<Presence>('GET', `${userPath(userId)}/presence`, undefined),
 
-    /** One event to many users, each through its own actor, in batches of 1,000. */
+    /**
+     * One event to many users, each through its own actor, in batches of at most
+     * 1,000 users whose body stays within `maxBodyBytes`.
+     */
     async publishMany(userIds: string[], type: string, data?: unknown, sendOptions?: SendOptions) {
       const key = sendOptions?.idempotencyKey ?? `msg_${crypto.randomUUID()}`;
       const results: BatchResult[] = [];
-      for (let i = 0; i < userIds.length; i += BATCH_SIZE) {
-        const userIdsChunk = userIds.slice(i, i + BATCH_SIZE);
-        // Dedupe is per user, so every chunk can share the one key.
-        const answer = await send<{ results: BatchResult[] }>('POST', '/v1/events:batch', { userIds: userIdsChunk, type, data }, { idempotencyKey: key });
+      // Dedupe is per user and fingerprints each user's share, so every chunk can share the one key.
+      for (const chunk of batches(userIds, type, data, maxBodyBytes)) {
+        const answer = await send<{ results: BatchResult[] }>('POST', '/v1/events:batch', { userIds: chunk, type, data }, { idempotencyKey: key });
         results.push(...answer.results);
       }
       return results;

@@ -82,8 +82,8 @@ export class StandaloneBackend implements HubBackend {
     return waiter.answer();
   };
 
-  updateJob: HubBackend['updateJob'] = async (userId, jobId, update, webhookId) => {
-    const result = this.#actors.get(userId).hub.updateJob(jobId, update, webhookId);
+  updateJob: HubBackend['updateJob'] = async (userId, jobId, update, key) => {
+    const result = this.#actors.get(userId).hub.updateJob(jobId, update, key);
     this.#observer.published({
       userId,
       eventId: result.eventId,

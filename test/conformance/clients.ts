@@ -5,7 +5,7 @@ import { EventSource, type FetchLike } from 'eventsource';
 import WebSocket from 'ws';
 import { createInbox, type Inbox } from '../helpers/inbox.ts';
 import { signWebhook } from '../../src/core/auth/webhook-signature.ts';
-import { publishRequest, tokenFor, type PublishOptions } from '../helpers/requests.ts';
+import { bindTarget, publishRequest, signedText, tokenFor, type PublishOptions } from '../helpers/requests.ts';
 import { TEST_VARS } from '../helpers/test-vars.ts';
 
 export interface Frame {
@@ -88,12 +88,16 @@ export function createHubClient(base: string) {
     return { source, events, errors, jar, opens: () => opens };
   }
 
-  /** A signed publisher request with any method (GET signs an empty body). */
-  async function signed(method: string, path: string, body?: unknown) {
-    const text = body === undefined ? '' : JSON.stringify(body);
-    const headers: Record<string, string> = await signWebhook(TEST_VARS.WEBHOOK_SECRET, `msg_${crypto.randomUUID()}`, text);
+  /**
+   * A signed publisher request with any method, bound to its target: a body
+   * names its user and job (bindTarget), a GET signs `GET path?query`.
+   */
+  async function signed(method: string, path: string, body?: unknown, options: { webhookId?: string; unbound?: boolean } = {}) {
+    const text = body === undefined ? undefined : JSON.stringify(options.unbound ? body : bindTarget(path, body));
+    const content = options.unbound && text === undefined ? '' : signedText(method, `${base}${path}`, text);
+    const headers: Record<string, string> = await signWebhook(TEST_VARS.WEBHOOK_SECRET, options.webhookId ?? `msg_${crypto.randomUUID()}`, content);
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    return fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : text });
+    return fetch(`${base}${path}`, { method, headers, body: text });
   }
 
   const putJob = (userId: string, jobId: string, update: unknown) =>

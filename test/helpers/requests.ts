@@ -16,7 +16,26 @@ export interface PublishOptions {
   webhookId?: string;
   secret?: string;
   timestamp?: number;
+  /** The `userId` the body names: by default the target's; null leaves it out (the unbound form). */
+  bodyUserId?: string | null;
 }
+
+/**
+ * A publisher body bound to the target of its path, as the service requires:
+ * `userId` (and `jobId`) from /v1/users/:userId[/jobs/:jobId], unless the body
+ * names them itself.
+ */
+export function bindTarget(path: string, body: unknown): unknown {
+  const match = /^\/v1\/users\/([^/?]+)(?:\/jobs\/([^/?]+))?/.exec(path);
+  if (!match || body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+  const bound: Record<string, unknown> = { userId: decodeURIComponent(match[1]!) };
+  if (match[2] !== undefined) bound.jobId = decodeURIComponent(match[2]);
+  return { ...bound, ...(body as Record<string, unknown>) };
+}
+
+/** What a request signs: its body, or `METHOD path?query` when it has none. */
+export const signedText = (method: string, url: string, body: string | undefined): string =>
+  body ?? `${method.toUpperCase()} ${new URL(url).pathname}${new URL(url).search}`;
 
 /** A signed `POST /v1/users/:userId/events` as a Request (base is the host). */
 export async function publishRequest(
@@ -26,7 +45,8 @@ export async function publishRequest(
   data: unknown,
   options: PublishOptions = {},
 ): Promise<Request> {
-  const body = JSON.stringify({ type, data });
+  const bodyUserId = options.bodyUserId === undefined ? userId : options.bodyUserId;
+  const body = JSON.stringify(bodyUserId === null ? { type, data } : { userId: bodyUserId, type, data });
   const signature = await signWebhook(
     options.secret ?? TEST_VARS.WEBHOOK_SECRET,
     options.webhookId ?? `msg_${crypto.randomUUID()}`,

@@ -74,9 +74,9 @@ describe('the in-process actor directory (real SQLite through node:sqlite)', () 
 
   it('rolls back a refused job change: nothing is stored and ids do not move', async () => {
     const { backend } = open();
-    await backend.updateJob('u', 'j', { status: 'succeeded' }, 'msg_a');
-    await expect(backend.updateJob('u', 'j', { status: 'running' }, 'msg_b')).rejects.toMatchObject({ status: 409 });
+    await backend.updateJob('u', 'j', { status: 'succeeded' }, { webhookId: 'msg_a' });
+    await expect(backend.updateJob('u', 'j', { status: 'running' }, { webhookId: 'msg_b' })).rejects.toMatchObject({ status: 409 });
     expect(await backend.publish('u', input(9))).toMatchObject({ id: '2' });
-    await expect(backend.updateJob('u', 'j', { status: 'running' }, 'msg_b')).rejects.toMatchObject({ status: 409 });
+    await expect(backend.updateJob('u', 'j', { status: 'running' }, { webhookId: 'msg_b' })).rejects.toMatchObject({ status: 409 });
   });
 });

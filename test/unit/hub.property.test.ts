@@ -716,7 +716,7 @@ class Simulation {
       return;
     }
     const stored = this.#hub.getJob(jobId);
-    const result = this.#hub.updateJob(jobId, update, webhookId, this.#model.now);
+    const result = this.#hub.updateJob(jobId, update, { webhookId }, this.#model.now);
     this.#model.dedupe.set(webhookId, { createdAt: this.#model.now });
     if (plan.kind === 'unchanged') {
       if (this.#checking('jobs')) {
@@ -743,7 +743,7 @@ class Simulation {
     const sentBefore = this.#framesSent();
     let error: unknown;
     try {
-      this.#hub.updateJob(jobId, update, webhookId, this.#model.now);
+      this.#hub.updateJob(jobId, update, { webhookId }, this.#model.now);
     } catch (err) {
       error = err;
     }

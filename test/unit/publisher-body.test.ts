@@ -51,7 +51,7 @@ describe('publish bodies are exactly the bytes that were signed', () => {
 
   it('accepts multi-byte UTF-8 signed over its bytes', async () => {
     const { published, post } = recordingApp();
-    const body = bytes('{"type":"a","data":"héllo €🙂"}');
+    const body = bytes('{"userId":"john","type":"a","data":"héllo €🙂"}');
     const response = await post(body, await webhookHeaders(body));
     expect(response.status).toBe(202);
     expect(published.map((p) => p.input.data)).toEqual(['"héllo €🙂"']);

@@ -27,7 +27,7 @@ describe('schema migrations on a standalone host (node:sqlite)', () => {
     expect(hub.publish({ type: 'n', data: '1', webhookId: 'msg_v1' })).toEqual({ id: '4', delivered: 0, duplicate: true });
     expect(hub.publish({ type: 'n', data: '1', webhookId: 'msg_new' })).toMatchObject({ id: '5' });
     // The tables version 2 added work.
-    expect(hub.updateJob('zip', { status: 'running' }, 'msg_job')).toMatchObject({ created: true, eventId: '6' });
+    expect(hub.updateJob('zip', { status: 'running' }, { webhookId: 'msg_job' })).toMatchObject({ created: true, eventId: '6' });
     // Version 3: every user with events has a prune due, run by the next wake.
     expect(sql.all(`SELECT owner, reason FROM schedule`)).toEqual([{ owner: 'john', reason: 'prune' }]);
 

@@ -21,7 +21,7 @@ const backend = new Proxy({} as HubBackend, {
 
 async function presence(webhookSecret: string, signedWith: string): Promise<Response> {
   const app = createApp(() => backend);
-  const headers = await signWebhook(signedWith, `msg_${crypto.randomUUID()}`, '');
+  const headers = await signWebhook(signedWith, `msg_${crypto.randomUUID()}`, 'GET /v1/users/john/presence');
   return app.request('/v1/users/john/presence', { headers }, { JWT_SECRET, WEBHOOK_SECRET: webhookSecret });
 }
 

@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { base64ToBytes, bytesToBase64, utf8 } from '../../src/core/auth/base64.ts';
 import { createInbox, type Inbox } from '../helpers/inbox.ts';
 import { createSseParser } from '../helpers/sse-parser.ts';
+import { bindTarget, signedText } from '../helpers/requests.ts';
 import { TEST_VARS } from '../helpers/test-vars.ts';
 
 /** A frame as every transport delivers it: events carry an id, control frames do not. */
@@ -62,15 +63,15 @@ export async function webhookHeaders(
   return { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${bytesToBase64(mac)}` };
 }
 
-/** A signed JSON request from a publisher (GET signs an empty body). */
+/** A signed JSON request from a publisher, bound to its target (a GET signs `GET path?query`). */
 export async function signedFetch(base: string, method: string, path: string, body?: unknown): Promise<Response> {
-  const text = body === undefined ? '' : JSON.stringify(body);
-  const headers: Record<string, string> = await webhookHeaders(text);
+  const text = body === undefined ? undefined : JSON.stringify(bindTarget(path, body));
+  const headers: Record<string, string> = await webhookHeaders(signedText(method, `${base}${path}`, text));
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   return fetch(`${base}${path}`, {
     method,
     headers,
-    body: body === undefined ? undefined : text,
+    body: text,
     signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
   });
 }

@@ -119,19 +119,25 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
   }
 }
 
-/** A signed publisher request with any method and body (empty for GET). */
-export async function signedCall(method: string, path: string, body?: unknown, options: PublishOptions = {}) {
+/**
+ * A signed publisher request with any method, bound to its target: a body
+ * names its user and job, a bodyless request signs `METHOD path?query`.
+ * `unbound`: the old forms (no target in the body, an empty GET body).
+ */
+export async function signedCall(method: string, path: string, body?: unknown, options: PublishOptions & { unbound?: boolean } = {}) {
   const { signWebhook } = await import('../../src/core/auth/webhook-signature.ts');
   const { TEST_VARS } = await import('../helpers/test-vars.ts');
-  const text = body === undefined ? '' : JSON.stringify(body);
+  const { bindTarget, signedText } = await import('../helpers/requests.ts');
+  const text = body === undefined ? undefined : JSON.stringify(options.unbound ? body : bindTarget(path, body));
+  const content = options.unbound && text === undefined ? '' : signedText(method, `https://hub.test${path}`, text);
   const headers: Record<string, string> = await signWebhook(
     options.secret ?? TEST_VARS.WEBHOOK_SECRET,
     options.webhookId ?? `msg_${crypto.randomUUID()}`,
-    text,
+    content,
     options.timestamp,
   );
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  return call(path, { method, headers, body: body === undefined ? undefined : text });
+  return call(path, { method, headers, body: text });
 }
 
 export const putJob = (user: string, jobId: string, update: unknown, options?: PublishOptions) =>

@@ -81,12 +81,12 @@ describe('publisher errors: refused at the edge, nothing stored', () => {
     const user = uniqueUser();
     await expectError(await signedPost(user, '{"type":'), 400, 'invalid_json');
     await expectError(await signedPost(user, '[]'), 400, 'invalid_request');
-    await expectError(await signedPost(user, '{"data":1}'), 400, 'invalid_request');
+    await expectError(await signedPost(user, `{"userId":"${user}","data":1}`), 400, 'invalid_request');
     await expectError(await signedPost(user, '{"type":"a b"}'), 400, 'invalid_request');
     await expectError(await signedPost(user, '{"type":"x\\r\\nInjected: 1"}'), 400, 'invalid_request');
     await expectError(await signedPost(user, '{"type":"hub.ready"}'), 400, 'invalid_request');
     await expectError(await signedPost(user, '{"type":"a","extra":1}'), 400, 'invalid_request');
-    await expectError(await signedPost(user, JSON.stringify({ type: 'a', data: JSON.parse('['.repeat(40) + ']'.repeat(40)) })), 400, 'invalid_request');
+    await expectError(await signedPost(user, JSON.stringify({ userId: user, type: 'a', data: JSON.parse('['.repeat(40) + ']'.repeat(40)) })), 400, 'invalid_request');
     await expectNothingStored(user);
   });
 

@@ -26,7 +26,7 @@ describe('schema migrations in a Durable Object', () => {
         ok: true,
         value: { id: '4', delivered: 0, duplicate: true },
       });
-      expect(await upgraded.updateJob('zip', { status: 'queued' }, 'msg_job')).toMatchObject({ ok: true, value: { eventId: '5' } });
+      expect(await upgraded.updateJob('zip', { status: 'queued' }, { webhookId: 'msg_job' })).toMatchObject({ ok: true, value: { eventId: '5' } });
       expect(JSON.parse(upgraded.getJob('zip')!)).toMatchObject({ status: 'queued', version: 1 });
     });
   });

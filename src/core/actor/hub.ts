@@ -7,6 +7,8 @@ import type { Limits } from '../config.ts';
 import { badRequest, HubError, unauthorized } from '../errors.ts';
 import {
   CloseCode,
+  CONTROL_PREFIX,
+  EVENT_TYPE_PATTERN,
   HUB_ERROR,
   HUB_READY,
   HUB_RESET,
@@ -17,18 +19,17 @@ import {
   type ResetInfo,
   type UserStats,
 } from '../../protocol/wire.ts';
+import { DedupeLedger, type IdempotencyKey } from './dedupe.ts';
 import { ControlMessage, JobMessage, OutgoingEvent, type EventRow } from './frames.ts';
 import { JobStore, type JobUpdate, type StoredJob } from './jobs.ts';
 import { isTransport, type Connection, type ConnectionSet, type SqlStore, type Transport } from './ports.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { POLLED_ALARM, Schedule, type Alarm } from './schedule.ts';
 
-export interface PublishInput {
+export interface PublishInput extends IdempotencyKey {
   type: string;
   /** The event's data as canonical one-line JSON text. */
   data: string;
-  /** Standard Webhooks id: the dedupe key. */
-  webhookId: string;
 }
 
 export interface PublishResult {
@@ -89,6 +90,7 @@ export class Hub {
   readonly #jobs: JobStore;
   readonly #publishBudget: TokenBucket;
   readonly #schedule: Schedule;
+  readonly #dedupe: DedupeLedger;
   #lastId: number;
   /** Highest id ever pruned: a resume point below it has lost events. */
   #prunedThrough: number;
@@ -108,6 +110,7 @@ export class Hub {
     this.#limits = limits;
     this.#schedule = new Schedule(sql, owner, options.alarm ?? POLLED_ALARM);
     this.#jobs = new JobStore(sql, owner);
+    this.#dedupe = new DedupeLedger(sql, owner);
     this.#publishBudget = new TokenBucket(limits.publishRatePerUser, limits.publishBurstPerUser);
     this.#prunedThrough = this.#meta('pruned_through') ?? 0;
     const last = this.#one<number>(`SELECT max(id) AS v FROM events WHERE owner = ?`) ?? 0;
@@ -120,13 +123,15 @@ export class Hub {
    * A retried webhook-id is answered from the dedupe table, limit or not.
    */
   publish(input: PublishInput, now = Date.now()): PublishResult {
+    // The Worker validated this already; the actor does not take it on trust.
+    if (!EVENT_TYPE_PATTERN.test(input.type) || input.type.startsWith(CONTROL_PREFIX)) throw badRequest('type: not an event type.');
     const { result, event } = this.#atomically(() => {
-      const seen = this.#seen<PublishResult>(input.webhookId);
+      const seen = this.#dedupe.seen<PublishResult>(input);
       if (seen) return { result: { ...seen, duplicate: true as const } };
       this.#spendPublishBudget(now);
       const event = this.#insertEvent(input.type, input.data, now);
       const result: PublishResult = { id: String(event.row.id), delivered: this.#connections.receivers() };
-      this.#remember(input.webhookId, result, now);
+      this.#dedupe.remember(input, result, now);
       return { result, event };
     });
     if (event) this.#deliver(event);
@@ -138,14 +143,14 @@ export class Hub {
    * (`job.<status>`, or `job.progress` while running) whose data is the job.
    * Throws 409 for a change to a job in a terminal state; nothing is written then.
    */
-  updateJob(jobId: string, update: JobUpdate, webhookId: string, now = Date.now()): JobUpdateResult {
+  updateJob(jobId: string, update: JobUpdate, idempotency: IdempotencyKey, now = Date.now()): JobUpdateResult {
     const { result, event, job } = this.#atomically((): { result: JobUpdateResult; event?: OutgoingEvent; job?: StoredJob } => {
-      const seen = this.#seen<JobUpdateResult>(webhookId);
+      const seen = this.#dedupe.seen<JobUpdateResult>(idempotency);
       if (seen) return { result: { ...seen, duplicate: true } };
       const change = this.#jobs.plan(jobId, update, now);
       if (change.kind === 'unchanged') {
         const result = { job: change.job.json, created: false, eventId: null, delivered: 0 };
-        this.#remember(webhookId, result, now);
+        this.#dedupe.remember(idempotency, result, now);
         return { result };
       }
       // Only a change that emits an event counts against the rate; a refused or empty one does not.
@@ -158,7 +163,7 @@ export class Hub {
         eventId: String(event.row.id),
         delivered: this.#connections.receivers(),
       };
-      this.#remember(webhookId, result, now);
+      this.#dedupe.remember(idempotency, result, now);
       return { result, event, job: change.job };
     });
     if (event) this.#deliver(event);
@@ -351,13 +356,13 @@ export class Hub {
         this.#setMeta('pruned_through', through);
         this.#prunedThrough = through;
       }
-      this.#sql.run(`DELETE FROM dedupe WHERE owner = ? AND created_at <= ?`, owner, now - dedupeTtlSeconds * 1000);
+      this.#dedupe.forget(now - dedupeTtlSeconds * 1000);
       this.#sql.run(`DELETE FROM tickets WHERE owner = ? AND expires_at <= ?`, owner, Math.floor(now / 1000));
       this.#jobs.prune(now - maxAge, retentionMaxEvents);
 
       const due = [
         (this.#one<number>(`SELECT min(created_at) AS v FROM events WHERE owner = ?`) ?? Infinity) + maxAge,
-        (this.#one<number>(`SELECT min(created_at) AS v FROM dedupe WHERE owner = ?`) ?? Infinity) + dedupeTtlSeconds * 1000,
+        (this.#dedupe.oldest() ?? Infinity) + dedupeTtlSeconds * 1000,
         (this.#one<number>(`SELECT max(expires_at) AS v FROM tickets WHERE owner = ?`) ?? Infinity) * 1000,
         (this.#jobs.oldestUpdate() ?? Infinity) + maxAge,
       ];
@@ -424,25 +429,6 @@ export class Hub {
       after: String(after),
       lastId: String(this.#lastId),
     };
-  }
-
-  #seen<T>(webhookId: string): T | undefined {
-    const row = this.#sql.all<{ result: string }>(
-      `SELECT result FROM dedupe WHERE owner = ? AND webhook_id = ?`,
-      this.#owner,
-      webhookId,
-    )[0];
-    return row ? (JSON.parse(row.result) as T) : undefined;
-  }
-
-  #remember(webhookId: string, result: object, now: number): void {
-    this.#sql.run(
-      `INSERT INTO dedupe (owner, webhook_id, result, created_at) VALUES (?, ?, ?, ?)`,
-      this.#owner,
-      webhookId,
-      JSON.stringify(result),
-      now,
-    );
   }
 
   /** A single value from a query whose first parameter is the owner. */

@@ -45,6 +45,11 @@ const MIGRATIONS: readonly string[][] = [
     // events gets a prune due now, run when that alarm next fires.
     `INSERT OR IGNORE INTO schedule (owner, reason, at) SELECT DISTINCT owner, 'prune', 0 FROM events`,
   ],
+  [
+    // What each webhook-id came with (dedupe.ts). Rows written before this
+    // have none and match any request: they expire within DEDUPE_TTL_SECONDS.
+    `ALTER TABLE dedupe ADD COLUMN fingerprint TEXT`,
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,15 +1,25 @@
 // Publisher authentication: every publisher route, reads included, is signed
-// per Standard Webhooks with WEBHOOK_SECRET (a GET signs an empty body). One
-// secret, one check, and a 5-minute replay window for everything.
+// per Standard Webhooks with WEBHOOK_SECRET, and what is signed names its
+// target: a body names its user (and job), a request without a body signs
+// `METHOD path?query`. So a captured request is worthless at any other URL.
+// One secret, one check, and a 5-minute replay window for everything.
 
 import { bodyLimit } from 'hono/body-limit';
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { HubEnv } from '../context.ts';
 import { HubError, badRequest } from '../errors.ts';
 import { isUserId } from '../../protocol/wire.ts';
-import { verifyWebhook } from './webhook-signature.ts';
+import { bytesToBase64 } from './base64.ts';
+import { signedContent, verifyWebhook } from './webhook-signature.ts';
 
-export type SignedEnv = HubEnv & { Variables: { webhookId: string } };
+export type SignedEnv = HubEnv & {
+  Variables: {
+    webhookId: string;
+    /** The body as signed (UTF-8 text), or null for a request without one. */
+    signedBody: string | null;
+  };
+};
 
 const signatureFailed = () =>
   new HubError('unauthorized', 'Missing, stale or invalid webhook signature.', {
@@ -30,9 +40,17 @@ function utf8Body(bytes: ArrayBuffer): string {
   }
 }
 
-/** Verifies the signature over the raw body (empty for GET); sets `webhookId`. */
+const BODYLESS = new Set(['GET', 'HEAD', 'DELETE']);
+
+/**
+ * Verifies the signature over the raw body, or over `METHOD path?query` for a
+ * request without one (with PUBLISH_REQUIRE_TARGET=false, an empty body too);
+ * sets `webhookId` and `signedBody`.
+ */
 export const requireSignature = createMiddleware<SignedEnv>(async (c, next) => {
-  const body = c.req.method === 'GET' ? '' : utf8Body(await c.req.arrayBuffer());
+  const body = BODYLESS.has(c.req.method) ? null : utf8Body(await c.req.arrayBuffer());
+  const url = new URL(c.req.url);
+  const contents = body ?? signedContent(c.req.method, `${url.pathname}${url.search}`);
   const webhookId = await verifyWebhook(
     c.var.config.webhookSecrets,
     {
@@ -40,12 +58,38 @@ export const requireSignature = createMiddleware<SignedEnv>(async (c, next) => {
       timestamp: c.req.header('webhook-timestamp'),
       signature: c.req.header('webhook-signature'),
     },
-    body,
+    body === null && !c.var.config.publishRequireTarget ? [contents, ''] : contents,
   );
   if (!webhookId) throw signatureFailed();
   c.set('webhookId', webhookId);
+  c.set('signedBody', body);
   await next();
 });
+
+/**
+ * Checks that a signed body names the target of its path: each field, when
+ * given, must equal the path's value; when missing it is refused too, unless
+ * PUBLISH_REQUIRE_TARGET=false. Runs after the signature and validation.
+ */
+export function checkTarget(c: Context<SignedEnv>, fields: Record<string, [given: string | undefined, path: string]>): void {
+  for (const [name, [given, path]] of Object.entries(fields)) {
+    if (given === undefined && !c.var.config.publishRequireTarget) continue;
+    if (given === undefined) {
+      throw new HubError('target_mismatch', `"${name}" is required in the body: it must name the ${name === 'jobId' ? 'job' : 'user'} of the path.`);
+    }
+    if (given !== path) throw new HubError('target_mismatch', `"${name}" in the body does not name the ${name === 'jobId' ? 'job' : 'user'} of the path.`);
+  }
+}
+
+/**
+ * The fingerprint stored beside a webhook-id: SHA-256 over the method, what
+ * the request addresses, and its signed body. The same id with another
+ * fingerprint is another request: 409 idempotency_key_reused.
+ */
+export async function fingerprint(method: string, target: string, body: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${method} ${target}\n${body}`));
+  return bytesToBase64(new Uint8Array(digest));
+}
 
 /** Body size and media type for JSON bodies, checked before anything is read. */
 /** Oversized bodies up to this size are read and dropped before the 413 (see jsonBody). */

@@ -1,5 +1,7 @@
 // Standard Webhooks (standardwebhooks.com) signatures: HMAC-SHA256 over
 // `${webhook-id}.${webhook-timestamp}.${body}` with a `whsec_<base64>` secret.
+// A request without a body signs `METHOD path?query` in its place, so what is
+// signed always names its target (signedContent).
 
 import { base64ToBytes, bytesToBase64 } from './base64.ts';
 import { hmacKey, type HmacKey } from './hmac.ts';
@@ -22,13 +24,24 @@ function secretKey(secret: string): Promise<HmacKey> | null {
 }
 
 /**
+ * What a request signs in the body's place: its body when it has one, else the
+ * method in capitals, one space, and the path and query exactly as in the
+ * request line (percent-encoding as sent, nothing normalised or reordered),
+ * e.g. `GET /v1/users/john/presence`.
+ */
+export function signedContent(method: string, pathAndQuery: string, body?: string): string {
+  return body === undefined ? `${method.toUpperCase()} ${pathAndQuery}` : body;
+}
+
+/**
  * Verifies a signed request; resolves to the webhook-id, or `null` when any
- * part is missing, malformed, stale or signed with another secret.
+ * part is missing, malformed, stale or signed with another secret. Several
+ * `bodies` are tried in turn (a deployment moving its publishers over).
  */
 export async function verifyWebhook(
   secrets: readonly string[],
   headers: WebhookHeaders,
-  body: string,
+  bodies: string | readonly string[],
   nowSeconds = Math.floor(Date.now() / 1000),
 ): Promise<string | null> {
   const { id, timestamp, signature } = headers;
@@ -44,12 +57,14 @@ export async function verifyWebhook(
     .filter((bytes): bytes is Uint8Array => bytes !== null && bytes.length === 32);
   if (candidates.length === 0) return null;
 
-  const content = `${id}.${timestamp}.${body}`;
-  for (const secret of secrets) {
-    const key = secretKey(secret);
-    if (!key) continue;
-    for (const candidate of candidates) {
-      if (await (await key).verify(candidate, content)) return id;
+  for (const body of typeof bodies === 'string' ? [bodies] : bodies) {
+    const content = `${id}.${timestamp}.${body}`;
+    for (const secret of secrets) {
+      const key = secretKey(secret);
+      if (!key) continue;
+      for (const candidate of candidates) {
+        if (await (await key).verify(candidate, content)) return id;
+      }
     }
   }
   return null;

@@ -3,7 +3,7 @@
 
 import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { jsonBody, requireSignature, validUserId, type SignedEnv } from '../auth/publisher.ts';
+import { checkTarget, fingerprint, jsonBody, requireSignature, validUserId, type SignedEnv } from '../auth/publisher.ts';
 import { badRequest, HubError } from '../errors.ts';
 import { isJobId } from '../../protocol/wire.ts';
 import { batchBody, jobUpdateBody, publishBody } from '../schemas.ts';
@@ -35,11 +35,14 @@ async function mapConcurrent<T, R>(items: readonly T[], limit: number, task: (it
 
 export const publisherRoutes = new Hono<SignedEnv>()
   .post('/v1/users/:userId/events', validUserId, jsonBody, requireSignature, validate('json', publishBody), async (c) => {
-    const { type, data } = c.req.valid('json');
-    const result = await c.var.backend.publish(c.req.param('userId'), {
+    const { userId: bodyUserId, type, data } = c.req.valid('json');
+    const userId = c.req.param('userId');
+    checkTarget(c, { userId: [bodyUserId, userId] });
+    const result = await c.var.backend.publish(userId, {
       type,
       data: canonicalJson(data),
       webhookId: c.var.webhookId,
+      fingerprint: await fingerprint('POST', `/v1/users/${userId}/events`, c.var.signedBody ?? ''),
     });
     return c.json(result, 202);
   })
@@ -51,17 +54,19 @@ export const publisherRoutes = new Hono<SignedEnv>()
     requireSignature,
     validate('json', jobUpdateBody),
     async (c) => {
-      const { status, progress, result, error } = c.req.valid('json');
+      const { userId: bodyUserId, jobId: bodyJobId, status, progress, result, error } = c.req.valid('json');
+      const [userId, jobId] = [c.req.param('userId'), c.req.param('jobId')];
+      checkTarget(c, { userId: [bodyUserId, userId], jobId: [bodyJobId, jobId] });
       const outcome = await c.var.backend.updateJob(
-        c.req.param('userId'),
-        c.req.param('jobId'),
+        userId,
+        jobId,
         {
           status,
           progress,
           result: result === undefined ? undefined : canonicalJson(result, 'result'),
           error: error === undefined ? undefined : canonicalJson(error, 'error'),
         },
-        c.var.webhookId,
+        { webhookId: c.var.webhookId, fingerprint: await fingerprint('PUT', `/v1/users/${userId}/jobs/${jobId}`, c.var.signedBody ?? '') },
       );
       const body = `{"job":${outcome.job},"eventId":${JSON.stringify(outcome.eventId)},"delivered":${outcome.delivered}${outcome.duplicate ? ',"duplicate":true' : ''}}`;
       return c.body(body, outcome.created && !outcome.duplicate ? 201 : 200, { 'Content-Type': 'application/json' });
@@ -75,7 +80,14 @@ export const publisherRoutes = new Hono<SignedEnv>()
   )
   .post('/v1/events:batch', jsonBody, requireSignature, validate('json', batchBody), async (c) => {
     const { userIds, type, data } = c.req.valid('json');
-    const input = { type, data: canonicalJson(data), webhookId: c.var.webhookId };
+    const share = canonicalJson(data);
+    // Each user's share of the batch: a retry split into other batches is still a duplicate for each user.
+    const input = {
+      type,
+      data: share,
+      webhookId: c.var.webhookId,
+      fingerprint: await fingerprint('POST', '/v1/events:batch', `${JSON.stringify(type)}\n${share}`),
+    };
     const unique = [...new Set(userIds)];
     const results = await mapConcurrent(unique, BATCH_CONCURRENCY, async (userId) => {
       try {
