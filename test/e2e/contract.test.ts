@@ -6,6 +6,7 @@ import { describeContract } from '../conformance/contract.ts';
 import { describeClientContract } from '../conformance/client-contract.ts';
 import { describeJobsContract } from '../conformance/jobs-contract.ts';
 import { describeLimitsContract } from '../conformance/limits-contract.ts';
+import { describePublisherContract } from '../conformance/publisher-contract.ts';
 import { HOST_VARS } from './hosts.setup.ts';
 
 for (const host of ['wrangler dev', 'node', 'bun', 'deno']) {
@@ -13,6 +14,7 @@ for (const host of ['wrangler dev', 'node', 'bun', 'deno']) {
   describeContract(host, baseUrl, { sseMaxStreamSeconds: 2 });
   describeJobsContract(host, baseUrl);
   describeClientContract(host, baseUrl);
+  describePublisherContract(host, baseUrl, { requireTarget: true });
   describeLimitsContract(host, baseUrl, {
     maxConnectionsPerUser: Number(HOST_VARS.MAX_CONNECTIONS_PER_USER),
     publishBurstPerUser: Number(HOST_VARS.PUBLISH_BURST_PER_USER),

@@ -13,6 +13,8 @@ describe.each(['wrangler dev', 'node', 'bun', 'deno'])('hostile input on %s', (h
     const report = await runHostileInput(inject('hostUrls')[host]!, 'quick', { devProxy: host === 'wrangler dev' });
     expect(report.failures).toEqual([]);
     expect(report.figures).toMatchObject({ serverErrors: 0, nonJsonErrors: 0, storedRows: 0, duplicatesStored: 0, hostUp: 1 });
+    expect(report.figures.crossUserReplays).toBeGreaterThanOrEqual(4);
+    expect(report.figures.idempotencyReuses).toBeGreaterThanOrEqual(3);
     expect(report.figures.requests).toBeGreaterThanOrEqual(100);
     expect(report.figures.wsCases).toBeGreaterThanOrEqual(10);
     // The raw-TCP corpus (test/verify/raw-requests.ts), whole at every scale.

@@ -15,8 +15,10 @@ import {
   isErrorBody,
   readSseReplay,
   readUntilReady,
+  REQUEST_TIMEOUT_MS,
   signedFetch,
   upgrade,
+  webhookHeaders,
   type Frame,
 } from './hub-wire.ts';
 import { runBounded } from './run-bounded.ts';
@@ -85,10 +87,45 @@ export async function runIsolation(base: string, scale: Scale, options: Isolatio
   tally.set('leaks', 0);
 
   await publishWorkload(base, plan, random, world, tally, deadline);
+  // Before the reads: an event a replay injected would show up there as a leak.
+  await replayAcrossUsers(base, world, tally);
   await readEveryPath(base, plan, world, tally, deadline);
   await refuseForgeries(base, world, tally);
   tally.expect(Date.now() <= deadline, `the suite ran past its ${plan.budgetMs / 1000} s budget`);
   return tally.report();
+}
+
+/**
+ * Signed requests captured on their way to one user (a publish, a job update, a
+ * presence read), replayed verbatim to another user's URL: every one refused.
+ */
+async function replayAcrossUsers(base: string, world: World, tally: Tally) {
+  tally.set('crossUserReplays', 0);
+  tally.set('crossUserAccepted', 0);
+  const pairs = Math.min(20, Math.floor(world.users.length / 2));
+  for (let i = 0; i < pairs; i++) {
+    const [owner, victim] = [world.users[2 * i]!, world.users[2 * i + 1]!];
+    const publish = JSON.stringify({ userId: owner, type: 'replayed.elsewhere', data: { i } });
+    const job = JSON.stringify({ userId: owner, jobId: 'replayed', status: 'succeeded', result: { url: 'https://attacker.example/' } });
+    const presence = `/v1/users/${owner}/presence`;
+    const captured: Array<[string, string, string | undefined, string]> = [
+      ['POST', `/v1/users/${victim}/events`, publish, publish],
+      ['PUT', `/v1/users/${victim}/jobs/replayed`, job, job],
+      ['GET', `/v1/users/${victim}/presence`, undefined, `GET ${presence}`],
+      ['GET', `/v1/users/${victim}/stats`, undefined, `GET ${presence}`],
+    ];
+    for (const [method, path, body, signedOver] of captured) {
+      const headers: Record<string, string> = await webhookHeaders(signedOver);
+      if (body !== undefined) headers['Content-Type'] = 'application/json';
+      const response = await fetch(`${base}${path}`, { method, headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      await response.body?.cancel();
+      tally.add('crossUserReplays');
+      if (response.status < 400) {
+        tally.add('crossUserAccepted');
+        tally.expect(false, `a ${method} signed for ${owner}, replayed to ${path}, was accepted with ${response.status}`);
+      }
+    }
+  }
 }
 
 /** POSTs or PUTs with a signature; a 429 is retried after its Retry-After, as the publisher library does. */
