@@ -45,11 +45,11 @@ const errors = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((status) => [String(status), { $ref: `#/components/responses/Error${status}` }]));
 
 const ERROR_MEANINGS: Record<number, string> = {
-  400: 'A parameter or body of the wrong shape (`invalid_request`, `invalid_json`).',
+  400: 'A parameter or body of the wrong shape (`invalid_request`, `invalid_json`), or a signed body whose `userId` / `jobId` does not name the target of its path (`target_mismatch`).',
   401: 'Missing or invalid credentials (`unauthorized`).',
   403: 'The `Origin` is not allowed (`forbidden_origin`).',
   404: 'No such job for this user (`job_not_found`).',
-  409: 'The job already reached a terminal state (`job_final`).',
+  409: 'The job already reached a terminal state (`job_final`), or the webhook-id was already used for a different request (`idempotency_key_reused`).',
   413: 'The body is over MAX_EVENT_BYTES (`payload_too_large`).',
   415: 'The body is not `application/json` (`unsupported_media_type`).',
   426: 'Not a WebSocket upgrade (`upgrade_required`).',
@@ -149,7 +149,7 @@ const PATHS: Record<string, Record<string, JsonSchema>> = {
       security: PUBLISHER,
       parameters: [USER_ID],
       requestBody: { required: true, content: { 'application/json': { schema: schemaOf(publishBody) } } },
-      responses: { 202: json(ref('PublishResult'), 'Stored in the user’s log.'), ...errors(400, 401, 413, 415, 429) },
+      responses: { 202: json(ref('PublishResult'), 'Stored in the user’s log.'), ...errors(400, 401, 409, 413, 415, 429) },
     },
   },
   '/v1/users/{userId}/jobs/{jobId}': {
@@ -286,7 +286,7 @@ export function openApiDocument(): JsonSchema {
           in: 'header',
           name: 'webhook-signature',
           description:
-            'Standard Webhooks: `webhook-id`, `webhook-timestamp` and `webhook-signature` (v1,<base64 HMAC-SHA256 of id.timestamp.body>) with WEBHOOK_SECRET. GET requests sign an empty body.',
+            'Standard Webhooks: `webhook-id`, `webhook-timestamp` and `webhook-signature` (v1,<base64 HMAC-SHA256 of id.timestamp.body>) with WEBHOOK_SECRET. The signed content names its target: a body carries `userId` (and `jobId`) equal to the path; a request without a body signs `METHOD path?query` exactly as in the request line, e.g. `GET /v1/users/john/presence`.',
         },
       },
     },
