@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../src/core/app.ts';
+import { createApp, ROUTES } from '../../src/core/app.ts';
 import type { HubBackend } from '../../src/core/backend.ts';
 
 // A host that must never be reached: every request here is refused earlier.
@@ -29,5 +29,21 @@ describe('configuration', () => {
     const app = createApp(() => unreachable);
     const response = await app.request('/v1/health', {}, { JWT_SECRET: 'x', WEBHOOK_SECRET: 'whsec_eA==' });
     expect(await response.json()).toEqual({ ok: true });
+  });
+});
+
+describe('CORS', () => {
+  it('allows in a preflight every method a route answers, taken from the route table', async () => {
+    const app = createApp(() => ({}) as HubBackend);
+    const env = { JWT_SECRET: 'x'.repeat(32), WEBHOOK_SECRET: 'whsec_dGVzdA==', ALLOWED_ORIGINS: 'https://app.example' };
+    const response = await app.request(
+      '/v1/jobs/j1',
+      { method: 'OPTIONS', headers: { Origin: 'https://app.example', 'Access-Control-Request-Method': 'GET' } },
+      env,
+    );
+    const allowed = (response.headers.get('Access-Control-Allow-Methods') ?? '').split(',').map((m) => m.trim());
+    const used = [...new Set(Object.values(ROUTES).flat())];
+    expect(used.length).toBeGreaterThan(2);
+    for (const method of used) expect(allowed).toContain(method);
   });
 });
