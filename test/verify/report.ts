@@ -46,14 +46,14 @@ const PROMISES: Array<{ suite: string; promise: string; how: string; code: strin
   },
   {
     suite: 'isolation',
-    promise: 'A client never receives, polls or reads anything of another user; forged credentials are refused.',
-    how: '1,000 users with their own tokens, publishes and jobs to random users, every read path checked; forged, expired, `alg: none`, HS/RS-confused, wrong-secret and `sub`-less tokens.',
+    promise: 'A client never receives, polls or reads anything of another user; forged credentials and signed requests replayed to another user are refused.',
+    how: '1,000 users with their own tokens, publishes and jobs to random users, every read path checked; forged, expired, `alg: none`, HS/RS-confused, wrong-secret and `sub`-less tokens; signed publishes, job updates and reads captured for one user and replayed to another user\'s URL (crossUserReplays, all refused).',
     code: 'test/verify/isolation.ts',
   },
   {
     suite: 'hostile input',
     promise: 'Bad input gets a 4xx JSON error (or a documented close code), never a 5xx, and nothing is stored.',
-    how: 'A generated corpus of hostile requests and WebSocket frames: broken JSON, huge and deep bodies, bad UTF-8, CRLF in types, ids out of range, bad signatures, oversized frames, query floods; and, over raw TCP, malformed request lines, `Host` headers that are not authorities, upgrades of every path by every protocol, smuggling and chunk overflows (`test/verify/raw-requests.ts`: a 4xx or a closed socket, never a 5xx, a hang or an upgrade; under wrangler dev its local proxy answers 5xx before the Worker runs, counted as proxyErrors).',
+    how: 'A generated corpus of hostile requests and WebSocket frames: broken JSON, huge and deep bodies, bad UTF-8, CRLF in types, ids out of range, bad signatures, oversized frames, query floods; and, over raw TCP, malformed request lines, `Host` headers that are not authorities, upgrades of every path by every protocol, smuggling and chunk overflows; a webhook-id reused for another request (idempotencyReuses: 409) and signed requests replayed to another user (crossUserReplays) (`test/verify/raw-requests.ts`: a 4xx or a closed socket, never a 5xx, a hang or an upgrade; under wrangler dev its local proxy answers 5xx before the Worker runs, counted as proxyErrors).',
     code: 'test/verify/hostile-input.ts',
   },
   {
