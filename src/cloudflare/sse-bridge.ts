@@ -7,12 +7,10 @@
 // first failed write (events and heartbeats), whichever comes first. Either
 // closes the bridge, and the actor's connection count drops.
 
-import { CloseCode } from '../protocol/wire.ts';
+import { CloseCode, SLOW_CONSUMER_BYTES } from '../protocol/wire.ts';
 import { sseHeartbeat, sseRetry } from '../core/sse.ts';
 import type { SseOptions } from '../core/backend.ts';
 
-/** Bytes queued for a client that does not read before the stream is cut. */
-export const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 export function bridgeToSse(socket: WebSocket, options: SseOptions, signal: AbortSignal): Response {
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
@@ -42,7 +40,7 @@ export function bridgeToSse(socket: WebSocket, options: SseOptions, signal: Abor
     if (closed) return;
     const bytes = encoder.encode(text);
     buffered += bytes.length;
-    if (buffered > MAX_BUFFERED_BYTES) {
+    if (buffered > SLOW_CONSUMER_BYTES) {
       // A slow reader: end the stream; EventSource resumes from Last-Event-ID.
       close(CloseCode.slowConsumer);
       return;

@@ -80,6 +80,14 @@ export const CloseCode = {
 /** Close codes 4500-4999 mean: do not reconnect without fixing something first. */
 export const isStopCode = (code: number): boolean => code >= 4500 && code <= 4999;
 
+/**
+ * Bytes queued for a client that does not read before its connection is cut
+ * (an SSE stream ends; a WebSocket on a standalone host closes with 4008). It
+ * reconnects and resumes from its last id: memory per connection stays
+ * bounded and nothing is lost.
+ */
+export const SLOW_CONSUMER_BYTES = 1024 * 1024;
+
 /** Largest frame a client may send over a WebSocket. */
 export const MAX_CLIENT_FRAME_BYTES = 4096;
 

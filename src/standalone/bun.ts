@@ -72,7 +72,7 @@ server = Bun.serve({
   },
   websocket: {
     maxPayloadLength: 64 * 1024,
-    // Above the host's own bound (MAX_WS_BUFFERED_BYTES), where Bun would drop frames.
+    // Above the host's own bound (SLOW_CONSUMER_BYTES), where Bun would drop frames.
     backpressureLimit: 16 * 1024 * 1024,
     open(ws) {
       ws.data.handlers = ws.data.onOpen({

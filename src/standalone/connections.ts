@@ -5,7 +5,7 @@ import type { Outgoing } from '../core/actor/frames.ts';
 import type { Connection, StreamTransport } from '../core/actor/ports.ts';
 import type { SseOptions } from '../core/backend.ts';
 import { sseHeartbeat, sseRetry } from '../core/sse.ts';
-import { CloseCode } from '../protocol/wire.ts';
+import { CloseCode, SLOW_CONSUMER_BYTES } from '../protocol/wire.ts';
 
 /** What each runtime's WebSocket server gives us for one accepted socket. */
 export interface ServerSocket {
@@ -14,13 +14,6 @@ export interface ServerSocket {
   bufferedAmount(): number;
   close(code: number, reason: string): void;
 }
-
-/**
- * Bytes queued for a client that does not read before its socket is closed
- * with 4008: it reconnects and resumes from its last id, so memory per
- * connection stays bounded and nothing is lost.
- */
-export const MAX_WS_BUFFERED_BYTES = 1024 * 1024;
 
 /** What the host does with frames and the close of an accepted socket. */
 export interface SocketHandlers {
@@ -67,7 +60,7 @@ export class SocketConnection implements Connection {
       return true;
     }
     const socket = this.#socket!;
-    if (socket.bufferedAmount() > MAX_WS_BUFFERED_BYTES) {
+    if (socket.bufferedAmount() > SLOW_CONSUMER_BYTES) {
       this.close(CloseCode.slowConsumer, 'slow consumer');
       return false;
     }
@@ -97,8 +90,6 @@ export class SocketConnection implements Connection {
   }
 }
 
-/** Bytes queued for an SSE client that does not read before the stream is cut. */
-export const MAX_SSE_BUFFERED_BYTES = 1024 * 1024;
 
 /**
  * An SSE response stream: the retry hint first, then the actor's frames (already
@@ -136,7 +127,7 @@ export class StreamConnection implements Connection {
 
   #write(text: string): boolean {
     if (this.#closed) return false;
-    if ((this.#controller.desiredSize ?? 0) < -MAX_SSE_BUFFERED_BYTES) {
+    if ((this.#controller.desiredSize ?? 0) < -SLOW_CONSUMER_BYTES) {
       // A slow reader: end the stream; EventSource resumes from Last-Event-ID.
       this.close(CloseCode.slowConsumer, 'slow consumer');
       return false;

@@ -27,6 +27,9 @@ describe('code layout', () => {
     expect(defining(/export (interface|type) ResetInfo\b/)).toEqual(['src/protocol/wire.ts']);
     expect(defining(/['"]connection_limit['"]\s*[:|]|\bconnection_limit:/)).toEqual(['src/protocol/errors.ts']);
     expect(defining(/\bHUB_READY\s*=/)).toEqual(['src/protocol/wire.ts']);
+    // The transport list and the slow-consumer bound, once each.
+    expect(defining(/\[\s*'websocket',\s*'sse'/)).toEqual(['src/protocol/wire.ts']);
+    expect(defining(/=\s*1024\s*\*\s*1024;/)).toEqual(['src/protocol/wire.ts']);
   });
 
   it('keeps the demo out of src/core and out of the deployed Worker entry', () => {
