@@ -4,6 +4,8 @@
 export const STREAM_HEADERS = {
   transport: 'x-hub-transport',
   after: 'x-hub-after',
+  /** A long poll's page size: the replay stops one event past it. */
+  limit: 'x-hub-limit',
   ticketNonce: 'x-hub-ticket-nonce',
   ticketExp: 'x-hub-ticket-exp',
   jobId: 'x-hub-job',

@@ -102,12 +102,14 @@ export class UserHub extends DurableObject<Env> {
     try {
       const headers = request.headers;
       const after = headers.get(STREAM_HEADERS.after);
+      const limit = headers.get(STREAM_HEADERS.limit);
       const nonce = headers.get(STREAM_HEADERS.ticketNonce);
       const jobId = headers.get(STREAM_HEADERS.jobId);
       const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
       const connection = new HibernatingConnection(server, headers.get(STREAM_HEADERS.transport) as Transport);
       this.#hub.open(connection, {
         after: after === null ? undefined : Number(after),
+        replayLimit: limit === null ? undefined : Number(limit),
         redeem: nonce ? { nonce, exp: Number(headers.get(STREAM_HEADERS.ticketExp)) } : undefined,
         job: jobId === null ? undefined : { id: jobId, version: Number(headers.get(STREAM_HEADERS.jobVersion)) },
       });

@@ -1,21 +1,31 @@
 // Parks a long poll in the Worker, bridged to the actor over an internal
 // hibernatable WebSocket like SSE: the actor sees a tagged socket it can wake
-// for, and an idle long-poll client keeps no Durable Object awake.
+// for, and an idle long-poll client keeps no Durable Object awake. What comes
+// over the bridge is JSON text; it is read into the same items, and answered
+// by the same rules, as the in-process Waiter (core/actor/waiter.ts).
 
-import { HUB_READY } from '../protocol/wire.ts';
+import type { Wait, WaitResult } from '../core/backend.ts';
+import { isAnswered, pollAnswer, type PollItem } from '../core/actor/waiter.ts';
+import { HUB_READY, HUB_RESET } from '../protocol/wire.ts';
+
+/** One frame off the bridge, as an item; the actor wrote it, so it is well formed. */
+function itemOf(text: string, transport: 'poll' | 'job'): PollItem | null {
+  if (transport === 'job') return { kind: 'job', json: text };
+  const frame = JSON.parse(text) as { id?: string; type: string; data?: { lastId?: string } };
+  if (frame.id !== undefined) return { kind: 'event', id: frame.id, json: text };
+  if (frame.type === HUB_READY) return { kind: 'ready', lastId: frame.data!.lastId! };
+  if (frame.type === HUB_RESET) return { kind: 'reset', json: text };
+  return null;
+}
 
 /**
- * Collects frames from the actor until `isDone` says so, the wait runs out, or
- * the client goes away; then closes the bridge and resolves with the frames.
+ * Collects frames from the actor until the answer is complete, the wait runs
+ * out, or the client goes away; then closes the bridge and answers.
  */
-export function collectFrames(
-  socket: WebSocket,
-  waitMs: number,
-  signal: AbortSignal,
-  isDone: (frames: readonly string[], latest: string) => boolean,
-): Promise<string[]> {
+export function collectAnswer(socket: WebSocket, transport: 'poll' | 'job', wait: Wait, limit: number): Promise<WaitResult> {
+  const { waitMs, signal } = wait;
   return new Promise((resolve) => {
-    const frames: string[] = [];
+    const items: PollItem[] = [];
     let settled = false;
     const finish = () => {
       if (settled) return;
@@ -27,37 +37,22 @@ export function collectFrames(
       } catch {
         // already closed
       }
-      resolve(frames);
+      resolve(transport === 'job' ? jobAnswer(items) : pollAnswer(items, limit));
     };
     const timer = setTimeout(finish, waitMs);
     signal.addEventListener('abort', finish);
     socket.accept();
     socket.addEventListener('message', (event) => {
-      const frame = event.data as string;
-      frames.push(frame);
-      if (isDone(frames, frame)) finish();
+      const item = itemOf(event.data as string, transport);
+      if (item) items.push(item);
+      if (isAnswered(items, transport)) finish();
     });
     socket.addEventListener('close', finish);
     socket.addEventListener('error', finish);
   });
 }
 
-// What the actor writes over the bridge is JSON text (HibernatingConnection
-// sends the JSON form to poll sockets); the Worker recognizes an answer here.
-
-const READY_PREFIX = `{"type":"${HUB_READY}"`;
-
-/** Notification frames begin with their id; control frames with their type. */
-const isNotificationFrame = (frame: string): boolean => frame.startsWith('{"id":');
-
-/** For event long polls: done once the replay has ended (hub.ready) and at least one notification has arrived. */
-export function createEventsArrived(): (frames: readonly string[], latest: string) => boolean {
-  let ready = false;
-  return (frames, latest) => {
-    if (latest.startsWith(READY_PREFIX)) ready = true;
-    return ready && frames.some(isNotificationFrame);
-  };
-}
-
-/** Drops the hub.ready frame, which a poll answer does not carry. */
-export const withoutReady = (frames: readonly string[]): string[] => frames.filter((f) => !f.startsWith(READY_PREFIX));
+const jobAnswer = (items: readonly PollItem[]): WaitResult => {
+  const job = items.find((item) => item.kind === 'job');
+  return { frames: job ? [job.json] : [], lastId: '0', more: false, timedOut: !job };
+};

@@ -8,7 +8,7 @@ import { configFor, type Env } from './config.ts';
 import type { BackendFactory, HubEnv } from './context.ts';
 import { HubError } from './errors.ts';
 import { log } from './observability/log.ts';
-import type { HubObserver } from './observability/observer.ts';
+import { SILENT_OBSERVER, type HubObserver } from './observability/observer.ts';
 import { observeRejects } from './observability/rejects.ts';
 import { openApiDocument, referencePage } from './openapi.ts';
 import { clientJobRoutes } from './routes/client-jobs.ts';
@@ -64,6 +64,7 @@ export function createApp(backendFor: BackendFactory, observerFor?: (env: Env) =
   app.use('*', async (c, next) => {
     c.set('config', configFor(c.env ?? {}));
     c.set('backend', backendFor(c.env ?? {}));
+    c.set('observer', observerFor?.(c.env ?? {}) ?? SILENT_OBSERVER);
     await next();
   });
 

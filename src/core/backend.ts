@@ -34,21 +34,36 @@ export interface Wait {
   signal: AbortSignal;
 }
 
+/**
+ * One user's actor as the routes reach it: the same calls on every host (a
+ * Durable Object's RPC methods, or the in-process Hub).
+ */
+export interface UserActor {
+  publish(input: PublishInput): Promise<PublishResult>;
+  updateJob(jobId: string, update: JobUpdate, key: IdempotencyKey): Promise<JobUpdateResult>;
+  getJob(jobId: string): Promise<string | null>;
+  listJobs(status: JobStatus | undefined, limit: number): Promise<string[]>;
+  /** A short poll: events after `after`, at most `limit`. */
+  poll(after: number | undefined, limit: number): Promise<PollResult>;
+  presence(): Promise<Presence>;
+  stats(): Promise<UserStats>;
+}
+
+/** A long poll's answer: what a short poll would say, and whether the wait ran out with nothing. */
+export interface WaitResult extends PollResult {
+  timedOut: boolean;
+}
+
+/** What a host gives the HTTP layer: the user's actor, and the three ways a connection is held open. */
 export interface HubBackend {
-  publish(userId: string, input: PublishInput): Promise<PublishResult>;
+  actor(userId: string): UserActor;
   openWebSocket(open: StreamOpen): Promise<Response>;
   openSse(open: StreamOpen, options: SseOptions): Promise<Response>;
-
-  poll(userId: string, after: number | undefined, limit: number): Promise<PollResult>;
-  /** Waits for events after `after`; an empty frame list when the wait ran out. */
-  waitForEvents(wait: Wait, after: number): Promise<string[]>;
-
-  updateJob(userId: string, jobId: string, update: JobUpdate, key: IdempotencyKey): Promise<JobUpdateResult>;
-  getJob(userId: string, jobId: string): Promise<string | null>;
-  listJobs(userId: string, status: JobStatus | undefined, limit: number): Promise<string[]>;
+  /**
+   * One call to the actor that answers at once when events after `after` are
+   * retained (or a reset is due), else parks until the next event or the end of the wait.
+   */
+  waitForEvents(wait: Wait, after: number | undefined, limit: number): Promise<WaitResult>;
   /** Waits for the job's version to pass `version`: its JSON, or null when the wait ran out. */
   waitForJob(wait: Wait, jobId: string, version: number): Promise<string | null>;
-
-  presence(userId: string): Promise<Presence>;
-  stats(userId: string): Promise<UserStats>;
 }

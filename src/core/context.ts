@@ -4,10 +4,11 @@
 import type { Context } from 'hono';
 import type { Config, Env } from './config.ts';
 import type { HubBackend } from './backend.ts';
+import type { HubObserver } from './observability/observer.ts';
 
 export interface HubEnv {
   Bindings: Env;
-  Variables: { config: Config; backend: HubBackend };
+  Variables: { config: Config; backend: HubBackend; observer: HubObserver };
 }
 
 export type HubContext = Context<HubEnv>;

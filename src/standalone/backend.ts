@@ -1,15 +1,12 @@
 // HubBackend for one process: each user id names one in-process actor from
 // the directory. The same HTTP app and the same actor logic as on Cloudflare.
 
-import type { HubBackend } from '../core/backend.ts';
+import type { HubBackend, SseOptions, StreamOpen, UserActor, Wait, WaitResult } from '../core/backend.ts';
+import type { OpenOptions } from '../core/actor/hub.ts';
+import { pollAnswer, Waiter } from '../core/actor/waiter.ts';
 import { SILENT_OBSERVER, type HubObserver } from '../core/observability/observer.ts';
-import { Waiter } from '../core/actor/waiter.ts';
 import type { ActorDirectory } from './actor-directory.ts';
-import {
-  SocketConnection,
-  StreamConnection,
-  type WebSocketUpgrader,
-} from './connections.ts';
+import { SocketConnection, StreamConnection, type WebSocketUpgrader } from './connections.ts';
 
 /** A socket the runtime never opened (the client left mid-upgrade) is dropped after this. */
 const OPEN_TIMEOUT_MS = 10_000;
@@ -25,13 +22,21 @@ export class StandaloneBackend implements HubBackend {
     this.#observer = observer;
   }
 
-  publish: HubBackend['publish'] = async (userId, input) => {
-    const result = this.#actors.get(userId).hub.publish(input);
-    this.#observer.published({ userId, eventId: result.id, delivered: result.delivered, duplicate: result.duplicate === true });
-    return result;
-  };
+  /** The user's in-process actor. Every Hub call is synchronous: it runs to its end before any other. */
+  actor(userId: string): UserActor {
+    const hub = () => this.#actors.get(userId).hub;
+    return {
+      publish: async (input) => hub().publish(input),
+      updateJob: async (jobId, update, key) => hub().updateJob(jobId, update, key),
+      getJob: async (jobId) => hub().getJob(jobId),
+      listJobs: async (status, limit) => hub().listJobs(status, limit),
+      poll: async (after, limit) => hub().poll(after, limit),
+      presence: async () => hub().presence(),
+      stats: async () => hub().stats(),
+    };
+  }
 
-  openWebSocket: HubBackend['openWebSocket'] = async (open) => {
+  async openWebSocket(open: StreamOpen): Promise<Response> {
     const { hub } = this.#actors.get(open.userId);
     // Opened now, in this turn, like a Durable Object's accept; frames wait for the runtime's socket.
     const since = Date.now();
@@ -50,9 +55,9 @@ export class StandaloneBackend implements HubBackend {
         onClose: () => connection.closed(),
       };
     });
-  };
+  }
 
-  openSse: HubBackend['openSse'] = async (open, options) => {
+  async openSse(open: StreamOpen, options: SseOptions): Promise<Response> {
     const { hub } = this.#actors.get(open.userId);
     const since = Date.now();
     const onAbort = () => connection.close(1000, 'client left');
@@ -70,59 +75,34 @@ export class StandaloneBackend implements HubBackend {
     this.#observer.connected('sse', open.userId);
     open.request.signal.addEventListener('abort', onAbort);
     return new Response(connection.stream, { headers: options.headers });
-  };
+  }
 
-  poll: HubBackend['poll'] = async (userId, after, limit) => this.#actors.get(userId).hub.poll(after, limit);
+  async waitForEvents(wait: Wait, after: number | undefined, limit: number): Promise<WaitResult> {
+    const waiter = await this.#park(wait, new Waiter('poll'), { after, replayLimit: limit });
+    return pollAnswer(waiter.items, limit);
+  }
 
-  waitForEvents: HubBackend['waitForEvents'] = async (wait, after) => {
+  async waitForJob(wait: Wait, jobId: string, version: number): Promise<string | null> {
+    const waiter = await this.#park(wait, new Waiter('job'), { job: { id: jobId, version } });
+    const job = waiter.items.find((item) => item.kind === 'job');
+    return job ? job.json : null;
+  }
+
+  /** Opens a waiter and waits for its answer, its time to run out, or its client to leave; then forgets it. */
+  async #park(wait: Wait, waiter: Waiter, options: OpenOptions): Promise<Waiter> {
     const { hub } = this.#actors.get(wait.userId);
-    const waiter = new Waiter('poll');
-    hub.open(waiter, { after });
-    await this.#park(waiter, wait.waitMs, wait.signal, () => hub.closed(waiter));
-    return waiter.answer();
-  };
-
-  updateJob: HubBackend['updateJob'] = async (userId, jobId, update, key) => {
-    const result = this.#actors.get(userId).hub.updateJob(jobId, update, key);
-    this.#observer.published({
-      userId,
-      eventId: result.eventId,
-      delivered: result.delivered,
-      duplicate: result.duplicate === true,
-      jobId,
-    });
-    return result;
-  };
-
-  getJob: HubBackend['getJob'] = async (userId, jobId) => this.#actors.get(userId).hub.getJob(jobId);
-
-  listJobs: HubBackend['listJobs'] = async (userId, status, limit) =>
-    this.#actors.get(userId).hub.listJobs(status, limit);
-
-  waitForJob: HubBackend['waitForJob'] = async (wait, jobId, version) => {
-    const { hub } = this.#actors.get(wait.userId);
-    const waiter = new Waiter('job');
-    hub.open(waiter, { job: { id: jobId, version } });
-    await this.#park(waiter, wait.waitMs, wait.signal, () => hub.closed(waiter));
-    return waiter.answer()[0] ?? null;
-  };
-
-  presence: HubBackend['presence'] = async (userId) => this.#actors.get(userId).hub.presence();
-
-  stats: HubBackend['stats'] = async (userId) => this.#actors.get(userId).hub.stats();
-
-  /** Waits for a waiter to settle, its time to run out, or its client to leave; then forgets it. */
-  async #park(waiter: Waiter, waitMs: number, signal: AbortSignal, forget: () => void): Promise<unknown> {
+    hub.open(waiter, options);
     const settle = () => waiter.settle();
-    const timer = setTimeout(settle, waitMs);
-    signal.addEventListener('abort', settle);
-    if (signal.aborted) settle();
+    const timer = setTimeout(settle, wait.waitMs);
+    wait.signal.addEventListener('abort', settle);
+    if (wait.signal.aborted) settle();
     try {
-      return await waiter.done;
+      await waiter.done;
+      return waiter;
     } finally {
       clearTimeout(timer);
-      signal.removeEventListener('abort', settle);
-      forget();
+      wait.signal.removeEventListener('abort', settle);
+      hub.closed(waiter);
     }
   }
 }

@@ -75,7 +75,7 @@ describe('Prometheus text', () => {
       { userId: 'a', after: undefined, request: new Request('http://h/v1/events', { signal: abort.signal }) },
       { heartbeatMs: 60_000, retryMs: 1000, maxStreamMs: 0, headers: {} },
     );
-    const waiting = backend.waitForEvents({ userId: 'b', waitMs: 60_000, signal: new AbortController().signal }, 0);
+    const waiting = backend.waitForEvents({ userId: 'b', waitMs: 60_000, signal: new AbortController().signal }, 0, 100);
 
     const counters = new StandaloneCounters();
     counters.connected('sse');
@@ -112,7 +112,7 @@ describe('Prometheus text', () => {
 
     abort.abort();
     await sse.body!.cancel();
-    await backend.publish('b', { type: 't', data: '1', webhookId: 'w1' });
+    await backend.actor('b').publish({ type: 't', data: '1', webhookId: 'w1' });
     await waiting;
     const after = renderMetrics(counters, actors);
     expect(after).toContain('userhub_connections{transport="sse"} 0');

@@ -13,11 +13,13 @@ function recordingService() {
   const bodies: number[] = [];
   const backend = new Proxy({} as HubBackend, {
     get: (_target, name) =>
-      name === 'publish'
-        ? async (userId: string, _input: PublishInput) => {
-            published.push(userId);
-            return { id: '1', delivered: 0 };
-          }
+      name === 'actor'
+        ? (userId: string) => ({
+            publish: async (_input: PublishInput) => {
+              published.push(userId);
+              return { id: '1', delivered: 0 };
+            },
+          })
         : () => Promise.reject(new Error(`reached ${String(name)}`)),
   });
   const app = createApp(() => backend);

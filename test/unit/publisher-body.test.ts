@@ -10,11 +10,13 @@ function recordingApp() {
   const published: Array<{ userId: string; input: PublishInput }> = [];
   const backend = new Proxy({} as HubBackend, {
     get: (_target, name) =>
-      name === 'publish'
-        ? async (userId: string, input: PublishInput) => {
-            published.push({ userId, input });
-            return { id: String(published.length), delivered: 0 };
-          }
+      name === 'actor'
+        ? (userId: string) => ({
+            publish: async (input: PublishInput) => {
+              published.push({ userId, input });
+              return { id: String(published.length), delivered: 0 };
+            },
+          })
         : () => Promise.reject(new Error(`reached ${String(name)}`)),
   });
   const app = createApp(() => backend);

@@ -14,8 +14,8 @@ const JWT_SECRET = 'unit-jwt-secret-rotation-0123456789';
 // Only presence is reachable: it answers once the signature has been checked.
 const backend = new Proxy({} as HubBackend, {
   get: (_, name) =>
-    name === 'presence'
-      ? async () => ({ online: false, connections: { websocket: 0, sse: 0, poll: 0 } })
+    name === 'actor'
+      ? () => ({ presence: async () => ({ online: false, connections: { websocket: 0, sse: 0, poll: 0 } }) })
       : () => Promise.reject(new Error(`reached ${String(name)}`)),
 });
 

@@ -7,9 +7,9 @@ import { controlFrame, HUB_READY } from '../../protocol/wire.ts';
 import { sseFrame } from '../sse.ts';
 
 /** One message for a connection, in every form a transport writes. */
-export interface Outgoing {
-  /** `event`: a stored notification (has an id); `control`: a `hub.*` frame; `job`: a job's JSON (job long polls). */
-  readonly kind: 'event' | 'control' | 'job';
+export type Outgoing = OutgoingEvent | ControlMessage | JobMessage;
+
+interface WireForms {
   /** The JSON text a WebSocket or long poll carries. */
   readonly json: string;
   /** The SSE event a stream carries. */
@@ -24,7 +24,7 @@ export interface EventRow {
 }
 
 /** One stored event. */
-export class OutgoingEvent implements Outgoing {
+export class OutgoingEvent implements WireForms {
   readonly kind = 'event';
   readonly row: EventRow;
   #json?: string;
@@ -32,6 +32,10 @@ export class OutgoingEvent implements Outgoing {
 
   constructor(row: EventRow) {
     this.row = row;
+  }
+
+  get id(): string {
+    return String(this.row.id);
   }
 
   get json(): string {
@@ -46,27 +50,27 @@ export class OutgoingEvent implements Outgoing {
 }
 
 /** A control frame (`hub.ready`, `hub.reset`, `hub.error`, `pong`): no id, so Last-Event-ID stays put. */
-export class ControlMessage implements Outgoing {
+export class ControlMessage implements WireForms {
   readonly kind = 'control';
   readonly type: string;
   readonly json: string;
+  /** For `hub.ready`: the last id when the replay ended. */
+  readonly lastId?: string;
 
   constructor(type: string, data?: unknown) {
     this.type = type;
     this.json = data === undefined ? JSON.stringify({ type }) : controlFrame(type, data);
+    if (type === HUB_READY) this.lastId = (data as { lastId: string }).lastId;
   }
 
   get sse(): string {
     return sseFrame(this.type, this.json);
   }
 
-  get isReady(): boolean {
-    return this.type === HUB_READY;
-  }
 }
 
 /** A job as a job long poll receives it. */
-export class JobMessage implements Outgoing {
+export class JobMessage implements WireForms {
   readonly kind = 'job';
   readonly json: string;
 

@@ -53,6 +53,8 @@ export interface JobUpdateResult {
 export interface OpenOptions {
   /** Resume point: retained events after this id are replayed first. */
   after?: number;
+  /** Replay at most this many events and one more (a long poll's page and its `more`); all when absent. */
+  replayLimit?: number;
   /** A ticket to spend with the open; a spent one refuses it. */
   redeem?: { nonce: string; exp: number };
   /** For a job long poll: the job, and the version it has already seen. */
@@ -221,7 +223,7 @@ export class Hub {
     if (options.redeem && !this.#redeemTicket(options.redeem.nonce, options.redeem.exp)) throw unauthorized();
     this.#connections.accept(connection, options.job?.id);
     if (options.job) this.#watchJob(connection, options.job.id, options.job.version);
-    else this.#resume(connection, options.after);
+    else this.#resume(connection, options.after, options.replayLimit);
   }
 
   /** The connection ended: the actor forgets it. */
@@ -243,7 +245,7 @@ export class Hub {
    * notice when its resume point is no longer retained, every retained event
    * after it, then `hub.ready`. Live events follow through publish().
    */
-  #resume(connection: Connection, after: number | undefined): void {
+  #resume(connection: Connection, after: number | undefined, limit?: number): void {
     const transport = connection.transport;
     let from = after;
     const reset = after === undefined ? null : this.#resetFor(after);
@@ -252,7 +254,7 @@ export class Hub {
       from = this.#prunedThrough;
     }
     if (from !== undefined && from < this.#lastId) {
-      for (const row of this.#eventsAfter(from, -1)) connection.send(new OutgoingEvent(row));
+      for (const row of this.#eventsAfter(from, limit === undefined ? -1 : limit + 1)) connection.send(new OutgoingEvent(row));
     }
     connection.send(new ControlMessage(HUB_READY, { lastId: String(this.#lastId) }));
   }

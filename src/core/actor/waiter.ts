@@ -1,38 +1,60 @@
-// A parked long poll as a connection: it collects what the actor sends until
-// its answer is complete, then settles once. Structured messages, not text:
-// the route reads them as they were built. (On Cloudflare the Worker parks the
-// poll and the actor's side is a hibernatable socket; see wait-bridge.ts.)
+// A parked long poll: when its answer is complete, and what the answer is.
+// The rules live here once; the in-process host parks a Waiter (a connection
+// of the actor's own), the Worker parks the request and reads the same items
+// off its bridge to the Durable Object (cloudflare/wait-bridge.ts).
 
+import type { WaitResult } from '../backend.ts';
 import type { Outgoing } from './frames.ts';
 import type { Connection } from './ports.ts';
 
+/** What a long poll receives, as the answer rules see it. */
+export type PollItem =
+  | { kind: 'event'; id: string; json: string }
+  | { kind: 'reset'; json: string }
+  | { kind: 'ready'; lastId: string }
+  | { kind: 'job'; json: string };
+
+/** An event poll is answered once the replay has ended and it holds an event or a reset; a job poll by its job. */
+export function isAnswered(items: readonly PollItem[], transport: 'poll' | 'job'): boolean {
+  if (transport === 'job') return items.some((item) => item.kind === 'job');
+  return items.some((item) => item.kind === 'ready') && items.some((item) => item.kind === 'event' || item.kind === 'reset');
+}
+
+/**
+ * The answer, with a short poll's rules: a reset first when due, at most
+ * `limit` events, `more` when others wait, and the id to poll from next.
+ */
+export function pollAnswer(items: readonly PollItem[], limit: number): WaitResult {
+  const reset = items.find((item) => item.kind === 'reset');
+  const events = items.filter((item): item is Extract<PollItem, { kind: 'event' }> => item.kind === 'event');
+  const page = events.slice(0, limit);
+  const ready = items.find((item): item is Extract<PollItem, { kind: 'ready' }> => item.kind === 'ready');
+  return {
+    frames: [...(reset ? [reset.json] : []), ...page.map((event) => event.json)],
+    lastId: page.at(-1)?.id ?? ready?.lastId ?? '0',
+    more: events.length > limit,
+    timedOut: page.length === 0 && !reset,
+  };
+}
+
+/** The in-process long poll: a connection that collects items until its answer is complete, then settles once. */
 export class Waiter implements Connection {
   readonly transport: 'poll' | 'job';
-  readonly messages: Outgoing[] = [];
-  /** Resolves with the messages once the answer is complete, the wait ran out, or the client left. */
-  readonly done: Promise<Outgoing[]>;
+  readonly items: PollItem[] = [];
+  /** Resolves once the answer is complete, the wait ran out, or the client left. */
+  readonly done: Promise<void>;
   #settle!: () => void;
   #settled = false;
-  #ready = false;
 
   constructor(transport: 'poll' | 'job') {
     this.transport = transport;
-    this.done = new Promise((resolve) => {
-      this.#settle = () => resolve(this.messages);
-    });
+    this.done = new Promise((resolve) => (this.#settle = resolve));
   }
 
-  /**
-   * An event poll's answer is complete once the replay has ended (hub.ready)
-   * and at least one event has come; a job poll's with the first job it gets.
-   */
   send(message: Outgoing): boolean {
     if (this.#settled) return false;
-    this.messages.push(message);
-    if (message.kind === 'control' && message.json.startsWith('{"type":"hub.ready"')) this.#ready = true;
-    if (this.transport === 'job' ? message.kind === 'job' : this.#ready && this.messages.some((m) => m.kind === 'event')) {
-      this.settle();
-    }
+    this.items.push(itemOf(message));
+    if (isAnswered(this.items, this.transport)) this.settle();
     return true;
   }
 
@@ -45,9 +67,11 @@ export class Waiter implements Connection {
     this.#settled = true;
     this.#settle();
   }
+}
 
-  /** The JSON texts of the answer: events (and a leading hub.reset) for a poll, the job for a job poll. */
-  answer(): string[] {
-    return this.messages.filter((m) => !(m.kind === 'control' && m.json.startsWith('{"type":"hub.ready"'))).map((m) => m.json);
-  }
+function itemOf(message: Outgoing): PollItem {
+  if (message.kind === 'event') return { kind: 'event', id: message.id, json: message.json };
+  if (message.kind === 'job') return { kind: 'job', json: message.json };
+  if (message.type === 'hub.ready') return { kind: 'ready', lastId: message.lastId! };
+  return { kind: 'reset', json: message.json };
 }

@@ -17,7 +17,7 @@ export const clientJobRoutes = new Hono<HubEnv>()
   .get('/v1/jobs', validate('query', jobListQuery), async (c) => {
     const userId = await requireBearer(c);
     const { status, limit = 20 } = c.req.valid('query');
-    const jobs = await c.var.backend.listJobs(userId, status, limit);
+    const jobs = await c.var.backend.actor(userId).listJobs(status, limit);
     return c.body(`{"jobs":[${jobs.join(',')}]}`, 200, jsonHeaders);
   })
   .get('/v1/jobs/:jobId', validate('query', jobQuery), async (c) => {
@@ -27,7 +27,7 @@ export const clientJobRoutes = new Hono<HubEnv>()
     const { wait = 0, version } = c.req.valid('query');
     const { backend } = c.var;
 
-    const job = await backend.getJob(userId, jobId);
+    const job = await backend.actor(userId).getJob(jobId);
     // Without ?version=, a long poll waits for the next change after the current one.
     const since = version ?? (job ? versionOf(job) : 0);
     if (wait === 0 || (job && versionOf(job) > since)) {

@@ -3,7 +3,8 @@
 
 import { Hono } from 'hono';
 import { requireBearer } from '../auth/authenticate.ts';
-import type { HubEnv } from '../context.ts';
+import type { z } from 'zod';
+import type { HubContext, HubEnv } from '../context.ts';
 import { POLL_PAGE_SIZE, TIMED_OUT_HEADER } from '../../protocol/wire.ts';
 import { pollQuery } from '../schemas.ts';
 import { validate } from '../validate.ts';
@@ -13,30 +14,21 @@ function pollBody(frames: readonly string[], lastId: string, more: boolean): str
   return `{"events":[${frames.join(',')}],"lastId":"${lastId}","more":${more}}`;
 }
 
-/** The id of the last notification among frames, if any. */
-function lastIdOf(frames: readonly string[]): string | undefined {
-  for (let i = frames.length - 1; i >= 0; i--) {
-    const id = (JSON.parse(frames[i]!) as { id?: string }).id;
-    if (id !== undefined) return id;
+const HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
+
+/**
+ * GET /v1/poll. A short poll reads the log; a long poll is one call to the
+ * actor, answered at once when events are retained after `after`, else parked.
+ */
+async function poll(c: HubContext, { after, wait = 0, limit = POLL_PAGE_SIZE }: z.infer<typeof pollQuery>) {
+  const userId = await requireBearer(c);
+  if (wait === 0) {
+    const page = await c.var.backend.actor(userId).poll(after, limit);
+    return c.body(pollBody(page.frames, page.lastId, page.more), 200, HEADERS);
   }
-  return undefined;
+  const answer = await c.var.backend.waitForEvents({ userId, waitMs: wait * 1000, signal: c.req.raw.signal }, after, limit);
+  const headers = answer.timedOut ? { ...HEADERS, [TIMED_OUT_HEADER]: 'true' } : HEADERS;
+  return c.body(pollBody(answer.frames, answer.lastId, answer.more), 200, headers);
 }
 
-export const pollRoutes = new Hono<HubEnv>().get('/v1/poll', validate('query', pollQuery), async (c) => {
-  const userId = await requireBearer(c);
-  const { after, wait = 0, limit = POLL_PAGE_SIZE } = c.req.valid('query');
-  const headers = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
-  const { backend } = c.var;
-
-  const first = await backend.poll(userId, after, limit);
-  if (first.frames.length > 0 || wait === 0) {
-    return c.body(pollBody(first.frames, first.lastId, first.more), 200, headers);
-  }
-  const from = Number(first.lastId);
-  const frames = await backend.waitForEvents({ userId, waitMs: wait * 1000, signal: c.req.raw.signal }, from);
-  if (frames.length === 0) {
-    return c.body(pollBody([], first.lastId, false), 200, { ...headers, [TIMED_OUT_HEADER]: 'true' });
-  }
-  const page = frames.slice(0, limit);
-  return c.body(pollBody(page, lastIdOf(page) ?? first.lastId, frames.length > limit), 200, headers);
-});
+export const pollRoutes = new Hono<HubEnv>().get('/v1/poll', validate('query', pollQuery), (c) => poll(c, c.req.valid('query')));

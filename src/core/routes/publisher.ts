@@ -1,12 +1,18 @@
 // Publisher routes (backends, job runners): signed, validated here, then routed
 // by user id to that user's actor only. Nothing is broadcast.
 
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import type { z } from 'zod';
+import type { PublishInput, PublishResult } from '../actor/hub.ts';
 import { createMiddleware } from 'hono/factory';
 import { checkTarget, fingerprint, jsonBody, requireSignature, validUserId, type SignedEnv } from '../auth/publisher.ts';
 import { badRequest, HubError } from '../errors.ts';
 import { isJobId } from '../../protocol/wire.ts';
 import { batchBody, jobUpdateBody, publishBody } from '../schemas.ts';
+
+type PublishBody = z.infer<typeof publishBody>;
+type JobUpdateBody = z.infer<typeof jobUpdateBody>;
+type BatchBody = z.infer<typeof batchBody>;
 import { canonicalJson, validate } from '../validate.ts';
 
 /** Users whose actors one batch reaches at a time. */
@@ -33,70 +39,73 @@ async function mapConcurrent<T, R>(items: readonly T[], limit: number, task: (it
   return results;
 }
 
-export const publisherRoutes = new Hono<SignedEnv>()
-  .post('/v1/users/:userId/events', validUserId, jsonBody, requireSignature, validate('json', publishBody), async (c) => {
-    const { userId: bodyUserId, type, data } = c.req.valid('json');
-    const userId = c.req.param('userId');
-    checkTarget(c, { userId: [bodyUserId, userId] });
-    const result = await c.var.backend.publish(userId, {
-      type,
-      data: canonicalJson(data),
-      webhookId: c.var.webhookId,
-      fingerprint: await fingerprint('POST', `/v1/users/${userId}/events`, c.var.signedBody ?? ''),
-    });
-    return c.json(result, 202);
-  })
-  .put(
-    '/v1/users/:userId/jobs/:jobId',
-    validUserId,
-    validJobId,
-    jsonBody,
-    requireSignature,
-    validate('json', jobUpdateBody),
-    async (c) => {
-      const { userId: bodyUserId, jobId: bodyJobId, status, progress, result, error } = c.req.valid('json');
-      const [userId, jobId] = [c.req.param('userId'), c.req.param('jobId')];
-      checkTarget(c, { userId: [bodyUserId, userId], jobId: [bodyJobId, jobId] });
-      const outcome = await c.var.backend.updateJob(
-        userId,
-        jobId,
-        {
-          status,
-          progress,
-          result: result === undefined ? undefined : canonicalJson(result, 'result'),
-          error: error === undefined ? undefined : canonicalJson(error, 'error'),
-        },
-        { webhookId: c.var.webhookId, fingerprint: await fingerprint('PUT', `/v1/users/${userId}/jobs/${jobId}`, c.var.signedBody ?? '') },
-      );
-      const body = `{"job":${outcome.job},"eventId":${JSON.stringify(outcome.eventId)},"delivered":${outcome.delivered}${outcome.duplicate ? ',"duplicate":true' : ''}}`;
-      return c.body(body, outcome.created && !outcome.duplicate ? 201 : 200, { 'Content-Type': 'application/json' });
-    },
-  )
-  .get('/v1/users/:userId/presence', validUserId, requireSignature, async (c) =>
-    c.json(await c.var.backend.presence(c.req.param('userId'))),
-  )
-  .get('/v1/users/:userId/stats', validUserId, requireSignature, async (c) =>
-    c.json(await c.var.backend.stats(c.req.param('userId'))),
-  )
-  .post('/v1/events:batch', jsonBody, requireSignature, validate('json', batchBody), async (c) => {
-    const { userIds, type, data } = c.req.valid('json');
-    const share = canonicalJson(data);
-    // Each user's share of the batch: a retry split into other batches is still a duplicate for each user.
-    const input = {
-      type,
-      data: share,
-      webhookId: c.var.webhookId,
-      fingerprint: await fingerprint('POST', '/v1/events:batch', `${JSON.stringify(type)}\n${share}`),
-    };
-    const unique = [...new Set(userIds)];
-    const results = await mapConcurrent(unique, BATCH_CONCURRENCY, async (userId) => {
-      try {
-        return { userId, ...(await c.var.backend.publish(userId, input)) };
-      } catch (err) {
-        // The batch itself was accepted; each user's refusal is reported in its place.
-        if (err instanceof HubError && err.status < 500) return { userId, error: err.toBody().error };
-        return { userId, error: { code: 'internal', message: 'Not delivered to this user; retry the batch.' } };
-      }
-    });
-    return c.json({ results }, 202);
+type SignedContext = Context<SignedEnv>;
+
+/** One publish through the user's actor, observed once here whatever the host. */
+async function publishTo(c: SignedContext, userId: string, input: PublishInput): Promise<PublishResult> {
+  const result = await c.var.backend.actor(userId).publish(input);
+  c.var.observer.published({ userId, eventId: result.id, delivered: result.delivered, duplicate: result.duplicate === true });
+  return result;
+}
+
+/** POST /v1/users/:userId/events: one event, stored, then written to that user's connections. */
+async function publishEvent(c: SignedContext, { userId: bodyUserId, type, data }: PublishBody) {
+  const userId = c.req.param('userId')!;
+  checkTarget(c, { userId: [bodyUserId, userId] });
+  const result = await publishTo(c, userId, {
+    type,
+    data: canonicalJson(data),
+    webhookId: c.var.webhookId,
+    fingerprint: await fingerprint('POST', `/v1/users/${userId}/events`, c.var.signedBody ?? ''),
   });
+  return c.json(result, 202);
+}
+
+/** PUT /v1/users/:userId/jobs/:jobId: a job created or changed; each accepted change emits one event. */
+async function updateJob(c: SignedContext, { userId: bodyUserId, jobId: bodyJobId, status, progress, result, error }: JobUpdateBody) {
+  const [userId, jobId] = [c.req.param('userId')!, c.req.param('jobId')!];
+  checkTarget(c, { userId: [bodyUserId, userId], jobId: [bodyJobId, jobId] });
+  const update = {
+    status,
+    progress,
+    result: result === undefined ? undefined : canonicalJson(result, 'result'),
+    error: error === undefined ? undefined : canonicalJson(error, 'error'),
+  };
+  const key = { webhookId: c.var.webhookId, fingerprint: await fingerprint('PUT', `/v1/users/${userId}/jobs/${jobId}`, c.var.signedBody ?? '') };
+  const outcome = await c.var.backend.actor(userId).updateJob(jobId, update, key);
+  const { eventId, delivered } = outcome;
+  c.var.observer.published({ userId, eventId, delivered, duplicate: outcome.duplicate === true, jobId });
+  const body = `{"job":${outcome.job},"eventId":${JSON.stringify(eventId)},"delivered":${delivered}${outcome.duplicate ? ',"duplicate":true' : ''}}`;
+  return c.body(body, outcome.created && !outcome.duplicate ? 201 : 200, { 'Content-Type': 'application/json' });
+}
+
+/** POST /v1/events:batch: one event to each named user, through that user's actor only. */
+async function publishBatch(c: SignedContext, { userIds, type, data }: BatchBody) {
+  const share = canonicalJson(data);
+  // Each user's share of the batch: a retry split into other batches is still a duplicate for each user.
+  const input = {
+    type,
+    data: share,
+    webhookId: c.var.webhookId,
+    fingerprint: await fingerprint('POST', '/v1/events:batch', `${JSON.stringify(type)}\n${share}`),
+  };
+  const results = await mapConcurrent([...new Set(userIds)], BATCH_CONCURRENCY, async (userId) => {
+    try {
+      return { userId, ...(await publishTo(c, userId, input)) };
+    } catch (err) {
+      // The batch itself was accepted; each user's refusal is reported in its place.
+      if (err instanceof HubError && err.status < 500) return { userId, error: err.toBody().error };
+      return { userId, error: { code: 'internal', message: 'Not delivered to this user; retry the batch.' } };
+    }
+  });
+  return c.json({ results }, 202);
+}
+
+export const publisherRoutes = new Hono<SignedEnv>()
+  .post('/v1/users/:userId/events', validUserId, jsonBody, requireSignature, validate('json', publishBody), (c) => publishEvent(c, c.req.valid('json')))
+  .put('/v1/users/:userId/jobs/:jobId', validUserId, validJobId, jsonBody, requireSignature, validate('json', jobUpdateBody), (c) =>
+    updateJob(c, c.req.valid('json')),
+  )
+  .get('/v1/users/:userId/presence', validUserId, requireSignature, async (c) => c.json(await c.var.backend.actor(c.req.param('userId')).presence()))
+  .get('/v1/users/:userId/stats', validUserId, requireSignature, async (c) => c.json(await c.var.backend.actor(c.req.param('userId')).stats()))
+  .post('/v1/events:batch', jsonBody, requireSignature, validate('json', batchBody), (c) => publishBatch(c, c.req.valid('json')));
