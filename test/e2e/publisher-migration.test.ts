@@ -2,29 +2,13 @@
 // the setting a deployment runs while it moves its publishers to the bound
 // forms: the old forms are accepted, a body naming another target never is.
 
-import { afterAll, beforeAll, describe } from 'vitest';
+import { describe } from 'vitest';
 import { describePublisherContract } from '../conformance/publisher-contract.ts';
-import { startStandalone } from '../hosts/standalone.ts';
-import { startWranglerDev, type RunningHost } from '../hosts/wrangler-dev.ts';
-import { HOST_VARS, RUNTIMES } from './hosts.setup.ts';
+import { EVERY_HOST, useEveryHost } from '../hosts/every-host.ts';
+import { HOST_VARS } from './hosts.setup.ts';
 
-const VARS = { ...HOST_VARS, PUBLISH_REQUIRE_TARGET: 'false' };
-const HOSTS = ['wrangler dev', ...RUNTIMES] as const;
-
-const urls: Record<string, string> = {};
-const started: RunningHost[] = [];
-
-beforeAll(async () => {
-  await Promise.all(
-    HOSTS.map(async (name) => {
-      const host = name === 'wrangler dev' ? await startWranglerDev(VARS) : await startStandalone(name, VARS);
-      started.push(host);
-      urls[name] = host.url;
-    }),
-  );
-}, 90_000);
-afterAll(() => Promise.all(started.map((host) => host.stop())));
+const hosts = useEveryHost({ ...HOST_VARS, PUBLISH_REQUIRE_TARGET: 'false' });
 
 describe('while publishers move over', () => {
-  for (const host of HOSTS) describePublisherContract(host, () => urls[host]!, { requireTarget: false });
+  for (const host of EVERY_HOST) describePublisherContract(host, () => hosts.url(host), { requireTarget: false });
 });
