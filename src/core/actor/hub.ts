@@ -6,20 +6,19 @@
 import type { Limits } from '../config.ts';
 import { badRequest, HubError, unauthorized } from '../errors.ts';
 import {
-  CloseCode,
   CONTROL_PREFIX,
   EVENT_TYPE_PATTERN,
-  HUB_ERROR,
   HUB_READY,
   HUB_RESET,
-  MAX_CLIENT_FRAME_BYTES,
   controlFrame,
   type JobStatus,
   type Presence,
   type ResetInfo,
   type UserStats,
 } from '../../protocol/wire.ts';
+import { receiveClientFrame } from './client-frames.ts';
 import { DedupeLedger, type IdempotencyKey } from './dedupe.ts';
+import { TicketLedger } from './ticket-ledger.ts';
 import { ControlMessage, JobMessage, OutgoingEvent, type EventRow } from './frames.ts';
 import { JobStore, type JobUpdate, type StoredJob } from './jobs.ts';
 import { isTransport, type Connection, type ConnectionSet, type SqlStore, type Transport } from './ports.ts';
@@ -70,19 +69,7 @@ export interface PollResult {
   more: boolean;
 }
 
-/** The answer to a client's `{"type":"ping"}` (Cloudflare's auto-response gives the same). */
-const PONG = new ControlMessage('pong');
-
 const EVENT_COLUMNS = 'id, type, data, created_at';
-
-const utf8 = new TextEncoder();
-
-/** A frame's size in bytes; text is measured as UTF-8 only when it could be over the limit. */
-function frameBytes(message: string | ArrayBuffer): number {
-  if (typeof message !== 'string') return message.byteLength;
-  if (message.length > MAX_CLIENT_FRAME_BYTES || message.length * 3 <= MAX_CLIENT_FRAME_BYTES) return message.length;
-  return utf8.encode(message).byteLength;
-}
 
 export class Hub {
   readonly #sql: SqlStore;
@@ -93,6 +80,7 @@ export class Hub {
   readonly #publishBudget: TokenBucket;
   readonly #schedule: Schedule;
   readonly #dedupe: DedupeLedger;
+  readonly #tickets: TicketLedger;
   #lastId: number;
   /** Highest id ever pruned: a resume point below it has lost events. */
   #prunedThrough: number;
@@ -113,6 +101,7 @@ export class Hub {
     this.#schedule = new Schedule(sql, owner, options.alarm ?? POLLED_ALARM);
     this.#jobs = new JobStore(sql, owner);
     this.#dedupe = new DedupeLedger(sql, owner);
+    this.#tickets = new TicketLedger(sql, owner);
     this.#publishBudget = new TokenBucket(limits.publishRatePerUser, limits.publishBurstPerUser);
     this.#prunedThrough = this.#meta('pruned_through') ?? 0;
     const last = this.#one<number>(`SELECT max(id) AS v FROM events WHERE owner = ?`) ?? 0;
@@ -220,7 +209,7 @@ export class Hub {
       throw badRequest('A connection is one of websocket, sse, poll, or job with its job.');
     }
     this.#assertCapacity();
-    if (options.redeem && !this.#redeemTicket(options.redeem.nonce, options.redeem.exp)) throw unauthorized();
+    if (options.redeem && !this.#tickets.redeem(options.redeem.nonce, options.redeem.exp)) throw unauthorized();
     this.#connections.accept(connection, options.job?.id);
     if (options.job) this.#watchJob(connection, options.job.id, options.job.version);
     else this.#resume(connection, options.after, options.replayLimit);
@@ -259,40 +248,9 @@ export class Hub {
     connection.send(new ControlMessage(HUB_READY, { lastId: String(this.#lastId) }));
   }
 
-  /** Answers a client frame. Unknown frames get an error frame, never a dropped socket. */
+  /** Answers a client frame (client-frames.ts). Unknown frames get an error frame, never a dropped socket. */
   receive(connection: Connection, message: string | ArrayBuffer): void {
-    if (frameBytes(message) > MAX_CLIENT_FRAME_BYTES) {
-      connection.close(CloseCode.messageTooBig, 'frame too large');
-      return;
-    }
-    let type: unknown;
-    try {
-      type = typeof message === 'string' ? (JSON.parse(message) as { type?: unknown })?.type : undefined;
-    } catch {
-      type = undefined;
-    }
-    if (type === 'ping') {
-      connection.send(PONG);
-      return;
-    }
-    const error =
-      typeof message !== 'string'
-        ? { code: 'binary_frame', message: 'Frames must be JSON text.' }
-        : type === undefined
-          ? { code: 'invalid_frame', message: 'Frames must be JSON objects with a "type".' }
-          : { code: 'unknown_frame', message: 'Unknown frame type; the only client frame is {"type":"ping"}.' };
-    connection.send(new ControlMessage(HUB_ERROR, error));
-  }
-
-  /** Marks a connection ticket as used; false when it was used before. */
-  #redeemTicket(nonce: string, expiresAt: number): boolean {
-    return this.#sql.transaction(() => {
-      if (this.#sql.all(`SELECT 1 FROM tickets WHERE owner = ? AND nonce = ?`, this.#owner, nonce).length > 0) {
-        return false;
-      }
-      this.#sql.run(`INSERT INTO tickets (owner, nonce, expires_at) VALUES (?, ?, ?)`, this.#owner, nonce, expiresAt);
-      return true;
-    });
+    receiveClientFrame(connection, message);
   }
 
   /** Who is connected, by transport; parked job polls count as polls. */
@@ -359,13 +317,13 @@ export class Hub {
         this.#prunedThrough = through;
       }
       this.#dedupe.forget(now - dedupeTtlSeconds * 1000);
-      this.#sql.run(`DELETE FROM tickets WHERE owner = ? AND expires_at <= ?`, owner, Math.floor(now / 1000));
+      this.#tickets.forget(now);
       this.#jobs.prune(now - maxAge, retentionMaxEvents);
 
       const due = [
         (this.#one<number>(`SELECT min(created_at) AS v FROM events WHERE owner = ?`) ?? Infinity) + maxAge,
         (this.#dedupe.oldest() ?? Infinity) + dedupeTtlSeconds * 1000,
-        (this.#one<number>(`SELECT max(expires_at) AS v FROM tickets WHERE owner = ?`) ?? Infinity) * 1000,
+        this.#tickets.lastExpiry() ?? Infinity,
         (this.#jobs.oldestUpdate() ?? Infinity) + maxAge,
       ];
       const next = Math.min(...due);
