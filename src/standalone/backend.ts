@@ -60,7 +60,7 @@ export class StandaloneBackend implements HubBackend {
   async openSse(open: StreamOpen, options: SseOptions): Promise<Response> {
     const { hub } = this.#actors.get(open.userId);
     const since = Date.now();
-    const onAbort = () => connection.close(1000, 'client left');
+    const onAbort = () => connection.close();
     const connection: StreamConnection = new StreamConnection(options, () => {
       open.request.signal.removeEventListener('abort', onAbort);
       hub.closed(connection);
@@ -69,12 +69,12 @@ export class StandaloneBackend implements HubBackend {
     try {
       hub.open(connection, { after: open.after, redeem: open.redeem });
     } catch (err) {
-      connection.close(1000, 'refused');
+      connection.close();
       throw err;
     }
     this.#observer.connected('sse', open.userId);
     open.request.signal.addEventListener('abort', onAbort);
-    return new Response(connection.stream, { headers: options.headers });
+    return new Response(connection.body, { headers: options.headers });
   }
 
   async waitForEvents(wait: Wait, after: number | undefined, limit: number): Promise<WaitResult> {

@@ -3,8 +3,7 @@
 
 import type { Outgoing } from '../core/actor/frames.ts';
 import type { Connection, StreamTransport } from '../core/actor/ports.ts';
-import type { SseOptions } from '../core/backend.ts';
-import { sseHeartbeat, sseRetry } from '../core/sse.ts';
+import { SseStream, type SseStreamOptions } from '../core/sse-stream.ts';
 import { CloseCode, SLOW_CONSUMER_BYTES } from '../protocol/wire.ts';
 
 /** What each runtime's WebSocket server gives us for one accepted socket. */
@@ -91,70 +90,24 @@ export class SocketConnection implements Connection {
 }
 
 
-/**
- * An SSE response stream: the retry hint first, then the actor's frames (already
- * framed as SSE), a heartbeat comment every heartbeat interval, and an end
- * after the stream's lifetime when there is one.
- */
+/** An SSE response stream (core/sse-stream.ts) as one of the actor's connections. */
 export class StreamConnection implements Connection {
   readonly transport: StreamTransport = 'sse';
-  readonly stream: ReadableStream<Uint8Array>;
-  #controller!: ReadableStreamDefaultController<Uint8Array>;
-  #closed = false;
-  readonly #onClose: () => void;
-  readonly #encoder = new TextEncoder();
-  readonly #timers: Array<ReturnType<typeof setTimeout>> = [];
+  readonly #stream: SseStream;
 
-  constructor(options: Pick<SseOptions, 'retryMs' | 'heartbeatMs' | 'maxStreamMs'>, onClose: () => void) {
-    this.#onClose = onClose;
-    this.stream = new ReadableStream<Uint8Array>(
-      {
-        start: (controller) => {
-          this.#controller = controller;
-        },
-        cancel: () => this.closed(),
-      },
-      new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
-    );
-    this.#write(sseRetry(options.retryMs));
-    this.#timers.push(setInterval(() => this.#write(sseHeartbeat()), options.heartbeatMs));
-    if (options.maxStreamMs > 0) this.#timers.push(setTimeout(() => this.close(1000, 'lifetime'), options.maxStreamMs));
+  constructor(options: SseStreamOptions, onClose: () => void) {
+    this.#stream = new SseStream(options, onClose);
+  }
+
+  get body(): ReadableStream<Uint8Array> {
+    return this.#stream.body;
   }
 
   send(message: Outgoing): boolean {
-    return this.#write(message.sse);
+    return this.#stream.write(message.sse);
   }
 
-  #write(text: string): boolean {
-    if (this.#closed) return false;
-    if ((this.#controller.desiredSize ?? 0) < -SLOW_CONSUMER_BYTES) {
-      // A slow reader: end the stream; EventSource resumes from Last-Event-ID.
-      this.close(CloseCode.slowConsumer, 'slow consumer');
-      return false;
-    }
-    try {
-      this.#controller.enqueue(this.#encoder.encode(text));
-      return true;
-    } catch {
-      this.closed();
-      return false;
-    }
-  }
-
-  close(_code: number, _reason: string): void {
-    if (this.#closed) return;
-    try {
-      this.#controller.close();
-    } catch {
-      // already closed or errored
-    }
-    this.closed();
-  }
-
-  closed(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#onClose();
+  close(): void {
+    this.#stream.end();
   }
 }
