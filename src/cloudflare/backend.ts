@@ -8,7 +8,7 @@ import { SILENT_OBSERVER, type HubObserver } from '../core/observability/observe
 import { bridgeToSse } from './sse-bridge.ts';
 import { STREAM_HEADERS } from './stream-headers.ts';
 import type { UserHub } from './user-hub.ts';
-import { collectAnswer } from './wait-bridge.ts';
+import { collectJobAnswer, collectPollAnswer } from './wait-bridge.ts';
 
 interface Upgrade {
   userId: string;
@@ -16,7 +16,7 @@ interface Upgrade {
   after?: number;
   limit?: number;
   redeem?: StreamOpen['redeem'];
-  job?: { id: string; version: number };
+  job?: { id: string; version?: number };
 }
 
 export class DurableObjectBackend implements HubBackend {
@@ -60,14 +60,13 @@ export class DurableObjectBackend implements HubBackend {
   async waitForEvents(wait: Parameters<HubBackend['waitForEvents']>[0], after: number | undefined, limit: number) {
     const response = await this.#upgrade({ userId: wait.userId, transport: 'poll', after, limit });
     if (!response.webSocket) throw await HubError.fromResponse(response);
-    return collectAnswer(response.webSocket, 'poll', wait, limit);
+    return collectPollAnswer(response.webSocket, wait, limit);
   }
 
-  async waitForJob(wait: Parameters<HubBackend['waitForJob']>[0], jobId: string, version: number): Promise<string | null> {
+  async waitForJob(wait: Parameters<HubBackend['waitForJob']>[0], jobId: string, version: number | undefined) {
     const response = await this.#upgrade({ userId: wait.userId, transport: 'job', job: { id: jobId, version } });
     if (!response.webSocket) throw await HubError.fromResponse(response);
-    const answer = await collectAnswer(response.webSocket, 'job', wait, 1);
-    return answer.frames[0] ?? null;
+    return collectJobAnswer(response.webSocket, wait);
   }
 
   /** Upgrades to the user's actor; the actor answers 101 or a JSON error. */
@@ -81,7 +80,7 @@ export class DurableObjectBackend implements HubBackend {
     }
     if (upgrade.job) {
       headers.set(STREAM_HEADERS.jobId, upgrade.job.id);
-      headers.set(STREAM_HEADERS.jobVersion, String(upgrade.job.version));
+      if (upgrade.job.version !== undefined) headers.set(STREAM_HEADERS.jobVersion, String(upgrade.job.version));
     }
     return this.#namespace.getByName(upgrade.userId).fetch('https://user-hub/stream', { headers });
   }

@@ -111,7 +111,7 @@ export class UserHub extends DurableObject<Env> {
         after: after === null ? undefined : Number(after),
         replayLimit: limit === null ? undefined : Number(limit),
         redeem: nonce ? { nonce, exp: Number(headers.get(STREAM_HEADERS.ticketExp)) } : undefined,
-        job: jobId === null ? undefined : { id: jobId, version: Number(headers.get(STREAM_HEADERS.jobVersion)) },
+        job: jobId === null ? undefined : { id: jobId, version: optionalNumber(headers.get(STREAM_HEADERS.jobVersion)) },
       });
       return new Response(null, { status: 101, webSocket: client });
     } catch (err) {
@@ -141,3 +141,5 @@ export class UserHub extends DurableObject<Env> {
     this.#hub.wake(Date.now(), true);
   }
 }
+
+const optionalNumber = (header: string | null): number | undefined => (header === null ? undefined : Number(header));

@@ -4,13 +4,17 @@
 // over the bridge is JSON text; it is read into the same items, and answered
 // by the same rules, as the in-process Waiter (core/actor/waiter.ts).
 
-import type { Wait, WaitResult } from '../core/backend.ts';
-import { isAnswered, pollAnswer, type PollItem } from '../core/actor/waiter.ts';
+import type { JobWaitResult, Wait, WaitResult } from '../core/backend.ts';
+import { isAnswered, jobAnswer, pollAnswer, type PollItem } from '../core/actor/waiter.ts';
 import { HUB_READY, HUB_RESET } from '../protocol/wire.ts';
 
 /** One frame off the bridge, as an item; the actor wrote it, so it is well formed. */
 function itemOf(text: string, transport: 'poll' | 'job'): PollItem | null {
-  if (transport === 'job') return { kind: 'job', json: text };
+  if (transport === 'job') {
+    // A job's JSON, or a JobSnapshot's {"snapshot": job | null}: a job has an "id", a snapshot never does.
+    const frame = JSON.parse(text) as { id?: string; snapshot?: unknown };
+    return frame.id !== undefined ? { kind: 'job', json: text } : { kind: 'snapshot', job: frame.snapshot ? JSON.stringify(frame.snapshot) : null };
+  }
   const frame = JSON.parse(text) as { id?: string; type: string; data?: { lastId?: string } };
   if (frame.id !== undefined) return { kind: 'event', id: frame.id, json: text };
   if (frame.type === HUB_READY) return { kind: 'ready', lastId: frame.data!.lastId! };
@@ -22,7 +26,13 @@ function itemOf(text: string, transport: 'poll' | 'job'): PollItem | null {
  * Collects frames from the actor until the answer is complete, the wait runs
  * out, or the client goes away; then closes the bridge and answers.
  */
-export function collectAnswer(socket: WebSocket, transport: 'poll' | 'job', wait: Wait, limit: number): Promise<WaitResult> {
+export const collectPollAnswer = (socket: WebSocket, wait: Wait, limit: number): Promise<WaitResult> =>
+  collect(socket, 'poll', wait).then((items) => pollAnswer(items, limit));
+
+export const collectJobAnswer = (socket: WebSocket, wait: Wait): Promise<JobWaitResult> =>
+  collect(socket, 'job', wait).then(jobAnswer);
+
+function collect(socket: WebSocket, transport: 'poll' | 'job', wait: Wait): Promise<PollItem[]> {
   const { waitMs, signal } = wait;
   return new Promise((resolve) => {
     const items: PollItem[] = [];
@@ -37,7 +47,7 @@ export function collectAnswer(socket: WebSocket, transport: 'poll' | 'job', wait
       } catch {
         // already closed
       }
-      resolve(transport === 'job' ? jobAnswer(items) : pollAnswer(items, limit));
+      resolve(items);
     };
     const timer = setTimeout(finish, waitMs);
     signal.addEventListener('abort', finish);
@@ -52,7 +62,3 @@ export function collectAnswer(socket: WebSocket, transport: 'poll' | 'job', wait
   });
 }
 
-const jobAnswer = (items: readonly PollItem[]): WaitResult => {
-  const job = items.find((item) => item.kind === 'job');
-  return { frames: job ? [job.json] : [], lastId: '0', more: false, timedOut: !job };
-};

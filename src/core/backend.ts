@@ -49,6 +49,14 @@ export interface UserActor {
   stats(): Promise<UserStats>;
 }
 
+/** A job long poll's answer. */
+export interface JobWaitResult {
+  /** The job's JSON, or null when there is no such job. */
+  job: string | null;
+  /** True when the job changed past the version the poll had seen. */
+  changed: boolean;
+}
+
 /** A long poll's answer: what a short poll would say, and whether the wait ran out with nothing. */
 export interface WaitResult extends PollResult {
   timedOut: boolean;
@@ -64,6 +72,9 @@ export interface HubBackend {
    * retained (or a reset is due), else parks until the next event or the end of the wait.
    */
   waitForEvents(wait: Wait, after: number | undefined, limit: number): Promise<WaitResult>;
-  /** Waits for the job's version to pass `version`: its JSON, or null when the wait ran out. */
-  waitForJob(wait: Wait, jobId: string, version: number): Promise<string | null>;
+  /**
+   * One call to the actor: the job once its version passes `version` (absent:
+   * its current one), or, when the wait runs out, the job as it stands (null: no such job).
+   */
+  waitForJob(wait: Wait, jobId: string, version: number | undefined): Promise<JobWaitResult>;
 }

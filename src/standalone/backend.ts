@@ -1,9 +1,9 @@
 // HubBackend for one process: each user id names one in-process actor from
 // the directory. The same HTTP app and the same actor logic as on Cloudflare.
 
-import type { HubBackend, SseOptions, StreamOpen, UserActor, Wait, WaitResult } from '../core/backend.ts';
+import type { HubBackend, JobWaitResult, SseOptions, StreamOpen, UserActor, Wait, WaitResult } from '../core/backend.ts';
 import type { OpenOptions } from '../core/actor/hub.ts';
-import { pollAnswer, Waiter } from '../core/actor/waiter.ts';
+import { jobAnswer, pollAnswer, Waiter } from '../core/actor/waiter.ts';
 import { SILENT_OBSERVER, type HubObserver } from '../core/observability/observer.ts';
 import type { ActorDirectory } from './actor-directory.ts';
 import { SocketConnection, StreamConnection, type WebSocketUpgrader } from './connections.ts';
@@ -82,10 +82,9 @@ export class StandaloneBackend implements HubBackend {
     return pollAnswer(waiter.items, limit);
   }
 
-  async waitForJob(wait: Wait, jobId: string, version: number): Promise<string | null> {
+  async waitForJob(wait: Wait, jobId: string, version: number | undefined): Promise<JobWaitResult> {
     const waiter = await this.#park(wait, new Waiter('job'), { job: { id: jobId, version } });
-    const job = waiter.items.find((item) => item.kind === 'job');
-    return job ? job.json : null;
+    return jobAnswer(waiter.items);
   }
 
   /** Opens a waiter and waits for its answer, its time to run out, or its client to leave; then forgets it. */

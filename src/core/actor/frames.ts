@@ -7,7 +7,7 @@ import { controlFrame, HUB_READY } from '../../protocol/wire.ts';
 import { sseFrame } from '../sse.ts';
 
 /** One message for a connection, in every form a transport writes. */
-export type Outgoing = OutgoingEvent | ControlMessage | JobMessage;
+export type Outgoing = OutgoingEvent | ControlMessage | JobMessage | JobSnapshot;
 
 interface WireForms {
   /** The JSON text a WebSocket or long poll carries. */
@@ -80,5 +80,27 @@ export class JobMessage implements WireForms {
 
   get sse(): string {
     return sseFrame('job', this.json);
+  }
+}
+
+/**
+ * What a job long poll holds while it waits: the job as it stands (or null,
+ * no such job), to answer with if the wait runs out. Only job polls get it.
+ */
+export class JobSnapshot implements WireForms {
+  readonly kind = 'snapshot';
+  /** The job's JSON, or null. */
+  readonly job: string | null;
+
+  constructor(job: string | null) {
+    this.job = job;
+  }
+
+  get json(): string {
+    return `{"snapshot":${this.job ?? 'null'}}`;
+  }
+
+  get sse(): string {
+    return this.json;
   }
 }

@@ -19,7 +19,7 @@ import {
 import { receiveClientFrame } from './client-frames.ts';
 import { DedupeLedger, type IdempotencyKey } from './dedupe.ts';
 import { TicketLedger } from './ticket-ledger.ts';
-import { ControlMessage, JobMessage, OutgoingEvent, type EventRow } from './frames.ts';
+import { ControlMessage, JobMessage, JobSnapshot, OutgoingEvent, type EventRow } from './frames.ts';
 import { JobStore, type JobUpdate, type StoredJob } from './jobs.ts';
 import { isTransport, type Connection, type ConnectionSet, type SqlStore, type Transport } from './ports.ts';
 import { TokenBucket } from './rate-limit.ts';
@@ -56,8 +56,8 @@ export interface OpenOptions {
   replayLimit?: number;
   /** A ticket to spend with the open; a spent one refuses it. */
   redeem?: { nonce: string; exp: number };
-  /** For a job long poll: the job, and the version it has already seen. */
-  job?: { id: string; version: number };
+  /** For a job long poll: the job, and the version it has already seen (absent: the current one). */
+  job?: { id: string; version?: number };
 }
 
 export interface PollResult {
@@ -178,9 +178,12 @@ export class Hub {
    * Registers a parked job long poll: answered at once when the job's version
    * is already above `version`, otherwise by the next change of that job.
    */
-  #watchJob(connection: Connection, jobId: string, version: number): void {
+  #watchJob(connection: Connection, jobId: string, version: number | undefined): void {
     const job = this.#jobs.get(jobId);
-    if (job && job.row.version > version) connection.send(new JobMessage(job.json));
+    // Without a version, the poll waits for the next change after the current one.
+    const since = version ?? job?.row.version ?? 0;
+    if (job && job.row.version > since) connection.send(new JobMessage(job.json));
+    else connection.send(new JobSnapshot(job?.json ?? null));
   }
 
   /** Events after `after`, at most `limit`, with the same reset rules as streams. */

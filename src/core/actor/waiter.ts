@@ -3,7 +3,7 @@
 // of the actor's own), the Worker parks the request and reads the same items
 // off its bridge to the Durable Object (cloudflare/wait-bridge.ts).
 
-import type { WaitResult } from '../backend.ts';
+import type { JobWaitResult, WaitResult } from '../backend.ts';
 import type { Outgoing } from './frames.ts';
 import type { Connection } from './ports.ts';
 
@@ -12,7 +12,8 @@ export type PollItem =
   | { kind: 'event'; id: string; json: string }
   | { kind: 'reset'; json: string }
   | { kind: 'ready'; lastId: string }
-  | { kind: 'job'; json: string };
+  | { kind: 'job'; json: string }
+  | { kind: 'snapshot'; job: string | null };
 
 /** An event poll is answered once the replay has ended and it holds an event or a reset; a job poll by its job. */
 export function isAnswered(items: readonly PollItem[], transport: 'poll' | 'job'): boolean {
@@ -69,9 +70,18 @@ export class Waiter implements Connection {
   }
 }
 
+/** A job long poll's answer: the changed job, or else the job as it stood (null: no such job). */
+export function jobAnswer(items: readonly PollItem[]): JobWaitResult {
+  const changed = items.find((item): item is Extract<PollItem, { kind: 'job' }> => item.kind === 'job');
+  if (changed) return { job: changed.json, changed: true };
+  const snapshot = items.find((item): item is Extract<PollItem, { kind: 'snapshot' }> => item.kind === 'snapshot');
+  return { job: snapshot?.job ?? null, changed: false };
+}
+
 function itemOf(message: Outgoing): PollItem {
   if (message.kind === 'event') return { kind: 'event', id: message.id, json: message.json };
   if (message.kind === 'job') return { kind: 'job', json: message.json };
+  if (message.kind === 'snapshot') return { kind: 'snapshot', job: message.job };
   if (message.type === 'hub.ready') return { kind: 'ready', lastId: message.lastId! };
   return { kind: 'reset', json: message.json };
 }
