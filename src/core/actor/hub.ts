@@ -1,7 +1,9 @@
-// One user's actor: the durable event log, its jobs, its live connections,
-// resume and pruning. Every method is synchronous, so a replay and the switch
-// to live delivery happen in one turn and no publish can slip between them.
-// Writes commit first; only then are they written to connections.
+// One user's actor, the coordinator of its parts (event-log.ts, jobs.ts,
+// dedupe.ts, ticket-ledger.ts, schedule.ts, client-frames.ts) and of its live
+// connections: publish, job changes, open and resume, pruning. Every method is
+// synchronous, so a replay and the switch to live delivery happen in one turn
+// and no publish can slip between them. Writes commit first; only then are
+// they written to connections.
 
 import type { Limits } from '../config.ts';
 import { badRequest, HubError, unauthorized } from '../errors.ts';
@@ -13,13 +15,13 @@ import {
   controlFrame,
   type JobStatus,
   type Presence,
-  type ResetInfo,
   type UserStats,
 } from '../../protocol/wire.ts';
 import { receiveClientFrame } from './client-frames.ts';
+import { EventLog } from './event-log.ts';
 import { DedupeLedger, type IdempotencyKey } from './dedupe.ts';
 import { TicketLedger } from './ticket-ledger.ts';
-import { ControlMessage, JobMessage, JobSnapshot, OutgoingEvent, type EventRow } from './frames.ts';
+import { ControlMessage, JobMessage, JobSnapshot, OutgoingEvent } from './frames.ts';
 import { JobStore, type JobUpdate, type StoredJob } from './jobs.ts';
 import { isTransport, type Connection, type ConnectionSet, type SqlStore, type Transport } from './ports.ts';
 import { TokenBucket } from './rate-limit.ts';
@@ -69,11 +71,8 @@ export interface PollResult {
   more: boolean;
 }
 
-const EVENT_COLUMNS = 'id, type, data, created_at';
-
 export class Hub {
   readonly #sql: SqlStore;
-  readonly #owner: string;
   readonly #connections: ConnectionSet;
   readonly #limits: Limits;
   readonly #jobs: JobStore;
@@ -81,9 +80,7 @@ export class Hub {
   readonly #schedule: Schedule;
   readonly #dedupe: DedupeLedger;
   readonly #tickets: TicketLedger;
-  #lastId: number;
-  /** Highest id ever pruned: a resume point below it has lost events. */
-  #prunedThrough: number;
+  readonly #log: EventLog;
 
   /**
    * The store must be migrated first (migrate(), once per store).
@@ -95,7 +92,6 @@ export class Hub {
   constructor(sql: SqlStore, connections: ConnectionSet, limits: Limits, options: { owner?: string; alarm?: Alarm } = {}) {
     const owner = options.owner ?? '';
     this.#sql = sql;
-    this.#owner = owner;
     this.#connections = connections;
     this.#limits = limits;
     this.#schedule = new Schedule(sql, owner, options.alarm ?? POLLED_ALARM);
@@ -103,9 +99,7 @@ export class Hub {
     this.#dedupe = new DedupeLedger(sql, owner);
     this.#tickets = new TicketLedger(sql, owner);
     this.#publishBudget = new TokenBucket(limits.publishRatePerUser, limits.publishBurstPerUser);
-    this.#prunedThrough = this.#meta('pruned_through') ?? 0;
-    const last = this.#one<number>(`SELECT max(id) AS v FROM events WHERE owner = ?`) ?? 0;
-    this.#lastId = Math.max(last, this.#prunedThrough);
+    this.#log = new EventLog(sql, owner);
   }
 
   /**
@@ -188,15 +182,15 @@ export class Hub {
 
   /** Events after `after`, at most `limit`, with the same reset rules as streams. */
   poll(after: number | undefined, limit: number): PollResult {
-    if (after === undefined) return { frames: [], lastId: String(this.#lastId), more: false };
+    if (after === undefined) return { frames: [], lastId: String(this.#log.lastId), more: false };
     const frames: string[] = [];
-    const reset = this.#resetFor(after);
+    const reset = this.#log.resetFor(after);
     if (reset) frames.push(controlFrame(HUB_RESET, reset));
-    const rows = this.#eventsAfter(reset ? this.#prunedThrough : after, limit + 1);
+    const rows = this.#log.after(reset ? this.#log.prunedThrough : after, limit + 1);
     const more = rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
     for (const row of page) frames.push(new OutgoingEvent(row).json);
-    const last = page.at(-1)?.id ?? (reset ? this.#lastId : after);
+    const last = page.at(-1)?.id ?? (reset ? this.#log.lastId : after);
     return { frames, lastId: String(last), more };
   }
 
@@ -240,15 +234,15 @@ export class Hub {
   #resume(connection: Connection, after: number | undefined, limit?: number): void {
     const transport = connection.transport;
     let from = after;
-    const reset = after === undefined ? null : this.#resetFor(after);
+    const reset = after === undefined ? null : this.#log.resetFor(after);
     if (reset) {
       connection.send(new ControlMessage(HUB_RESET, reset));
-      from = this.#prunedThrough;
+      from = this.#log.prunedThrough;
     }
-    if (from !== undefined && from < this.#lastId) {
-      for (const row of this.#eventsAfter(from, limit === undefined ? -1 : limit + 1)) connection.send(new OutgoingEvent(row));
+    if (from !== undefined && from < this.#log.lastId) {
+      for (const row of this.#log.after(from, limit === undefined ? -1 : limit + 1)) connection.send(new OutgoingEvent(row));
     }
-    connection.send(new ControlMessage(HUB_READY, { lastId: String(this.#lastId) }));
+    connection.send(new ControlMessage(HUB_READY, { lastId: String(this.#log.lastId) }));
   }
 
   /** Answers a client frame (client-frames.ts). Unknown frames get an error frame, never a dropped socket. */
@@ -269,12 +263,12 @@ export class Hub {
 
   /** What a publisher may learn about this user: connections, the log, jobs. */
   stats(): UserStats {
-    const retained = this.#one<number>(`SELECT count(*) AS v FROM events WHERE owner = ?`) ?? 0;
+    const retained = this.#log.retained();
     return {
       ...this.presence(),
-      lastEventId: String(this.#lastId),
+      lastEventId: String(this.#log.lastId),
       retainedEvents: retained,
-      oldestRetainedId: retained > 0 ? String(this.#prunedThrough + 1) : null,
+      oldestRetainedId: retained > 0 ? String(this.#log.prunedThrough + 1) : null,
       jobs: this.#jobs.countByStatus(),
     };
   }
@@ -304,27 +298,14 @@ export class Hub {
   prune(now = Date.now()): number | null {
     const { retentionMaxEvents, retentionMaxAgeSeconds, dedupeTtlSeconds } = this.#limits;
     const maxAge = retentionMaxAgeSeconds * 1000;
-    const owner = this.#owner;
     return this.#sql.transaction(() => {
-      const beyondCount =
-        this.#sql.all<{ id: number }>(
-          `SELECT id FROM events WHERE owner = ? ORDER BY id DESC LIMIT 1 OFFSET ?`,
-          owner,
-          retentionMaxEvents,
-        )[0]?.id ?? 0;
-      const beyondAge = this.#one<number>(`SELECT max(id) AS v FROM events WHERE owner = ? AND created_at <= ?`, now - maxAge) ?? 0;
-      const through = Math.max(beyondCount, beyondAge);
-      if (through > this.#prunedThrough) {
-        this.#sql.run(`DELETE FROM events WHERE owner = ? AND id <= ?`, owner, through);
-        this.#setMeta('pruned_through', through);
-        this.#prunedThrough = through;
-      }
+      this.#log.prune(retentionMaxEvents, now - maxAge);
       this.#dedupe.forget(now - dedupeTtlSeconds * 1000);
       this.#tickets.forget(now);
       this.#jobs.prune(now - maxAge, retentionMaxEvents);
 
       const due = [
-        (this.#one<number>(`SELECT min(created_at) AS v FROM events WHERE owner = ?`) ?? Infinity) + maxAge,
+        (this.#log.oldest() ?? Infinity) + maxAge,
         (this.#dedupe.oldest() ?? Infinity) + dedupeTtlSeconds * 1000,
         this.#tickets.lastExpiry() ?? Infinity,
         (this.#jobs.oldestUpdate() ?? Infinity) + maxAge,
@@ -336,11 +317,11 @@ export class Hub {
 
   /** Runs writes in one transaction; the in-memory last id follows only a commit. */
   #atomically<T>(fn: () => T): T {
-    const lastId = this.#lastId;
+    const lastId = this.#log.lastId;
     try {
       return this.#sql.transaction(fn);
     } catch (err) {
-      this.#lastId = lastId;
+      this.#log.rollBack(lastId);
       throw err;
     }
   }
@@ -356,16 +337,7 @@ export class Hub {
   }
 
   #insertEvent(type: string, data: string, now: number): OutgoingEvent {
-    const row: EventRow = { id: this.#lastId + 1, type, data, created_at: now };
-    this.#sql.run(
-      `INSERT INTO events (owner, ${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?)`,
-      this.#owner,
-      row.id,
-      row.type,
-      row.data,
-      row.created_at,
-    );
-    this.#lastId = row.id;
+    const row = this.#log.append(type, data, now);
     // Within the prune delay of every write, so the count limit holds even when the next age-based prune is days away.
     this.#schedule.request('prune', now + this.#limits.pruneDelaySeconds * 1000);
     return new OutgoingEvent(row);
@@ -373,43 +345,5 @@ export class Hub {
 
   #deliver(event: OutgoingEvent): void {
     for (const connection of this.#connections.list()) connection.send(event);
-  }
-
-  /** Events after `after` in id order; `limit` -1 for all. */
-  #eventsAfter(after: number, limit: number): EventRow[] {
-    return this.#sql.all<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE owner = ? AND id > ? ORDER BY id LIMIT ?`,
-      this.#owner,
-      after,
-      limit,
-    );
-  }
-
-  #resetFor(after: number): ResetInfo | null {
-    if (after >= this.#prunedThrough && after <= this.#lastId) return null;
-    return {
-      reason: after > this.#lastId ? 'unknown_id' : 'not_retained',
-      after: String(after),
-      lastId: String(this.#lastId),
-    };
-  }
-
-  /** A single value from a query whose first parameter is the owner. */
-  #one<T>(query: string, ...params: Array<string | number>): T | null {
-    return this.#sql.all<{ v: T | null }>(query, this.#owner, ...params)[0]?.v ?? null;
-  }
-
-  #meta(key: string): number | null {
-    return this.#one<number>(`SELECT value AS v FROM meta WHERE owner = ? AND key = ?`, key);
-  }
-
-  #setMeta(key: string, value: number): void {
-    this.#sql.run(
-      `INSERT INTO meta (owner, key, value) VALUES (?, ?, ?)
-       ON CONFLICT (owner, key) DO UPDATE SET value = excluded.value`,
-      this.#owner,
-      key,
-      value,
-    );
   }
 }

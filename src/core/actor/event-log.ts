@@ -1,0 +1,91 @@
+// The user's durable event log: ids strictly increasing and never reused, even
+// after pruning; what is retained; and whether a resume point is still covered
+// (if not, the reset notice a client gets instead of a silent gap).
+
+import type { ResetInfo } from '../../protocol/wire.ts';
+import type { EventRow } from './frames.ts';
+import type { SqlStore } from './ports.ts';
+
+const EVENT_COLUMNS = 'id, type, data, created_at';
+
+export class EventLog {
+  readonly #sql: SqlStore;
+  readonly #owner: string;
+  #lastId: number;
+  /** Highest id ever pruned: a resume point below it has lost events. */
+  #prunedThrough: number;
+
+  constructor(sql: SqlStore, owner: string) {
+    this.#sql = sql;
+    this.#owner = owner;
+    this.#prunedThrough = this.#one<number>(`SELECT value AS v FROM meta WHERE owner = ? AND key = 'pruned_through'`) ?? 0;
+    this.#lastId = Math.max(this.#one<number>(`SELECT max(id) AS v FROM events WHERE owner = ?`) ?? 0, this.#prunedThrough);
+  }
+
+  get lastId(): number {
+    return this.#lastId;
+  }
+
+  get prunedThrough(): number {
+    return this.#prunedThrough;
+  }
+
+  /** Appends an event with the next id. Inside the caller's transaction; see rollBack(). */
+  append(type: string, data: string, now: number): EventRow {
+    const row: EventRow = { id: this.#lastId + 1, type, data, created_at: now };
+    this.#sql.run(`INSERT INTO events (owner, ${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?)`, this.#owner, row.id, row.type, row.data, row.created_at);
+    this.#lastId = row.id;
+    return row;
+  }
+
+  /** After a transaction that appended was rolled back: the ids it took are free again. */
+  rollBack(lastId: number): void {
+    this.#lastId = lastId;
+  }
+
+  /** Events after `after` in id order; `limit` -1 for all. */
+  after(after: number, limit: number): EventRow[] {
+    return this.#sql.all<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE owner = ? AND id > ? ORDER BY id LIMIT ?`,
+      this.#owner,
+      after,
+      limit,
+    );
+  }
+
+  /** Why `after` cannot be resumed from without a gap, or null when it can. */
+  resetFor(after: number): ResetInfo | null {
+    if (after >= this.#prunedThrough && after <= this.#lastId) return null;
+    return { reason: after > this.#lastId ? 'unknown_id' : 'not_retained', after: String(after), lastId: String(this.#lastId) };
+  }
+
+  retained(): number {
+    return this.#one<number>(`SELECT count(*) AS v FROM events WHERE owner = ?`) ?? 0;
+  }
+
+  /** Drops events beyond the newest `maxEvents` or older than `before`; the ids stay taken. */
+  prune(maxEvents: number, before: number): void {
+    const beyondCount =
+      this.#sql.all<{ id: number }>(`SELECT id FROM events WHERE owner = ? ORDER BY id DESC LIMIT 1 OFFSET ?`, this.#owner, maxEvents)[0]?.id ?? 0;
+    const beyondAge = this.#one<number>(`SELECT max(id) AS v FROM events WHERE owner = ? AND created_at <= ?`, before) ?? 0;
+    const through = Math.max(beyondCount, beyondAge);
+    if (through <= this.#prunedThrough) return;
+    this.#sql.run(`DELETE FROM events WHERE owner = ? AND id <= ?`, this.#owner, through);
+    this.#sql.run(
+      `INSERT INTO meta (owner, key, value) VALUES (?, 'pruned_through', ?) ON CONFLICT (owner, key) DO UPDATE SET value = excluded.value`,
+      this.#owner,
+      through,
+    );
+    this.#prunedThrough = through;
+  }
+
+  /** When the oldest retained event was stored, or null. */
+  oldest(): number | null {
+    return this.#one<number>(`SELECT min(created_at) AS v FROM events WHERE owner = ?`);
+  }
+
+  /** A single value from a query whose first parameter is the owner. */
+  #one<T>(query: string, ...params: Array<string | number>): T | null {
+    return this.#sql.all<{ v: T | null }>(query, this.#owner, ...params)[0]?.v ?? null;
+  }
+}
