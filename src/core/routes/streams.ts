@@ -16,49 +16,47 @@ function resumePoint(c: HubContext, lastEventId?: string): number | undefined {
   return after;
 }
 
-export const streamRoutes = new Hono<HubEnv>()
-  .get('/v1/connect', async (c) => {
-    if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
-      throw new HubError('upgrade_required', 'GET /v1/connect expects a WebSocket upgrade.', {
-        headers: { Upgrade: 'websocket' },
-      });
-    }
-    checkOrigin(c);
-    const auth = await authenticateStream(c, 'websocket');
-    const after = resumePoint(c);
-    return c.var.backend.openWebSocket({
-      userId: auth.userId,
-      after,
-      redeem: auth.redeem,
-      protocol: auth.protocol,
-      request: c.req.raw,
+/** GET /v1/connect: a WebSocket, opened by the user's actor after its replay. */
+async function connectWebSocket(c: HubContext) {
+  if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
+    throw new HubError('upgrade_required', 'GET /v1/connect expects a WebSocket upgrade.', {
+      headers: { Upgrade: 'websocket' },
     });
-  })
-  .get('/v1/events', async (c) => {
-    checkOrigin(c);
-    const auth = await authenticateStream(c, 'sse');
-    // Last-Event-ID wins over ?after=: an EventSource reconnects to its first URL.
-    const after = resumePoint(c, c.req.header('Last-Event-ID'));
-    const { config, backend } = c.var;
-    const response = await backend.openSse(
-      { userId: auth.userId, after, redeem: auth.redeem, request: c.req.raw },
-      {
-        heartbeatMs: config.heartbeatSeconds * 1000,
-        retryMs: config.sseRetryMs,
-        maxStreamMs: config.sseMaxStreamSeconds * 1000,
-        headers: SSE_HEADERS,
-      },
-    );
-    if (auth.redeem && response.ok) {
-      const exp = nowSeconds() + config.sseSessionTtlSeconds;
-      // Hono's Context merges headers set here into the returned response.
-      setCookie(c, `${SSE_COOKIE_PREFIX}${auth.redeem.nonce}`, await sseSessionCookie(config.jwtSecret, auth.redeem, exp), {
-        path: SSE_COOKIE_PATH,
-        httpOnly: true,
-        secure: true,
-        sameSite: 'None',
-        maxAge: config.sseSessionTtlSeconds,
-      });
-    }
-    return response;
-  });
+  }
+  checkOrigin(c);
+  const auth = await authenticateStream(c, 'websocket');
+  const after = resumePoint(c);
+  return c.var.backend.openWebSocket({ userId: auth.userId, after, redeem: auth.redeem, protocol: auth.protocol, request: c.req.raw });
+}
+
+/** GET /v1/events: an SSE stream; a ticket also sets the cookie EventSource reconnects with. */
+async function openEventStream(c: HubContext) {
+  checkOrigin(c);
+  const auth = await authenticateStream(c, 'sse');
+  // Last-Event-ID wins over ?after=: an EventSource reconnects to its first URL.
+  const after = resumePoint(c, c.req.header('Last-Event-ID'));
+  const { config, backend } = c.var;
+  const response = await backend.openSse(
+    { userId: auth.userId, after, redeem: auth.redeem, request: c.req.raw },
+    {
+      heartbeatMs: config.heartbeatSeconds * 1000,
+      retryMs: config.sseRetryMs,
+      maxStreamMs: config.sseMaxStreamSeconds * 1000,
+      headers: SSE_HEADERS,
+    },
+  );
+  if (auth.redeem && response.ok) {
+    const exp = nowSeconds() + config.sseSessionTtlSeconds;
+    // Hono's Context merges headers set here into the returned response.
+    setCookie(c, `${SSE_COOKIE_PREFIX}${auth.redeem.nonce}`, await sseSessionCookie(config.jwtSecret, auth.redeem, exp), {
+      path: SSE_COOKIE_PATH,
+      httpOnly: true,
+      secure: true,
+      sameSite: 'None',
+      maxAge: config.sseSessionTtlSeconds,
+    });
+  }
+  return response;
+}
+
+export const streamRoutes = new Hono<HubEnv>().get('/v1/connect', connectWebSocket).get('/v1/events', openEventStream);

@@ -3,12 +3,15 @@
 import { Hono } from 'hono';
 import { nowSeconds, requireBearer } from '../auth/authenticate.ts';
 import { issueTicket } from '../auth/tickets.ts';
-import type { HubEnv } from '../context.ts';
+import type { HubContext, HubEnv } from '../context.ts';
 
-export const ticketRoutes = new Hono<HubEnv>().post('/v1/tickets', async (c) => {
+/** POST /v1/tickets: a ticket for the token's user, redeemable once within TICKET_TTL_SECONDS. */
+async function issueConnectionTicket(c: HubContext) {
   const userId = await requireBearer(c);
   const { jwtSecret, ticketTtlSeconds } = c.var.config;
   const { ticket, exp } = await issueTicket(jwtSecret, userId, ticketTtlSeconds, nowSeconds());
   c.header('Cache-Control', 'no-store');
   return c.json({ ticket, expiresAt: new Date(exp * 1000).toISOString() }, 201);
-});
+}
+
+export const ticketRoutes = new Hono<HubEnv>().post('/v1/tickets', issueConnectionTicket);
