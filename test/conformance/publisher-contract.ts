@@ -107,5 +107,16 @@ export function describePublisherContract(host: string, baseUrl: () => string, o
       expect(await publisher.presence(odd)).toMatchObject({ online: false });
       expect(await logOf(odd)).toEqual(['direct', 'batch.one']);
     });
+
+    it.runIf(options.requireTarget)('splits a batch of long user ids by size, within the body limit, and reaches each user once', { timeout: 60_000 }, async () => {
+      // 650 ids of ~110 bytes: about 72 KB in one body, over MAX_EVENT_BYTES (64 KiB).
+      const prefix = uniqueUser('long');
+      const users = Array.from({ length: 650 }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}-${'x'.repeat(80)}`);
+      const publisher = createPublisher({ url: baseUrl(), secret: TEST_VARS.WEBHOOK_SECRET, retries: 2 });
+      const results = await publisher.publishMany(users, 'batch.long', { n: 1 });
+      expect(results.map((result) => result.userId)).toEqual(users);
+      expect(results.filter((result) => !('id' in result))).toEqual([]);
+      expect(await logOf(users[649]!)).toEqual(['batch.long']);
+    });
   });
 }
