@@ -23,7 +23,8 @@ function run(command: string[], env: Record<string, string | undefined>, timeout
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': only then has everything the child wrote been read.
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, output });
     });
