@@ -4,13 +4,12 @@
 //   npx userhub listen --user john
 //   npx userhub token john
 
-import { CLIENT_TRANSPORTS } from '../protocol/wire.ts';
 import { parseArgs } from 'node:util';
 import { connect, type TransportName } from '../client/index.ts';
 import { signClientToken } from '../core/auth/client-token.ts';
 import { signedContent, signWebhook } from '../core/auth/webhook-signature.ts';
-import { EVENT_TYPE_PATTERN, isJobId, isUserId } from '../protocol/wire.ts';
-import { createPublisher, PublisherError } from '../publisher/index.ts';
+import { CLIENT_TRANSPORTS, EVENT_TYPE_PATTERN, isJobId, isUserId } from '../protocol/wire.ts';
+import { bindTarget, createPublisher, PublisherError } from '../publisher/index.ts';
 import { readDevVars } from './dev-vars.ts';
 
 const USAGE = `usage: userhub <command> [options]
@@ -147,18 +146,6 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     });
   },
 };
-
-/**
- * A body bound to the target of its path, as the service requires: `userId`
- * (and `jobId`) filled in from /v1/users/:userId[/jobs/:jobId] when missing.
- */
-function bindTarget(path: string, body: unknown): unknown {
-  const match = /^\/v1\/users\/([^/?]+)(?:\/jobs\/([^/?]+))?/.exec(path);
-  if (!match || body === null || typeof body !== 'object' || Array.isArray(body)) return body;
-  const bound: Record<string, unknown> = { userId: decodeURIComponent(match[1]!) };
-  if (match[2] !== undefined) bound.jobId = decodeURIComponent(match[2]);
-  return { ...bound, ...(body as Record<string, unknown>) };
-}
 
 /** A signed request with any method, for `userhub call`: a body names its target, a bodyless request signs `METHOD path`. */
 async function signedCall(method: string, path: string, body: unknown): Promise<unknown> {

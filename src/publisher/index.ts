@@ -74,6 +74,23 @@ export class PublisherError extends Error {
   }
 }
 
+/**
+ * A body for a raw publisher request, bound to the target of its path as the
+ * service requires: `userId` (and `jobId`) from /v1/users/:userId[/jobs/:jobId],
+ * unless the body names them itself. Anything but a JSON object is left as is.
+ *
+ * @example
+ * bindTarget('/v1/users/john/jobs/zip-42', { status: 'running' });
+ * // { userId: 'john', jobId: 'zip-42', status: 'running' }
+ */
+export function bindTarget(path: string, body: unknown): unknown {
+  const match = /^\/v1\/users\/([^/?]+)(?:\/jobs\/([^/?]+))?/.exec(path);
+  if (!match || body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+  const bound: Record<string, unknown> = { userId: decodeURIComponent(match[1]!) };
+  if (match[2] !== undefined) bound.jobId = decodeURIComponent(match[2]);
+  return { ...bound, ...(body as Record<string, unknown>) };
+}
+
 /** Most users one batch request may name; publishMany splits larger lists. */
 const BATCH_SIZE = 1000;
 

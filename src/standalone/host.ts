@@ -13,7 +13,7 @@ import { createLoggingObserver } from '../core/observability/observer.ts';
 import { ActorDirectory } from './actor-directory.ts';
 import { StandaloneBackend } from './backend.ts';
 import type { WebSocketUpgrader } from './connections.ts';
-import { parseHostHeader } from './host-header.ts';
+import { parseHostHeader, requestPath } from './host-header.ts';
 import { developmentSettingsRefusal } from './development.ts';
 import { createBatchedLogSink } from './log-sink.ts';
 import { createMetricsEndpoint, isMetricsRequest, metricsAccess, StandaloneCounters, type MetricsAccess } from './metrics.ts';
@@ -83,7 +83,7 @@ const LONG_LIVED = /^\/v1\/(?:events|poll|jobs(?:\/[^/]+)?)$/;
 
 /** A request the host must hold open for as long as the protocol says (SSE, `wait=`). */
 export function holdsOpen(request: Request): boolean {
-  return request.method === 'GET' && URL.canParse(request.url) && LONG_LIVED.test(new URL(request.url).pathname);
+  return request.method === 'GET' && LONG_LIVED.test(requestPath(request.url));
 }
 
 /**

@@ -8,7 +8,7 @@ import type { StreamTransport } from '../core/actor/ports.ts';
 import { HubError, unauthorized } from '../core/errors.ts';
 import type { HubObserver, PublishObservation, RejectObservation } from '../core/observability/observer.ts';
 import type { ActorDirectory } from './actor-directory.ts';
-import { isLoopbackName, parseHostHeader } from './host-header.ts';
+import { isLoopbackName, parseHostHeader, requestPath } from './host-header.ts';
 
 export const METRICS_PATH = '/metrics';
 
@@ -106,10 +106,7 @@ export function renderMetrics(counters: StandaloneCounters, actors: ActorDirecto
 
 /** True when the request is for /metrics (string checks only: every request passes here). */
 export function isMetricsRequest(url: string): boolean {
-  const start = url.indexOf('/', url.indexOf('//') + 2);
-  if (start === -1 || !url.startsWith(METRICS_PATH, start)) return false;
-  const end = start + METRICS_PATH.length;
-  return end === url.length || url[end] === '?';
+  return requestPath(url) === METRICS_PATH;
 }
 
 function tokenMatches(header: string | null, token: string): boolean {

@@ -1,7 +1,7 @@
 // Builds signed publisher requests and client tokens, the same on every host.
 
 import { signClientToken } from '../../src/core/auth/client-token.ts';
-import { signWebhook } from '../../src/core/auth/webhook-signature.ts';
+import { signedContent, signWebhook } from '../../src/core/auth/webhook-signature.ts';
 import { TEST_VARS } from './test-vars.ts';
 
 let counter = 0;
@@ -20,22 +20,11 @@ export interface PublishOptions {
   bodyUserId?: string | null;
 }
 
-/**
- * A publisher body bound to the target of its path, as the service requires:
- * `userId` (and `jobId`) from /v1/users/:userId[/jobs/:jobId], unless the body
- * names them itself.
- */
-export function bindTarget(path: string, body: unknown): unknown {
-  const match = /^\/v1\/users\/([^/?]+)(?:\/jobs\/([^/?]+))?/.exec(path);
-  if (!match || body === null || typeof body !== 'object' || Array.isArray(body)) return body;
-  const bound: Record<string, unknown> = { userId: decodeURIComponent(match[1]!) };
-  if (match[2] !== undefined) bound.jobId = decodeURIComponent(match[2]);
-  return { ...bound, ...(body as Record<string, unknown>) };
-}
+export { bindTarget } from '../../src/publisher/index.ts';
 
 /** What a request signs: its body, or `METHOD path?query` when it has none. */
 export const signedText = (method: string, url: string, body: string | undefined): string =>
-  body ?? `${method.toUpperCase()} ${new URL(url).pathname}${new URL(url).search}`;
+  signedContent(method, `${new URL(url).pathname}${new URL(url).search}`, body);
 
 /** A signed `POST /v1/users/:userId/events` as a Request (base is the host). */
 export async function publishRequest(

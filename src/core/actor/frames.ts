@@ -66,7 +66,6 @@ export class ControlMessage implements WireForms {
   get sse(): string {
     return sseFrame(this.type, this.json);
   }
-
 }
 
 /** A job as a job long poll receives it. */

@@ -3,6 +3,7 @@
 // of the actor's own), the Worker parks the request and reads the same items
 // off its bridge to the Durable Object (cloudflare/wait-bridge.ts).
 
+import { HUB_READY } from '../../protocol/wire.ts';
 import type { JobWaitResult, WaitResult } from '../backend.ts';
 import type { Outgoing } from './frames.ts';
 import type { Connection } from './ports.ts';
@@ -82,6 +83,6 @@ function itemOf(message: Outgoing): PollItem {
   if (message.kind === 'event') return { kind: 'event', id: message.id, json: message.json };
   if (message.kind === 'job') return { kind: 'job', json: message.json };
   if (message.kind === 'snapshot') return { kind: 'snapshot', job: message.job };
-  if (message.type === 'hub.ready') return { kind: 'ready', lastId: message.lastId! };
+  if (message.type === HUB_READY) return { kind: 'ready', lastId: message.lastId! };
   return { kind: 'reset', json: message.json };
 }

@@ -42,6 +42,11 @@ function utf8Body(bytes: ArrayBuffer): string {
 
 const BODYLESS = new Set(['GET', 'HEAD', 'DELETE']);
 
+function pathAndQuery(url: string): string {
+  const { pathname, search } = new URL(url);
+  return `${pathname}${search}`;
+}
+
 /**
  * Verifies the signature over the raw body, or over `METHOD path?query` for a
  * request without one (with PUBLISH_REQUIRE_TARGET=false, an empty body too);
@@ -49,8 +54,7 @@ const BODYLESS = new Set(['GET', 'HEAD', 'DELETE']);
  */
 export const requireSignature = createMiddleware<SignedEnv>(async (c, next) => {
   const body = BODYLESS.has(c.req.method) ? null : utf8Body(await c.req.arrayBuffer());
-  const url = new URL(c.req.url);
-  const contents = body ?? signedContent(c.req.method, `${url.pathname}${url.search}`);
+  const contents = body ?? signedContent(c.req.method, pathAndQuery(c.req.url));
   const webhookId = await verifyWebhook(
     c.var.config.webhookSecrets,
     {
