@@ -18,6 +18,8 @@ export type Status =
   | { state: 'open'; transport: TransportName }
   | { state: 'reconnecting'; transport: TransportName; inMs: number }
   | { state: 'unauthorized' }
+  /** The service ended the session (4503: a kick, a revoke, an erased user); the client does not reconnect. */
+  | { state: 'ended'; code: number; reason: string }
   | { state: 'closed' };
 
 export interface ConnectOptions {
@@ -25,7 +27,7 @@ export interface ConnectOptions {
   url: string;
   /** A fixed client token (JWT). Give this or `getToken`. */
   token?: string;
-  /** Returns a token; called again with `{ refresh: true }` when the server refuses one. */
+  /** Returns a token; called again with `{ refresh: true }` when the server refuses one or the session is expiring. */
   getToken?: (options: { refresh: boolean }) => string | Promise<string>;
   /** Transports to use, best first. Default: websocket, sse, poll. */
   transports?: TransportName[];
@@ -143,6 +145,7 @@ export function connect(options: ConnectOptions): HubClient {
     session = TRANSPORTS[name]({
       url: options.url,
       token: current,
+      freshToken: () => token(true),
       after: lastId,
       fetch: fetchImpl,
       WebSocket: WebSocketImpl,
@@ -170,16 +173,19 @@ export function connect(options: ConnectOptions): HubClient {
     if (closed || mine !== generation) return;
     generation++;
     clearTimeout(timer);
-    if (end.kind === 'unauthorized') {
+    if (end.kind === 'unauthorized' || end.kind === 'expired') {
       if (!options.getToken || ++authFailures > 2) {
         setStatus({ state: 'unauthorized' });
         return;
       }
-      return schedule(backoffDelay(authFailures - 1, backoff), true);
+      // A session that ran out reconnects at once with a fresh token; a refused token backs off.
+      const first = end.kind === 'expired' && authFailures === 1;
+      return schedule(first ? 0 : backoffDelay(authFailures - 1, backoff), true);
     }
+    if (end.kind === 'resume') return schedule(0, false); // the replay goes on from lastId
     if (end.kind === 'stop') {
       closed = true;
-      setStatus({ state: 'closed' });
+      setStatus(end.code === undefined ? { state: 'closed' } : { state: 'ended', code: end.code, reason: end.reason ?? '' });
       return;
     }
     if (!end.opened && index < transports.length - 1) {

@@ -3,10 +3,21 @@
 
 import type { CloseCode, Notification } from '../protocol/wire.ts';
 
-export { HUB_READY, HUB_RESET, isStopCode, WS_PROTOCOL, type Frame, type ResetInfo } from '../protocol/wire.ts';
+export {
+  HUB_CLOSED,
+  HUB_EXPIRING,
+  HUB_READY,
+  HUB_RESET,
+  isStopCode,
+  WS_PROTOCOL,
+  type ClosedInfo,
+  type Frame,
+  type ResetInfo,
+} from '../protocol/wire.ts';
 
 /** An event as the application sees it. */
 export type HubEvent<Data = unknown> = Notification<Data>;
 
-/** CloseCode.unauthorized as a literal (type-checked against it), so the bundle carries no close-code table. */
+/** Close codes as literals (type-checked against CloseCode), so the bundle carries no close-code table. */
 export const CLOSE_UNAUTHORIZED: typeof CloseCode.unauthorized = 4401;
+export const CLOSE_RESUME_NOW: typeof CloseCode.resumeNow = 4009;

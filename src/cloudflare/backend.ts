@@ -3,6 +3,7 @@
 
 import type { HubBackend, StreamOpen, UserActor } from '../core/backend.ts';
 import type { Transport } from '../core/actor/ports.ts';
+import type { Credential } from '../core/auth/client-token.ts';
 import { HubError, unwrap } from '../core/errors.ts';
 import { SILENT_OBSERVER, type HubObserver } from '../core/observability/observer.ts';
 import { bridgeToSse } from './sse-bridge.ts';
@@ -12,6 +13,7 @@ import { collectJobAnswer, collectPollAnswer } from './wait-bridge.ts';
 
 interface Upgrade {
   userId: string;
+  credential: Credential;
   transport: Transport;
   after?: number;
   limit?: number;
@@ -34,11 +36,13 @@ export class DurableObjectBackend implements HubBackend {
     return {
       publish: async (input) => unwrap(await stub.publish(input)),
       updateJob: async (jobId, update, key) => unwrap(await stub.updateJob(jobId, update, key)),
-      getJob: (jobId) => stub.getJob(jobId),
-      listJobs: (status, limit) => stub.listJobs(status, limit),
-      poll: (after, limit) => stub.poll(after, limit),
+      getJob: async (jobId, credential) => unwrap(await stub.getJob(jobId, credential)),
+      listJobs: async (status, limit, credential) => unwrap(await stub.listJobs(status, limit, credential)),
+      poll: async (after, limit, credential) => unwrap(await stub.poll(after, limit, credential)),
       presence: () => stub.presence(),
       stats: () => stub.stats(),
+      endSessions: (revoke, key) => stub.endSessions(revoke, key),
+      erase: (key) => stub.erase(key),
     };
   }
 
@@ -58,20 +62,27 @@ export class DurableObjectBackend implements HubBackend {
   }
 
   async waitForEvents(wait: Parameters<HubBackend['waitForEvents']>[0], after: number | undefined, limit: number) {
-    const response = await this.#upgrade({ userId: wait.userId, transport: 'poll', after, limit });
+    const response = await this.#upgrade({ userId: wait.userId, credential: wait.credential, transport: 'poll', after, limit });
     if (!response.webSocket) throw await HubError.fromResponse(response);
     return collectPollAnswer(response.webSocket, wait, limit);
   }
 
   async waitForJob(wait: Parameters<HubBackend['waitForJob']>[0], jobId: string, version: number | undefined) {
-    const response = await this.#upgrade({ userId: wait.userId, transport: 'job', job: { id: jobId, version } });
+    const response = await this.#upgrade({ userId: wait.userId, credential: wait.credential, transport: 'job', job: { id: jobId, version } });
     if (!response.webSocket) throw await HubError.fromResponse(response);
     return collectJobAnswer(response.webSocket, wait);
   }
 
   /** Upgrades to the user's actor; the actor answers 101 or a JSON error. */
   #upgrade(upgrade: Upgrade): Promise<Response> {
-    const headers = new Headers({ Upgrade: 'websocket', [STREAM_HEADERS.transport]: upgrade.transport });
+    const { credential } = upgrade;
+    const headers = new Headers({
+      Upgrade: 'websocket',
+      [STREAM_HEADERS.transport]: upgrade.transport,
+      [STREAM_HEADERS.credentialUser]: credential.userId,
+      [STREAM_HEADERS.credentialExp]: String(credential.expiresAt),
+      [STREAM_HEADERS.credentialIat]: String(credential.issuedAt),
+    });
     if (upgrade.after !== undefined) headers.set(STREAM_HEADERS.after, String(upgrade.after));
     if (upgrade.limit !== undefined) headers.set(STREAM_HEADERS.limit, String(upgrade.limit));
     if (upgrade.redeem) {

@@ -1,17 +1,29 @@
 // ConnectionSet over a Durable Object's hibernatable WebSockets. Sockets are
 // tagged with their transport (and, for job long polls, their job) when
 // accepted, so after hibernation, when the object's memory is gone, the
-// runtime still tells us which is which.
+// runtime still tells us which is which. A stream's session (its expiry) is
+// kept in the socket's attachment, which also survives hibernation.
 // https://developers.cloudflare.com/durable-objects/best-practices/websockets/
 
 import type { Outgoing } from '../core/actor/frames.ts';
-import { EVENT_TRANSPORTS, isTransport, type Connection, type ConnectionSet, type Transport } from '../core/actor/ports.ts';
+import {
+  EVENT_TRANSPORTS,
+  isTransport,
+  type Connection,
+  type ConnectionSet,
+  type Session,
+  type Transport,
+} from '../core/actor/ports.ts';
 
 /** Tags are limited to 256 characters (and 10 per socket); job ids are at most 128. */
 const jobTag = (jobId: string) => `job:${jobId}`;
 
 /** A socket's tags, built in one place: its transport, and its job for a job long poll. */
 const tagsFor = (transport: Transport, jobId?: string): string[] => (jobId === undefined ? [transport] : [transport, jobTag(jobId)]);
+
+interface Attachment {
+  session?: Session;
+}
 
 export class HibernatingConnection implements Connection {
   readonly socket: WebSocket;
@@ -20,6 +32,18 @@ export class HibernatingConnection implements Connection {
   constructor(socket: WebSocket, transport: Transport) {
     this.socket = socket;
     this.transport = transport;
+  }
+
+  get identity(): object {
+    return this.socket;
+  }
+
+  get session(): Session | undefined {
+    return (this.socket.deserializeAttachment() as Attachment | null)?.session;
+  }
+
+  set session(session: Session | undefined) {
+    this.socket.serializeAttachment({ session } satisfies Attachment);
   }
 
   /** An SSE bridge carries the SSE form, which the Worker writes to the stream as is; every other socket the JSON. */
@@ -84,5 +108,9 @@ export class HibernatingConnectionSet implements ConnectionSet {
 
   countBy(transport: Transport): number {
     return this.#ctx.getWebSockets(transport).length;
+  }
+
+  *all(): Iterable<Connection> {
+    for (const socket of this.#ctx.getWebSockets()) yield this.wrap(socket);
   }
 }

@@ -24,7 +24,8 @@ export function bridgeToSse(socket: WebSocket, options: SseOptions, signal: Abor
   socket.accept();
   // The actor sends each frame in its SSE form (HibernatingConnection).
   socket.addEventListener('message', (event) => stream.write(event.data as string));
-  socket.addEventListener('close', () => stream.end());
+  // The actor's close code (4401 expired, 4009 resume, 4503 ended) reaches the reader as hub.closed.
+  socket.addEventListener('close', (event) => stream.end(event.code, event.reason));
   socket.addEventListener('error', () => stream.end());
   return new Response(stream.body, { headers: options.headers });
 }

@@ -8,6 +8,10 @@ export const STREAM_HEADERS = {
   limit: 'x-hub-limit',
   ticketNonce: 'x-hub-ticket-nonce',
   ticketExp: 'x-hub-ticket-exp',
+  /** The credential it opened with: user, session end and issue time (seconds). */
+  credentialUser: 'x-hub-user',
+  credentialExp: 'x-hub-session-exp',
+  credentialIat: 'x-hub-issued-at',
   jobId: 'x-hub-job',
   jobVersion: 'x-hub-job-version',
 } as const;

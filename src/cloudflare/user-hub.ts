@@ -4,9 +4,13 @@
 
 import { DurableObject } from 'cloudflare:workers';
 import { readLimits, type Env } from '../core/config.ts';
+import type { Credential } from '../core/auth/client-token.ts';
+import { readTicket } from '../core/auth/tickets.ts';
 import { attempt, HubError, type Outcome } from '../core/errors.ts';
 import {
   Hub,
+  type Ended,
+  type Erased,
   type JobUpdateResult,
   type PollResult,
   type PublishInput,
@@ -46,7 +50,8 @@ export class UserHub extends DurableObject<Env> {
     const alarm = {
       set: (at: number | null) => void (at === null ? ctx.storage.deleteAlarm() : ctx.storage.setAlarm(at)),
     };
-    this.#hub = new Hub(sql, this.#connections, limits, { alarm });
+    const secret = String(env.JWT_SECRET ?? '');
+    this.#hub = new Hub(sql, this.#connections, limits, { alarm, readTicket: (ticket) => readTicket(secret, ticket) });
     // Pings are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
@@ -59,16 +64,24 @@ export class UserHub extends DurableObject<Env> {
     return attempt(() => this.#hub.updateJob(jobId, update, key));
   }
 
-  getJob(jobId: string): string | null {
-    return this.#hub.getJob(jobId);
+  getJob(jobId: string, credential?: Credential): Outcome<string | null> {
+    return attempt(() => this.#hub.getJob(jobId, credential));
   }
 
-  listJobs(status: JobStatus | undefined, limit: number): string[] {
-    return this.#hub.listJobs(status, limit);
+  listJobs(status: JobStatus | undefined, limit: number, credential?: Credential): Outcome<string[]> {
+    return attempt(() => this.#hub.listJobs(status, limit, credential));
   }
 
-  poll(after: number | undefined, limit: number): PollResult {
-    return this.#hub.poll(after, limit);
+  poll(after: number | undefined, limit: number, credential?: Credential): Outcome<PollResult> {
+    return attempt(() => this.#hub.poll(after, limit, credential));
+  }
+
+  endSessions(revoke: boolean, key: IdempotencyKey): Ended {
+    return this.#hub.endSessions({ revoke }, key);
+  }
+
+  erase(key: IdempotencyKey): Erased {
+    return this.#hub.erase(key);
   }
 
   presence(): Presence {
@@ -112,6 +125,11 @@ export class UserHub extends DurableObject<Env> {
         replayLimit: limit === null ? undefined : Number(limit),
         redeem: nonce ? { nonce, exp: Number(headers.get(STREAM_HEADERS.ticketExp)) } : undefined,
         job: jobId === null ? undefined : { id: jobId, version: optionalNumber(headers.get(STREAM_HEADERS.jobVersion)) },
+        credential: {
+          userId: headers.get(STREAM_HEADERS.credentialUser) ?? '',
+          expiresAt: Number(headers.get(STREAM_HEADERS.credentialExp)),
+          issuedAt: Number(headers.get(STREAM_HEADERS.credentialIat)),
+        },
       });
       return new Response(null, { status: 101, webSocket: client });
     } catch (err) {
@@ -122,8 +140,8 @@ export class UserHub extends DurableObject<Env> {
     }
   }
 
-  override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
-    this.#hub.receive(this.#connections.wrap(ws), message);
+  override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    return this.#hub.receive(this.#connections.wrap(ws), message);
   }
 
   override webSocketClose(ws: WebSocket, code: number, reason: string): void {

@@ -15,9 +15,9 @@ function itemOf(text: string, transport: 'poll' | 'job'): PollItem | null {
     const frame = JSON.parse(text) as { id?: string; snapshot?: unknown };
     return frame.id !== undefined ? { kind: 'job', json: text } : { kind: 'snapshot', job: frame.snapshot ? JSON.stringify(frame.snapshot) : null };
   }
-  const frame = JSON.parse(text) as { id?: string; type: string; data?: { lastId?: string } };
+  const frame = JSON.parse(text) as { id?: string; type: string; data?: { lastId?: string; more?: boolean } };
   if (frame.id !== undefined) return { kind: 'event', id: frame.id, json: text };
-  if (frame.type === HUB_READY) return { kind: 'ready', lastId: frame.data!.lastId! };
+  if (frame.type === HUB_READY) return { kind: 'ready', lastId: frame.data!.lastId!, more: frame.data!.more };
   if (frame.type === HUB_RESET) return { kind: 'reset', json: text };
   return null;
 }

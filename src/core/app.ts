@@ -30,6 +30,8 @@ export const ROUTES: Record<string, string[]> = {
   '/v1/users/:userId/jobs/:jobId': ['PUT'],
   '/v1/users/:userId/presence': ['GET'],
   '/v1/users/:userId/stats': ['GET'],
+  '/v1/users/:userId/connections': ['DELETE'],
+  '/v1/users/:userId': ['DELETE'],
   '/v1/events:batch': ['POST'],
 };
 

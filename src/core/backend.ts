@@ -1,13 +1,16 @@
 // What the HTTP layer needs from a host: a way to reach one user's actor.
 // The Cloudflare host reaches a Durable Object; standalone hosts an in-process actor.
 
-import type { JobUpdateResult, PollResult, PublishInput, PublishResult } from './actor/hub.ts';
+import type { Credential } from './auth/client-token.ts';
+import type { Ended, Erased, JobUpdateResult, PollResult, PublishInput, PublishResult } from './actor/hub.ts';
 import type { IdempotencyKey } from './actor/dedupe.ts';
 import type { JobUpdate } from './actor/jobs.ts';
 import type { JobStatus, Presence, UserStats } from '../protocol/wire.ts';
 
 export interface StreamOpen {
   userId: string;
+  /** The credential it opened with: its session ends the stream (4401); a revoked one is refused. */
+  credential: Credential;
   /** Resume point: deliver retained events after this id first. */
   after: number | undefined;
   /** A ticket to spend atomically with the open; refused if spent before. */
@@ -29,6 +32,8 @@ export interface SseOptions {
 /** A parked long poll: released by the first matching change, the timeout, or the client leaving. */
 export interface Wait {
   userId: string;
+  /** The poll's token, refused when revoked. */
+  credential: Credential;
   waitMs: number;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
@@ -41,12 +46,17 @@ export interface Wait {
 export interface UserActor {
   publish(input: PublishInput): Promise<PublishResult>;
   updateJob(jobId: string, update: JobUpdate, key: IdempotencyKey): Promise<JobUpdateResult>;
-  getJob(jobId: string): Promise<string | null>;
-  listJobs(status: JobStatus | undefined, limit: number): Promise<string[]>;
+  /** A job's JSON; with a client's credential, refused (401) when it is revoked. */
+  getJob(jobId: string, credential?: Credential): Promise<string | null>;
+  listJobs(status: JobStatus | undefined, limit: number, credential?: Credential): Promise<string[]>;
   /** A short poll: events after `after`, at most `limit`. */
-  poll(after: number | undefined, limit: number): Promise<PollResult>;
+  poll(after: number | undefined, limit: number, credential?: Credential): Promise<PollResult>;
   presence(): Promise<Presence>;
   stats(): Promise<UserStats>;
+  /** Closes every connection with 4503; with `revoke`, refuses every credential issued before now. */
+  endSessions(revoke: boolean, key: IdempotencyKey): Promise<Ended>;
+  /** Ends every connection and deletes everything the actor holds for the user. */
+  erase(key: IdempotencyKey): Promise<Erased>;
 }
 
 /** A job long poll's answer. */

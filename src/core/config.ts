@@ -21,6 +21,8 @@ export interface Limits {
   publishRatePerUser: number;
   /** Events one user may receive at once above the sustained rate. */
   publishBurstPerUser: number;
+  /** Most bytes of events one connection is replayed before it is told to resume (4009). */
+  replayMaxBytes: number;
 }
 
 /**
@@ -89,6 +91,7 @@ export const DEFAULT_LIMITS: Limits = {
   pruneDelaySeconds: 60,
   publishRatePerUser: 100,
   publishBurstPerUser: 200,
+  replayMaxBytes: 1024 * 1024,
 };
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -173,6 +176,7 @@ export function readLimits(env: Env): Limits {
     pruneDelaySeconds: int(env, 'PRUNE_DELAY_SECONDS', d.pruneDelaySeconds, 1, 86400),
     publishRatePerUser: int(env, 'PUBLISH_RATE_PER_USER', d.publishRatePerUser, 0, 1_000_000),
     publishBurstPerUser: int(env, 'PUBLISH_BURST_PER_USER', d.publishBurstPerUser, 1, 1_000_000),
+    replayMaxBytes: int(env, 'REPLAY_MAX_BYTES', d.replayMaxBytes, 1024, 64 * 1024 * 1024),
   };
 }
 

@@ -181,6 +181,37 @@ const PATHS: Record<string, Record<string, JsonSchema>> = {
       responses: { 200: json(ref('Stats'), 'Stats.'), ...errors(400, 401) },
     },
   },
+  '/v1/users/{userId}/connections': {
+    delete: {
+      summary: 'Close every connection of the user with 4503; with revoke=true also refuse every credential issued before now.',
+      security: PUBLISHER,
+      parameters: [
+        USER_ID,
+        { name: 'revoke', in: 'query', required: false, schema: { type: 'string', enum: ['true', 'false'] } },
+      ],
+      responses: {
+        200: json({ type: 'object', properties: { closed: { type: 'integer' }, duplicate: { type: 'boolean' } } }, 'Connections closed.'),
+        ...errors(400, 401, 409),
+      },
+    },
+  },
+  '/v1/users/{userId}': {
+    delete: {
+      summary: 'Erase the user: close every connection with 4503, delete events, jobs, dedupe keys and tickets, revoke earlier credentials.',
+      security: PUBLISHER,
+      parameters: [USER_ID],
+      responses: {
+        200: json(
+          {
+            type: 'object',
+            properties: { closed: { type: 'integer' }, events: { type: 'integer' }, jobs: { type: 'integer' }, duplicate: { type: 'boolean' } },
+          },
+          'What was removed.',
+        ),
+        ...errors(400, 401, 409),
+      },
+    },
+  },
   '/v1/events:batch': {
     post: {
       summary: `Publish one event to up to ${MAX_BATCH_USERS} named users, each through its own actor.`,

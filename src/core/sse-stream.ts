@@ -2,10 +2,12 @@
 // the frames it is given (already SSE text), a heartbeat comment every
 // interval, and an end after the stream's lifetime when there is one. A reader
 // more than SLOW_CONSUMER_BYTES behind, or gone (the first failed write), ends
-// it: EventSource resumes from Last-Event-ID, so nothing is lost.
+// it: EventSource resumes from Last-Event-ID, so nothing is lost. A stream the
+// server ends for a reason (a session that expired, a replay cut short, a kick)
+// says so first in a `hub.closed` frame with the close code a WebSocket gets.
 
-import { CloseCode, SLOW_CONSUMER_BYTES } from '../protocol/wire.ts';
-import { sseHeartbeat, sseRetry } from './sse.ts';
+import { CloseCode, controlFrame, HUB_CLOSED, SLOW_CONSUMER_BYTES } from '../protocol/wire.ts';
+import { sseFrame, sseHeartbeat, sseRetry } from './sse.ts';
 
 export interface SseStreamOptions {
   retryMs: number;
@@ -56,9 +58,10 @@ export class SseStream {
     return true;
   }
 
-  /** Ends the stream. Idempotent. */
-  end(code: number = CloseCode.normal): void {
+  /** Ends the stream; a code other than 1000 (or 4008: the reader is behind) is told to the reader first. Idempotent. */
+  end(code: number = CloseCode.normal, reason = ''): void {
     if (this.#ended) return;
+    if (code !== CloseCode.normal && code !== CloseCode.slowConsumer) this.write(sseFrame(HUB_CLOSED, controlFrame(HUB_CLOSED, { code, reason })));
     this.#ended = true;
     for (const timer of this.#timers) clearTimeout(timer);
     this.#writer.close().catch(() => {});

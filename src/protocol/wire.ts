@@ -49,6 +49,24 @@ export const HUB_READY = 'hub.ready';
 export const HUB_RESET = 'hub.reset';
 /** A client frame was not understood. The connection stays open. */
 export const HUB_ERROR = 'hub.error';
+/** The session ends at `expiresAt` unless the client sends a fresh ticket (`{"type":"auth"}`). */
+export const HUB_EXPIRING = 'hub.expiring';
+/** A fresh ticket was accepted: the session now ends at `expiresAt`. */
+export const HUB_AUTH = 'hub.auth';
+/** On SSE, the last frame before the server ends the stream for a reason: the close code a WebSocket would get. */
+export const HUB_CLOSED = 'hub.closed';
+
+/** The data of `hub.expiring` and `hub.auth`. */
+export interface SessionInfo {
+  /** ISO 8601: when the connection closes (4401) unless refreshed. */
+  expiresAt: string;
+}
+
+/** The data of `hub.closed`. */
+export interface ClosedInfo {
+  code: number;
+  reason: string;
+}
 
 /**
  * The subprotocol the server echoes on every accepted WebSocket. Clients that
@@ -67,14 +85,20 @@ export const CloseCode = {
   normal: 1000,
   /** The server is going away (deploy, restart): reconnect and resume. */
   goingAway: 1001,
+  /** Too many invalid or too many client frames (MAX_INVALID_CLIENT_FRAMES, CLIENT_FRAME_RATE): fix the client. */
+  policyViolation: 1008,
   /** A client frame was larger than MAX_CLIENT_FRAME_BYTES: fix the client. */
   messageTooBig: 1009,
   /** Generic "reconnect and resume" from the server. */
   reconnect: 4000,
   /** The client did not read fast enough; reconnect and resume from last id. */
   slowConsumer: 4008,
-  /** Credentials are no longer valid: get a new token before reconnecting. */
+  /** The replay was cut at REPLAY_MAX_BYTES: reconnect at once, without backoff, from the last id. */
+  resumeNow: 4009,
+  /** The session expired or its refresh was refused: get a fresh token, reconnect and resume. */
   unauthorized: 4401,
+  /** The service ended the session (a kick, a revoke, an erased user): do not reconnect. */
+  ended: 4503,
 } as const;
 
 /** Close codes 4500-4999 mean: do not reconnect without fixing something first. */
@@ -88,8 +112,12 @@ export const isStopCode = (code: number): boolean => code >= 4500 && code <= 499
  */
 export const SLOW_CONSUMER_BYTES = 1024 * 1024;
 
-/** Largest frame a client may send over a WebSocket. */
+/** Largest frame a client may send over a WebSocket (an `auth` frame with its ticket is under 400 bytes). */
 export const MAX_CLIENT_FRAME_BYTES = 4096;
+/** Frames a connection may send that are not understood; the next one closes it with 1008. */
+export const MAX_INVALID_CLIENT_FRAMES = 10;
+/** Client frames per second a connection may send, sustained, and at once; above it closes with 1008. */
+export const CLIENT_FRAME_RATE = { perSecond: 5, burst: 20 } as const;
 
 /** User ids: what a JWT `sub` or a publisher URL may name. */
 export const USER_ID_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.:@|+=-]{0,127}$/;

@@ -8,7 +8,7 @@
 // without a queue.
 
 import type { Limits } from '../core/config.ts';
-import { Hub } from '../core/actor/hub.ts';
+import { Hub, type TicketReader } from '../core/actor/hub.ts';
 import type { SqlStore } from '../core/actor/ports.ts';
 import { migrate } from '../core/actor/schema.ts';
 import { MemoryConnectionSet } from './memory-connections.ts';
@@ -26,7 +26,12 @@ export interface DirectoryOptions {
   idleMs: number;
   /** How often due schedule rows are looked for. */
   alarmTickMs: number;
+  /** Checks the ticket of an in-band session refresh. */
+  readTicket?: TicketReader;
 }
+
+/** How long one tick may spend waking due actors before it yields to requests. */
+const TICK_BUDGET_MS = 50;
 
 export class ActorDirectory {
   readonly #sql: SqlStore;
@@ -51,7 +56,7 @@ export class ActorDirectory {
       const connections = new MemoryConnectionSet();
       actor = {
         userId,
-        hub: new Hub(this.#sql, connections, this.#options.limits, { owner: userId }),
+        hub: new Hub(this.#sql, connections, this.#options.limits, { owner: userId, readTicket: this.#options.readTicket }),
         connections,
         lastUsed: Date.now(),
       };
@@ -76,10 +81,27 @@ export class ActorDirectory {
     }
   }
 
-  /** Wakes every actor with a schedule row due at `now` (at most 100 a tick). */
-  runDueAlarms(now = Date.now()): void {
-    const due = this.#sql.all<{ owner: string }>(`SELECT DISTINCT owner FROM schedule WHERE at <= ? LIMIT 100`, now);
-    for (const { owner } of due) this.get(owner).hub.wake(now);
+  /**
+   * Wakes every actor with a schedule row due at `now`, in batches, until none
+   * is left or the tick's budget is spent (the rest wait for the next tick):
+   * a backlog drains at full speed without starving requests.
+   * @returns how many actors were woken.
+   */
+  runDueAlarms(now = Date.now(), budgetMs = TICK_BUDGET_MS): number {
+    const started = performance.now();
+    let woken = 0;
+    for (;;) {
+      const due = this.#sql.all<{ owner: string }>(`SELECT DISTINCT owner FROM schedule WHERE at <= ? LIMIT 100`, now);
+      for (const { owner } of due) {
+        const loaded = this.#actors.has(owner);
+        const actor = this.get(owner);
+        actor.hub.wake(now);
+        woken++;
+        // An actor loaded only for this leaves memory with the next eviction.
+        if (!loaded) actor.lastUsed = 0;
+      }
+      if (due.length < 100 || performance.now() - started >= budgetMs) return woken;
+    }
   }
 
   close(): void {

@@ -28,11 +28,13 @@ export class StandaloneBackend implements HubBackend {
     return {
       publish: async (input) => hub().publish(input),
       updateJob: async (jobId, update, key) => hub().updateJob(jobId, update, key),
-      getJob: async (jobId) => hub().getJob(jobId),
-      listJobs: async (status, limit) => hub().listJobs(status, limit),
-      poll: async (after, limit) => hub().poll(after, limit),
+      getJob: async (jobId, credential) => hub().getJob(jobId, credential),
+      listJobs: async (status, limit, credential) => hub().listJobs(status, limit, credential),
+      poll: async (after, limit, credential) => hub().poll(after, limit, credential),
       presence: async () => hub().presence(),
       stats: async () => hub().stats(),
+      endSessions: async (revoke, key) => hub().endSessions({ revoke }, key),
+      erase: async (key) => hub().erase(key),
     };
   }
 
@@ -44,7 +46,7 @@ export class StandaloneBackend implements HubBackend {
       hub.closed(connection);
       this.#observer.disconnected('websocket', open.userId, Date.now() - since);
     });
-    hub.open(connection, { after: open.after, redeem: open.redeem });
+    hub.open(connection, { after: open.after, redeem: open.redeem, credential: open.credential });
     this.#observer.connected('websocket', open.userId);
     const unopened = setTimeout(() => connection.closed(), OPEN_TIMEOUT_MS);
     return this.#upgrade(open.request, open.protocol, (socket) => {
@@ -67,7 +69,7 @@ export class StandaloneBackend implements HubBackend {
       this.#observer.disconnected('sse', open.userId, Date.now() - since);
     });
     try {
-      hub.open(connection, { after: open.after, redeem: open.redeem });
+      hub.open(connection, { after: open.after, redeem: open.redeem, credential: open.credential });
     } catch (err) {
       connection.close();
       throw err;
@@ -78,12 +80,12 @@ export class StandaloneBackend implements HubBackend {
   }
 
   async waitForEvents(wait: Wait, after: number | undefined, limit: number): Promise<WaitResult> {
-    const waiter = await this.#park(wait, new Waiter('poll'), { after, replayLimit: limit });
+    const waiter = await this.#park(wait, new Waiter('poll'), { after, replayLimit: limit, credential: wait.credential });
     return pollAnswer(waiter.items, limit);
   }
 
   async waitForJob(wait: Wait, jobId: string, version: number | undefined): Promise<JobWaitResult> {
-    const waiter = await this.#park(wait, new Waiter('job'), { job: { id: jobId, version } });
+    const waiter = await this.#park(wait, new Waiter('job'), { job: { id: jobId, version }, credential: wait.credential });
     return jobAnswer(waiter.items);
   }
 

@@ -2,7 +2,7 @@
 // stream, and a parked long poll, each behind the actor's Connection port.
 
 import type { Outgoing } from '../core/actor/frames.ts';
-import type { Connection, StreamTransport } from '../core/actor/ports.ts';
+import type { Connection, Session, StreamTransport } from '../core/actor/ports.ts';
 import { SseStream, type SseStreamOptions } from '../core/sse-stream.ts';
 import { CloseCode, SLOW_CONSUMER_BYTES } from '../protocol/wire.ts';
 
@@ -37,6 +37,8 @@ export type WebSocketUpgrader = (
  */
 export class SocketConnection implements Connection {
   readonly transport: StreamTransport = 'websocket';
+  readonly identity = this;
+  session: Session | undefined;
   #socket: ServerSocket | null = null;
   #buffer: Outgoing[] | null = [];
   #closed = false;
@@ -93,6 +95,8 @@ export class SocketConnection implements Connection {
 /** An SSE response stream (core/sse-stream.ts) as one of the actor's connections. */
 export class StreamConnection implements Connection {
   readonly transport: StreamTransport = 'sse';
+  readonly identity = this;
+  session: Session | undefined;
   readonly #stream: SseStream;
 
   constructor(options: SseStreamOptions, onClose: () => void) {
@@ -107,7 +111,7 @@ export class StreamConnection implements Connection {
     return this.#stream.write(message.sse);
   }
 
-  close(): void {
-    this.#stream.end();
+  close(code?: number, reason?: string): void {
+    this.#stream.end(code, reason);
   }
 }

@@ -7,6 +7,7 @@ import { createApp } from '../core/app.ts';
 import { mountDemo } from '../demo/routes.ts';
 import { useHmacImplementation } from '../core/auth/hmac.ts';
 import { readConfig, readLimits, type Env } from '../core/config.ts';
+import { readTicket } from '../core/auth/tickets.ts';
 import { badRequest, HubError } from '../core/errors.ts';
 import { log, parseLogLevel, setLogLevel, setLogSink, type LogLevel } from '../core/observability/log.ts';
 import { createLoggingObserver } from '../core/observability/observer.ts';
@@ -115,10 +116,12 @@ export function createStandaloneHost(
   setLogSink(logSink.sink);
   useHmacImplementation(nodeHmacKey);
   configure(db, options.synchronous);
+  const { jwtSecret } = readConfig(env);
   const actors = new ActorDirectory(createSqliteStore(db), {
     limits: readLimits(env),
     idleMs: options.idleMs,
     alarmTickMs: 1000,
+    readTicket: (ticket) => readTicket(jwtSecret, ticket),
   });
   const counters = new StandaloneCounters();
   const observer = createLoggingObserver(counters);

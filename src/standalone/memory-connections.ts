@@ -12,8 +12,11 @@ export class MemoryConnectionSet implements ConnectionSet {
   };
   readonly #jobWatchers = new Map<string, Set<Connection>>();
   readonly #jobOf = new Map<Connection, string>();
+  /** Every connection, in the order accepted. */
+  readonly #all = new Set<Connection>();
 
   accept(connection: Connection, jobId?: string): void {
+    this.#all.add(connection);
     this.#byTransport[connection.transport].add(connection);
     if (jobId !== undefined) {
       let watchers = this.#jobWatchers.get(jobId);
@@ -24,6 +27,7 @@ export class MemoryConnectionSet implements ConnectionSet {
   }
 
   remove(connection: Connection): void {
+    this.#all.delete(connection);
     this.#byTransport[connection.transport].delete(connection);
     const jobId = this.#jobOf.get(connection);
     if (jobId !== undefined) {
@@ -43,9 +47,12 @@ export class MemoryConnectionSet implements ConnectionSet {
     return [...(this.#jobWatchers.get(jobId) ?? [])];
   }
 
+  all(): Iterable<Connection> {
+    return [...this.#all];
+  }
+
   count(): number {
-    const t = this.#byTransport;
-    return t.websocket.size + t.sse.size + t.poll.size + t.job.size;
+    return this.#all.size;
   }
 
   receivers(): number {

@@ -17,7 +17,8 @@
 // - jobs: a version rises by one per change; a job in a terminal state never
 //   changes (409 job_final, no event, no version change, nothing sent). A job
 //   not updated for retentionMaxAgeSeconds is pruned; an update then creates
-//   it anew at version 1, and the model expects exactly that.
+//   it anew above the highest version any pruned job reached (versions never
+//   go backwards), and the model expects exactly that.
 // - sse: each SSE frame is one message whose id and event lines match its
 //   JSON, carrying the same events as WebSocket frames.
 //
@@ -31,7 +32,7 @@ import { describe, expect, it } from 'vitest';
 import { migrate } from '../../src/core/actor/schema.ts';
 import type { Outgoing } from '../../src/core/actor/frames.ts';
 import { Hub, type PublishResult } from '../../src/core/actor/hub.ts';
-import type { Connection, SqlStore, StreamTransport, Transport } from '../../src/core/actor/ports.ts';
+import type { Connection, Session as StreamSession, SqlStore, StreamTransport, Transport } from '../../src/core/actor/ports.ts';
 import { DEFAULT_LIMITS, type Limits } from '../../src/core/config.ts';
 import { HubError } from '../../src/core/errors.ts';
 import { HUB_READY, HUB_RESET, JOB_STATUSES, TERMINAL_STATUSES, type JobStatus } from '../../src/protocol/wire.ts';
@@ -221,6 +222,8 @@ class HubModel {
   lastId = 0;
   /** Highest id pruned: a resume point below it has lost events. */
   prunedThrough = 0;
+  /** Highest version of any pruned job: a job created again starts above it. */
+  jobVersionFloor = 0;
   /** Retained events, oldest first. */
   retained: ModelEvent[] = [];
   /** Remembered webhook-ids: when, and the result of a publish. */
@@ -280,7 +283,7 @@ class HubModel {
       id: jobId,
       status,
       progress: progress ?? (status === 'succeeded' ? 1 : (current?.progress ?? null)),
-      version: (current?.version ?? 0) + 1,
+      version: (current?.version ?? this.jobVersionFloor) + 1,
       createdAt: current?.createdAt ?? this.now,
       updatedAt: this.now,
     };
@@ -306,7 +309,9 @@ class HubModel {
       if (remembered.createdAt <= this.now - ttlMs) this.dedupe.delete(webhookId);
     }
     for (const [jobId, job] of this.jobs) {
-      if (job.updatedAt <= this.now - maxAgeMs) this.jobs.delete(jobId);
+      if (job.updatedAt > this.now - maxAgeMs) continue;
+      this.jobVersionFloor = Math.max(this.jobVersionFloor, job.version);
+      this.jobs.delete(jobId);
     }
     const due = [
       ...this.retained.slice(0, 1).map((event) => event.createdAt + maxAgeMs),
@@ -322,6 +327,8 @@ class HubModel {
 /** A Connection that records what the hub writes to it. */
 class RecordingConnection implements Connection {
   readonly transport: Transport;
+  readonly identity = this;
+  session: StreamSession | undefined;
   readonly frames: string[] = [];
   readonly closes: Array<{ code: number; reason: string }> = [];
   /** Frames written after the host removed this connection from the set. */
@@ -735,7 +742,7 @@ class Simulation {
     const before = stored === null ? null : (JSON.parse(stored) as { version: number; status: JobStatus });
     if (before) expect(TERMINAL_STATUSES.has(before.status), `${jobId} was ${before.status} and changed`).toBe(false);
     expect(JSON.parse(result.job), `${jobId} after ${status}`).toEqual(jobFrame(plan.job));
-    expect(plan.job.version, 'one version per change').toBe((before?.version ?? 0) + 1);
+    expect(plan.job.version, 'one version per change').toBe((before?.version ?? this.#model.jobVersionFloor) + 1);
     expect(result).toMatchObject({ created: plan.created, eventId: String(event.id), delivered: this.#receivers() });
   }
 

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../src/core/app.ts';
-import { createClientTokenVerifier, signClientToken } from '../../src/core/auth/client-token.ts';
+import { createClientTokenVerifier, signClientToken, type TokenVerifier } from '../../src/core/auth/client-token.ts';
 import { JWKS_CACHE } from '../../src/core/auth/jwks-token.ts';
 import type { HubBackend } from '../../src/core/backend.ts';
 import { readConfig } from '../../src/core/config.ts';
@@ -60,9 +60,12 @@ function publish(keys: SigningKey[]): { path: string; url: string } {
 }
 
 function verifierFor(url: string, vars: Record<string, string> = {}) {
-  return createClientTokenVerifier(
-    readConfig({ ...SECRETS, JWT_JWKS_URL: url, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, ...vars }),
-  );
+  return userIds(createClientTokenVerifier(readConfig({ ...SECRETS, JWT_JWKS_URL: url, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, ...vars })));
+}
+
+/** A verifier that answers the credential's user id, which is what most cases compare. */
+function userIds(verifier: TokenVerifier) {
+  return { verify: async (token: string) => (await verifier.verify(token))?.userId ?? null, credential: verifier.verify };
 }
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -87,6 +90,10 @@ describe('client tokens from a JWKS', () => {
     const verifier = verifierFor(url);
     expect(await verifier.verify(await token(rsa))).toBe('auth0|john');
     expect(await verifier.verify(await token(ec, { sub: 'jane' }))).toBe('jane');
+    // The session a connection opened with it lives for: the token's exp and iat.
+    const exp = now() + 300;
+    expect(await verifier.credential(await token(rsa, { iat: 1000, exp }))).toEqual({ userId: 'auth0|john', expiresAt: exp, issuedAt: 1000 });
+    expect(await verifier.credential(await token(rsa, { iat: undefined, exp }))).toEqual({ userId: 'auth0|john', expiresAt: exp, issuedAt: 0 });
   });
 
   it('refuses a wrong issuer, a wrong or missing audience, and a token without exp', async () => {
@@ -103,9 +110,9 @@ describe('client tokens from a JWKS', () => {
 
   it('accepts any configured issuer, and only a configured audience', async () => {
     const { url } = publish([rsa]);
-    const verifier = createClientTokenVerifier(
+    const verifier = userIds(createClientTokenVerifier(
       readConfig({ ...SECRETS, JWT_JWKS_URL: url, JWT_ISSUER: `https://old.idp.example/ ${ISSUER}`, JWT_AUDIENCE: AUDIENCE }),
-    );
+    ));
     expect(await verifier.verify(await token(rsa, { iss: 'https://old.idp.example/' }))).toBe('auth0|john');
     // A token the same provider issued to another application.
     expect(await verifier.verify(await token(rsa, { aud: 'another-app' }))).toBeNull();

@@ -72,10 +72,10 @@ describe('Prometheus text', () => {
     const backend = new StandaloneBackend(actors, () => new Response(null), SILENT_OBSERVER);
     const abort = new AbortController();
     const sse = await backend.openSse(
-      { userId: 'a', after: undefined, request: new Request('http://h/v1/events', { signal: abort.signal }) },
+      { userId: 'a', credential: { userId: 'a', expiresAt: 4e9, issuedAt: 0 }, after: undefined, request: new Request('http://h/v1/events', { signal: abort.signal }) },
       { heartbeatMs: 60_000, retryMs: 1000, maxStreamMs: 0, headers: {} },
     );
-    const waiting = backend.waitForEvents({ userId: 'b', waitMs: 60_000, signal: new AbortController().signal }, 0, 100);
+    const waiting = backend.waitForEvents({ userId: 'b', credential: { userId: 'b', expiresAt: 4e9, issuedAt: 0 }, waitMs: 60_000, signal: new AbortController().signal }, 0, 100);
 
     const counters = new StandaloneCounters();
     counters.connected('sse');

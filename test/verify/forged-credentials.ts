@@ -163,10 +163,11 @@ export async function forgedCredentials(victim: string, attacker: string): Promi
 export async function forgedTickets(victim: string, attacker: string): Promise<ForgedTicket[]> {
   const now = Math.floor(Date.now() / 1000);
   const secret = TEST_VARS.JWT_SECRET;
-  const expired = await issueTicket(secret, victim, -10, now);
-  const wrongSecret = await issueTicket('not-the-jwt-secret-0123456789abcdef', victim, 30, now);
-  const victims = await issueTicket(secret, victim, 30, now);
-  const attackers = await issueTicket(secret, attacker, 30, now);
+  const session = (userId: string) => ({ userId, expiresAt: now + 600, issuedAt: now });
+  const expired = await issueTicket(secret, session(victim), -10, now);
+  const wrongSecret = await issueTicket('not-the-jwt-secret-0123456789abcdef', session(victim), 30, now);
+  const victims = await issueTicket(secret, session(victim), 30, now);
+  const attackers = await issueTicket(secret, session(attacker), 30, now);
   const [victimBody] = victims.ticket.split('.') as [string];
   const [, attackerMac] = attackers.ticket.split('.') as [string, string];
   const token = await jwt({ alg: 'HS256', typ: 'JWT' }, { sub: victim, exp: now + 600 });

@@ -79,15 +79,20 @@ describe('client authentication', () => {
     response.webSocket!.close();
   });
 
-  it('lets an EventSource reconnect with its spent ticket and the cookie set for it, and nothing else', async () => {
+  it('lets an EventSource reconnect with a spent ticket and its user\'s cookie, and nothing else', async () => {
     const user = uniqueUser();
     const ticket = await ticketFor(user);
     const first = await openSse(`/v1/events?ticket=${ticket}`);
     const setCookie = first.response.headers.get('Set-Cookie')!;
-    expect(setCookie).toMatch(/^hub_sse_[A-Za-z0-9_-]{22}=/);
+    // One cookie per user (its name is the user id, base64url), replaced by each new one: they cannot pile up.
+    expect(setCookie).toMatch(new RegExp(`^hub_sse_${btoa(user).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')}=`));
     expect(setCookie).toMatch(/HttpOnly/);
     expect(setCookie).toMatch(/Path=\/v1\/events/);
     expect(setCookie).toMatch(/SameSite=None/);
+    // The cookie lives as long as the token the ticket came from (tokenFor: 600 s), not SSE_SESSION_TTL_SECONDS (12 h).
+    const maxAge = Number(/Max-Age=(\d+)/.exec(setCookie)![1]);
+    expect(maxAge).toBeGreaterThan(590);
+    expect(maxAge).toBeLessThanOrEqual(600);
     await first.untilReady();
     await publish(user, 'n', 1);
     expect((await first.nextEvent()).id).toBe('1');
@@ -101,12 +106,13 @@ describe('client authentication', () => {
 
     // The URL alone (from a log, say) is worthless once spent.
     expect((await call(`/v1/events?ticket=${ticket}`)).status).toBe(401);
-    // The cookie only vouches for the ticket it was set for.
-    const other = await ticketFor(uniqueUser());
-    const otherNonce = JSON.parse(atob(other.split('.')[0]!.replace(/-/g, '+').replace(/_/g, '/'))).n as string;
-    const moved = cookie.replace(/^hub_sse_[^=]+/, `hub_sse_${otherNonce}`);
+    // The cookie only vouches for its own user: renamed for another user's spent ticket, it opens nothing.
+    const otherUser = uniqueUser();
+    const other = await ticketFor(otherUser);
     const spentOther = await openSse(`/v1/events?ticket=${other}`);
+    const otherName = spentOther.response.headers.get('Set-Cookie')!.split('=')[0]!;
     await spentOther.cancel();
+    const moved = cookie.replace(/^hub_sse_[^=]+/, otherName);
     expect((await call(`/v1/events?ticket=${other}`, { headers: { Cookie: moved } })).status).toBe(401);
   });
 

@@ -1,8 +1,8 @@
 // Server-Sent Events over fetch streaming, so the token travels in a header
 // on every runtime (the browser's EventSource cannot send one).
 
-import { HUB_READY, type Frame } from '../frames.ts';
-import { endpoint, fetchSession, type Transport } from './transport.ts';
+import { HUB_CLOSED, HUB_EXPIRING, HUB_READY, type ClosedInfo, type Frame } from '../frames.ts';
+import { endKindOf, endpoint, fetchSession, type Transport } from './transport.ts';
 
 /** Splits an SSE byte stream into the JSON of each `data:` field. */
 async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
@@ -34,10 +34,17 @@ export const sseTransport: Transport = (context) =>
     });
     if (response.status === 401) return 'unauthorized';
     if (!response.ok || !response.body) return 'network';
+    // After hub.expiring, a stream that ends is the session ending: reconnect with a fresh token.
+    let expiring = false;
     for await (const data of sseData(response.body)) {
       const frame = JSON.parse(data) as Frame;
+      if (frame.type === HUB_CLOSED) {
+        const { code, reason } = frame.data as ClosedInfo;
+        return { kind: endKindOf(code), code, reason };
+      }
+      if (frame.type === HUB_EXPIRING) expiring = true;
       context.onFrame(frame);
       if (frame.type === HUB_READY) opened();
     }
-    return 'network'; // the stream ended
+    return expiring ? 'expired' : 'network'; // the stream ended
   });

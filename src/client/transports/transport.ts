@@ -1,22 +1,40 @@
 // The contract between the client and one transport.
 
 import type { ClientTransport } from '../../protocol/wire.ts';
-import type { Frame } from '../frames.ts';
+import { CLOSE_RESUME_NOW, CLOSE_UNAUTHORIZED, isStopCode, type Frame } from '../frames.ts';
 
 export type TransportName = ClientTransport;
 
-/** Why a transport session ended. */
+/**
+ * Why a transport session ended. `unauthorized`: the token was refused;
+ * `expired`: the session ran out (4401): reconnect at once with a fresh token;
+ * `resume`: the server cut the replay (4009): reconnect at once; `stop`: the
+ * server said not to reconnect (4500-4999, e.g. 4503 ended by the service).
+ */
+export type EndKind = 'unauthorized' | 'expired' | 'resume' | 'network' | 'stop';
+
 export interface SessionEnd {
-  /** `unauthorized`: the token was refused; `stop`: the server said not to reconnect. */
-  kind: 'unauthorized' | 'network' | 'stop';
+  kind: EndKind;
   /** Whether the session had been established (hub.ready or a first poll answer). */
   opened: boolean;
+  /** The server's close code and reason, when it gave one. */
+  code?: number;
+  reason?: string;
+}
+
+/** What a close code (a WebSocket's, or an SSE stream's hub.closed) asks the client to do. */
+export function endKindOf(code: number): EndKind {
+  if (code === CLOSE_UNAUTHORIZED) return 'expired';
+  if (code === CLOSE_RESUME_NOW) return 'resume';
+  return isStopCode(code) ? 'stop' : 'network';
 }
 
 export interface SessionContext {
   /** Base URL of the service, http(s). */
   url: string;
   token: string;
+  /** A fresh token (getToken with refresh), for an in-band session refresh. */
+  freshToken(): Promise<string>;
   /** Resume point: the last event id delivered, if any. */
   after: string | undefined;
   fetch: typeof fetch;
@@ -39,7 +57,7 @@ export type Transport = (context: SessionContext) => Session;
  */
 export function fetchSession(
   context: SessionContext,
-  run: (signal: AbortSignal, opened: () => void) => Promise<'unauthorized' | 'network'>,
+  run: (signal: AbortSignal, opened: () => void) => Promise<EndKind | Omit<SessionEnd, 'opened'>>,
 ): Session {
   const controller = new AbortController();
   let wasOpened = false;
@@ -51,8 +69,8 @@ export function fetchSession(
   };
   run(controller.signal, opened)
     .catch(() => 'network' as const) // a network failure, or our own abort
-    .then((kind) => {
-      if (!closedByClient) context.onEnd({ kind, opened: wasOpened });
+    .then((end) => {
+      if (!closedByClient) context.onEnd({ ...(typeof end === 'string' ? { kind: end } : end), opened: wasOpened });
     });
   return {
     close() {

@@ -1,9 +1,11 @@
 // WebSocket transport. The browser's WebSocket cannot send headers, so the
 // client first trades its token for a single-use ticket over fetch (which also
-// tells a refused token apart from a network failure), then connects.
+// tells a refused token apart from a network failure), then connects. When the
+// server says the session is expiring, a ticket minted from a fresh token is
+// sent on the same socket, which then stays open past the old expiry.
 
-import { CLOSE_UNAUTHORIZED, HUB_READY, isStopCode, WS_PROTOCOL, type Frame } from '../frames.ts';
-import { endpoint, type Transport } from './transport.ts';
+import { HUB_EXPIRING, HUB_READY, WS_PROTOCOL, type Frame } from '../frames.ts';
+import { endKindOf, endpoint, type EndKind, type SessionContext, type Transport } from './transport.ts';
 
 /** Keeps idle proxies from closing the socket; answered without waking the server's actor. */
 const PING_INTERVAL_MS = 25_000;
@@ -15,27 +17,27 @@ export const websocketTransport: Transport = (context) => {
   let done = false;
   const controller = new AbortController();
 
-  const end = (kind: 'unauthorized' | 'network' | 'stop') => {
+  const end = (kind: EndKind, code?: number, reason?: string) => {
     if (done) return;
     done = true;
     clearInterval(ping);
-    context.onEnd({ kind, opened });
+    context.onEnd({ kind, opened, code, reason });
+  };
+
+  /** Renews the session in band; if that fails, the server closes with 4401 at expiry and the client reconnects. */
+  const renew = async () => {
+    const ticket = await ticketFor(context, await context.freshToken(), controller.signal).catch(() => null);
+    if (typeof ticket === 'string' && socket?.readyState === 1) socket.send(JSON.stringify({ type: 'auth', ticket }));
   };
 
   (async () => {
-    let ticket: string;
+    let ticket: string | 'unauthorized' | 'network';
     try {
-      const response = await context.fetch(endpoint(context.url, 'v1/tickets', {}), {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${context.token}` },
-        signal: controller.signal,
-      });
-      if (response.status === 401) return end('unauthorized');
-      if (!response.ok) return end('network');
-      ticket = ((await response.json()) as { ticket: string }).ticket;
+      ticket = await ticketFor(context, context.token, controller.signal);
     } catch {
       return end('network');
     }
+    if (ticket === 'unauthorized' || ticket === 'network') return end(ticket);
     if (done) return;
     const url = endpoint(context.url, 'v1/connect', { ticket, after: context.after }).replace(/^http/, 'ws');
     socket = new context.WebSocket(url, [WS_PROTOCOL]);
@@ -46,15 +48,14 @@ export const websocketTransport: Transport = (context) => {
       } catch {
         return;
       }
+      if (frame.type === HUB_EXPIRING) void renew();
       context.onFrame(frame);
       if (frame.type === HUB_READY && !opened) {
         opened = true;
         context.onOpen();
       }
     });
-    socket.addEventListener('close', (event) =>
-      end(event.code === CLOSE_UNAUTHORIZED ? 'unauthorized' : isStopCode(event.code) ? 'stop' : 'network'),
-    );
+    socket.addEventListener('close', (event) => end(endKindOf(event.code), event.code, event.reason));
     // An error is always followed by close; a refused upgrade only errors in some runtimes.
     socket.addEventListener('error', () => end('network'));
     ping = setInterval(() => socket?.readyState === 1 && socket.send('{"type":"ping"}'), PING_INTERVAL_MS);
@@ -69,3 +70,15 @@ export const websocketTransport: Transport = (context) => {
     },
   };
 };
+
+/** A connection ticket for `token`, or why there is none. */
+async function ticketFor(context: SessionContext, token: string, signal: AbortSignal): Promise<string | 'unauthorized' | 'network'> {
+  const response = await context.fetch(endpoint(context.url, 'v1/tickets', {}), {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}` },
+    signal,
+  });
+  if (response.status === 401) return 'unauthorized';
+  if (!response.ok) return 'network';
+  return ((await response.json()) as { ticket: string }).ticket;
+}

@@ -1,19 +1,54 @@
 // The frames a client may send on its connection, parsed and dispatched in
-// one place. Today only `ping`; each new client frame is one entry in
-// CLIENT_FRAMES. The size limit (MAX_CLIENT_FRAME_BYTES) is chosen for the
-// largest legitimate frame.
+// one place: `ping`, and `auth` (a fresh ticket that moves the session's
+// expiry on). Each new client frame is one entry in CLIENT_FRAMES. Every
+// connection has a budget: frames over MAX_CLIENT_FRAME_BYTES close it with
+// 1009, more than MAX_INVALID_CLIENT_FRAMES that are not understood or more
+// than CLIENT_FRAME_RATE a second with 1008, so a client cannot make the actor
+// answer (or, on Cloudflare, wake) without end.
 
-import { CloseCode, HUB_ERROR, MAX_CLIENT_FRAME_BYTES } from '../../protocol/wire.ts';
+import {
+  CLIENT_FRAME_RATE,
+  CloseCode,
+  HUB_ERROR,
+  MAX_CLIENT_FRAME_BYTES,
+  MAX_INVALID_CLIENT_FRAMES,
+} from '../../protocol/wire.ts';
 import { ControlMessage } from './frames.ts';
 import type { Connection } from './ports.ts';
+import { TokenBucket } from './rate-limit.ts';
+
+/** What a client frame may ask of the actor. */
+export interface FrameHandlers {
+  /** `{"type":"auth","ticket"}`: spend the ticket to extend this connection's session. */
+  renew(connection: Connection, ticket: unknown): Promise<void>;
+}
 
 /** The answer to `{"type":"ping"}` (Cloudflare's auto-response gives the same without waking the actor). */
 const PONG = new ControlMessage('pong');
 
 /** Each client frame type and what the actor does with it. */
-const CLIENT_FRAMES: Record<string, (connection: Connection, frame: Record<string, unknown>) => void> = {
-  ping: (connection) => void connection.send(PONG),
+const CLIENT_FRAMES: Record<string, (connection: Connection, frame: Record<string, unknown>, hub: FrameHandlers) => unknown> = {
+  ping: (connection) => connection.send(PONG),
+  auth: (connection, frame, hub) => hub.renew(connection, frame.ticket),
 };
+
+interface Budget {
+  invalid: number;
+  rate: TokenBucket;
+}
+
+/**
+ * Per connection, for as long as the actor holds it in memory (a Durable
+ * Object that hibernates starts again with a fresh budget, after being idle).
+ */
+const budgets = new WeakMap<object, Budget>();
+
+function budgetOf(connection: Connection): Budget {
+  const key = connection.identity;
+  let budget = budgets.get(key);
+  if (!budget) budgets.set(key, (budget = { invalid: 0, rate: new TokenBucket(CLIENT_FRAME_RATE.perSecond, CLIENT_FRAME_RATE.burst) }));
+  return budget;
+}
 
 const utf8 = new TextEncoder();
 
@@ -34,17 +69,23 @@ function parse(message: string): Record<string, unknown> | null {
 }
 
 /**
- * Handles one client frame: too large closes the connection (1009); anything
- * not understood gets a `hub.error` frame and the connection stays open.
+ * Handles one client frame: too large closes the connection (1009), too many
+ * too fast or too many not understood close it (1008); anything else not
+ * understood gets a `hub.error` frame and the connection stays open.
  */
-export function receiveClientFrame(connection: Connection, message: string | ArrayBuffer): void {
-  if (frameBytes(message) > MAX_CLIENT_FRAME_BYTES) {
-    connection.close(CloseCode.messageTooBig, 'frame too large');
-    return;
-  }
+export async function receiveClientFrame(
+  connection: Connection,
+  message: string | ArrayBuffer,
+  hub: FrameHandlers,
+  now = Date.now(),
+): Promise<void> {
+  if (frameBytes(message) > MAX_CLIENT_FRAME_BYTES) return connection.close(CloseCode.messageTooBig, 'frame too large');
+  const budget = budgetOf(connection);
+  if (budget.rate.take(now) > 0) return connection.close(CloseCode.policyViolation, 'too many frames');
   const frame = typeof message === 'string' ? parse(message) : null;
   const handler = typeof frame?.type === 'string' && Object.hasOwn(CLIENT_FRAMES, frame.type) ? CLIENT_FRAMES[frame.type] : undefined;
-  if (handler) return handler(connection, frame!);
+  if (handler) return void (await handler(connection, frame!, hub));
+  if (++budget.invalid > MAX_INVALID_CLIENT_FRAMES) return connection.close(CloseCode.policyViolation, 'too many invalid frames');
   const error =
     typeof message !== 'string'
       ? { code: 'binary_frame', message: 'Frames must be JSON text.' }

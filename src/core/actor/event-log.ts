@@ -63,6 +63,18 @@ export class EventLog {
     return this.#one<number>(`SELECT count(*) AS v FROM events WHERE owner = ?`) ?? 0;
   }
 
+  /**
+   * Drops every event. The ids stay taken, and one more besides: every resume
+   * point a client can hold is then before the log and gets `hub.reset`.
+   */
+  erase(): number {
+    const count = this.retained();
+    this.#sql.run(`DELETE FROM events WHERE owner = ?`, this.#owner);
+    this.#markPruned(this.#lastId + 1);
+    this.#lastId = this.#prunedThrough;
+    return count;
+  }
+
   /** Drops events beyond the newest `maxEvents` or older than `before`; the ids stay taken. */
   prune(maxEvents: number, before: number): void {
     const beyondCount =
@@ -71,6 +83,10 @@ export class EventLog {
     const through = Math.max(beyondCount, beyondAge);
     if (through <= this.#prunedThrough) return;
     this.#sql.run(`DELETE FROM events WHERE owner = ? AND id <= ?`, this.#owner, through);
+    this.#markPruned(through);
+  }
+
+  #markPruned(through: number): void {
     this.#sql.run(
       `INSERT INTO meta (owner, key, value) VALUES (?, 'pruned_through', ?) ON CONFLICT (owner, key) DO UPDATE SET value = excluded.value`,
       this.#owner,

@@ -56,11 +56,16 @@ export class ControlMessage implements WireForms {
   readonly json: string;
   /** For `hub.ready`: the last id when the replay ended. */
   readonly lastId?: string;
+  /** For a long poll's `hub.ready`: the replay was cut at REPLAY_MAX_BYTES. */
+  readonly more?: true;
 
   constructor(type: string, data?: unknown) {
     this.type = type;
     this.json = data === undefined ? JSON.stringify({ type }) : controlFrame(type, data);
-    if (type === HUB_READY) this.lastId = (data as { lastId: string }).lastId;
+    if (type === HUB_READY) {
+      this.lastId = (data as { lastId: string }).lastId;
+      if ((data as { more?: true }).more) this.more = true;
+    }
   }
 
   get sse(): string {

@@ -1,15 +1,21 @@
 // One user's actor, the coordinator of its parts (event-log.ts, jobs.ts,
-// dedupe.ts, ticket-ledger.ts, schedule.ts, client-frames.ts) and of its live
-// connections: publish, job changes, open and resume, pruning. Every method is
+// dedupe.ts, ticket-ledger.ts, sessions.ts, schedule.ts, client-frames.ts) and
+// of its live connections: publish, job changes, open and resume, session
+// expiry and refresh, ending sessions, pruning, erasure. Every method is
 // synchronous, so a replay and the switch to live delivery happen in one turn
 // and no publish can slip between them. Writes commit first; only then are
 // they written to connections.
 
+import type { Credential } from '../auth/client-token.ts';
+import type { Ticket } from '../auth/tickets.ts';
 import type { Limits } from '../config.ts';
 import { badRequest, HubError, unauthorized } from '../errors.ts';
 import {
+  CloseCode,
   CONTROL_PREFIX,
   EVENT_TYPE_PATTERN,
+  HUB_AUTH,
+  HUB_EXPIRING,
   HUB_READY,
   HUB_RESET,
   controlFrame,
@@ -17,7 +23,7 @@ import {
   type Presence,
   type UserStats,
 } from '../../protocol/wire.ts';
-import { receiveClientFrame } from './client-frames.ts';
+import { receiveClientFrame, type FrameHandlers } from './client-frames.ts';
 import { EventLog } from './event-log.ts';
 import { DedupeLedger, type IdempotencyKey } from './dedupe.ts';
 import { TicketLedger } from './ticket-ledger.ts';
@@ -26,6 +32,7 @@ import { JobStore, type JobUpdate, type StoredJob } from './jobs.ts';
 import { isTransport, type Connection, type ConnectionSet, type SqlStore, type Transport } from './ports.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { POLLED_ALARM, Schedule, type Alarm } from './schedule.ts';
+import { Revocation, sessionFor } from './sessions.ts';
 
 export interface PublishInput extends IdempotencyKey {
   type: string;
@@ -58,6 +65,11 @@ export interface OpenOptions {
   replayLimit?: number;
   /** A ticket to spend with the open; a spent one refuses it. */
   redeem?: { nonce: string; exp: number };
+  /**
+   * The credential the client opened with: refused when revoked; for a
+   * WebSocket or SSE stream, the session that ends it (closed with 4401).
+   */
+  credential?: Credential;
   /** For a job long poll: the job, and the version it has already seen (absent: the current one). */
   job?: { id: string; version?: number };
 }
@@ -71,6 +83,24 @@ export interface PollResult {
   more: boolean;
 }
 
+/** What ending a user's sessions closed. */
+export interface Ended {
+  closed: number;
+  duplicate?: true;
+}
+
+/** What an erasure removed. */
+export interface Erased extends Ended {
+  events: number;
+  jobs: number;
+}
+
+/** Reads a ticket's signature and claims (tickets.ts readTicket, bound to the secret). */
+export type TicketReader = (ticket: string) => Promise<Ticket | null>;
+
+const isStream = (connection: Connection) => connection.transport === 'websocket' || connection.transport === 'sse';
+const iso = (ms: number) => new Date(ms).toISOString();
+
 export class Hub {
   readonly #sql: SqlStore;
   readonly #connections: ConnectionSet;
@@ -81,6 +111,9 @@ export class Hub {
   readonly #dedupe: DedupeLedger;
   readonly #tickets: TicketLedger;
   readonly #log: EventLog;
+  readonly #revocation: Revocation;
+  readonly #readTicket: TicketReader;
+  readonly #frameHandlers: FrameHandlers = { renew: (connection, ticket) => this.#renew(connection, ticket) };
 
   /**
    * The store must be migrated first (migrate(), once per store).
@@ -88,8 +121,15 @@ export class Hub {
    *   one user (a Durable Object), the user id when it holds many (standalone).
    * @param options.alarm the platform's alarm for this actor, kept at the
    *   earliest time the actor asked to be woken (see wake()).
+   * @param options.readTicket checks the ticket of an in-band refresh; without
+   *   it every refresh is refused.
    */
-  constructor(sql: SqlStore, connections: ConnectionSet, limits: Limits, options: { owner?: string; alarm?: Alarm } = {}) {
+  constructor(
+    sql: SqlStore,
+    connections: ConnectionSet,
+    limits: Limits,
+    options: { owner?: string; alarm?: Alarm; readTicket?: TicketReader } = {},
+  ) {
     const owner = options.owner ?? '';
     this.#sql = sql;
     this.#connections = connections;
@@ -100,6 +140,8 @@ export class Hub {
     this.#tickets = new TicketLedger(sql, owner);
     this.#publishBudget = new TokenBucket(limits.publishRatePerUser, limits.publishBurstPerUser);
     this.#log = new EventLog(sql, owner);
+    this.#revocation = new Revocation(sql, owner);
+    this.#readTicket = options.readTicket ?? (async () => null);
   }
 
   /**
@@ -159,12 +201,15 @@ export class Hub {
     return result;
   }
 
-  getJob(jobId: string): string | null {
+  /** The job's JSON; with a client's credential, 401 when it is revoked. */
+  getJob(jobId: string, credential?: Credential): string | null {
+    this.#admit(credential);
     return this.#jobs.get(jobId)?.json ?? null;
   }
 
   /** Job JSON texts, newest first. */
-  listJobs(status: JobStatus | undefined, limit: number): string[] {
+  listJobs(status: JobStatus | undefined, limit: number, credential?: Credential): string[] {
+    this.#admit(credential);
     return this.#jobs.list(status, limit).map((job) => job.json);
   }
 
@@ -180,18 +225,31 @@ export class Hub {
     else connection.send(new JobSnapshot(job?.json ?? null));
   }
 
-  /** Events after `after`, at most `limit`, with the same reset rules as streams. */
-  poll(after: number | undefined, limit: number): PollResult {
+  /**
+   * Events after `after`, at most `limit` and about REPLAY_MAX_BYTES, with the
+   * same reset rules as streams. Throws 401 for a revoked credential.
+   */
+  poll(after: number | undefined, limit: number, credential?: Credential): PollResult {
+    this.#admit(credential);
     if (after === undefined) return { frames: [], lastId: String(this.#log.lastId), more: false };
     const frames: string[] = [];
     const reset = this.#log.resetFor(after);
     if (reset) frames.push(controlFrame(HUB_RESET, reset));
     const rows = this.#log.after(reset ? this.#log.prunedThrough : after, limit + 1);
-    const more = rows.length > limit;
-    const page = more ? rows.slice(0, limit) : rows;
-    for (const row of page) frames.push(new OutgoingEvent(row).json);
-    const last = page.at(-1)?.id ?? (reset ? this.#log.lastId : after);
-    return { frames, lastId: String(last), more };
+    const page = this.#replayable(rows.slice(0, limit).map((row) => new OutgoingEvent(row)));
+    for (const event of page) frames.push(event.json);
+    const last = page.at(-1)?.row.id ?? (reset ? this.#log.lastId : after);
+    return { frames, lastId: String(last), more: rows.length > page.length };
+  }
+
+  /** The leading events that fit in REPLAY_MAX_BYTES; always at least one, so every replay moves on. */
+  #replayable(events: OutgoingEvent[]): OutgoingEvent[] {
+    let bytes = 0;
+    for (let i = 0; i < events.length; i++) {
+      bytes += utf8Length(events[i]!.json);
+      if (bytes > this.#limits.replayMaxBytes && i > 0) return events.slice(0, i);
+    }
+    return events;
   }
 
   /**
@@ -201,13 +259,15 @@ export class Hub {
    * Live events follow through publish(). Throws 429 or 401 before anything
    * is registered.
    */
-  open(connection: Connection, options: OpenOptions = {}): void {
+  open(connection: Connection, options: OpenOptions = {}, now = Date.now()): void {
     if (!isTransport(connection.transport) || (connection.transport === 'job') !== (options.job !== undefined)) {
       throw badRequest('A connection is one of websocket, sse, poll, or job with its job.');
     }
-    this.#assertCapacity();
-    if (options.redeem && !this.#tickets.redeem(options.redeem.nonce, options.redeem.exp)) throw unauthorized();
+    this.#admit(options.credential);
+    this.#makeRoom();
+    if (options.redeem) this.#redeem(options.redeem);
     this.#connections.accept(connection, options.job?.id);
+    if (options.credential && isStream(connection)) this.#startSession(connection, options.credential, now);
     if (options.job) this.#watchJob(connection, options.job.id, options.job.version);
     else this.#resume(connection, options.after, options.replayLimit);
   }
@@ -217,13 +277,133 @@ export class Hub {
     this.#connections.remove(connection);
   }
 
-  /** Refuses a new connection once the user holds the configured maximum. */
-  #assertCapacity(): void {
-    if (this.#connections.count() >= this.#limits.maxConnectionsPerUser) {
-      throw new HubError('connection_limit',
-        `This user already holds ${this.#limits.maxConnectionsPerUser} connections.`,
-      );
+  /** Throws 401 for a credential issued before the user's revocation point. */
+  #admit(credential: Credential | undefined): void {
+    if (credential && !this.#revocation.admits(credential)) throw unauthorized();
+  }
+
+  /** Spends a ticket (401 when spent before); its row is pruned once the ticket would have expired. */
+  #redeem(ticket: { nonce: string; exp: number }): void {
+    if (!this.#tickets.redeem(ticket.nonce, ticket.exp)) throw unauthorized();
+    this.#schedule.request('prune', ticket.exp * 1000);
+  }
+
+  /**
+   * At the connection cap, ends the oldest SSE stream or long poll (each
+   * resumes by itself; on Cloudflare one may be a bridge whose client is
+   * already gone) to make room; with only WebSockets, refuses with 429.
+   */
+  #makeRoom(): void {
+    if (this.#connections.count() < this.#limits.maxConnectionsPerUser) return;
+    for (const connection of this.#connections.all()) {
+      if (connection.transport === 'websocket') continue;
+      connection.close(CloseCode.reconnect, 'replaced by a newer connection');
+      this.#connections.remove(connection);
+      return;
     }
+    throw new HubError('connection_limit', `This user already holds ${this.#limits.maxConnectionsPerUser} connections.`);
+  }
+
+  /** Gives a stream the session of its credential, and asks to be woken when its warning is due. */
+  #startSession(connection: Connection, credential: Credential, now: number): void {
+    connection.session = sessionFor(credential, now);
+    this.#schedule.request('expire', connection.session.warnAt);
+  }
+
+  /**
+   * `{"type":"auth","ticket"}`: a fresh ticket of the same user, unspent and
+   * unrevoked, moves the session's end to its token's; anything else closes
+   * the connection with 4401 (the client reconnects with a fresh token).
+   */
+  async #renew(connection: Connection, text: unknown): Promise<void> {
+    const ticket = typeof text === 'string' && connection.session ? await this.#readTicket(text) : null;
+    const now = Date.now();
+    const session = connection.session;
+    const valid = ticket !== null && session !== undefined && ticket.userId === session.userId && ticket.exp * 1000 > now;
+    try {
+      if (!valid) throw unauthorized();
+      this.#admit(ticket);
+      this.#redeem(ticket);
+    } catch {
+      return connection.close(CloseCode.unauthorized, 'session refresh refused');
+    }
+    this.#startSession(connection, ticket, now);
+    connection.send(new ControlMessage(HUB_AUTH, { expiresAt: iso(connection.session!.expiresAt) }));
+  }
+
+  /** Warns the sessions whose warning is due and closes (4401) those that ended; then asks for the next. */
+  #expireSessions(now: number): void {
+    let next = Infinity;
+    for (const connection of this.#connections.list()) {
+      const session = connection.session;
+      if (!session) continue;
+      if (session.expiresAt <= now) {
+        connection.close(CloseCode.unauthorized, 'session expired');
+        continue;
+      }
+      if (session.warnAt <= now) {
+        connection.send(new ControlMessage(HUB_EXPIRING, { expiresAt: iso(session.expiresAt) }));
+        connection.session = { ...session, warnAt: session.expiresAt };
+      }
+      next = Math.min(next, connection.session!.warnAt);
+    }
+    if (next < Infinity) this.#schedule.request('expire', next);
+  }
+
+  /**
+   * The publisher ends the user's sessions: every stream and long poll is
+   * closed with 4503. With `revoke`, every credential issued before now is
+   * refused from then on (tickets, SSE cookies, tokens: by the token's `iat`).
+   */
+  endSessions(options: { revoke?: boolean }, idempotency?: IdempotencyKey, now = Date.now()): Ended {
+    const seen = idempotency && this.#dedupe.seen<Ended>(idempotency);
+    if (seen) return { ...seen, duplicate: true };
+    const result = { closed: this.#closeAll() };
+    this.#sql.transaction(() => {
+      if (options.revoke) this.#revocation.revoke(now);
+      if (idempotency) this.#remember(idempotency, result, now);
+    });
+    return result;
+  }
+
+  /** Keeps a result for its webhook-id; the next prune forgets it after DEDUPE_TTL_SECONDS. */
+  #remember(idempotency: IdempotencyKey, result: object, now: number): void {
+    this.#dedupe.remember(idempotency, result, now);
+    this.#schedule.request('prune', now + this.#limits.pruneDelaySeconds * 1000);
+  }
+
+  #closeAll(): number {
+    let closed = 0;
+    for (const connection of [...this.#connections.all()]) {
+      connection.close(CloseCode.ended, 'ended by the service');
+      this.#connections.remove(connection);
+      closed++;
+    }
+    return closed;
+  }
+
+  /**
+   * Erases the user: ends every connection (4503) and deletes the events,
+   * jobs, dedupe keys, spent tickets and schedule. What stays is not the
+   * user's: the id and job-version high-water marks (so no resume point or
+   * job version is ever confused with the old ones: each gets `hub.reset` or a
+   * higher version) and a revocation point, so no credential from before the
+   * erasure opens anything.
+   */
+  erase(idempotency?: IdempotencyKey, now = Date.now()): Erased {
+    const seen = idempotency && this.#dedupe.seen<Erased>(idempotency);
+    if (seen) return { ...seen, duplicate: true };
+    const closed = this.#closeAll();
+    return this.#atomically(() => {
+      const result = { closed, events: this.#log.erase(), jobs: this.#jobs.erase() };
+      this.#dedupe.forget(Number.MAX_SAFE_INTEGER);
+      this.#tickets.erase();
+      this.#schedule.clear();
+      this.#revocation.revoke(now);
+      // Kept, so a replay of this request inside its signature window is answered and not redone.
+      if (idempotency) this.#remember(idempotency, result, now);
+      return result;
+    });
   }
 
   /**
@@ -240,14 +420,21 @@ export class Hub {
       from = this.#log.prunedThrough;
     }
     if (from !== undefined && from < this.#log.lastId) {
-      for (const row of this.#log.after(from, limit === undefined ? -1 : limit + 1)) connection.send(new OutgoingEvent(row));
+      const rows = this.#log.after(from, limit === undefined ? -1 : limit + 1);
+      const events = this.#replayable(rows.map((row) => new OutgoingEvent(row)));
+      for (const event of events) connection.send(event);
+      if (events.length < rows.length) {
+        // Cut at REPLAY_MAX_BYTES: a poll answers this page with `more`; a stream resumes at once from its last id.
+        if (!isStream(connection)) return void connection.send(new ControlMessage(HUB_READY, { lastId: events.at(-1)!.id, more: true }));
+        return connection.close(CloseCode.resumeNow, 'replay continues on the next connection');
+      }
     }
     connection.send(new ControlMessage(HUB_READY, { lastId: String(this.#log.lastId) }));
   }
 
-  /** Answers a client frame (client-frames.ts). Unknown frames get an error frame, never a dropped socket. */
-  receive(connection: Connection, message: string | ArrayBuffer): void {
-    receiveClientFrame(connection, message);
+  /** Answers a client frame (client-frames.ts): ping, auth. Unknown frames get an error frame, up to a limit. */
+  receive(connection: Connection, message: string | ArrayBuffer): Promise<void> {
+    return receiveClientFrame(connection, message, this.#frameHandlers);
   }
 
   /** Who is connected, by transport; parked job polls count as polls. */
@@ -283,6 +470,7 @@ export class Hub {
     const earliest = this.#schedule.earliest();
     const dueAt = alarmFired && earliest !== null ? Math.max(now, earliest) : now;
     for (const reason of this.#schedule.takeDue(dueAt)) {
+      if (reason === 'expire') this.#expireSessions(now);
       if (reason === 'prune') {
         const next = this.prune(now);
         if (next !== null) this.#schedule.request('prune', Math.max(next, now + this.#limits.pruneDelaySeconds * 1000));
@@ -346,4 +534,12 @@ export class Hub {
   #deliver(event: OutgoingEvent): void {
     for (const connection of this.#connections.list()) connection.send(event);
   }
+}
+
+const utf8 = new TextEncoder();
+
+/** Bytes of a text as UTF-8, without encoding it when it is ASCII. */
+function utf8Length(text: string): number {
+  // eslint-disable-next-line no-control-regex
+  return /^[\x00-\x7f]*$/.test(text) ? text.length : utf8.encode(text).byteLength;
 }

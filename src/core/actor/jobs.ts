@@ -54,14 +54,22 @@ export class StoredJob {
 
 const COLUMNS = 'id, status, progress, result, error, version, created_at, updated_at';
 
-/** One user's jobs in the shared `jobs` table. */
+/**
+ * One user's jobs in the shared `jobs` table. Versions never go backwards: a
+ * job pruned (or erased) and created again starts above every version its
+ * namesake reached (the `job_version_floor` meta row), so a client holding an
+ * old version never mistakes the new job for one it has seen.
+ */
 export class JobStore {
   readonly #sql: SqlStore;
   readonly #owner: string;
+  /** Highest version of any job forgotten so far. */
+  #floor: number;
 
   constructor(sql: SqlStore, owner: string) {
     this.#sql = sql;
     this.#owner = owner;
+    this.#floor = sql.all<{ value: number }>(`SELECT value FROM meta WHERE owner = ? AND key = 'job_version_floor'`, owner)[0]?.value ?? 0;
   }
 
   get(id: string): StoredJob | null {
@@ -118,7 +126,7 @@ export class JobStore {
       progress: update.progress ?? (update.status === 'succeeded' ? 1 : (current?.progress ?? null)),
       result: update.result ?? (update.status === current?.status ? current.result : null),
       error: update.error ?? (update.status === current?.status ? current.error : null),
-      version: (current?.version ?? 0) + 1,
+      version: (current?.version ?? this.#floor) + 1,
       created_at: current?.created_at ?? now,
       updated_at: now,
     };
@@ -140,16 +148,42 @@ export class JobStore {
     return { kind: 'changed', job: new StoredJob(next), created: !current, eventType };
   }
 
-  /** Forgets jobs not updated since `before`, and all but the newest `keep`. */
+  /**
+   * Forgets jobs not updated since `before` (whatever their state: a job
+   * nobody moved for that long is abandoned), and finished jobs beyond the
+   * newest `keep` finished ones. A running job is never dropped for the count.
+   */
   prune(before: number, keep: number): void {
-    this.#sql.run(`DELETE FROM jobs WHERE owner = ? AND updated_at <= ?`, this.#owner, before);
-    this.#sql.run(
-      `DELETE FROM jobs WHERE owner = ? AND id IN (
-         SELECT id FROM jobs WHERE owner = ? ORDER BY updated_at DESC LIMIT -1 OFFSET ?)`,
-      this.#owner,
+    const terminal = [...TERMINAL_STATUSES].map((status) => `'${status}'`).join(', ');
+    this.#forget(`updated_at <= ?`, before);
+    this.#forget(
+      `status IN (${terminal}) AND id IN (
+         SELECT id FROM jobs WHERE owner = ? AND status IN (${terminal}) ORDER BY updated_at DESC LIMIT -1 OFFSET ?)`,
       this.#owner,
       keep,
     );
+  }
+
+  /** Forgets every job of this user; versions go on from above the highest. */
+  erase(): number {
+    const count = this.#sql.all<{ n: number }>(`SELECT count(*) AS n FROM jobs WHERE owner = ?`, this.#owner)[0]?.n ?? 0;
+    this.#forget('1 = 1');
+    return count;
+  }
+
+  /** Deletes the jobs matching `where` (its parameters follow the owner), raising the version floor past them first. */
+  #forget(where: string, ...params: Array<string | number>): void {
+    const top = this.#sql.all<{ v: number | null }>(`SELECT max(version) AS v FROM jobs WHERE owner = ? AND ${where}`, this.#owner, ...params)[0]?.v;
+    if (top === null || top === undefined) return;
+    if (top > this.#floor) {
+      this.#floor = top;
+      this.#sql.run(
+        `INSERT INTO meta (owner, key, value) VALUES (?, 'job_version_floor', ?) ON CONFLICT (owner, key) DO UPDATE SET value = excluded.value`,
+        this.#owner,
+        top,
+      );
+    }
+    this.#sql.run(`DELETE FROM jobs WHERE owner = ? AND ${where}`, this.#owner, ...params);
   }
 
   write(job: StoredJob): void {

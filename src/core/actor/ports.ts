@@ -27,9 +27,30 @@ export type StreamTransport = Exclude<ClientTransport, 'poll'>;
 
 export const isTransport = (value: unknown): value is Transport => (TRANSPORTS as readonly unknown[]).includes(value);
 
+/**
+ * How long a stream may live: the session of the credential it was opened
+ * with (a token, a ticket or an SSE cookie), moved on by an in-band refresh.
+ * Times in ms since the epoch, except `issuedAt` (the token's `iat`, seconds).
+ */
+export interface Session {
+  userId: string;
+  expiresAt: number;
+  /** When `hub.expiring` is due; equal to `expiresAt` once it was sent. */
+  warnAt: number;
+  issuedAt: number;
+}
+
 /** One live connection of this user, as the host exposes it. */
 export interface Connection {
   readonly transport: Transport;
+  /** The same object for one connection however often the host wraps it (a Durable Object's socket). */
+  readonly identity: object;
+  /**
+   * A WebSocket's or SSE stream's session, kept with the connection (on
+   * Cloudflare in the socket's attachment, so it outlives hibernation);
+   * undefined for long polls, which carry a token on every request.
+   */
+  session: Session | undefined;
   /** Writes one message in this connection's own framing. Returns false when the connection is already gone. */
   send(message: Outgoing): boolean;
   close(code: number, reason: string): void;
@@ -48,6 +69,8 @@ export interface ConnectionSet {
   list(): Iterable<Connection>;
   /** Parked job long polls for one job. */
   jobWatchers(jobId: string): Iterable<Connection>;
+  /** Every connection, of any transport, oldest first. */
+  all(): Iterable<Connection>;
   /** Every connection, of any transport. */
   count(): number;
   /** Connections that list() yields. */

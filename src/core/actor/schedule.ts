@@ -6,8 +6,8 @@
 
 import type { SqlStore } from './ports.ts';
 
-/** Why the actor asked to be woken. Pruning is the first; later work adds expiry and retries. */
-export type WakeReason = 'prune';
+/** Why the actor asked to be woken: pruning, and the next session warning or expiry. */
+export type WakeReason = 'prune' | 'expire';
 
 /** The platform's one alarm for this actor: set to a time, or cleared. */
 export interface Alarm {
@@ -57,6 +57,13 @@ export class Schedule {
     }
     this.#alarm.set(this.earliest());
     return due;
+  }
+
+  /** Forgets every row and clears the alarm. */
+  clear(): void {
+    this.#sql.run(`DELETE FROM schedule WHERE owner = ?`, this.#owner);
+    this.#due.clear();
+    this.#alarm.set(null);
   }
 
   /** The earliest time the actor asked for, or null. */

@@ -21,6 +21,11 @@ export class TicketLedger {
     });
   }
 
+  /** Forgets every spent ticket (an erase, which also revokes what they were issued from). */
+  erase(): void {
+    this.#sql.run(`DELETE FROM tickets WHERE owner = ?`, this.#owner);
+  }
+
   /** Forgets tickets expired at `now` (ms). */
   forget(now: number): void {
     this.#sql.run(`DELETE FROM tickets WHERE owner = ? AND expires_at <= ?`, this.#owner, Math.floor(now / 1000));

@@ -12,7 +12,7 @@ import type { Connection } from './ports.ts';
 export type PollItem =
   | { kind: 'event'; id: string; json: string }
   | { kind: 'reset'; json: string }
-  | { kind: 'ready'; lastId: string }
+  | { kind: 'ready'; lastId: string; more?: boolean }
   | { kind: 'job'; json: string }
   | { kind: 'snapshot'; job: string | null };
 
@@ -34,7 +34,8 @@ export function pollAnswer(items: readonly PollItem[], limit: number): WaitResul
   return {
     frames: [...(reset ? [reset.json] : []), ...page.map((event) => event.json)],
     lastId: page.at(-1)?.id ?? ready?.lastId ?? '0',
-    more: events.length > limit,
+    // `more` from the ready frame: the replay was cut at REPLAY_MAX_BYTES.
+    more: events.length > limit || ready?.more === true,
     timedOut: page.length === 0 && !reset,
   };
 }
@@ -42,6 +43,9 @@ export function pollAnswer(items: readonly PollItem[], limit: number): WaitResul
 /** The in-process long poll: a connection that collects items until its answer is complete, then settles once. */
 export class Waiter implements Connection {
   readonly transport: 'poll' | 'job';
+  readonly identity = this;
+  /** A long poll carries its token on every request: no session. */
+  readonly session = undefined;
   readonly items: PollItem[] = [];
   /** Resolves once the answer is complete, the wait ran out, or the client left. */
   readonly done: Promise<void>;
@@ -83,6 +87,6 @@ function itemOf(message: Outgoing): PollItem {
   if (message.kind === 'event') return { kind: 'event', id: message.id, json: message.json };
   if (message.kind === 'job') return { kind: 'job', json: message.json };
   if (message.kind === 'snapshot') return { kind: 'snapshot', job: message.job };
-  if (message.type === HUB_READY) return { kind: 'ready', lastId: message.lastId! };
+  if (message.type === HUB_READY) return { kind: 'ready', lastId: message.lastId!, more: message.more };
   return { kind: 'reset', json: message.json };
 }

@@ -7,15 +7,14 @@ import type { Config } from '../config.ts';
 import type { HubContext } from '../context.ts';
 import { HubError, unauthorized } from '../errors.ts';
 import { TOKEN_PROTOCOL_PREFIX, WS_PROTOCOL } from '../../protocol/wire.ts';
-import { createClientTokenVerifier, type TokenVerifier } from './client-token.ts';
-import { readTicket, SSE_COOKIE_PREFIX, verifySseSessionCookie, type Ticket } from './tickets.ts';
+import { createClientTokenVerifier, type Credential, type TokenVerifier } from './client-token.ts';
+import { readTicket, sseCookieName, verifySseSessionCookie, type Ticket } from './tickets.ts';
 
 export interface StreamAuth {
-  userId: string;
+  /** Whose stream it is and how long it may live: the token's, the ticket's or the cookie's session. */
+  credential: Credential;
   /** The ticket to spend with this open (first use). */
   redeem?: Ticket;
-  /** The ticket a browser's automatic reconnect carried, proven by its cookie. */
-  resumedTicket?: Ticket;
   /** Subprotocol to echo on a WebSocket upgrade. */
   protocol?: string;
 }
@@ -39,12 +38,12 @@ function bearer(c: HubContext): string | undefined {
   return match[1];
 }
 
-/** Requires `Authorization: Bearer <jwt>`; resolves to the user id. */
-export async function requireBearer(c: HubContext): Promise<string> {
+/** Requires `Authorization: Bearer <jwt>`; resolves to its credential. */
+export async function requireBearer(c: HubContext): Promise<Credential> {
   const token = bearer(c);
-  const userId = token && (await verifierFor(c.var.config).verify(token));
-  if (!userId) throw unauthorized();
-  return userId;
+  const credential = token && (await verifierFor(c.var.config).verify(token));
+  if (!credential) throw unauthorized();
+  return credential;
 }
 
 /**
@@ -75,9 +74,9 @@ export async function authenticateStream(c: HubContext, transport: 'websocket' |
   const protocolToken = protocols.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX))?.slice(TOKEN_PROTOCOL_PREFIX.length);
   const token = headerToken ?? protocolToken;
   if (token !== undefined) {
-    const userId = await verifierFor(c.var.config).verify(token);
-    if (!userId) throw unauthorized();
-    return { userId, protocol };
+    const credential = await verifierFor(c.var.config).verify(token);
+    if (!credential) throw unauthorized();
+    return { credential, protocol };
   }
 
   const ticketParam = c.req.query('ticket');
@@ -85,11 +84,10 @@ export async function authenticateStream(c: HubContext, transport: 'websocket' |
   if (!ticket) throw unauthorized();
 
   if (transport === 'sse') {
-    const cookie = getCookie(c, `${SSE_COOKIE_PREFIX}${ticket.nonce}`);
-    if (cookie && (await verifySseSessionCookie(jwtSecret, ticket, cookie, nowSeconds()))) {
-      return { userId: ticket.userId, resumedTicket: ticket };
-    }
+    const cookie = getCookie(c, sseCookieName(ticket.userId));
+    const session = cookie && (await verifySseSessionCookie(jwtSecret, ticket.userId, cookie, nowSeconds()));
+    if (session) return { credential: session };
   }
   if (ticket.exp <= nowSeconds()) throw unauthorized();
-  return { userId: ticket.userId, redeem: ticket, protocol };
+  return { credential: ticket, redeem: ticket, protocol };
 }

@@ -8,9 +8,28 @@ import type { Config } from '../config.ts';
 import { isUserId } from '../../protocol/wire.ts';
 import { createJwksVerifier } from './jwks-token.ts';
 
-/** Turns a bearer token into a user id, or `null` for every kind of bad token. */
+/**
+ * What a verified token says: whose it is, and the session it opens. A
+ * connection lives until `expiresAt`; a revoke refuses what was issued before
+ * its moment (a token without `iat` counts as issued before any).
+ */
+export interface Credential {
+  userId: string;
+  /** The token's `exp`, seconds since the epoch. */
+  expiresAt: number;
+  /** The token's `iat`, seconds since the epoch; 0 when it has none. */
+  issuedAt: number;
+}
+
+/** A credential from a token's verified claims, or null when the user id or `exp` is missing. */
+export function credentialFrom(payload: { exp?: unknown; iat?: unknown }, userId: unknown): Credential | null {
+  if (typeof userId !== 'string' || !isUserId(userId) || typeof payload.exp !== 'number') return null;
+  return { userId, expiresAt: payload.exp, issuedAt: typeof payload.iat === 'number' ? payload.iat : 0 };
+}
+
+/** Turns a bearer token into its credential, or `null` for every kind of bad token. */
 export interface TokenVerifier {
-  verify(token: string): Promise<string | null>;
+  verify(token: string): Promise<Credential | null>;
 }
 
 /** Tokens longer than this are refused before any parsing. */
@@ -23,9 +42,7 @@ export function createHs256Verifier(secret: string): TokenVerifier {
       try {
         // verify() pins the algorithm: a header saying `none` or RS256 fails.
         const payload = await verify(token, secret, 'HS256');
-        if (typeof payload.exp !== 'number') return null; // exp is required
-        const sub = payload.sub;
-        return typeof sub === 'string' && isUserId(sub) ? sub : null;
+        return credentialFrom(payload, payload.sub); // exp is required
       } catch {
         return null;
       }

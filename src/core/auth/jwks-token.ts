@@ -3,10 +3,9 @@
 // set). Algorithms pinned, `iss` / `aud` / `exp` / `nbf` checked with a stated
 // clock skew, and the user id read from a configurable claim.
 
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { JwksSettings } from '../config.ts';
-import { isUserId } from '../../protocol/wire.ts';
-import type { TokenVerifier } from './client-token.ts';
+import { credentialFrom, type TokenVerifier } from './client-token.ts';
 
 /**
  * How the key set behaves, jose's defaults written out: keys are reused for
@@ -28,12 +27,6 @@ function keySetFor(url: string): KeySet {
   return keySet;
 }
 
-/** The user id in `claim`, if it is a string that is a valid user id. */
-export function userIdFrom(payload: JWTPayload, claim: string): string | null {
-  const value = payload[claim];
-  return typeof value === 'string' && isUserId(value) ? value : null;
-}
-
 export function createJwksVerifier(settings: JwksSettings): TokenVerifier {
   const keySet = keySetFor(settings.url);
   return {
@@ -46,7 +39,7 @@ export function createJwksVerifier(settings: JwksSettings): TokenVerifier {
           clockTolerance: settings.clockSkewSeconds,
           requiredClaims: ['exp'],
         });
-        return userIdFrom(payload, settings.userClaim);
+        return credentialFrom(payload, payload[settings.userClaim]);
       } catch {
         // Bad signature, unknown key, wrong claim, provider unreachable: all the same refusal.
         return null;

@@ -19,24 +19,25 @@ const jsonHeaders = { 'Content-Type': 'application/json', 'Cache-Control': 'no-s
  * the job as it stood when the wait ran out.
  */
 async function readJob(c: HubContext, { wait = 0, version }: z.infer<typeof jobQuery>) {
-  const userId = await requireBearer(c);
+  const credential = await requireBearer(c);
+  const { userId } = credential;
   const jobId = c.req.param('jobId')!;
   if (!isJobId(jobId)) throw badRequest('jobId: 1-128 characters of A-Z a-z 0-9 _ . : @ | + = -.');
   if (wait === 0) {
-    const job = await c.var.backend.actor(userId).getJob(jobId);
+    const job = await c.var.backend.actor(userId).getJob(jobId, credential);
     if (!job) throw notFound(jobId);
     return c.body(job, 200, jsonHeaders);
   }
-  const answer = await c.var.backend.waitForJob({ userId, waitMs: wait * 1000, signal: c.req.raw.signal }, jobId, version);
+  const answer = await c.var.backend.waitForJob({ userId, credential, waitMs: wait * 1000, signal: c.req.raw.signal }, jobId, version);
   if (!answer.job) throw notFound(jobId);
   return c.body(answer.job, 200, answer.changed ? jsonHeaders : { ...jsonHeaders, [TIMED_OUT_HEADER]: 'true' });
 }
 
 export const clientJobRoutes = new Hono<HubEnv>()
   .get('/v1/jobs', validate('query', jobListQuery), async (c) => {
-    const userId = await requireBearer(c);
+    const credential = await requireBearer(c);
     const { status, limit = 20 } = c.req.valid('query');
-    const jobs = await c.var.backend.actor(userId).listJobs(status, limit);
+    const jobs = await c.var.backend.actor(credential.userId).listJobs(status, limit, credential);
     return c.body(`{"jobs":[${jobs.join(',')}]}`, 200, jsonHeaders);
   })
   .get('/v1/jobs/:jobId', validate('query', jobQuery), (c) => readJob(c, c.req.valid('query')));

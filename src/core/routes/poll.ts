@@ -21,12 +21,13 @@ const HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store
  * actor, answered at once when events are retained after `after`, else parked.
  */
 async function poll(c: HubContext, { after, wait = 0, limit = POLL_PAGE_SIZE }: z.infer<typeof pollQuery>) {
-  const userId = await requireBearer(c);
+  const credential = await requireBearer(c);
+  const { userId } = credential;
   if (wait === 0) {
-    const page = await c.var.backend.actor(userId).poll(after, limit);
+    const page = await c.var.backend.actor(userId).poll(after, limit, credential);
     return c.body(pollBody(page.frames, page.lastId, page.more), 200, HEADERS);
   }
-  const answer = await c.var.backend.waitForEvents({ userId, waitMs: wait * 1000, signal: c.req.raw.signal }, after, limit);
+  const answer = await c.var.backend.waitForEvents({ userId, credential, waitMs: wait * 1000, signal: c.req.raw.signal }, after, limit);
   const headers = answer.timedOut ? { ...HEADERS, [TIMED_OUT_HEADER]: 'true' } : HEADERS;
   return c.body(pollBody(answer.frames, answer.lastId, answer.more), 200, headers);
 }

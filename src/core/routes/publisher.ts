@@ -101,7 +101,32 @@ async function publishBatch(c: SignedContext, { userIds, type, data }: BatchBody
   return c.json({ results }, 202);
 }
 
+/** The dedupe key of a signed request without a body: a replay inside the signature window is answered, not redone. */
+async function bodylessKey(c: SignedContext) {
+  const url = new URL(c.req.url);
+  return { webhookId: c.var.webhookId, fingerprint: await fingerprint(c.req.method, `${url.pathname}${url.search}`, '') };
+}
+
+/**
+ * DELETE /v1/users/:userId/connections: closes every connection of the user
+ * with 4503; `?revoke=true` also refuses every credential issued before now.
+ */
+async function endSessions(c: SignedContext) {
+  const userId = c.req.param('userId')!;
+  const revoke = c.req.query('revoke');
+  if (revoke !== undefined && revoke !== 'true' && revoke !== 'false') throw badRequest('revoke: true or false.');
+  return c.json(await c.var.backend.actor(userId).endSessions(revoke === 'true', await bodylessKey(c)));
+}
+
+/** DELETE /v1/users/:userId: ends the user's connections and deletes everything the actor holds for them. */
+async function eraseUser(c: SignedContext) {
+  const userId = c.req.param('userId')!;
+  return c.json(await c.var.backend.actor(userId).erase(await bodylessKey(c)));
+}
+
 export const publisherRoutes = new Hono<SignedEnv>()
+  .delete('/v1/users/:userId/connections', validUserId, requireSignature, endSessions)
+  .delete('/v1/users/:userId', validUserId, requireSignature, eraseUser)
   .post('/v1/users/:userId/events', validUserId, jsonBody, requireSignature, validate('json', publishBody), (c) => publishEvent(c, c.req.valid('json')))
   .put('/v1/users/:userId/jobs/:jobId', validUserId, validJobId, jsonBody, requireSignature, validate('json', jobUpdateBody), (c) =>
     updateJob(c, c.req.valid('json')),

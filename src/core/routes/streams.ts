@@ -3,7 +3,7 @@
 import { Hono } from 'hono';
 import { setCookie } from 'hono/cookie';
 import { authenticateStream, checkOrigin, nowSeconds } from '../auth/authenticate.ts';
-import { SSE_COOKIE_PATH, SSE_COOKIE_PREFIX, sseSessionCookie } from '../auth/tickets.ts';
+import { SSE_COOKIE_PATH, sseCookieName, sseSessionCookie } from '../auth/tickets.ts';
 import type { HubContext, HubEnv } from '../context.ts';
 import { HubError, badRequest } from '../errors.ts';
 import { parseEventId } from '../../protocol/wire.ts';
@@ -26,7 +26,8 @@ async function connectWebSocket(c: HubContext) {
   checkOrigin(c);
   const auth = await authenticateStream(c, 'websocket');
   const after = resumePoint(c);
-  return c.var.backend.openWebSocket({ userId: auth.userId, after, redeem: auth.redeem, protocol: auth.protocol, request: c.req.raw });
+  const { credential, redeem, protocol } = auth;
+  return c.var.backend.openWebSocket({ userId: credential.userId, credential, after, redeem, protocol, request: c.req.raw });
 }
 
 /** GET /v1/events: an SSE stream; a ticket also sets the cookie EventSource reconnects with. */
@@ -36,8 +37,9 @@ async function openEventStream(c: HubContext) {
   // Last-Event-ID wins over ?after=: an EventSource reconnects to its first URL.
   const after = resumePoint(c, c.req.header('Last-Event-ID'));
   const { config, backend } = c.var;
+  const { credential, redeem } = auth;
   const response = await backend.openSse(
-    { userId: auth.userId, after, redeem: auth.redeem, request: c.req.raw },
+    { userId: credential.userId, credential, after, redeem, request: c.req.raw },
     {
       heartbeatMs: config.heartbeatSeconds * 1000,
       retryMs: config.sseRetryMs,
@@ -45,15 +47,17 @@ async function openEventStream(c: HubContext) {
       headers: SSE_HEADERS,
     },
   );
-  if (auth.redeem && response.ok) {
-    const exp = nowSeconds() + config.sseSessionTtlSeconds;
+  if (redeem && response.ok) {
+    // The cookie lives as long as the session, never longer than SSE_SESSION_TTL_SECONDS; one per user, each replacing the last.
+    const now = nowSeconds();
+    const session = { ...credential, expiresAt: Math.min(credential.expiresAt, now + config.sseSessionTtlSeconds) };
     // Hono's Context merges headers set here into the returned response.
-    setCookie(c, `${SSE_COOKIE_PREFIX}${auth.redeem.nonce}`, await sseSessionCookie(config.jwtSecret, auth.redeem, exp), {
+    setCookie(c, sseCookieName(credential.userId), await sseSessionCookie(config.jwtSecret, session), {
       path: SSE_COOKIE_PATH,
       httpOnly: true,
       secure: true,
       sameSite: 'None',
-      maxAge: config.sseSessionTtlSeconds,
+      maxAge: Math.max(1, session.expiresAt - now),
     });
   }
   return response;

@@ -5,11 +5,14 @@ import { nowSeconds, requireBearer } from '../auth/authenticate.ts';
 import { issueTicket } from '../auth/tickets.ts';
 import type { HubContext, HubEnv } from '../context.ts';
 
-/** POST /v1/tickets: a ticket for the token's user, redeemable once within TICKET_TTL_SECONDS. */
+/**
+ * POST /v1/tickets: a ticket for the token's user, redeemable once within
+ * TICKET_TTL_SECONDS, for a session that ends when the token expires.
+ */
 async function issueConnectionTicket(c: HubContext) {
-  const userId = await requireBearer(c);
+  const credential = await requireBearer(c);
   const { jwtSecret, ticketTtlSeconds } = c.var.config;
-  const { ticket, exp } = await issueTicket(jwtSecret, userId, ticketTtlSeconds, nowSeconds());
+  const { ticket, exp } = await issueTicket(jwtSecret, credential, ticketTtlSeconds, nowSeconds());
   c.header('Cache-Control', 'no-store');
   return c.json({ ticket, expiresAt: new Date(exp * 1000).toISOString() }, 201);
 }

@@ -1,0 +1,43 @@
+// How long a connection may live, and who may open one: a stream's session
+// ends with the credential it was opened with, is warned some time before,
+// and a revoke refuses every credential issued before its moment.
+
+import type { Credential } from '../auth/client-token.ts';
+import type { Session, SqlStore } from './ports.ts';
+
+/** `hub.expiring` comes this long before the end: a minute, or a tenth of a shorter session. */
+export const warningLead = (lifetimeMs: number): number => Math.min(60_000, Math.max(0, lifetimeMs) / 10);
+
+/** The session a stream opened (or refreshed) at `now` with `credential` holds. */
+export function sessionFor(credential: Credential, now: number): Session {
+  const expiresAt = credential.expiresAt * 1000;
+  return { userId: credential.userId, expiresAt, warnAt: expiresAt - warningLead(expiresAt - now), issuedAt: credential.issuedAt };
+}
+
+/** The user's revocation point: credentials issued (`iat`, seconds) before it are refused. */
+export class Revocation {
+  readonly #sql: SqlStore;
+  readonly #owner: string;
+  #before: number;
+
+  constructor(sql: SqlStore, owner: string) {
+    this.#sql = sql;
+    this.#owner = owner;
+    this.#before = sql.all<{ value: number }>(`SELECT value FROM meta WHERE owner = ? AND key = 'revoked_before'`, owner)[0]?.value ?? 0;
+  }
+
+  /** Whether a credential issued at `issuedAt` (seconds; 0 for a token without `iat`) is still honoured. */
+  admits(credential: Pick<Credential, 'issuedAt'>): boolean {
+    return this.#before === 0 || credential.issuedAt >= this.#before;
+  }
+
+  /** Refuses, from now on, every credential issued before `now` (ms). */
+  revoke(now: number): void {
+    this.#before = Math.max(this.#before, Math.floor(now / 1000));
+    this.#sql.run(
+      `INSERT INTO meta (owner, key, value) VALUES (?, 'revoked_before', ?) ON CONFLICT (owner, key) DO UPDATE SET value = excluded.value`,
+      this.#owner,
+      this.#before,
+    );
+  }
+}
