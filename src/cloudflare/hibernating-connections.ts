@@ -5,7 +5,7 @@
 // kept in the socket's attachment, which also survives hibernation.
 // https://developers.cloudflare.com/durable-objects/best-practices/websockets/
 
-import type { Outgoing } from '../core/actor/frames.ts';
+import { closingFrame, type Outgoing } from '../core/actor/frames.ts';
 import {
   EVENT_TRANSPORTS,
   isTransport,
@@ -56,7 +56,9 @@ export class HibernatingConnection implements Connection {
     }
   }
 
+  /** A client's WebSocket hears why first (hub.closed); an SSE bridge passes the code on to its stream. */
   close(code: number, reason: string): void {
+    if (this.transport === 'websocket') this.send(closingFrame(code, reason));
     try {
       this.socket.close(code, reason);
     } catch {
@@ -102,8 +104,11 @@ export class HibernatingConnectionSet implements ConnectionSet {
     return n;
   }
 
+  /** Sockets this side has not closed yet: one closed to make room or end a session no longer counts. */
   count(): number {
-    return this.#ctx.getWebSockets().length;
+    let n = 0;
+    for (const socket of this.#ctx.getWebSockets()) if (socket.readyState === WebSocket.OPEN) n++;
+    return n;
   }
 
   countBy(transport: Transport): number {
@@ -111,6 +116,6 @@ export class HibernatingConnectionSet implements ConnectionSet {
   }
 
   *all(): Iterable<Connection> {
-    for (const socket of this.#ctx.getWebSockets()) yield this.wrap(socket);
+    for (const socket of this.#ctx.getWebSockets()) if (socket.readyState === WebSocket.OPEN) yield this.wrap(socket);
   }
 }

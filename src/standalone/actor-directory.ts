@@ -38,6 +38,8 @@ export class ActorDirectory {
   readonly #options: DirectoryOptions;
   readonly #actors = new Map<string, Actor>();
   readonly #timers: Array<ReturnType<typeof setInterval>>;
+  /** Per actor, a timer for a wake due sooner than the tick would find it (a session's warning). */
+  readonly #soon = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(sql: SqlStore, options: DirectoryOptions) {
     this.#sql = sql;
@@ -56,7 +58,11 @@ export class ActorDirectory {
       const connections = new MemoryConnectionSet();
       actor = {
         userId,
-        hub: new Hub(this.#sql, connections, this.#options.limits, { owner: userId, readTicket: this.#options.readTicket }),
+        hub: new Hub(this.#sql, connections, this.#options.limits, {
+          owner: userId,
+          readTicket: this.#options.readTicket,
+          alarm: { set: (at) => this.#wakeSoon(userId, at) },
+        }),
         connections,
         lastUsed: Date.now(),
       };
@@ -104,7 +110,25 @@ export class ActorDirectory {
     }
   }
 
+  /**
+   * The schedule rows are the record (and survive a restart); a wake due
+   * within a minute also gets a timer of its own, so it runs on time rather
+   * than at the next tick.
+   */
+  #wakeSoon(userId: string, at: number | null): void {
+    clearTimeout(this.#soon.get(userId));
+    this.#soon.delete(userId);
+    if (at === null || at - Date.now() > 60_000) return;
+    const timer = setTimeout(() => {
+      this.#soon.delete(userId);
+      this.get(userId).hub.wake();
+    }, Math.max(0, at - Date.now()));
+    this.#soon.set(userId, timer);
+  }
+
   close(): void {
+    for (const timer of this.#soon.values()) clearTimeout(timer);
+    this.#soon.clear();
     for (const timer of this.#timers) clearInterval(timer);
     this.#actors.clear();
   }

@@ -1,7 +1,7 @@
 // The standalone host's connections: a runtime's WebSocket, an SSE response
 // stream, and a parked long poll, each behind the actor's Connection port.
 
-import type { Outgoing } from '../core/actor/frames.ts';
+import { closingFrame, type Outgoing } from '../core/actor/frames.ts';
 import type { Connection, Session, StreamTransport } from '../core/actor/ports.ts';
 import { SseStream, type SseStreamOptions } from '../core/sse-stream.ts';
 import { CloseCode, SLOW_CONSUMER_BYTES } from '../protocol/wire.ts';
@@ -41,6 +41,8 @@ export class SocketConnection implements Connection {
   session: Session | undefined;
   #socket: ServerSocket | null = null;
   #buffer: Outgoing[] | null = [];
+  /** Closed by the actor before the runtime opened the socket: close it once the buffer is flushed. */
+  #closeOnOpen: { code: number; reason: string } | null = null;
   #closed = false;
   readonly #onClose: () => void;
 
@@ -52,6 +54,7 @@ export class SocketConnection implements Connection {
     this.#socket = socket;
     for (const message of this.#buffer ?? []) socket.send(message.json);
     this.#buffer = null;
+    if (this.#closeOnOpen) socket.close(this.#closeOnOpen.code, this.#closeOnOpen.reason);
   }
 
   send(message: Outgoing): boolean {
@@ -65,28 +68,45 @@ export class SocketConnection implements Connection {
       this.close(CloseCode.slowConsumer, 'slow consumer');
       return false;
     }
+    return this.#send(message.json);
+  }
+
+  #send(text: string): boolean {
     try {
-      socket.send(message.json);
+      this.#socket!.send(text);
       return true;
     } catch {
       return false;
     }
   }
 
+  /** Says why first (hub.closed), then closes: at once, or once the runtime opens the socket. */
   close(code: number, reason: string): void {
-    try {
-      this.#socket?.close(code, reason);
-    } catch {
-      // already closed
+    if (this.#closed) return;
+    const frame = closingFrame(code, reason);
+    if (this.#buffer) {
+      this.#buffer.push(frame);
+      this.#closeOnOpen = { code, reason };
+    } else {
+      this.#send(frame.json);
+      try {
+        this.#socket!.close(code, reason);
+      } catch {
+        // already closed
+      }
     }
-    this.closed();
+    this.#forget();
   }
 
   /** The socket is gone (or never opened): forget it. Idempotent. */
   closed(): void {
+    this.#buffer = null;
+    this.#forget();
+  }
+
+  #forget(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#buffer = null;
     this.#onClose();
   }
 }

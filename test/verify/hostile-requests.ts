@@ -156,6 +156,16 @@ export function signatures(random: Random): HttpCase[] {
   }
   m.add('presence with another secret', [401], (c) => signed('GET', `/v1/users/${c.targets[0]}/presence`, '', { secret: wrongSecrets[0] }));
   m.add('presence unsigned', [401], async (c) => ({ method: 'GET', path: `/v1/users/${c.targets[0]}/presence` }));
+  // Ending sessions and erasing: unsigned, signed the unbound way, or a signature captured for another user.
+  for (const path of ['/connections', '/connections?revoke=true', '']) {
+    const name = `DELETE /v1/users/TARGET${path}`;
+    m.add(`${name} unsigned`, [401], async (c) => ({ method: 'DELETE', path: `/v1/users/${c.targets[0]}${path}` }));
+    m.add(`${name} with a client token`, [401], async (c) => ({ method: 'DELETE', path: `/v1/users/${c.targets[0]}${path}`, headers: bearer(c, c.targets[0]!) }));
+    m.add(`${name} signed over an empty body`, [401], (c) => signed('DELETE', `/v1/users/${c.targets[0]}${path}`, ''));
+    m.add(`${name} signed for another user`, [401], (c) =>
+      signed('DELETE', `/v1/users/${c.targets[0]}${path}`, '', { signOver: `DELETE /v1/users/${c.targets[1] ?? 'someone-else'}${path}` }),
+    );
+  }
   m.add('presence with a client token', [401], async (c) => ({ method: 'GET', path: `/v1/users/${c.targets[0]}/presence`, headers: bearer(c, c.targets[0]!) }));
   m.add('publish with a client token', [401], async (c) => ({
     method: 'POST',
@@ -233,7 +243,7 @@ export function methods(random: Random): HttpCase[] {
       }));
     }
   }
-  for (const path of ['/', '/v1', '/v1/', '/v2/events', '/v1/users/TARGET', '/v1/users/TARGET/events/extra', '/v1/jobs/a/b', '/v1/events:batchx', '/v1/users//events', '/v1/EVENTS']) {
+  for (const path of ['/', '/v1', '/v1/', '/v2/events', '/v1/users/TARGET/events/extra', '/v1/jobs/a/b', '/v1/events:batchx', '/v1/users//events', '/v1/EVENTS']) {
     m.add(`GET ${path}`, [404], async (c) => ({ method: 'GET', path: path.replace('TARGET', c.targets[0]!) }));
     m.add(`POST ${path}`, [404], async (c) => ({
       method: 'POST',
@@ -241,6 +251,10 @@ export function methods(random: Random): HttpCase[] {
       headers: { 'Content-Type': 'application/json' },
       body: utf8.encode('{"type":"a"}'),
     }));
+  }
+  // The user itself answers DELETE (erase) only, signed.
+  for (const method of ['GET', 'POST'] as const) {
+    m.add(`${method} /v1/users/TARGET`, [405], async (c) => ({ method, path: `/v1/users/${c.targets[0]!}` }));
   }
   m.add('GET /v1/connect without an upgrade', [426], async (c) => ({ method: 'GET', path: '/v1/connect', headers: bearer(c, c.targets[0]!) }));
   return m.cases;

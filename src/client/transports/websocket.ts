@@ -4,7 +4,7 @@
 // server says the session is expiring, a ticket minted from a fresh token is
 // sent on the same socket, which then stays open past the old expiry.
 
-import { HUB_EXPIRING, HUB_READY, WS_PROTOCOL, type Frame } from '../frames.ts';
+import { HUB_CLOSED, HUB_EXPIRING, HUB_READY, WS_PROTOCOL, type ClosedInfo, type Frame } from '../frames.ts';
 import { endKindOf, endpoint, type EndKind, type SessionContext, type Transport } from './transport.ts';
 
 /** Keeps idle proxies from closing the socket; answered without waking the server's actor. */
@@ -47,6 +47,12 @@ export const websocketTransport: Transport = (context) => {
         frame = JSON.parse(String(event.data)) as Frame;
       } catch {
         return;
+      }
+      if (frame.type === HUB_CLOSED) {
+        // Why the server is closing, ahead of a close frame a proxy may swallow or rewrite.
+        const { code, reason } = frame.data as ClosedInfo;
+        end(endKindOf(code), code, reason);
+        return socket?.close();
       }
       if (frame.type === HUB_EXPIRING) void renew();
       context.onFrame(frame);

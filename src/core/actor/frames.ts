@@ -3,7 +3,7 @@
 // read it. The connection, not the actor, chooses the form it writes: a
 // WebSocket or a long poll the JSON text, an SSE stream the SSE event.
 
-import { controlFrame, HUB_READY } from '../../protocol/wire.ts';
+import { controlFrame, HUB_CLOSED, HUB_READY } from '../../protocol/wire.ts';
 import { sseFrame } from '../sse.ts';
 
 /** One message for a connection, in every form a transport writes. */
@@ -72,6 +72,13 @@ export class ControlMessage implements WireForms {
     return sseFrame(this.type, this.json);
   }
 }
+
+/**
+ * Sent on a WebSocket just before the server closes it for a reason: the code
+ * and reason, readable even where a proxy swallows the close frame (an SSE
+ * stream writes the same frame in its own framing, sse-stream.ts).
+ */
+export const closingFrame = (code: number, reason: string) => new ControlMessage(HUB_CLOSED, { code, reason });
 
 /** A job as a job long poll receives it. */
 export class JobMessage implements WireForms {
