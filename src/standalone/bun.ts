@@ -32,6 +32,8 @@ declare const Bun: {
     websocket: {
       maxPayloadLength: number;
       backpressureLimit: number;
+      idleTimeout: number;
+      sendPings: boolean;
       open(ws: BunSocket): void;
       message(ws: BunSocket, message: string | Uint8Array): void;
       close(ws: BunSocket): void;
@@ -72,6 +74,9 @@ server = Bun.serve({
   },
   websocket: {
     maxPayloadLength: 64 * 1024,
+    // Bun pings an idle socket and closes one that stays silent (no pong either): a dead peer frees its memory.
+    idleTimeout: options.peerIdleSeconds,
+    sendPings: true,
     // Above the host's own bound (SLOW_CONSUMER_BYTES), where Bun would drop frames.
     backpressureLimit: 16 * 1024 * 1024,
     open(ws) {

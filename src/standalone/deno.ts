@@ -11,7 +11,7 @@ import type { SqliteDatabase } from './sqlite-store.ts';
 /** The part of Deno's API used here (Deno's own types would clash with the Workers types). */
 declare const Deno: {
   env: { toObject(): Record<string, string> };
-  upgradeWebSocket(request: Request, options?: { protocol?: string }): { socket: WebSocket; response: Response };
+  upgradeWebSocket(request: Request, options?: { protocol?: string; idleTimeout?: number }): { socket: WebSocket; response: Response };
   serve(
     options: { hostname: string; port: number; onListen?: () => void },
     handler: (request: Request) => Promise<Response>,
@@ -27,7 +27,8 @@ const upgrade: WebSocketUpgrader = (request, protocol, onOpen) => {
   // Deno matches `protocol` against the offered list split on ", " only, so a
   // client that sends "a,b" (the ws package does) would be refused; the
   // echoed protocol is set on the response instead.
-  const { socket, response } = Deno.upgradeWebSocket(request);
+  // Deno pings every idleTimeout seconds and closes a socket whose pong does not come back.
+  const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: options.peerIdleSeconds });
   if (protocol) response.headers.set('Sec-WebSocket-Protocol', protocol);
   let handlers: ReturnType<typeof onOpen> | undefined;
   socket.addEventListener('open', () => {

@@ -28,6 +28,12 @@ export interface StandaloneOptions {
   databasePath: string;
   synchronous: 'NORMAL' | 'FULL';
   idleMs: number;
+  /**
+   * A WebSocket peer silent this long (no frame, no pong) is closed; the
+   * runtime pings an idle socket first (WS_PEER_IDLE_SECONDS, default 60:
+   * longer than the client library's 25 s ping).
+   */
+  peerIdleSeconds: number;
   logLevel: LogLevel | 'off';
   /** Who may read GET /metrics (METRICS_TOKEN, else loopback only). */
   metrics: MetricsAccess;
@@ -57,6 +63,7 @@ export function readStandaloneOptions(env: Env): StandaloneOptions {
     databasePath: String(env.DATABASE_PATH || 'data/userhub.sqlite'),
     synchronous,
     idleMs: int(env, 'IDLE_ACTOR_SECONDS', 60) * 1000,
+    peerIdleSeconds: Math.min(255, Math.max(2, int(env, 'WS_PEER_IDLE_SECONDS', 60))),
     logLevel: parseLogLevel(env.LOG_LEVEL),
     metrics: metricsAccess(typeof env.METRICS_TOKEN === 'string' ? env.METRICS_TOKEN.trim() : undefined, host),
   };

@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { DatabaseSync } from 'node:sqlite';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { SocketHandlers, WebSocketUpgrader } from './connections.ts';
 import { badRequest } from '../core/errors.ts';
 import { log } from '../core/observability/log.ts';
@@ -45,6 +45,24 @@ const wss = new WebSocketServer({
   maxPayload: 64 * 1024,
   handleProtocols: (_offered, req) => protocols.get(req) ?? false,
 });
+
+/**
+ * The `ws` package neither pings nor times out: every half WS_PEER_IDLE_SECONDS
+ * each socket is pinged, and one that answered nothing since the last round
+ * (no frame, no pong) is terminated.
+ */
+const heard = new WeakSet<WebSocket>();
+const peerCheck = setInterval(() => {
+  for (const ws of wss.clients) {
+    if (!heard.has(ws)) {
+      ws.terminate();
+      continue;
+    }
+    heard.delete(ws);
+    ws.ping();
+  }
+}, (options.peerIdleSeconds * 1000) / 2);
+peerCheck.unref();
 
 /** `Upgrade: websocket` to /v1/connect: the one request that may leave HTTP. */
 function isWebSocketUpgrade(req: IncomingMessage): boolean {
@@ -110,14 +128,17 @@ async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer)
   if (socket.destroyed) return; // the client left while the actor accepted: the open timeout forgets it
   if (upgrade.protocol) protocols.set(req, upgrade.protocol);
   wss.handleUpgrade(req, socket, head, (ws) => {
+    heard.add(ws);
+    ws.on('pong', () => heard.add(ws));
     const handlers = upgrade.onOpen({
       send: (text) => ws.send(text),
       bufferedAmount: () => ws.bufferedAmount,
       close: (code, reason) => ws.close(code, reason),
     });
-    ws.on('message', (data, isBinary) =>
-      handlers.onMessage(isBinary ? new Uint8Array(data as Buffer).slice().buffer : String(data)),
-    );
+    ws.on('message', (data, isBinary) => {
+      heard.add(ws);
+      handlers.onMessage(isBinary ? new Uint8Array(data as Buffer).slice().buffer : String(data));
+    });
     ws.on('close', () => handlers.onClose());
     ws.on('error', () => ws.terminate());
   });

@@ -79,4 +79,52 @@ describe('the in-process actor directory (real SQLite through node:sqlite)', () 
     expect(await backend.actor('u').publish(input(9))).toMatchObject({ id: '2' });
     await expect(backend.actor('u').updateJob('j', { status: 'running' }, { webhookId: 'msg_b' })).rejects.toMatchObject({ status: 409 });
   });
+
+  it('drains a backlog of due prunes in one tick within its budget, and the rest in the next', async () => {
+    const { sql, directory } = open({ ...DEFAULT_LIMITS, retentionMaxEvents: 1 });
+    // 3,000 users whose prune is overdue (written as a restart would find them).
+    sql.transaction(() => {
+      for (let i = 0; i < 3000; i++) sql.run(`INSERT INTO schedule (owner, reason, at) VALUES (?, 'prune', 0)`, `u${i}`);
+    });
+    const due = () => sql.all<{ n: number }>(`SELECT count(*) AS n FROM schedule WHERE at <= ?`, Date.now())[0]!.n;
+    // Before, one tick woke at most 100; now it goes on until none is due or the budget is spent.
+    expect(directory.runDueAlarms(Date.now(), 10_000)).toBe(3000);
+    expect(due()).toBe(0);
+    for (let i = 0; i < 500; i++) sql.run(`INSERT INTO schedule (owner, reason, at) VALUES (?, 'prune', 0)`, `v${i}`);
+    const first = directory.runDueAlarms(Date.now(), 0); // a spent budget stops after one batch
+    expect(first).toBe(100);
+    expect(due()).toBe(400);
+    // Actors loaded only for their alarm leave memory at the next eviction.
+    directory.evictIdle(Date.now());
+    expect(directory.size).toBe(0);
+  });
+
+  it('prunes spent-ticket rows for a user who never gets a publish', async () => {
+    const { sql, directory } = open();
+    const hub = directory.get('connects-only').hub;
+    const exp = Math.floor(Date.now() / 1000) + 30;
+    const connection = { transport: 'poll' as const, identity: {}, session: undefined, send: () => true, close: () => {} };
+    for (let i = 0; i < 5; i++) {
+      hub.open(connection, { redeem: { nonce: `nonce-${i}`.padEnd(22, 'x'), exp } });
+      hub.closed(connection);
+    }
+    expect(sql.all(`SELECT reason FROM schedule WHERE owner = 'connects-only'`)).toEqual([{ reason: 'prune' }]);
+    directory.runDueAlarms(exp * 1000 + 1);
+    expect(sql.all(`SELECT nonce FROM tickets WHERE owner = 'connects-only'`)).toEqual([]);
+  });
+
+  it('never prunes a running job for the count, and a job pruned and created again goes on above its old version', async () => {
+    const { backend, directory } = open({ ...DEFAULT_LIMITS, retentionMaxEvents: 2 });
+    const actor = backend.actor('jobs');
+    await actor.updateJob('long', { status: 'running' }, { webhookId: 'msg_long' });
+    for (let i = 0; i < 4; i++) {
+      await actor.updateJob(`done-${i}`, { status: 'queued' }, { webhookId: `msg_q${i}` });
+      await actor.updateJob(`done-${i}`, { status: 'succeeded' }, { webhookId: `msg_s${i}` });
+    }
+    directory.get('jobs').hub.prune(Date.now());
+    const kept = (await actor.listJobs(undefined, 100)).map((job) => JSON.parse(job).id).sort();
+    expect(kept).toEqual(['done-2', 'done-3', 'long']);
+    await actor.updateJob('done-0', { status: 'queued' }, { webhookId: 'msg_again' });
+    expect(JSON.parse((await actor.getJob('done-0'))!).version).toBe(3); // done-0 had reached 2
+  });
 });
