@@ -6,6 +6,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { startStandalone } from '../hosts/standalone.ts';
 import { freePort, startWranglerDev, type KillableHost } from '../hosts/wrangler-dev.ts';
 import { runCrashRestart } from '../verify/crash-restart.ts';
+import { runExpiringSessions } from '../verify/expiring-sessions.ts';
 import { runReconnectStorm } from '../verify/reconnect-storm.ts';
 import { runRetentionEdge, RETENTION_VARS } from '../verify/retention-edge.ts';
 import { HOST_VARS, RUNTIMES } from './hosts.setup.ts';
@@ -18,6 +19,12 @@ const start = (host: string, vars: Record<string, string>, state?: { dir: string
 describe.each(['wrangler dev', ...RUNTIMES])('guarantees on %s', (host) => {
   it('reconnect storm: nothing lost, doubled or reordered', { timeout: 180_000 }, async () => {
     const report = await runReconnectStorm(inject('hostUrls')[host]!, 'quick');
+    expect(report.failures).toEqual([]);
+    expect(report.figures).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
+  });
+
+  it('expiring sessions under churn: tokens expire and connections drop, nothing lost or doubled', { timeout: 120_000 }, async () => {
+    const report = await runExpiringSessions(inject('hostUrls')[host]!, 'quick');
     expect(report.failures).toEqual([]);
     expect(report.figures).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
   });

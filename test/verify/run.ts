@@ -15,6 +15,7 @@ import { HOST_VARS, RUNTIMES } from '../e2e/hosts.setup.ts';
 import { startStandalone } from '../hosts/standalone.ts';
 import { freePort, freezeWorker, startWranglerDev, type KillableHost } from '../hosts/wrangler-dev.ts';
 import { runCrashRestart } from './crash-restart.ts';
+import { runExpiringSessions } from './expiring-sessions.ts';
 import { runHostileInput } from './hostile-input.ts';
 import { runIsolation } from './isolation.ts';
 import { runReconnectStorm } from './reconnect-storm.ts';
@@ -90,6 +91,11 @@ const SUITES: SuiteSpec[] = [
     name: 'retention edge',
     hosts: HOSTS,
     run: (h, s) => withHost(h, { ...HOST_VARS, ...RETENTION_VARS }, (host) => runRetentionEdge(host.url, s)),
+  },
+  {
+    name: 'expiring sessions',
+    hosts: HOSTS,
+    run: (h, s) => withHost(h, HOST_VARS, (host) => runExpiringSessions(host.url, s)),
   },
   { name: 'properties', hosts: 'once', run: async (_h, s) => runProperties(s) },
   { name: 'isolation', hosts: HOSTS, run: (h, s) => withHost(h, HOST_VARS, (host) => runIsolation(host.url, s)) },
