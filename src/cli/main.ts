@@ -20,6 +20,10 @@ const USAGE = `usage: userhub <command> [options]
           create or update a job
   listen  --user <id> [--transports websocket,sse,poll] [--after <eventId>] [--token <jwt>]
           print the user's events live, with the transport in use
+  end     --user <id> [--revoke]
+          close the user's connections (4503); --revoke also refuses every credential issued before now
+  erase   --user <id>
+          delete everything the service holds for the user
   token   <userId> [--ttl <seconds>]
           print a development client token (signed with JWT_SECRET)
   call    <METHOD> <path> [<json body>]
@@ -93,6 +97,16 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
         error: json('error', values.error) as Record<string, unknown> | undefined,
       }),
     );
+  },
+
+  async end(args) {
+    const { values } = parseArgs({ args, options: { user: { type: 'string' }, revoke: { type: 'boolean' } } });
+    print(await publisher().endSessions(userFlag(values.user), { revoke: values.revoke === true }));
+  },
+
+  async erase(args) {
+    const { values } = parseArgs({ args, options: { user: { type: 'string' } } });
+    print(await publisher().erase(userFlag(values.user)));
   },
 
   async token(args) {

@@ -177,6 +177,22 @@ export function createPublisher(options: PublisherOptions) {
     presence: (userId: string) => send<Presence>('GET', `${userPath(userId)}/presence`, undefined),
 
     /**
+     * Closes every connection of the user with 4503 (the client library stops);
+     * with `revoke`, every credential of the user issued before now is refused too.
+     */
+    endSessions: (userId: string, endOptions: { revoke?: boolean } = {}, sendOptions?: SendOptions) =>
+      send<{ closed: number; duplicate?: true }>(
+        'DELETE',
+        `${userPath(userId)}/connections${endOptions.revoke ? '?revoke=true' : ''}`,
+        undefined,
+        sendOptions,
+      ),
+
+    /** Erases the user: connections ended, events, jobs and the rest deleted. */
+    erase: (userId: string, sendOptions?: SendOptions) =>
+      send<{ closed: number; events: number; jobs: number; duplicate?: true }>('DELETE', userPath(userId), undefined, sendOptions),
+
+    /**
      * One event to many users, each through its own actor, in batches of at most
      * 1,000 users whose body stays within `maxBodyBytes`.
      */

@@ -29,4 +29,20 @@ describe.each(['node', 'wrangler dev'])('the userhub CLI against %s', (host) => 
     const { events } = (await poll.json()) as { events: Array<{ type: string }> };
     expect(events.map((event) => event.type)).toEqual(['job.succeeded', 'job.running', 'raw.call']);
   });
+
+  it('ends a user\'s sessions and erases the user', { timeout: 60_000 }, async () => {
+    const user = uniqueUser('cli-end');
+    const base = inject('hostUrls')[host]!;
+    const sse = await fetch(`${base}/v1/events`, { headers: { Authorization: `Bearer ${await tokenFor(user)}` } });
+    const reader = sse.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes('hub.ready')) text += (await reader.read()).value ?? '';
+    expect(await cli('end', '--user', user)).toEqual({ closed: 1 });
+    while (!text.includes('hub.closed')) text += (await reader.read()).value ?? '';
+    expect(text).toContain('"code":4503');
+    await reader.cancel();
+    await cli('send', '--user', user, '--type', 'n');
+    expect(await cli('erase', '--user', user)).toMatchObject({ events: 1, jobs: 0 });
+    expect(await cli('end', '--user', user, '--revoke')).toEqual({ closed: 0 });
+  });
 });
