@@ -16,6 +16,9 @@ export interface SseStreamOptions {
   maxStreamMs: number;
 }
 
+/** When a new stream is probed with its first heartbeat. */
+const PROBE_MS = 1000;
+
 export class SseStream {
   /** The response body. */
   readonly body: ReadableStream<Uint8Array>;
@@ -34,6 +37,10 @@ export class SseStream {
     this.#writer = writable.getWriter();
     this.#onEnd = onEnd;
     this.write(sseRetry(options.retryMs));
+    // One early heartbeat probes a new stream: a client that left at once (a
+    // flapping network) fails this write and frees its place within a second,
+    // not at the first regular heartbeat.
+    this.#timers.push(setTimeout(() => this.write(sseHeartbeat()), Math.min(PROBE_MS, options.heartbeatMs)));
     this.#timers.push(setInterval(() => this.write(sseHeartbeat()), options.heartbeatMs));
     if (options.maxStreamMs > 0) this.#timers.push(setTimeout(() => this.end(), options.maxStreamMs));
   }

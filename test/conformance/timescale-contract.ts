@@ -144,5 +144,18 @@ export function describeTimescaleContract(host: string, baseUrl: () => string, o
       await socket.untilReady();
       socket.ws.close();
     });
+
+    it('frees the place of an SSE client that reset its connection right after opening, well before a heartbeat', { timeout: 30_000 }, async () => {
+      const client = createHubClient(baseUrl());
+      const user = uniqueUser('sse-reset');
+      const authority = new URL(baseUrl()).host;
+      const raw = openRaw(baseUrl(), `GET /v1/events HTTP/1.1\r\nHost: ${authority}\r\nAuthorization: Bearer ${await tokenFor(user)}\r\n\r\n`);
+      await eventually(() => raw.received().includes('hub.ready'), 10_000);
+      raw.socket.resetAndDestroy(); // a flapping network: gone without a goodbye
+      const started = Date.now();
+      // A new stream is probed by an early heartbeat (one second), so its bridge ends long before the first regular one.
+      await eventually(async () => (await client.presence(user)).connections.sse === 0, options.heartbeatSeconds * 1000 - 5000);
+      expect(Date.now() - started).toBeLessThan(options.heartbeatSeconds * 1000 - 5000);
+    });
   });
 }
