@@ -127,4 +127,19 @@ describe('the in-process actor directory (real SQLite through node:sqlite)', () 
     await actor.updateJob('done-0', { status: 'queued' }, { webhookId: 'msg_again' });
     expect(JSON.parse((await actor.getJob('done-0'))!).version).toBe(3); // done-0 had reached 2
   });
+
+  it('refuses at the actor what the routes refuse, for a caller that skipped them', () => {
+    const { directory } = open({ ...DEFAULT_LIMITS, maxEventBytes: 1024 });
+    const hub = directory.get('direct').hub;
+    const refused = (fn: () => unknown) => expect(fn).toThrow(expect.objectContaining({ status: 400 }));
+    refused(() => hub.publish({ type: 'hub.ready', data: '1', webhookId: 'msg_1' }));
+    refused(() => hub.publish({ type: 'bad type', data: '1', webhookId: 'msg_2' }));
+    refused(() => hub.publish({ type: 'ok', data: 'x'.repeat(2000), webhookId: 'msg_3' }));
+    refused(() => hub.publish({ type: 'ok', data: '', webhookId: 'msg_4' }));
+    refused(() => hub.updateJob('bad id!', { status: 'queued' }, { webhookId: 'msg_5' }));
+    refused(() => hub.updateJob('ok', { status: 'exploded' as 'queued' }, { webhookId: 'msg_6' }));
+    const stranger = { transport: 'carrier-pigeon' as 'poll', identity: {}, session: undefined, send: () => true, close: () => {} };
+    refused(() => hub.open(stranger));
+    expect(hub.stats()).toMatchObject({ lastEventId: '0', retainedEvents: 0, connections: { websocket: 0, sse: 0, poll: 0 } });
+  });
 });

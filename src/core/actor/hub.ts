@@ -19,6 +19,8 @@ import {
   HUB_READY,
   HUB_RESET,
   controlFrame,
+  isJobId,
+  JOB_STATUSES,
   type JobStatus,
   type Presence,
   type UserStats,
@@ -152,6 +154,7 @@ export class Hub {
   publish(input: PublishInput, now = Date.now()): PublishResult {
     // The Worker validated this already; the actor does not take it on trust.
     if (!EVENT_TYPE_PATTERN.test(input.type) || input.type.startsWith(CONTROL_PREFIX)) throw badRequest('type: not an event type.');
+    this.#checkData(input.data);
     const { result, event } = this.#atomically(() => {
       const seen = this.#dedupe.seen<PublishResult>(input);
       if (seen) return { result: { ...seen, duplicate: true as const } };
@@ -171,6 +174,8 @@ export class Hub {
    * Throws 409 for a change to a job in a terminal state; nothing is written then.
    */
   updateJob(jobId: string, update: JobUpdate, idempotency: IdempotencyKey, now = Date.now()): JobUpdateResult {
+    if (!isJobId(jobId) || !(JOB_STATUSES as readonly string[]).includes(update.status)) throw badRequest('A job update names a job id and a job status.');
+    for (const text of [update.result, update.error]) if (text !== undefined) this.#checkData(text);
     const { result, event, job } = this.#atomically((): { result: JobUpdateResult; event?: OutgoingEvent; job?: StoredJob } => {
       const seen = this.#dedupe.seen<JobUpdateResult>(idempotency);
       if (seen) return { result: { ...seen, duplicate: true } };
@@ -512,6 +517,11 @@ export class Hub {
       this.#log.rollBack(lastId);
       throw err;
     }
+  }
+
+  /** Data arrives as canonical JSON text from the routes; here only its size is checked again (parsing it costs a publish). */
+  #checkData(data: string): void {
+    if (typeof data !== 'string' || data.length === 0 || data.length > this.#limits.maxEventBytes) throw badRequest('data: JSON text within MAX_EVENT_BYTES.');
   }
 
   #spendPublishBudget(now: number): void {
