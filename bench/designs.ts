@@ -100,22 +100,28 @@ const wranglerDev: Design = {
   },
 };
 
-function standalone(runtime: 'node' | 'bun' | 'deno'): Design {
+/**
+ * A standalone host. `variant` runs it with other settings (SQLITE_SYNCHRONOUS,
+ * LOG_LEVEL) or from another checkout of this repository (`tree`, for a
+ * before/after comparison in one run).
+ */
+function standalone(runtime: 'node' | 'bun' | 'deno', variant: { label: string; vars?: Record<string, string>; tree?: string } = { label: '' }): Design {
   const commands = {
     node: ['node', '--disable-warning=ExperimentalWarning', 'src/standalone/node.ts'],
     bun: ['bun', 'src/standalone/bun.ts'],
     deno: ['deno', 'run', '--allow-net', '--allow-env', '--allow-read', '--allow-write', 'src/standalone/deno.ts'],
   }[runtime];
   return {
-    name: `userhub · ${runtime}`,
-    missing: () => null,
+    name: `userhub · ${runtime}${variant.label}`,
+    missing: () => (variant.tree && !existsSync(join(variant.tree, 'src/standalone'))) ? `no checkout at ${variant.tree}` : null,
     async start() {
       const port = await freePort();
       const dir = mkdtempSync(join(tmpdir(), `bench-${runtime}-`));
       const [command, ...args] = commands;
       const child = spawnPinned(SERVER_CORE, runtime, command!, args, {
-        env: { ...process.env, ...HUB_VARS, PORT: String(port), DATABASE_PATH: join(dir, 'hub.sqlite') },
+        env: { ...process.env, ...HUB_VARS, ...variant.vars, PORT: String(port), DATABASE_PATH: join(dir, 'hub.sqlite') },
         detached: true,
+        ...(variant.tree && { cwd: variant.tree }),
       });
       const url = `http://127.0.0.1:${port}`;
       await waitFor(health(`${url}/v1/health`), 30_000, runtime);
@@ -218,9 +224,14 @@ http {
   },
 };
 
+/** BENCH_BASE_TREE: another checkout (say, main before a change) benchmarked beside this one. */
+const baseTree = process.env.BENCH_BASE_TREE;
+
 export const DESIGNS: Design[] = [
   wranglerDev,
   standalone('bun'),
+  standalone('bun', { label: ' · synchronous=NORMAL', vars: { SQLITE_SYNCHRONOUS: 'NORMAL' } }),
+  ...(baseTree ? [standalone('bun', { label: ' · base', tree: baseTree })] : []),
   standalone('node'),
   standalone('deno'),
   socketIo(2, 'classic'),

@@ -72,6 +72,11 @@ export class ActorDirectory {
     return actor;
   }
 
+  /** Resolves once every write so far is committed (the store's group commit; at once without one). */
+  committed(): Promise<void> {
+    return (this.#sql as { committed?: () => Promise<void> }).committed?.() ?? Promise.resolve();
+  }
+
   get size(): number {
     return this.#actors.size;
   }

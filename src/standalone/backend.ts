@@ -2,7 +2,7 @@
 // the directory. The same HTTP app and the same actor logic as on Cloudflare.
 
 import type { HubBackend, JobWaitResult, SseOptions, StreamOpen, UserActor, Wait, WaitResult } from '../core/backend.ts';
-import type { OpenOptions } from '../core/actor/hub.ts';
+import type { Hub, OpenOptions } from '../core/actor/hub.ts';
 import { jobAnswer, pollAnswer, Waiter } from '../core/actor/waiter.ts';
 import { SILENT_OBSERVER, type HubObserver } from '../core/observability/observer.ts';
 import type { ActorDirectory } from './actor-directory.ts';
@@ -22,19 +22,27 @@ export class StandaloneBackend implements HubBackend {
     this.#observer = observer;
   }
 
-  /** The user's in-process actor. Every Hub call is synchronous: it runs to its end before any other. */
+  /**
+   * The user's in-process actor. Every Hub call is synchronous: it runs to its
+   * end before any other. Its answer waits for the turn's group commit, so a
+   * client or publisher never learns of a write that could still be lost.
+   */
   actor(userId: string): UserActor {
-    const hub = () => this.#actors.get(userId).hub;
+    const call = async <T>(fn: (hub: Hub) => T): Promise<T> => {
+      const result = fn(this.#actors.get(userId).hub);
+      await this.#actors.committed();
+      return result;
+    };
     return {
-      publish: async (input) => hub().publish(input),
-      updateJob: async (jobId, update, key) => hub().updateJob(jobId, update, key),
-      getJob: async (jobId, credential) => hub().getJob(jobId, credential),
-      listJobs: async (status, limit, credential) => hub().listJobs(status, limit, credential),
-      poll: async (after, limit, credential) => hub().poll(after, limit, credential),
-      presence: async () => hub().presence(),
-      stats: async () => hub().stats(),
-      endSessions: async (revoke, key) => hub().endSessions({ revoke }, key),
-      erase: async (key) => hub().erase(key),
+      publish: (input) => call((hub) => hub.publish(input)),
+      updateJob: (jobId, update, key) => call((hub) => hub.updateJob(jobId, update, key)),
+      getJob: (jobId, credential) => call((hub) => hub.getJob(jobId, credential)),
+      listJobs: (status, limit, credential) => call((hub) => hub.listJobs(status, limit, credential)),
+      poll: (after, limit, credential) => call((hub) => hub.poll(after, limit, credential)),
+      presence: () => call((hub) => hub.presence()),
+      stats: () => call((hub) => hub.stats()),
+      endSessions: (revoke, key) => call((hub) => hub.endSessions({ revoke }, key)),
+      erase: (key) => call((hub) => hub.erase(key)),
     };
   }
 

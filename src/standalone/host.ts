@@ -124,7 +124,14 @@ export function createStandaloneHost(
   useHmacImplementation(nodeHmacKey);
   configure(db, options.synchronous);
   const { jwtSecret } = readConfig(env);
-  const actors = new ActorDirectory(createSqliteStore(db), {
+  // A commit that fails leaves the actors' memory ahead of the file: exit rather than reuse ids (nothing of it was acknowledged).
+  const store = createSqliteStore(db, {
+    onCommitFailure: (error) => {
+      log.error('commit_failed', { error: String(error) });
+      process.exit(70);
+    },
+  });
+  const actors = new ActorDirectory(store, {
     limits: readLimits(env),
     idleMs: options.idleMs,
     alarmTickMs: 1000,
@@ -160,6 +167,7 @@ export function createStandaloneHost(
     actors,
     close() {
       actors.close();
+      store.flush();
       db.close();
       logSink.flush();
     },

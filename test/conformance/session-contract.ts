@@ -365,7 +365,7 @@ export function describeSessionContract(host: string, baseUrl: () => string) {
           }
           await eventually(() => events.length === n, 15_000);
           expect(events.map((event) => (event.data as { n: number }).n)).toEqual(Array.from({ length: n }, (_, i) => i));
-          expect(tokens).toBeGreaterThanOrEqual(3);
+          expect(tokens).toBeGreaterThanOrEqual(2); // it outlived its first token (at least once; the run spans 2.5 lifetimes)
           if (transport === 'websocket') {
             // Refreshed in band: one socket the whole time.
             expect(statuses.filter((status) => status.state === 'open')).toHaveLength(1);

@@ -37,7 +37,7 @@ import { DEFAULT_LIMITS, type Limits } from '../../src/core/config.ts';
 import { HubError } from '../../src/core/errors.ts';
 import { HUB_READY, HUB_RESET, JOB_STATUSES, TERMINAL_STATUSES, type JobStatus } from '../../src/protocol/wire.ts';
 import { MemoryConnectionSet } from '../../src/standalone/memory-connections.ts';
-import { configure, createSqliteStore, type SqliteDatabase } from '../../src/standalone/sqlite-store.ts';
+import { configure, createSqliteStore, type GroupCommitStore, type SqliteDatabase } from '../../src/standalone/sqlite-store.ts';
 import { createSseParser, type SseFrame } from '../helpers/sse-parser.ts';
 
 const RUNS = Number(process.env.VERIFY_PROPERTY_RUNS) || 100;
@@ -475,6 +475,7 @@ class Simulation {
   /** Every event ever appended, by id (the model's retained list forgets). */
   readonly #allEvents = new Map<string, ModelEvent>();
   #hub: Hub;
+  #store!: GroupCommitStore;
   #webhookCounter = 0;
   /** The previous poll answer's lastId: where a polling client continues. */
   #pollCursor: number | undefined;
@@ -482,7 +483,10 @@ class Simulation {
   constructor(limits: Limits, checks: ReadonlySet<Check>) {
     this.#db = new DatabaseSync(':memory:') as unknown as SqliteDatabase;
     configure(this.#db);
-    this.#sql = createSqliteStore(this.#db);
+    // The model checks what each call writes at once; the host's group commit
+    // (writes go out after the turn's commit) is tested on its own.
+    this.#store = createSqliteStore(this.#db);
+    this.#sql = { all: this.#store.all, run: this.#store.run, transaction: this.#store.transaction };
     this.#limits = limits;
     this.#checks = checks;
     this.#model = new HubModel(limits);
@@ -491,6 +495,7 @@ class Simulation {
   }
 
   close(): void {
+    this.#store.flush();
     this.#db.close();
   }
 

@@ -29,7 +29,7 @@ import { receiveClientFrame, type FrameHandlers } from './client-frames.ts';
 import { EventLog } from './event-log.ts';
 import { DedupeLedger, type IdempotencyKey } from './dedupe.ts';
 import { TicketLedger } from './ticket-ledger.ts';
-import { ControlMessage, JobMessage, JobSnapshot, OutgoingEvent } from './frames.ts';
+import { ControlMessage, JobMessage, JobSnapshot, OutgoingEvent, type Outgoing } from './frames.ts';
 import { JobStore, type JobUpdate, type StoredJob } from './jobs.ts';
 import { isTransport, type Connection, type ConnectionSet, type SqlStore, type Transport } from './ports.ts';
 import { TokenBucket } from './rate-limit.ts';
@@ -201,7 +201,7 @@ export class Hub {
     if (event) this.#deliver(event);
     if (job) {
       const message = new JobMessage(job.json);
-      for (const watcher of this.#connections.jobWatchers(jobId)) watcher.send(message);
+      for (const watcher of this.#connections.jobWatchers(jobId)) this.#send(watcher, message);
     }
     return result;
   }
@@ -226,8 +226,8 @@ export class Hub {
     const job = this.#jobs.get(jobId);
     // Without a version, the poll waits for the next change after the current one.
     const since = version ?? job?.row.version ?? 0;
-    if (job && job.row.version > since) connection.send(new JobMessage(job.json));
-    else connection.send(new JobSnapshot(job?.json ?? null));
+    if (job && job.row.version > since) this.#send(connection, new JobMessage(job.json));
+    else this.#send(connection, new JobSnapshot(job?.json ?? null));
   }
 
   /**
@@ -302,7 +302,7 @@ export class Hub {
     if (this.#connections.count() < this.#limits.maxConnectionsPerUser) return;
     for (const connection of this.#connections.all()) {
       if (connection.transport === 'websocket') continue;
-      connection.close(CloseCode.reconnect, 'replaced by a newer connection');
+      this.#close(connection, CloseCode.reconnect, 'replaced by a newer connection');
       this.#connections.remove(connection);
       return;
     }
@@ -330,10 +330,10 @@ export class Hub {
       this.#admit(ticket);
       this.#redeem(ticket);
     } catch {
-      return connection.close(CloseCode.unauthorized, 'session refresh refused');
+      return this.#close(connection, CloseCode.unauthorized, 'session refresh refused');
     }
     this.#startSession(connection, ticket, now);
-    connection.send(new ControlMessage(HUB_AUTH, { expiresAt: iso(connection.session!.expiresAt) }));
+    this.#send(connection, new ControlMessage(HUB_AUTH, { expiresAt: iso(connection.session!.expiresAt) }));
   }
 
   /** Warns the sessions whose warning is due and closes (4401) those that ended; then asks for the next. */
@@ -343,11 +343,11 @@ export class Hub {
       const session = connection.session;
       if (!session) continue;
       if (session.expiresAt <= now) {
-        connection.close(CloseCode.unauthorized, 'session expired');
+        this.#close(connection, CloseCode.unauthorized, 'session expired');
         continue;
       }
       if (session.warnAt <= now) {
-        connection.send(new ControlMessage(HUB_EXPIRING, { expiresAt: iso(session.expiresAt) }));
+        this.#send(connection, new ControlMessage(HUB_EXPIRING, { expiresAt: iso(session.expiresAt) }));
         connection.session = { ...session, warnAt: session.expiresAt };
       }
       next = Math.min(next, connection.session!.warnAt);
@@ -380,7 +380,7 @@ export class Hub {
   #closeAll(): number {
     let closed = 0;
     for (const connection of [...this.#connections.all()]) {
-      connection.close(CloseCode.ended, 'ended by the service');
+      this.#close(connection, CloseCode.ended, 'ended by the service');
       this.#connections.remove(connection);
       closed++;
     }
@@ -421,20 +421,20 @@ export class Hub {
     let from = after;
     const reset = after === undefined ? null : this.#log.resetFor(after);
     if (reset) {
-      connection.send(new ControlMessage(HUB_RESET, reset));
+      this.#send(connection, new ControlMessage(HUB_RESET, reset));
       from = this.#log.prunedThrough;
     }
     if (from !== undefined && from < this.#log.lastId) {
       const rows = this.#log.after(from, limit === undefined ? -1 : limit + 1);
       const events = this.#replayable(rows.map((row) => new OutgoingEvent(row)));
-      for (const event of events) connection.send(event);
+      for (const event of events) this.#send(connection, event);
       if (events.length < rows.length) {
         // Cut at REPLAY_MAX_BYTES: a poll answers this page with `more`; a stream resumes at once from its last id.
-        if (!isStream(connection)) return void connection.send(new ControlMessage(HUB_READY, { lastId: events.at(-1)!.id, more: true }));
-        return connection.close(CloseCode.resumeNow, 'replay continues on the next connection');
+        if (!isStream(connection)) return void this.#send(connection, new ControlMessage(HUB_READY, { lastId: events.at(-1)!.id, more: true }));
+        return this.#close(connection, CloseCode.resumeNow, 'replay continues on the next connection');
       }
     }
-    connection.send(new ControlMessage(HUB_READY, { lastId: String(this.#log.lastId) }));
+    this.#send(connection, new ControlMessage(HUB_READY, { lastId: String(this.#log.lastId) }));
   }
 
   /** Answers a client frame (client-frames.ts): ping, auth. Unknown frames get an error frame, up to a limit. */
@@ -542,7 +542,23 @@ export class Hub {
   }
 
   #deliver(event: OutgoingEvent): void {
-    for (const connection of this.#connections.list()) connection.send(event);
+    for (const connection of this.#connections.list()) this.#send(connection, event);
+  }
+
+  /**
+   * Everything the actor writes to a connection goes out once what it read or
+   * wrote is committed (SqlStore.afterCommit: at once on a Durable Object,
+   * whose output gate holds it anyway; after the turn's group commit on a
+   * standalone host), in the order it was written.
+   */
+  #send(connection: Connection, message: Outgoing): void {
+    if (this.#sql.afterCommit) this.#sql.afterCommit(() => connection.send(message));
+    else connection.send(message);
+  }
+
+  #close(connection: Connection, code: number, reason: string): void {
+    if (this.#sql.afterCommit) this.#sql.afterCommit(() => connection.close(code, reason));
+    else connection.close(code, reason);
   }
 }
 

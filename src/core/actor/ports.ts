@@ -12,6 +12,12 @@ export interface SqlStore {
   run(sql: string, ...params: SqlValue[]): void;
   /** Runs `fn` in one transaction: all of its writes commit, or none. */
   transaction<T>(fn: () => T): T;
+  /**
+   * Runs `fn` once every write made so far is committed: at once when none is
+   * pending. A store that commits later (a standalone host's group commit)
+   * provides it; without it, a transaction is committed when it returns.
+   */
+  afterCommit?(fn: () => void): void;
 }
 
 /**
