@@ -47,10 +47,18 @@ const HUB_VARS = {
   PUBLISH_RATE_PER_USER: '0',
 };
 
+/** Where CPU profiles of the standalone hosts go (BENCH_PROFILE_DIR), if anywhere. */
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
+
 const health = (url: string) => async () => (await fetch(url)).ok;
 
 function stopAll(children: ChildProcess[], dir?: string): () => Promise<void> {
   return async () => {
+    if (PROFILE_DIR) {
+      // Let a profiled runtime write its profile on a clean exit first.
+      for (const child of children) if (child.exitCode === null && child.pid) child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+    }
     for (const child of children) {
       if (child.exitCode === null && child.pid) {
         try {
@@ -117,7 +125,10 @@ function standalone(runtime: 'node' | 'bun' | 'deno', variant: { label: string; 
     async start() {
       const port = await freePort();
       const dir = mkdtempSync(join(tmpdir(), `bench-${runtime}-`));
-      const [command, ...args] = commands;
+      const [command, ...rest] = commands;
+      // BENCH_PROFILE_DIR: a CPU profile of the host, written when the design stops.
+      const profile = PROFILE_DIR ? { bun: ['--cpu-prof', '--cpu-prof-md', `--cpu-prof-dir=${PROFILE_DIR}`], node: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`], deno: [] }[runtime] : [];
+      const args = runtime === 'deno' ? rest : [...profile, ...rest];
       const child = spawnPinned(SERVER_CORE, runtime, command!, args, {
         env: { ...process.env, ...HUB_VARS, ...variant.vars, PORT: String(port), DATABASE_PATH: join(dir, 'hub.sqlite') },
         detached: true,

@@ -5,7 +5,7 @@ import { mkdirSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createApp } from '../core/app.ts';
 import { mountDemo } from '../demo/routes.ts';
-import { useHmacImplementation } from '../core/auth/hmac.ts';
+import { useCryptoImplementation } from '../core/auth/crypto.ts';
 import { readConfig, readLimits, type Env } from '../core/config.ts';
 import { readTicket } from '../core/auth/tickets.ts';
 import { badRequest, HubError } from '../core/errors.ts';
@@ -18,7 +18,7 @@ import { parseHostHeader, requestPath } from './host-header.ts';
 import { developmentSettingsRefusal } from './development.ts';
 import { createBatchedLogSink } from './log-sink.ts';
 import { createMetricsEndpoint, isMetricsRequest, metricsAccess, StandaloneCounters, type MetricsAccess } from './metrics.ts';
-import { nodeHmacKey } from './node-hmac.ts';
+import { nodeHmacKey, nodeSha256 } from './node-crypto.ts';
 import { configure, createSqliteStore, type SqliteDatabase } from './sqlite-store.ts';
 
 export interface StandaloneOptions {
@@ -51,7 +51,7 @@ function int(env: Env, name: string, fallback: number): number {
  * development settings on a non-loopback HOST.
  */
 export function readStandaloneOptions(env: Env): StandaloneOptions {
-  const synchronous = String(env.SQLITE_SYNCHRONOUS ?? 'NORMAL').toUpperCase();
+  const synchronous = String(env.SQLITE_SYNCHRONOUS ?? 'FULL').toUpperCase();
   if (synchronous !== 'NORMAL' && synchronous !== 'FULL') throw new Error('SQLITE_SYNCHRONOUS must be NORMAL or FULL');
   const host = String(env.HOST || '127.0.0.1');
   readConfig(env); // fail at start, not at the first request, when a secret is missing
@@ -121,7 +121,7 @@ export function createStandaloneHost(
   setLogLevel(options.logLevel);
   const logSink = createBatchedLogSink();
   setLogSink(logSink.sink);
-  useHmacImplementation(nodeHmacKey);
+  useCryptoImplementation({ hmacKey: nodeHmacKey, sha256: nodeSha256 });
   configure(db, options.synchronous);
   const { jwtSecret } = readConfig(env);
   // A commit that fails leaves the actors' memory ahead of the file: exit rather than reuse ids (nothing of it was acknowledged).

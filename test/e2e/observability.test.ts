@@ -16,7 +16,7 @@ const FAKE_TICKET = 'eyJmYWtlIjoidGlja2V0In0.ZmFrZS10aWNrZXQtc2VjcmV0LXRleHQ';
 let host: StandaloneProcess;
 
 beforeAll(async () => {
-  host = await startStandalone('node', { ...TEST_VARS, METRICS_TOKEN });
+  host = await startStandalone('node', { ...TEST_VARS, METRICS_TOKEN, LOG_LEVEL: 'debug' }); // debug: the line per publish too
 });
 
 afterAll(async () => {
@@ -130,7 +130,7 @@ describe('observability of the standalone Node host', () => {
     expect(connect).toMatchObject({ level: 'info', transport: 'websocket' });
     expect(Date.parse(connect.time)).not.toBeNaN();
     expect(await logged({ event: 'publish', userId: user })).toMatchObject({
-      level: 'info',
+      level: 'debug',
       eventId: '1',
       delivered: 3,
       duplicate: false,

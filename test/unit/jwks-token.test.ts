@@ -273,3 +273,18 @@ describe('identity configuration', () => {
     expect(() => readConfig({ WEBHOOK_SECRET: SECRETS.WEBHOOK_SECRET, ...jwks })).toThrow(/JWT_SECRET is not set/);
   });
 });
+
+describe('the verified-token cache', () => {
+  it('answers a token verified before without verifying it again, and never past its exp', async () => {
+    const verifier = createClientTokenVerifier(readConfig(SECRETS));
+    const token = await signClientToken(SECRETS.JWT_SECRET, 'kim', 2);
+    const first = await verifier.verify(token);
+    expect(first).toMatchObject({ userId: 'kim' });
+    expect(await verifier.verify(token)).toBe(first); // the cached credential itself
+    // A token that differs by one character is verified in full, and fails.
+    const at = token.length - 5; // inside the signature (its last character may carry only padding bits)
+    expect(await verifier.verify(token.slice(0, at) + (token[at] === 'A' ? 'B' : 'A') + token.slice(at + 1))).toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    expect(await verifier.verify(token)).toBeNull();
+  });
+});

@@ -104,3 +104,29 @@ describe('redaction', () => {
     expect(line).toContain('after=1');
   });
 });
+
+describe('the publish summary', () => {
+  it('writes one publishes line per ten seconds at info, and each publish only at debug', async () => {
+    const { createLoggingObserver } = await import('../../src/core/observability/observer.ts');
+    const lines: string[] = [];
+    const out = vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const observer = createLoggingObserver();
+      const publish = (duplicate = false) => observer.published({ userId: 'john', eventId: '1', delivered: 2, duplicate });
+      for (let i = 0; i < 100; i++) publish(i % 10 === 0);
+      expect(lines).toEqual([]); // within the first ten seconds: counted, not written
+      vi.setSystemTime(10_000);
+      publish();
+      expect(lines.map((line) => JSON.parse(line))).toEqual([
+        expect.objectContaining({ level: 'info', event: 'publishes', count: 101, delivered: 202, duplicates: 10, jobUpdates: 0, seconds: 10 }),
+      ]);
+      setLogLevel('debug');
+      publish();
+      expect(JSON.parse(lines.at(-1)!)).toMatchObject({ level: 'debug', event: 'publish', userId: 'john' });
+    } finally {
+      vi.useRealTimers();
+      out.mockRestore();
+    }
+  });
+});

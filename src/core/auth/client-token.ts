@@ -61,20 +61,56 @@ export function createClientTokenVerifier(config: Pick<Config, 'jwtSecret' | 'jw
   const hs256 = createHs256Verifier(config.jwtSecret);
   const jwks = config.jwks && createJwksVerifier(config.jwks);
   const algorithms = config.jwks?.algorithms ?? [];
+  const verified = new VerifiedTokens();
   return {
     async verify(token) {
       if (token.length > MAX_TOKEN_LENGTH) return null;
-      let alg: unknown;
-      try {
-        alg = decodeProtectedHeader(token).alg;
-      } catch {
-        return null;
-      }
-      if (alg === 'HS256') return hs256.verify(token);
-      if (jwks && typeof alg === 'string' && algorithms.includes(alg)) return jwks.verify(token);
-      return null;
+      const known = verified.get(token);
+      if (known) return known;
+      const credential = await check(token);
+      if (credential) verified.add(token, credential);
+      return credential;
     },
   };
+
+  async function check(token: string): Promise<Credential | null> {
+    let alg: unknown;
+    try {
+      alg = decodeProtectedHeader(token).alg;
+    } catch {
+      return null;
+    }
+    if (alg === 'HS256') return hs256.verify(token);
+    if (jwks && typeof alg === 'string' && algorithms.includes(alg)) return jwks.verify(token);
+    return null;
+  }
+}
+
+/**
+ * Tokens verified lately, by their exact text: a long-polling client sends
+ * the same token on every poll, and verifying it again each time was a tenth
+ * of a host's CPU. An entry is used until the token's `exp` and for at most
+ * five minutes (a key the provider has since withdrawn stops counting then);
+ * at most 10,000 are kept, the oldest dropped first. Only a text that was
+ * verified in full is ever found here.
+ */
+class VerifiedTokens {
+  static readonly MAX = 10_000;
+  static readonly TTL_MS = 5 * 60_000;
+  readonly #entries = new Map<string, { credential: Credential; until: number }>();
+
+  get(token: string): Credential | null {
+    const entry = this.#entries.get(token);
+    if (!entry) return null;
+    if (entry.until > Date.now()) return entry.credential;
+    this.#entries.delete(token);
+    return null;
+  }
+
+  add(token: string, credential: Credential): void {
+    if (this.#entries.size >= VerifiedTokens.MAX) this.#entries.delete(this.#entries.keys().next().value!);
+    this.#entries.set(token, { credential, until: Math.min(credential.expiresAt * 1000, Date.now() + VerifiedTokens.TTL_MS) });
+  }
 }
 
 /** Mints an HS256 token; used for development tokens and tests. */

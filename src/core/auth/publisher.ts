@@ -11,6 +11,7 @@ import type { HubEnv } from '../context.ts';
 import { HubError, badRequest } from '../errors.ts';
 import { isUserId } from '../../protocol/wire.ts';
 import { bytesToBase64 } from './base64.ts';
+import { sha256 } from './crypto.ts';
 import { signedContent, verifyWebhook } from './webhook-signature.ts';
 
 export type SignedEnv = HubEnv & {
@@ -91,8 +92,7 @@ export function checkTarget(c: Context<SignedEnv>, fields: Record<string, [given
  * fingerprint is another request: 409 idempotency_key_reused.
  */
 export async function fingerprint(method: string, target: string, body: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${method} ${target}\n${body}`));
-  return bytesToBase64(new Uint8Array(digest));
+  return bytesToBase64(await sha256(`${method} ${target}\n${body}`));
 }
 
 /** Body size and media type for JSON bodies, checked before anything is read. */

@@ -19,7 +19,7 @@
 // token, and a revoke (`iat` before its moment) refuses both.
 
 import { base64UrlToBytes, bytesToBase64Url, utf8 } from './base64.ts';
-import { hmacKey } from './hmac.ts';
+import { hmacKey } from './crypto.ts';
 import { isUserId } from '../../protocol/wire.ts';
 import type { Credential } from './client-token.ts';
 

@@ -4,7 +4,7 @@
 // signed always names its target (signedContent).
 
 import { base64ToBytes, bytesToBase64 } from './base64.ts';
-import { hmacKey, type HmacKey } from './hmac.ts';
+import { hmacKey, type HmacKey } from './crypto.ts';
 import { WEBHOOK_ID_PATTERN } from '../../protocol/wire.ts';
 
 /** Signed requests older or newer than this are refused (replay window). */
@@ -18,9 +18,18 @@ export interface WebhookHeaders {
   signature: string | undefined;
 }
 
+/** Keys by secret text, so a secret is base64-decoded and imported once, not per request. */
+const secretKeys = new Map<string, Promise<HmacKey> | null>();
+
 function secretKey(secret: string): Promise<HmacKey> | null {
-  const bytes = base64ToBytes(secret.slice('whsec_'.length));
-  return bytes && bytes.length > 0 ? hmacKey(bytes, secret) : null;
+  let key = secretKeys.get(secret);
+  if (key === undefined) {
+    const bytes = base64ToBytes(secret.slice('whsec_'.length));
+    key = bytes && bytes.length > 0 ? hmacKey(bytes, secret) : null;
+    if (secretKeys.size > 64) secretKeys.clear();
+    secretKeys.set(secret, key);
+  }
+  return key;
 }
 
 /**
