@@ -244,6 +244,8 @@ export const DESIGNS: Design[] = [
   standalone('bun', { label: ' · synchronous=NORMAL', vars: { SQLITE_SYNCHRONOUS: 'NORMAL' } }),
   ...(baseTree ? [standalone('bun', { label: ' · base', tree: baseTree })] : []),
   standalone('node'),
+  standalone('node', { label: ' · synchronous=NORMAL', vars: { SQLITE_SYNCHRONOUS: 'NORMAL' } }),
+  ...(baseTree ? [standalone('node', { label: ' · base', tree: baseTree })] : []),
   standalone('deno'),
   socketIo(2, 'classic'),
   socketIo(4, 'classic'),

@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-const require = createRequire(import.meta.url);
 // Served publishes at a fixed rate against one standalone host pinned to core 1
 // (this process on core 0): the host's user and system CPU per publish, with
 // SUBS WebSocket subscribers over 1,000 users. FLOOR=1 serves a bare Bun.serve
@@ -8,6 +6,7 @@ const require = createRequire(import.meta.url);
 //   taskset -c 0 node bench/tools/served-publish.ts                 (RATE=2000 SECONDS=10 SUBS=0 RUNTIME=bun)
 //   SUBS=2000 SQLITE_SYNCHRONOUS=NORMAL taskset -c 0 node bench/tools/served-publish.ts
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
 import { Agent, request } from 'undici';
 import WebSocket from 'ws';
@@ -49,7 +48,10 @@ const send = async (seq: number) => {
 // warm up
 await Promise.all(Array.from({ length: 2000 }, (_, i) => send(1e7 + i)));
 received = 0;
-const stat = () => { const f = require('node:fs').readFileSync(`/proc/${host.pid}/stat`, 'utf8').split(') ')[1].split(' '); return [Number(f[11]), Number(f[12])]; };
+const stat = (): [number, number] => {
+  const f = readFileSync(`/proc/${host.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return [Number(f[11]), Number(f[12])];
+};
 const [u0, s0] = stat();
 const cpu0 = cpuSeconds([host.pid!]);
 const t0 = Date.now();

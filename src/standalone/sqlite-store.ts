@@ -37,6 +37,9 @@ export interface GroupCommitStore extends SqlStore {
   flush(): void;
 }
 
+/** The longest a commit is put off after a slow one (the added latency's bound). */
+const MAX_COMMIT_WAIT_MS = 10;
+
 /** Runs `fn` after the I/O callbacks of this turn of the event loop. */
 const endOfTurn: (fn: () => void) => void =
   typeof (globalThis as { setImmediate?: unknown }).setImmediate === 'function'
@@ -80,21 +83,34 @@ export function createSqliteStore(db: SqliteDatabase, options: { onCommitFailure
   let callbacks: Array<() => void> = [];
   let waiters: Array<() => void> = [];
 
+  // How long the last commit took, and when it ended: a commit that waits on
+  // the disk (an fsync with synchronous=FULL) blocks the event loop, so the
+  // next one waits at least as long again, gathering the requests that arrive
+  // meanwhile. A service at rest commits at the end of each turn; a busy one
+  // spends at most about half its time committing, however slow the disk.
+  let lastCommitMs = 0;
+  let lastCommitEnd = 0;
+
   const openGroup = () => {
     if (open) return;
     begin.run();
     open = true;
-    endOfTurn(commitGroup);
+    const wait = lastCommitEnd + lastCommitMs - performance.now();
+    if (wait > 0.1) setTimeout(commitGroup, Math.ceil(wait));
+    else endOfTurn(commitGroup);
   };
 
   function commitGroup(): void {
     if (!open) return;
+    const started = performance.now();
     try {
       commit.run();
     } catch (error) {
       onCommitFailure(error);
       return;
     }
+    lastCommitEnd = performance.now();
+    lastCommitMs = Math.min(lastCommitEnd - started, MAX_COMMIT_WAIT_MS);
     open = false;
     const [ran, woken] = [callbacks, waiters];
     callbacks = [];

@@ -16,7 +16,7 @@ import { configure, createSqliteStore, type SqliteDatabase } from '../../src/sta
 function countingDatabase() {
   const db = new DatabaseSync(':memory:') as unknown as SqliteDatabase;
   configure(db);
-  const stats = { commits: 0, failNext: false };
+  const stats = { commits: 0, failNext: false, slowMs: 0 };
   const counting: SqliteDatabase = {
     exec: (sql) => db.exec(sql),
     close: () => db.close(),
@@ -31,6 +31,8 @@ function countingDatabase() {
             throw new Error('disk I/O error');
           }
           stats.commits++;
+          const until = performance.now() + stats.slowMs;
+          while (performance.now() < until); // a disk that takes its time to sync
           return statement.run(...params);
         },
       };
@@ -51,7 +53,8 @@ class Recorder implements Connection {
   close(): void {}
 }
 
-const turn = () => new Promise((resolve) => setImmediate(resolve));
+/** Long enough for any commit to have run (a commit after a slow one waits at most 10 ms). */
+const turn = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 function open() {
   const { db, stats } = countingDatabase();
@@ -115,6 +118,21 @@ describe('group commit on a standalone host', () => {
     await turn();
     expect(failures).toHaveLength(1);
     expect(connection.frames.map((f) => JSON.parse(f).type)).toEqual(['hub.ready']); // the event never went out
+    close();
+  });
+
+  it('after a slow commit, waits as long again and commits what several turns wrote at once', async () => {
+    const { stats, backend, close } = open();
+    await turn();
+    stats.slowMs = 5;
+    await backend.actor('slow').publish(input(1)); // a commit that takes 5 ms
+    stats.slowMs = 0;
+    const before = stats.commits;
+    const first = backend.actor('slow').publish(input(2));
+    await new Promise((resolve) => setImmediate(resolve)); // another turn of the event loop
+    const second = backend.actor('slow').publish(input(3));
+    expect((await Promise.all([first, second])).map((r) => r.id)).toEqual(['2', '3']);
+    expect(stats.commits - before).toBe(1);
     close();
   });
 });
