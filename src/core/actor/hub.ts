@@ -1,10 +1,11 @@
 // One user's actor, the coordinator of its parts (event-log.ts, jobs.ts,
 // dedupe.ts, ticket-ledger.ts, sessions.ts, schedule.ts, client-frames.ts) and
 // of its live connections: publish, job changes, open and resume, session
-// expiry and refresh, ending sessions, pruning, erasure. Every method is
-// synchronous, so a replay and the switch to live delivery happen in one turn
-// and no publish can slip between them. Writes commit first; only then are
-// they written to connections.
+// expiry and refresh, ending sessions, pruning, erasure. Every method but
+// receive() (a refresh checks a ticket's signature first) is synchronous, so a
+// replay and the switch to live delivery happen in one turn and no publish can
+// slip between them. Writes commit first; only then are they written to
+// connections (#send).
 
 import type { Credential } from '../auth/client-token.ts';
 import type { Ticket } from '../auth/tickets.ts';
@@ -99,6 +100,9 @@ export interface Erased extends Ended {
 
 /** Reads a ticket's signature and claims (tickets.ts readTicket, bound to the secret). */
 export type TicketReader = (ticket: string) => Promise<Ticket | null>;
+
+/** Rows read at a time while a replay is gathered. */
+const REPLAY_PAGE = 100;
 
 const isStream = (connection: Connection) => connection.transport === 'websocket' || connection.transport === 'sse';
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -240,21 +244,35 @@ export class Hub {
     const frames: string[] = [];
     const reset = this.#log.resetFor(after);
     if (reset) frames.push(controlFrame(HUB_RESET, reset));
-    const rows = this.#log.after(reset ? this.#log.prunedThrough : after, limit + 1);
-    const page = this.#replayable(rows.slice(0, limit).map((row) => new OutgoingEvent(row)));
-    for (const event of page) frames.push(event.json);
-    const last = page.at(-1)?.row.id ?? (reset ? this.#log.lastId : after);
-    return { frames, lastId: String(last), more: rows.length > page.length };
+    const { events, more } = this.#replay(reset ? this.#log.prunedThrough : after, limit);
+    for (const event of events) frames.push(event.json);
+    const last = events.at(-1)?.row.id ?? (reset ? this.#log.lastId : after);
+    return { frames, lastId: String(last), more };
   }
 
-  /** The leading events that fit in REPLAY_MAX_BYTES; always at least one, so every replay moves on. */
-  #replayable(events: OutgoingEvent[]): OutgoingEvent[] {
+  /**
+   * The events after `from` one connection gets in one go: at most `limit`
+   * (all when absent) and REPLAY_MAX_BYTES, always at least one so every
+   * replay moves on; `more` when others remain. Read a page at a time, so a
+   * bound of 1 MiB never loads the whole log into memory.
+   */
+  #replay(from: number, limit = Infinity): { events: OutgoingEvent[]; more: boolean } {
+    const events: OutgoingEvent[] = [];
     let bytes = 0;
-    for (let i = 0; i < events.length; i++) {
-      bytes += utf8Length(events[i]!.json);
-      if (bytes > this.#limits.replayMaxBytes && i > 0) return events.slice(0, i);
+    for (let cursor = from; ; ) {
+      // One row past what is left of `limit`, to tell whether more remain.
+      const want = Math.min(REPLAY_PAGE, limit - events.length + 1);
+      const rows = this.#log.after(cursor, want);
+      for (const row of rows) {
+        if (events.length === limit) return { events, more: true };
+        const event = new OutgoingEvent(row);
+        bytes += utf8Length(event.json);
+        if (bytes > this.#limits.replayMaxBytes && events.length > 0) return { events, more: true };
+        events.push(event);
+      }
+      if (rows.length < want) return { events, more: false };
+      cursor = rows.at(-1)!.id;
     }
-    return events;
   }
 
   /**
@@ -346,11 +364,13 @@ export class Hub {
         this.#close(connection, CloseCode.unauthorized, 'session expired');
         continue;
       }
-      if (session.warnAt <= now) {
+      let warnAt = session.warnAt;
+      if (warnAt <= now) {
         this.#send(connection, new ControlMessage(HUB_EXPIRING, { expiresAt: iso(session.expiresAt) }));
-        connection.session = { ...session, warnAt: session.expiresAt };
+        // On Cloudflare each write of the session is a socket attachment: write it once, read it once.
+        connection.session = { ...session, warnAt: (warnAt = session.expiresAt) };
       }
-      next = Math.min(next, connection.session!.warnAt);
+      next = Math.min(next, warnAt);
     }
     if (next < Infinity) this.#schedule.request('expire', next);
   }
@@ -417,7 +437,6 @@ export class Hub {
    * after it, then `hub.ready`. Live events follow through publish().
    */
   #resume(connection: Connection, after: number | undefined, limit?: number): void {
-    const transport = connection.transport;
     let from = after;
     const reset = after === undefined ? null : this.#log.resetFor(after);
     if (reset) {
@@ -425,11 +444,11 @@ export class Hub {
       from = this.#log.prunedThrough;
     }
     if (from !== undefined && from < this.#log.lastId) {
-      const rows = this.#log.after(from, limit === undefined ? -1 : limit + 1);
-      const events = this.#replayable(rows.map((row) => new OutgoingEvent(row)));
+      // A long poll gets its page and one more event (its answer's `more`).
+      const { events, more } = this.#replay(from, limit === undefined ? undefined : limit + 1);
       for (const event of events) this.#send(connection, event);
-      if (events.length < rows.length) {
-        // Cut at REPLAY_MAX_BYTES: a poll answers this page with `more`; a stream resumes at once from its last id.
+      if (more) {
+        // Cut: a poll answers this page with `more`; a stream resumes at once from its last id (4009).
         if (!isStream(connection)) return void this.#send(connection, new ControlMessage(HUB_READY, { lastId: events.at(-1)!.id, more: true }));
         return this.#close(connection, CloseCode.resumeNow, 'replay continues on the next connection');
       }

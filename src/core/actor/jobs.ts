@@ -63,13 +63,17 @@ const COLUMNS = 'id, status, progress, result, error, version, created_at, updat
 export class JobStore {
   readonly #sql: SqlStore;
   readonly #owner: string;
-  /** Highest version of any job forgotten so far. */
-  #floor: number;
+  /** Highest version of any job forgotten so far; read when a job is first created or forgotten. */
+  #loadedFloor: number | undefined;
 
   constructor(sql: SqlStore, owner: string) {
     this.#sql = sql;
     this.#owner = owner;
-    this.#floor = sql.all<{ value: number }>(`SELECT value FROM meta WHERE owner = ? AND key = 'job_version_floor'`, owner)[0]?.value ?? 0;
+  }
+
+  get #floor(): number {
+    return (this.#loadedFloor ??=
+      this.#sql.all<{ value: number }>(`SELECT value FROM meta WHERE owner = ? AND key = 'job_version_floor'`, this.#owner)[0]?.value ?? 0);
   }
 
   get(id: string): StoredJob | null {
@@ -176,7 +180,7 @@ export class JobStore {
     const top = this.#sql.all<{ v: number | null }>(`SELECT max(version) AS v FROM jobs WHERE owner = ? AND ${where}`, this.#owner, ...params)[0]?.v;
     if (top === null || top === undefined) return;
     if (top > this.#floor) {
-      this.#floor = top;
+      this.#loadedFloor = top;
       this.#sql.run(
         `INSERT INTO meta (owner, key, value) VALUES (?, 'job_version_floor', ?) ON CONFLICT (owner, key) DO UPDATE SET value = excluded.value`,
         this.#owner,

@@ -18,22 +18,28 @@ export function sessionFor(credential: Credential, now: number): Session {
 export class Revocation {
   readonly #sql: SqlStore;
   readonly #owner: string;
-  #before: number;
+  /** Read on first use: a publish never needs it, and an actor should start with no more reads than it must. */
+  #loaded: number | undefined;
 
   constructor(sql: SqlStore, owner: string) {
     this.#sql = sql;
     this.#owner = owner;
-    this.#before = sql.all<{ value: number }>(`SELECT value FROM meta WHERE owner = ? AND key = 'revoked_before'`, owner)[0]?.value ?? 0;
+  }
+
+  get #before(): number {
+    return (this.#loaded ??=
+      this.#sql.all<{ value: number }>(`SELECT value FROM meta WHERE owner = ? AND key = 'revoked_before'`, this.#owner)[0]?.value ?? 0);
   }
 
   /** Whether a credential issued at `issuedAt` (seconds; 0 for a token without `iat`) is still honoured. */
   admits(credential: Pick<Credential, 'issuedAt'>): boolean {
-    return this.#before === 0 || credential.issuedAt >= this.#before;
+    const before = this.#before;
+    return before === 0 || credential.issuedAt >= before;
   }
 
   /** Refuses, from now on, every credential issued before `now` (ms). */
   revoke(now: number): void {
-    this.#before = Math.max(this.#before, Math.floor(now / 1000));
+    this.#loaded = Math.max(this.#before, Math.floor(now / 1000));
     this.#sql.run(
       `INSERT INTO meta (owner, key, value) VALUES (?, 'revoked_before', ?) ON CONFLICT (owner, key) DO UPDATE SET value = excluded.value`,
       this.#owner,
