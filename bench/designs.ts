@@ -89,7 +89,7 @@ function hubTarget(url: string): Target {
 const WRANGLER_ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' };
 
 const wranglerDev: Design = {
-  name: 'userhub · wrangler dev',
+  name: 'userhub · wrangler dev (development server)',
   idleLimit: {
     connections: 3000,
     why: "wrangler dev's local proxy (a second workerd in front of the Worker's) holds about 4 file descriptors per WebSocket; near 5,000 connections it hits this machine's limit of 20,000 open files, fails accept() with EMFILE and is restarted together with the Worker, dropping every connection",
@@ -107,6 +107,33 @@ const wranglerDev: Design = {
     return { target: hubTarget(url), pids: () => [child.pid!], waste: async () => ({ received: 0, wasted: 0 }), stop: stopAll([child], dir) };
   },
 };
+
+/**
+ * The Cloudflare build on workerd with no development proxy: the bundle
+ * `wrangler deploy --dry-run` makes, served by Miniflare's API (one workerd
+ * process; bench/peers/workerd-direct.ts). Durable Object files on disk, or on
+ * tmpfs for `storage: 'tmpfs'`. Still one machine's workerd, not Cloudflare's
+ * fleet: what it measures is this project's code on the real runtime.
+ */
+function workerdDirect(storage: 'disk' | 'tmpfs', variant: { label: string; tree?: string } = { label: '' }): Design {
+  return {
+    name: `userhub · workerd direct${storage === 'tmpfs' ? ' · tmpfs' : ''}${variant.label}`,
+    missing: () =>
+      storage === 'tmpfs' && !existsSync('/dev/shm') ? 'no /dev/shm' : variant.tree && !existsSync(join(variant.tree, 'src/cloudflare')) ? `no checkout at ${variant.tree}` : null,
+    async start() {
+      const port = await freePort();
+      const dir = mkdtempSync(join(storage === 'tmpfs' ? '/dev/shm' : tmpdir(), 'bench-workerd-'));
+      freezeWorker(dir, variant.tree);
+      const child = spawnPinned(SERVER_CORE, 'workerd-direct', 'node', ['bench/peers/workerd-direct.ts', join(dir, 'worker'), String(port), join(dir, 'state')], {
+        env: { ...process.env, ...HUB_VARS },
+        detached: true,
+      });
+      const url = `http://127.0.0.1:${port}`;
+      await waitFor(health(`${url}/v1/health`), 60_000, 'workerd direct');
+      return { target: hubTarget(url), pids: () => [child.pid!], waste: async () => ({ received: 0, wasted: 0 }), stop: stopAll([child], dir) };
+    },
+  };
+}
 
 /**
  * A standalone host. `variant` runs it with other settings (SQLITE_SYNCHRONOUS,
@@ -240,6 +267,9 @@ const baseTree = process.env.BENCH_BASE_TREE;
 
 export const DESIGNS: Design[] = [
   wranglerDev,
+  workerdDirect('disk'),
+  workerdDirect('tmpfs'),
+  ...(baseTree ? [workerdDirect('disk', { label: ' · base', tree: baseTree })] : []),
   standalone('bun'),
   standalone('bun', { label: ' · synchronous=NORMAL', vars: { SQLITE_SYNCHRONOUS: 'NORMAL' } }),
   ...(baseTree ? [standalone('bun', { label: ' · base', tree: baseTree })] : []),

@@ -25,8 +25,22 @@ import type { JobStatus, Presence, UserStats } from '../protocol/wire.ts';
 import { createAnalyticsRecorder } from './analytics.ts';
 import { HibernatingConnection, HibernatingConnectionSet } from './hibernating-connections.ts';
 import { migrate } from '../core/actor/schema.ts';
-import { createDurableSqlStore } from './sql-store.ts';
+import { createDurableSqlStore, type RowCounts } from './sql-store.ts';
 import { STREAM_HEADERS } from './stream-headers.ts';
+
+/**
+ * What this object was invoked for and the rows it touched since it started:
+ * what Cloudflare bills a Durable Object for (requests: RPC calls, fetches,
+ * alarms and incoming WebSocket messages at 20:1; SQLite rows read and
+ * written). Counted here so the cost model in docs/benchmarks.md is measured,
+ * not assumed (test/workers/usage.test.ts).
+ */
+export interface Usage extends RowCounts {
+  rpc: number;
+  fetches: number;
+  webSocketMessages: number;
+  alarms: number;
+}
 
 export class UserHub extends DurableObject<Env> {
   readonly #connections: HibernatingConnectionSet;
@@ -35,6 +49,7 @@ export class UserHub extends DurableObject<Env> {
   #openRequests = 0;
   /** Disconnects are seen here, where sockets close; the Worker reports the rest. */
   readonly #observer: HubObserver;
+  readonly #usage: Usage = { rpc: 0, fetches: 0, webSocketMessages: 0, alarms: 0, rowsRead: 0, rowsWritten: 0 };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -42,7 +57,7 @@ export class UserHub extends DurableObject<Env> {
     this.#connections = new HibernatingConnectionSet(ctx);
     setLogLevel(parseLogLevel(env.LOG_LEVEL));
     this.#observer = createLoggingObserver(createAnalyticsRecorder(env));
-    const sql = createDurableSqlStore(ctx.storage);
+    const sql = createDurableSqlStore(ctx.storage, this.#usage);
     migrate(sql);
     // The object's one alarm, kept at the earliest time the actor asked for. Not
     // awaited: storage writes reach disk before any answer leaves (output gate).
@@ -57,39 +72,53 @@ export class UserHub extends DurableObject<Env> {
   }
 
   publish(input: PublishInput): Outcome<PublishResult> {
+    this.#usage.rpc++;
     return attempt(() => this.#hub.publish(input));
   }
 
   updateJob(jobId: string, update: JobUpdate, key: IdempotencyKey): Outcome<JobUpdateResult> {
+    this.#usage.rpc++;
     return attempt(() => this.#hub.updateJob(jobId, update, key));
   }
 
   getJob(jobId: string, credential?: Credential): Outcome<string | null> {
+    this.#usage.rpc++;
     return attempt(() => this.#hub.getJob(jobId, credential));
   }
 
   listJobs(status: JobStatus | undefined, limit: number, credential?: Credential): Outcome<string[]> {
+    this.#usage.rpc++;
     return attempt(() => this.#hub.listJobs(status, limit, credential));
   }
 
   poll(after: number | undefined, limit: number, credential?: Credential): Outcome<PollResult> {
+    this.#usage.rpc++;
     return attempt(() => this.#hub.poll(after, limit, credential));
   }
 
   endSessions(revoke: boolean, key: IdempotencyKey): Ended {
+    this.#usage.rpc++;
     return this.#hub.endSessions({ revoke }, key);
   }
 
   erase(key: IdempotencyKey): Erased {
+    this.#usage.rpc++;
     return this.#hub.erase(key);
   }
 
   presence(): Presence {
+    this.#usage.rpc++;
     return this.#hub.presence();
   }
 
   stats(): UserStats {
+    this.#usage.rpc++;
     return this.#hub.stats();
+  }
+
+  /** What this object was invoked for since it started (not itself counted; for tests and the cost model). */
+  usage(): Usage {
+    return { ...this.#usage };
   }
 
   /** Live connections by transport, and requests held open here (for tests). */
@@ -111,6 +140,7 @@ export class UserHub extends DurableObject<Env> {
    * awake.
    */
   override async fetch(request: Request): Promise<Response> {
+    this.#usage.fetches++;
     this.#openRequests++;
     try {
       const headers = request.headers;
@@ -141,6 +171,7 @@ export class UserHub extends DurableObject<Env> {
   }
 
   override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    this.#usage.webSocketMessages++;
     return this.#hub.receive(this.#connections.wrap(ws), message);
   }
 
@@ -156,6 +187,7 @@ export class UserHub extends DurableObject<Env> {
   }
 
   override alarm(): void {
+    this.#usage.alarms++;
     this.#hub.wake(Date.now(), true);
   }
 }

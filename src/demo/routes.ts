@@ -49,7 +49,7 @@ export function mountDemo<App extends Hono<HubEnv>>(app: App): App {
 export function createDemoRoutes(dispatch: Dispatch) {
   return new Hono<HubEnv>()
     .use('/demo/*', async (c, next) => {
-      if (!c.var.config.demoEnabled) throw new HubError('not_found', 'No such route.');
+      if (!c.get('config').demoEnabled) throw new HubError('not_found', 'No such route.');
       await next();
     })
     .get('/demo', (c) => c.redirect('/demo/'))
@@ -58,7 +58,7 @@ export function createDemoRoutes(dispatch: Dispatch) {
       c.body(CLIENT_JS, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache' }),
     )
     .post('/demo/token', async (c) => {
-      const token = await signClientToken(c.var.config.jwtSecret, await userIdFrom(c), 3600);
+      const token = await signClientToken(c.get('config').jwtSecret, await userIdFrom(c), 3600);
       return c.json({ token });
     })
     .post('/demo/jobs', async (c) => {
@@ -66,7 +66,7 @@ export function createDemoRoutes(dispatch: Dispatch) {
       const jobId = `zip-${Date.now().toString(36)}`;
       const publisher = createPublisher({
         url: new URL(c.req.url).origin,
-        secret: c.var.config.webhookSecrets[0]!,
+        secret: c.get('config').webhookSecrets[0]!,
         fetch: (input, init) => dispatch(new Request(input, init), c),
       });
       inBackground(

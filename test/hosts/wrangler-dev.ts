@@ -57,9 +57,9 @@ const WRANGLER_ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true
  * watches the sources it runs and restarts workerd on every change, dropping
  * every connection: a long run (bench, verify) must not see edits to the tree.
  */
-export function freezeWorker(dir: string): string {
-  execFileSync('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', join(dir, 'worker')], { env: WRANGLER_ENV, stdio: 'ignore' });
-  const config = readFileSync('wrangler.toml', 'utf8').replace(/^main = .*$/m, 'main = "worker/worker.js"\nno_bundle = true');
+export function freezeWorker(dir: string, tree = '.'): string {
+  execFileSync('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', join(dir, 'worker')], { env: WRANGLER_ENV, stdio: 'ignore', cwd: tree });
+  const config = readFileSync(join(tree, 'wrangler.toml'), 'utf8').replace(/^main = .*$/m, 'main = "worker/worker.js"\nno_bundle = true');
   writeFileSync(join(dir, 'wrangler.toml'), config);
   return join(dir, 'wrangler.toml');
 }

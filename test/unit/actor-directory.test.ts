@@ -58,6 +58,19 @@ describe('the in-process actor directory (real SQLite through node:sqlite)', () 
     expect(frames.slice(1).map((f) => JSON.parse(f).id)).toEqual(['3', '4', '5']);
   });
 
+  it('asks for no earlier prune while the log is within the count limit: one schedule write per prune cycle, not per publish', async () => {
+    const { sql, directory, backend } = open({ ...DEFAULT_LIMITS, retentionMaxEvents: 10, pruneDelaySeconds: 1 });
+    const at = () => sql.all<{ at: number }>(`SELECT at FROM schedule WHERE owner = 'quiet' AND reason = 'prune'`)[0]!.at;
+    await backend.actor('quiet').publish(input(0));
+    // Due when the first write ages out (the dedupe TTL, sooner than the retention age), not a minute later.
+    const first = at();
+    expect(first).toBeGreaterThan(Date.now() + (DEFAULT_LIMITS.dedupeTtlSeconds - 60) * 1000);
+    for (let i = 1; i < 10; i++) await backend.actor('quiet').publish(input(i));
+    expect(at()).toBe(first);
+    directory.runDueAlarms(Date.now() + 2000);
+    expect(at()).toBe(first);
+  });
+
   it('brings a far-off age alarm back within the prune delay after a write, so the count limit holds', async () => {
     const { sql, directory, backend } = open({ ...DEFAULT_LIMITS, retentionMaxEvents: 3, pruneDelaySeconds: 1 });
     const at = () => sql.all<{ at: number }>(`SELECT at FROM schedule WHERE owner = 'busy' AND reason = 'prune'`)[0]!.at;

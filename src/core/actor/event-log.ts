@@ -18,8 +18,14 @@ export class EventLog {
   constructor(sql: SqlStore, owner: string) {
     this.#sql = sql;
     this.#owner = owner;
-    this.#prunedThrough = this.#one<number>(`SELECT value AS v FROM meta WHERE owner = ? AND key = 'pruned_through'`) ?? 0;
-    this.#lastId = Math.max(this.#one<number>(`SELECT max(id) AS v FROM events WHERE owner = ?`) ?? 0, this.#prunedThrough);
+    // One statement: an actor starts on every wake from hibernation.
+    const start = sql.all<{ pruned: number | null; last: number | null }>(
+      `SELECT (SELECT value FROM meta WHERE owner = ? AND key = 'pruned_through') AS pruned, (SELECT max(id) FROM events WHERE owner = ?) AS last`,
+      owner,
+      owner,
+    )[0];
+    this.#prunedThrough = start?.pruned ?? 0;
+    this.#lastId = Math.max(start?.last ?? 0, this.#prunedThrough);
   }
 
   get lastId(): number {

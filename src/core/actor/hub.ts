@@ -186,7 +186,7 @@ export class Hub {
       const change = this.#jobs.plan(jobId, update, now);
       if (change.kind === 'unchanged') {
         const result = { job: change.job.json, created: false, eventId: null, delivered: 0 };
-        this.#dedupe.remember(idempotency, result, now);
+        this.#remember(idempotency, result, now);
         return { result };
       }
       // Only a change that emits an event counts against the rate; a refused or empty one does not.
@@ -394,7 +394,7 @@ export class Hub {
   /** Keeps a result for its webhook-id; the next prune forgets it after DEDUPE_TTL_SECONDS. */
   #remember(idempotency: IdempotencyKey, result: object, now: number): void {
     this.#dedupe.remember(idempotency, result, now);
-    this.#schedule.request('prune', now + this.#limits.pruneDelaySeconds * 1000);
+    this.#pruneAfterWrite(now);
   }
 
   #closeAll(): number {
@@ -555,9 +555,23 @@ export class Hub {
 
   #insertEvent(type: string, data: string, now: number): OutgoingEvent {
     const row = this.#log.append(type, data, now);
-    // Within the prune delay of every write, so the count limit holds even when the next age-based prune is days away.
-    this.#schedule.request('prune', now + this.#limits.pruneDelaySeconds * 1000);
+    this.#pruneAfterWrite(now, this.#log.lastId - this.#log.prunedThrough > this.#limits.retentionMaxEvents);
     return new OutgoingEvent(row);
+  }
+
+  /**
+   * Makes sure a prune is due for what was just written: by the time it ages
+   * out (retention age or dedupe TTL, whichever is sooner), or within the
+   * prune delay once the log may hold more than the count limit (retained
+   * events are at most lastId - prunedThrough). A prune already due by then
+   * costs nothing, so a publish writes no schedule row and moves no alarm
+   * except once per prune cycle: on Cloudflare an alarm per publish would wake
+   * a hibernated object again a minute after each event.
+   */
+  #pruneAfterWrite(now: number, overCount = false): void {
+    const { retentionMaxAgeSeconds, dedupeTtlSeconds, pruneDelaySeconds } = this.#limits;
+    const seconds = overCount ? pruneDelaySeconds : Math.min(retentionMaxAgeSeconds, dedupeTtlSeconds);
+    this.#schedule.request('prune', now + seconds * 1000);
   }
 
   #deliver(event: OutgoingEvent): void {

@@ -41,7 +41,7 @@ function bearer(c: HubContext): string | undefined {
 /** Requires `Authorization: Bearer <jwt>`; resolves to its credential. */
 export async function requireBearer(c: HubContext): Promise<Credential> {
   const token = bearer(c);
-  const credential = token && (await verifierFor(c.var.config).verify(token));
+  const credential = token && (await verifierFor(c.get('config')).verify(token));
   if (!credential) throw unauthorized();
   return credential;
 }
@@ -55,7 +55,7 @@ export function checkOrigin(c: HubContext): void {
   const origin = c.req.header('Origin');
   if (origin === undefined) return;
   if (origin === new URL(c.req.url).origin) return;
-  if (c.var.config.allowedOrigins.includes(origin)) return;
+  if (c.get('config').allowedOrigins.includes(origin)) return;
   throw new HubError('forbidden_origin', 'This origin may not open streams here.');
 }
 
@@ -66,7 +66,7 @@ function offeredProtocols(c: HubContext): string[] {
 
 /** Authenticates a WebSocket or SSE open. */
 export async function authenticateStream(c: HubContext, transport: 'websocket' | 'sse'): Promise<StreamAuth> {
-  const { jwtSecret } = c.var.config;
+  const { jwtSecret } = c.get('config');
   const protocols = transport === 'websocket' ? offeredProtocols(c) : [];
   const protocol = protocols.includes(WS_PROTOCOL) ? WS_PROTOCOL : undefined;
 
@@ -74,7 +74,7 @@ export async function authenticateStream(c: HubContext, transport: 'websocket' |
   const protocolToken = protocols.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX))?.slice(TOKEN_PROTOCOL_PREFIX.length);
   const token = headerToken ?? protocolToken;
   if (token !== undefined) {
-    const credential = await verifierFor(c.var.config).verify(token);
+    const credential = await verifierFor(c.get('config')).verify(token);
     if (!credential) throw unauthorized();
     return { credential, protocol };
   }

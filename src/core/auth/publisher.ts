@@ -57,13 +57,13 @@ export const requireSignature = createMiddleware<SignedEnv>(async (c, next) => {
   const body = BODYLESS.has(c.req.method) ? null : utf8Body(await c.req.arrayBuffer());
   const contents = body ?? signedContent(c.req.method, pathAndQuery(c.req.url));
   const webhookId = await verifyWebhook(
-    c.var.config.webhookSecrets,
+    c.get('config').webhookSecrets,
     {
       id: c.req.header('webhook-id'),
       timestamp: c.req.header('webhook-timestamp'),
       signature: c.req.header('webhook-signature'),
     },
-    body === null && !c.var.config.publishRequireTarget ? [contents, ''] : contents,
+    body === null && !c.get('config').publishRequireTarget ? [contents, ''] : contents,
   );
   if (!webhookId) throw signatureFailed();
   c.set('webhookId', webhookId);
@@ -78,7 +78,7 @@ export const requireSignature = createMiddleware<SignedEnv>(async (c, next) => {
  */
 export function checkTarget(c: Context<SignedEnv>, fields: Record<string, [given: string | undefined, path: string]>): void {
   for (const [name, [given, path]] of Object.entries(fields)) {
-    if (given === undefined && !c.var.config.publishRequireTarget) continue;
+    if (given === undefined && !c.get('config').publishRequireTarget) continue;
     if (given === undefined) {
       throw new HubError('target_mismatch', `"${name}" is required in the body: it must name the ${name === 'jobId' ? 'job' : 'user'} of the path.`);
     }
@@ -115,7 +115,7 @@ export const jsonBody = createMiddleware<HubEnv>(async (c, next) => {
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     throw new HubError('unsupported_media_type', 'Send the body as application/json.');
   }
-  const maxSize = c.var.config.maxEventBytes;
+  const maxSize = c.get('config').maxEventBytes;
   const tooLarge = () => new HubError('payload_too_large', `Request bodies are limited to ${maxSize} bytes.`);
   // A declared length over the limit is refused before validation. Up to
   // DRAIN_BYTES the body is read and dropped first, so the sender receives the

@@ -24,11 +24,11 @@ async function readJob(c: HubContext, { wait = 0, version }: z.infer<typeof jobQ
   const jobId = c.req.param('jobId')!;
   if (!isJobId(jobId)) throw badRequest('jobId: 1-128 characters of A-Z a-z 0-9 _ . : @ | + = -.');
   if (wait === 0) {
-    const job = await c.var.backend.actor(userId).getJob(jobId, credential);
+    const job = await c.get('backend').actor(userId).getJob(jobId, credential);
     if (!job) throw notFound(jobId);
     return c.body(job, 200, jsonHeaders);
   }
-  const answer = await c.var.backend.waitForJob({ userId, credential, waitMs: wait * 1000, signal: c.req.raw.signal }, jobId, version);
+  const answer = await c.get('backend').waitForJob({ userId, credential, waitMs: wait * 1000, signal: c.req.raw.signal }, jobId, version);
   if (!answer.job) throw notFound(jobId);
   return c.body(answer.job, 200, answer.changed ? jsonHeaders : { ...jsonHeaders, [TIMED_OUT_HEADER]: 'true' });
 }
@@ -37,7 +37,7 @@ export const clientJobRoutes = new Hono<HubEnv>()
   .get('/v1/jobs', validate('query', jobListQuery), async (c) => {
     const credential = await requireBearer(c);
     const { status, limit = 20 } = c.req.valid('query');
-    const jobs = await c.var.backend.actor(credential.userId).listJobs(status, limit, credential);
+    const jobs = await c.get('backend').actor(credential.userId).listJobs(status, limit, credential);
     return c.body(`{"jobs":[${jobs.join(',')}]}`, 200, jsonHeaders);
   })
   .get('/v1/jobs/:jobId', validate('query', jobQuery), (c) => readJob(c, c.req.valid('query')));

@@ -24,10 +24,10 @@ async function poll(c: HubContext, { after, wait = 0, limit = POLL_PAGE_SIZE }: 
   const credential = await requireBearer(c);
   const { userId } = credential;
   if (wait === 0) {
-    const page = await c.var.backend.actor(userId).poll(after, limit, credential);
+    const page = await c.get('backend').actor(userId).poll(after, limit, credential);
     return c.body(pollBody(page.frames, page.lastId, page.more), 200, HEADERS);
   }
-  const answer = await c.var.backend.waitForEvents({ userId, credential, waitMs: wait * 1000, signal: c.req.raw.signal }, after, limit);
+  const answer = await c.get('backend').waitForEvents({ userId, credential, waitMs: wait * 1000, signal: c.req.raw.signal }, after, limit);
   const headers = answer.timedOut ? { ...HEADERS, [TIMED_OUT_HEADER]: 'true' } : HEADERS;
   return c.body(pollBody(answer.frames, answer.lastId, answer.more), 200, headers);
 }

@@ -43,8 +43,8 @@ type SignedContext = Context<SignedEnv>;
 
 /** One publish through the user's actor, observed once here whatever the host. */
 async function publishTo(c: SignedContext, userId: string, input: PublishInput): Promise<PublishResult> {
-  const result = await c.var.backend.actor(userId).publish(input);
-  c.var.observer.published({ userId, eventId: result.id, delivered: result.delivered, duplicate: result.duplicate === true });
+  const result = await c.get('backend').actor(userId).publish(input);
+  c.get('observer').published({ userId, eventId: result.id, delivered: result.delivered, duplicate: result.duplicate === true });
   return result;
 }
 
@@ -55,8 +55,8 @@ async function publishEvent(c: SignedContext, { userId: bodyUserId, type, data }
   const result = await publishTo(c, userId, {
     type,
     data: canonicalJson(data),
-    webhookId: c.var.webhookId,
-    fingerprint: await fingerprint('POST', `/v1/users/${userId}/events`, c.var.signedBody ?? ''),
+    webhookId: c.get('webhookId'),
+    fingerprint: await fingerprint('POST', `/v1/users/${userId}/events`, c.get('signedBody') ?? ''),
   });
   return c.json(result, 202);
 }
@@ -71,10 +71,10 @@ async function updateJob(c: SignedContext, { userId: bodyUserId, jobId: bodyJobI
     result: result === undefined ? undefined : canonicalJson(result, 'result'),
     error: error === undefined ? undefined : canonicalJson(error, 'error'),
   };
-  const key = { webhookId: c.var.webhookId, fingerprint: await fingerprint('PUT', `/v1/users/${userId}/jobs/${jobId}`, c.var.signedBody ?? '') };
-  const outcome = await c.var.backend.actor(userId).updateJob(jobId, update, key);
+  const key = { webhookId: c.get('webhookId'), fingerprint: await fingerprint('PUT', `/v1/users/${userId}/jobs/${jobId}`, c.get('signedBody') ?? '') };
+  const outcome = await c.get('backend').actor(userId).updateJob(jobId, update, key);
   const { eventId, delivered } = outcome;
-  c.var.observer.published({ userId, eventId, delivered, duplicate: outcome.duplicate === true, jobId });
+  c.get('observer').published({ userId, eventId, delivered, duplicate: outcome.duplicate === true, jobId });
   const body = `{"job":${outcome.job},"eventId":${JSON.stringify(eventId)},"delivered":${delivered}${outcome.duplicate ? ',"duplicate":true' : ''}}`;
   return c.body(body, outcome.created && !outcome.duplicate ? 201 : 200, { 'Content-Type': 'application/json' });
 }
@@ -86,7 +86,7 @@ async function publishBatch(c: SignedContext, { userIds, type, data }: BatchBody
   const input = {
     type,
     data: share,
-    webhookId: c.var.webhookId,
+    webhookId: c.get('webhookId'),
     fingerprint: await fingerprint('POST', '/v1/events:batch', `${JSON.stringify(type)}\n${share}`),
   };
   const results = await mapConcurrent([...new Set(userIds)], BATCH_CONCURRENCY, async (userId) => {
@@ -104,7 +104,7 @@ async function publishBatch(c: SignedContext, { userIds, type, data }: BatchBody
 /** The dedupe key of a signed request without a body: a replay inside the signature window is answered, not redone. */
 async function bodylessKey(c: SignedContext) {
   const url = new URL(c.req.url);
-  return { webhookId: c.var.webhookId, fingerprint: await fingerprint(c.req.method, `${url.pathname}${url.search}`, '') };
+  return { webhookId: c.get('webhookId'), fingerprint: await fingerprint(c.req.method, `${url.pathname}${url.search}`, '') };
 }
 
 /**
@@ -115,13 +115,13 @@ async function endSessions(c: SignedContext) {
   const userId = c.req.param('userId')!;
   const revoke = c.req.query('revoke');
   if (revoke !== undefined && revoke !== 'true' && revoke !== 'false') throw badRequest('revoke: true or false.');
-  return c.json(await c.var.backend.actor(userId).endSessions(revoke === 'true', await bodylessKey(c)));
+  return c.json(await c.get('backend').actor(userId).endSessions(revoke === 'true', await bodylessKey(c)));
 }
 
 /** DELETE /v1/users/:userId: ends the user's connections and deletes everything the actor holds for them. */
 async function eraseUser(c: SignedContext) {
   const userId = c.req.param('userId')!;
-  return c.json(await c.var.backend.actor(userId).erase(await bodylessKey(c)));
+  return c.json(await c.get('backend').actor(userId).erase(await bodylessKey(c)));
 }
 
 export const publisherRoutes = new Hono<SignedEnv>()
@@ -131,6 +131,6 @@ export const publisherRoutes = new Hono<SignedEnv>()
   .put('/v1/users/:userId/jobs/:jobId', validUserId, validJobId, jsonBody, requireSignature, validate('json', jobUpdateBody), (c) =>
     updateJob(c, c.req.valid('json')),
   )
-  .get('/v1/users/:userId/presence', validUserId, requireSignature, async (c) => c.json(await c.var.backend.actor(c.req.param('userId')).presence()))
-  .get('/v1/users/:userId/stats', validUserId, requireSignature, async (c) => c.json(await c.var.backend.actor(c.req.param('userId')).stats()))
+  .get('/v1/users/:userId/presence', validUserId, requireSignature, async (c) => c.json(await c.get('backend').actor(c.req.param('userId')).presence()))
+  .get('/v1/users/:userId/stats', validUserId, requireSignature, async (c) => c.json(await c.get('backend').actor(c.req.param('userId')).stats()))
   .post('/v1/events:batch', jsonBody, requireSignature, validate('json', batchBody), (c) => publishBatch(c, c.req.valid('json')));

@@ -1,7 +1,7 @@
 // The live streams: GET /v1/connect (WebSocket) and GET /v1/events (SSE).
 
 import { Hono } from 'hono';
-import { setCookie } from 'hono/cookie';
+import { generateCookie } from 'hono/cookie';
 import { authenticateStream, checkOrigin, nowSeconds } from '../auth/authenticate.ts';
 import { SSE_COOKIE_PATH, sseCookieName, sseSessionCookie } from '../auth/tickets.ts';
 import type { HubContext, HubEnv } from '../context.ts';
@@ -27,7 +27,7 @@ async function connectWebSocket(c: HubContext) {
   const auth = await authenticateStream(c, 'websocket');
   const after = resumePoint(c);
   const { credential, redeem, protocol } = auth;
-  return c.var.backend.openWebSocket({ userId: credential.userId, credential, after, redeem, protocol, request: c.req.raw });
+  return c.get('backend').openWebSocket({ userId: credential.userId, credential, after, redeem, protocol, request: c.req.raw });
 }
 
 /** GET /v1/events: an SSE stream; a ticket also sets the cookie EventSource reconnects with. */
@@ -51,14 +51,15 @@ async function openEventStream(c: HubContext) {
     // The cookie lives as long as the session, never longer than SSE_SESSION_TTL_SECONDS; one per user, each replacing the last.
     const now = nowSeconds();
     const session = { ...credential, expiresAt: Math.min(credential.expiresAt, now + config.sseSessionTtlSeconds) };
-    // Hono's Context merges headers set here into the returned response.
-    setCookie(c, sseCookieName(credential.userId), await sseSessionCookie(config.jwtSecret, session), {
+    const cookie = generateCookie(sseCookieName(credential.userId), await sseSessionCookie(config.jwtSecret, session), {
       path: SSE_COOKIE_PATH,
       httpOnly: true,
       secure: true,
       sameSite: 'None',
       maxAge: Math.max(1, session.expiresAt - now),
     });
+    // On the response itself: a Response returned from a handler replaces whatever the Context prepared.
+    response.headers.append('Set-Cookie', cookie);
   }
   return response;
 }

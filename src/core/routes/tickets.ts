@@ -11,7 +11,7 @@ import type { HubContext, HubEnv } from '../context.ts';
  */
 async function issueConnectionTicket(c: HubContext) {
   const credential = await requireBearer(c);
-  const { jwtSecret, ticketTtlSeconds } = c.var.config;
+  const { jwtSecret, ticketTtlSeconds } = c.get('config');
   const { ticket, exp } = await issueTicket(jwtSecret, credential, ticketTtlSeconds, nowSeconds());
   c.header('Cache-Control', 'no-store');
   return c.json({ ticket, expiresAt: new Date(exp * 1000).toISOString() }, 201);
