@@ -114,10 +114,12 @@ const wranglerDev: Design = {
  * process; bench/peers/workerd-direct.ts). Durable Object files on disk, or on
  * tmpfs for `storage: 'tmpfs'`. Still one machine's workerd, not Cloudflare's
  * fleet: what it measures is this project's code on the real runtime.
+ * `plain`: workerd on a config of its own, without the entry worker Miniflare
+ * puts in front of every request.
  */
-function workerdDirect(storage: 'disk' | 'tmpfs', variant: { label: string; tree?: string } = { label: '' }): Design {
+function workerdDirect(storage: 'disk' | 'tmpfs', variant: { label: string; tree?: string; plain?: boolean } = { label: '' }): Design {
   return {
-    name: `userhub · workerd direct${storage === 'tmpfs' ? ' · tmpfs' : ''}${variant.label}`,
+    name: `userhub · workerd ${variant.plain ? '(own config)' : 'direct'}${storage === 'tmpfs' ? ' · tmpfs' : ''}${variant.label}`,
     missing: () =>
       storage === 'tmpfs' && !existsSync('/dev/shm') ? 'no /dev/shm' : variant.tree && !existsSync(join(variant.tree, 'src/cloudflare')) ? `no checkout at ${variant.tree}` : null,
     async start() {
@@ -125,7 +127,7 @@ function workerdDirect(storage: 'disk' | 'tmpfs', variant: { label: string; tree
       const dir = mkdtempSync(join(storage === 'tmpfs' ? '/dev/shm' : tmpdir(), 'bench-workerd-'));
       freezeWorker(dir, variant.tree);
       const child = spawnPinned(SERVER_CORE, 'workerd-direct', 'node', ['bench/peers/workerd-direct.ts', join(dir, 'worker'), String(port), join(dir, 'state')], {
-        env: { ...process.env, ...HUB_VARS },
+        env: { ...process.env, ...HUB_VARS, ...(variant.plain && { WORKERD_CONFIG: 'plain' }) },
         detached: true,
       });
       const url = `http://127.0.0.1:${port}`;
@@ -269,6 +271,7 @@ export const DESIGNS: Design[] = [
   wranglerDev,
   workerdDirect('disk'),
   workerdDirect('tmpfs'),
+  workerdDirect('disk', { label: '', plain: true }),
   ...(baseTree ? [workerdDirect('disk', { label: ' · base', tree: baseTree })] : []),
   standalone('bun'),
   standalone('bun', { label: ' · synchronous=NORMAL', vars: { SQLITE_SYNCHRONOUS: 'NORMAL' } }),
