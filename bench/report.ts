@@ -1,7 +1,7 @@
 // Renders docs/benchmarks.md and its SVG charts from one results file.
 //   node bench/report.ts [bench/results/<date>.json]   (default: the newest)
 
-import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import type { DesignResult, StepResult } from './run.ts';
 import { costModel } from './cost.ts';
 
@@ -164,6 +164,7 @@ export function renderReport(file?: string): void {
     lines.push('');
   }
 
+  lines.push(...besideEarlierRuns(path, results), '');
   lines.push(...costModel(), '');
   lines.push(
     '## What these numbers do and do not mean',
@@ -177,6 +178,43 @@ export function renderReport(file?: string): void {
   );
   writeFileSync('docs/benchmarks.md', `${lines.join('\n')}\n`);
   console.log('wrote docs/benchmarks.md, docs/bench-p99.svg, docs/bench-cpu.svg');
+}
+
+/**
+ * Earlier runs shown beside this one (BENCH_REFERENCE_RUNS, comma-separated
+ * results files; by default the 2026-11-22 run and the previous 2026-12-01
+ * one): each design's highest rate held and CPU per delivery at a rate every
+ * run has, with its ratio to Nchan in its own run, the only comparison that
+ * survives this machine's drift between runs.
+ */
+function besideEarlierRuns(path: string, results: Results): string[] {
+  const references = (process.env.BENCH_REFERENCE_RUNS ?? 'bench/results/2026-11-22T11-45-14.json,bench/results/2026-12-01T18-36-13.json')
+    .split(',')
+    .filter((file) => file && file !== path && existsSync(file));
+  if (references.length === 0) return [];
+  const runs = [{ file: path, results }, ...references.map((file) => ({ file, results: JSON.parse(readFileSync(file, 'utf8')) as Results }))];
+  const rate = 2000;
+  const nchanAt = (r: Results) => r.designs.find((d) => d.name.startsWith('Nchan')) && stepAt(r.designs.find((d) => d.name.startsWith('Nchan'))!, rate);
+  const lines = [
+    '## Beside earlier runs',
+    '',
+    `Each design in this run and in earlier ones (\`BENCH_REFERENCE_RUNS\`), at ${rate} events/s where the run has that step; ÷ Nchan is against Nchan in the same run.`,
+    '',
+    `| Design | Run | Highest rate held | CPU-s / M at ${rate}/s | ÷ Nchan | p99 at ${rate}/s (ms) |`,
+    '| --- | --- | ---: | ---: | ---: | ---: |',
+  ];
+  for (const design of results.designs.filter((d) => !d.skipped)) {
+    for (const run of runs) {
+      const d = run.results.designs.find((other) => other.name === design.name && !other.skipped);
+      if (!d) continue;
+      const at = stepAt(d, rate);
+      const nchan = nchanAt(run.results);
+      const ratio = at && nchan ? fmt(at.cpuSecondsPerMillion / nchan.cpuSecondsPerMillion, 1) : '–';
+      const label = run.file === path ? `${run.results.date.slice(0, 10)} (this run)` : `${run.results.date.slice(0, 10)} (\`${run.file.split('/').pop()}\`)`;
+      lines.push(`| ${d.name} | ${label} | ${d.highestRateHeld ? `${d.highestRateHeld}/s` : 'none'} | ${fmt(at?.cpuSecondsPerMillion)} | ${ratio} | ${fmt(at?.p99)} |`);
+    }
+  }
+  return lines;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) renderReport(process.argv[2]);
