@@ -40,18 +40,40 @@ interface Live {
 }
 
 let live: Live[] = [];
-let histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
-let duplicates = 0;
-let received = 0;
+const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+
+/** Latency and counts of one step, for all connections and for each transport. */
+interface Tally {
+  histogram: ReturnType<typeof newHistogram>;
+  duplicates: number;
+  received: number;
+  expected: number;
+  lost: number;
+}
+const newTally = (): Tally => ({ histogram: newHistogram(), duplicates: 0, received: 0, expected: 0, lost: 0 });
+let tallies = { all: newTally(), websocket: newTally(), sse: newTally(), poll: newTally() };
+
+/** What a worker reports for one tally. */
+export interface TallyReport {
+  histogram: string;
+  expected: number;
+  lost: number;
+  duplicates: number;
+  received: number;
+}
 
 function onPayload(entry: Live, payload: { s: number; t: number }) {
+  const both = [tallies.all, tallies[entry.conn.transport]];
   if (entry.seen.has(payload.s)) {
-    duplicates++;
+    for (const tally of both) tally.duplicates++;
     return;
   }
   entry.seen.add(payload.s);
-  received++;
-  histogram.recordValue(Math.max(1, Math.round((now() - payload.t) * 1000))); // µs
+  const latency = Math.max(1, Math.round((now() - payload.t) * 1000)); // µs
+  for (const tally of both) {
+    tally.received++;
+    tally.histogram.recordValue(latency);
+  }
 }
 
 /** A connection not ready within this long counts as failed. */
@@ -263,24 +285,27 @@ process.on('message', async (message: WorkerCommand) => {
       break;
     }
     case 'step':
-      histogram.reset();
-      duplicates = 0;
-      received = 0;
+      tallies = { all: newTally(), websocket: newTally(), sse: newTally(), poll: newTally() };
       for (const entry of live) entry.seen.clear();
       process.send!({ ok: true });
       break;
     case 'report': {
       const byUser = new Map<string, Live[]>();
       for (const entry of live) byUser.set(entry.conn.userId, [...(byUser.get(entry.conn.userId) ?? []), entry]);
-      let expected = 0;
-      let lost = 0;
       for (const [seq, userId] of message.published) {
         for (const entry of byUser.get(userId) ?? []) {
-          expected++;
-          if (!entry.seen.has(seq)) lost++;
+          const missed = entry.seen.has(seq) ? 0 : 1;
+          for (const tally of [tallies.all, tallies[entry.conn.transport]]) {
+            tally.expected++;
+            tally.lost += missed;
+          }
         }
       }
-      process.send!({ histogram: hdr.encodeIntoCompressedBase64(histogram), expected, lost, duplicates, received });
+      const report = (t: Tally): TallyReport => ({ histogram: hdr.encodeIntoCompressedBase64(t.histogram), expected: t.expected, lost: t.lost, duplicates: t.duplicates, received: t.received });
+      process.send!({
+        ...report(tallies.all),
+        byTransport: { websocket: report(tallies.websocket), sse: report(tallies.sse), poll: report(tallies.poll) },
+      });
       break;
     }
     case 'count':

@@ -143,6 +143,22 @@ export function renderReport(file?: string): void {
       lines.push(`| ${d.name} | ${split} | ${s.rate} | ${s.delivered} | ${fmt(s.p50)} | ${fmt(s.p99)} | ${fmt(s.p999)} | ${s.lost} | ${s.duplicated} | ${fmt(s.cpuSecondsPerMillion)} |`);
     }
     lines.push('');
+    const split = mixed.filter((d) => d.mixed!.byTransport);
+    if (split.length) {
+      lines.push(
+        'Each transport alone in the same step (CPU is the process\'s, not split):',
+        '',
+        '| Design | Transport | Connections | Deliveries | p50 ms | p99 ms | p99.9 ms | Lost | Duplicated |',
+        '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      );
+      for (const d of split) {
+        for (const transport of ['websocket', 'sse', 'poll'] as const) {
+          const t = d.mixed!.byTransport![transport];
+          lines.push(`| ${d.name} | ${transport === 'poll' ? 'long poll' : transport === 'sse' ? 'SSE' : 'WebSocket'} | ${d.mixed!.connections?.[transport] ?? '–'} | ${t.delivered} | ${fmt(t.p50)} | ${fmt(t.p99)} | ${fmt(t.p999)} | ${t.lost} | ${t.duplicated} |`);
+        }
+      }
+      lines.push('');
+    }
   }
 
   lines.push('## Every step', '');

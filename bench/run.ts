@@ -9,7 +9,7 @@ import { cpus, release, totalmem } from 'node:os';
 import * as hdr from 'hdr-histogram-js';
 import { DESIGNS, type Design, type RunningDesign } from './designs.ts';
 import { cpuSeconds, LOAD_CORE, rssBytes, seededRandom, sleep, zipfSampler } from './lib.ts';
-import type { Conn, ConnectReply, WorkerCommand } from './load-worker.ts';
+import type { Conn, ConnectReply, TallyReport, WorkerCommand } from './load-worker.ts';
 import type { PublisherCommand } from './publisher.ts';
 import { renderReport } from './report.ts';
 
@@ -29,12 +29,8 @@ export const CONFIG = {
   designs: new RegExp(env('BENCH_DESIGNS', '.'), 'i'),
 };
 
-export interface StepResult {
-  rate: number;
-  published: number;
-  /** Publishes refused, failed, or never sent because the step was abandoned. */
-  failedPublishes: number;
-  publisherLagMs: number;
+/** Deliveries and latency (ms) over some connections. */
+export interface TransportFigures {
   expected: number;
   delivered: number;
   lost: number;
@@ -42,6 +38,16 @@ export interface StepResult {
   p50: number;
   p99: number;
   p999: number;
+}
+
+export interface StepResult extends TransportFigures {
+  rate: number;
+  published: number;
+  /** Publishes refused, failed, or never sent because the step was abandoned. */
+  failedPublishes: number;
+  publisherLagMs: number;
+  /** The same figures for each transport's connections alone (results from before 2026-12-01T20:50 have none). */
+  byTransport?: Record<Conn['transport'], TransportFigures>;
   cpuSeconds: number;
   cpuSecondsPerMillion: number;
   held: boolean;
@@ -137,6 +143,22 @@ async function connectAll(workers: ChildProcess[], running: RunningDesign, conns
   );
 }
 
+/** The workers' tallies as one: deliveries, losses and latency percentiles (ms). */
+function mergeTallies(reports: TallyReport[]): TransportFigures {
+  const merged = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+  for (const report of reports) merged.add(hdr.decodeFromCompressedBase64(report.histogram));
+  const sum = (key: 'expected' | 'lost' | 'duplicates' | 'received') => reports.reduce((total, r) => total + r[key], 0);
+  return {
+    expected: sum('expected'),
+    delivered: sum('received'),
+    lost: sum('lost'),
+    duplicated: sum('duplicates'),
+    p50: merged.getValueAtPercentile(50) / 1000,
+    p99: merged.getValueAtPercentile(99) / 1000,
+    p999: merged.getValueAtPercentile(99.9) / 1000,
+  };
+}
+
 async function runStep(
   rate: number,
   index: number,
@@ -159,27 +181,20 @@ async function runStep(
   await sleep(CONFIG.drainMs);
   const cpu = cpuSeconds(running.pids()) - cpuBefore;
   const reports = await Promise.all(
-    workers.map((worker) =>
-      ask<{ histogram: string; expected: number; lost: number; duplicates: number; received: number }>(worker, { cmd: 'report', published: sent.published }),
-    ),
+    workers.map((worker) => ask<TallyReport & { byTransport: Record<Conn['transport'], TallyReport> }>(worker, { cmd: 'report', published: sent.published })),
   );
-  const merged = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
-  for (const report of reports) merged.add(hdr.decodeFromCompressedBase64(report.histogram));
-  const sum = (key: 'expected' | 'lost' | 'duplicates' | 'received') => reports.reduce((total, r) => total + r[key], 0);
-  const delivered = sum('received');
-  const p99 = merged.getValueAtPercentile(99) / 1000;
+  const all = mergeTallies(reports);
+  const delivered = all.delivered;
+  const byTransport = Object.fromEntries(
+    (['websocket', 'sse', 'poll'] as const).map((transport) => [transport, mergeTallies(reports.map((r) => r.byTransport[transport]))]),
+  ) as StepResult['byTransport'];
   const step: StepResult = {
     rate,
     published: sent.published.length,
     failedPublishes: sent.failed + sent.unsent,
     publisherLagMs: Math.round(sent.maxLagMs),
-    expected: sum('expected'),
-    delivered,
-    lost: sum('lost'),
-    duplicated: sum('duplicates'),
-    p50: merged.getValueAtPercentile(50) / 1000,
-    p99,
-    p999: merged.getValueAtPercentile(99.9) / 1000,
+    ...all,
+    byTransport,
     cpuSeconds: cpu,
     cpuSecondsPerMillion: delivered > 0 ? (cpu / delivered) * 1e6 : 0,
     held: false,
@@ -266,7 +281,8 @@ async function benchDesign(design: Design): Promise<DesignResult> {
       const m = result.mixed;
       console.log(
         `  mixed transports (${byTransport.websocket} WebSocket, ${byTransport.sse} SSE, ${byTransport.poll} long poll) at ${m.rate}/s: ` +
-          `p50 ${m.p50.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms, lost ${m.lost}, dup ${m.duplicated}`,
+          `p50 ${m.p50.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms, lost ${m.lost}, dup ${m.duplicated}` +
+          (m.byTransport ? ` (p99 WebSocket ${m.byTransport.websocket.p99.toFixed(1)}, SSE ${m.byTransport.sse.p99.toFixed(1)}, long poll ${m.byTransport.poll.p99.toFixed(1)} ms)` : ''),
       );
       await Promise.all(workers.map((worker) => ask(worker, { cmd: 'close' }).catch(() => {})));
       workers = [];
