@@ -33,9 +33,10 @@ const command = (): string[] => {
     freezeWorker(scratch);
     return ['node', 'bench/peers/workerd-direct.ts', join(scratch, 'worker'), String(port), join(scratch, 'state')];
   }
-  const profile = process.env.PROF ? ['--cpu-prof', '--cpu-prof-md', '--cpu-prof-dir=' + process.env.PROF] : [];
+  const profile = process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PROF] : [];
   if (runtime === 'node') return ['node', '--disable-warning=ExperimentalWarning', ...profile, 'src/standalone/node.ts'];
-  return ['bun', ...profile, 'src/standalone/bun.ts'];
+  // Bun also writes a markdown summary beside the profile.
+  return ['bun', ...profile, ...(profile.length ? ['--cpu-prof-md'] : []), 'src/standalone/bun.ts'];
 };
 const host = spawn('taskset', ['-c', '1', ...command()], {
   env: { ...process.env, ...TEST_VARS, PORT: String(port), DATABASE_PATH: join(scratch, 'hub.sqlite'), PUBLISH_RATE_PER_USER: '0', MAX_CONNECTIONS_PER_USER: '50', HEARTBEAT_SECONDS: '15' },
