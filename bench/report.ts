@@ -210,7 +210,10 @@ function besideEarlierRuns(path: string, results: Results): string[] {
   if (references.length === 0) return [];
   const runs = [{ file: path, results }, ...references.map((file) => ({ file, results: JSON.parse(readFileSync(file, 'utf8')) as Results }))];
   const rate = 2000;
-  const nchanAt = (r: Results) => r.designs.find((d) => d.name.startsWith('Nchan')) && stepAt(r.designs.find((d) => d.name.startsWith('Nchan'))!, rate);
+  const nchanAt = (r: Results) => {
+    const nchan = r.designs.find((d) => d.name.startsWith('Nchan'));
+    return nchan && stepAt(nchan, rate);
+  };
   const lines = [
     '## Beside earlier runs',
     '',

@@ -62,10 +62,10 @@ describe('what each operation costs on Cloudflare (counted on workerd)', () => {
     const response = await signedCall('POST', '/v1/events:batch', { userIds: users, type: 'n', data: 1 });
     expect(response.status).toBe(202);
     const after = await Promise.all(users.map(usageOf));
-    for (const [i] of users.entries()) {
+    users.forEach((_, i) => {
       expect(after[i]!.rpc - before[i]!.rpc).toBe(1);
       expect(after[i]!.rowsWritten - before[i]!.rowsWritten).toBe(COUNTS.publish.rowsWritten);
-    }
+    });
   });
 
   it('an idle WebSocket costs nothing: its pings are answered without invoking the object', async () => {

@@ -585,13 +585,16 @@ export class Hub {
    * standalone host), in the order it was written.
    */
   #send(connection: Connection, message: Outgoing): void {
-    if (this.#sql.afterCommit) this.#sql.afterCommit(() => connection.send(message));
-    else connection.send(message);
+    this.#whenCommitted(() => connection.send(message));
   }
 
   #close(connection: Connection, code: number, reason: string): void {
-    if (this.#sql.afterCommit) this.#sql.afterCommit(() => connection.close(code, reason));
-    else connection.close(code, reason);
+    this.#whenCommitted(() => connection.close(code, reason));
+  }
+
+  #whenCommitted(fn: () => void): void {
+    if (this.#sql.afterCommit) this.#sql.afterCommit(fn);
+    else fn();
   }
 }
 
