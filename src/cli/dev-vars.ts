@@ -31,7 +31,7 @@ userhub (${label}) on ${base}   ${source}
 
   token:    export TOKEN=$(npx userhub token john)
   listen:   curl -N -H "Authorization: Bearer $TOKEN" ${base}/v1/events
-  publish:  npx userhub send --user john --type job.succeeded --data '{"zip":"https://example.com/a.zip"}'
+  publish:  npx userhub send --user john --type export.ready --data '{"zip":"https://example.com/a.zip"}'
   listen:   npx userhub listen --user john
   any call: npx userhub call GET /v1/users/john/presence
 `;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The userhub command line: try the service from a terminal in one minute.
-//   npx userhub send --user john --type job.succeeded --data '{"zip":"…"}'
+//   npx userhub send --user john --type export.ready --data '{"zip":"…"}'
 //   npx userhub listen --user john
 //   npx userhub token john
 

@@ -43,6 +43,11 @@ export class DurableObjectBackend implements HubBackend {
       stats: () => stub.stats(),
       endSessions: (revoke, key) => stub.endSessions(revoke, key),
       erase: (key) => stub.erase(key),
+      notify: async (input) => unwrap(await stub.notify(input)),
+      getNotification: (id) => stub.getNotification(id),
+      listInbox: async (status, before, limit, credential) => unwrap(await stub.listInbox(status, before, limit, credential)),
+      changeInbox: async (action, target, credential) => unwrap(await stub.changeInbox(action, target, credential)),
+      acknowledge: async (through, credential) => unwrap(await stub.acknowledge(through, credential)),
     };
   }
 

@@ -11,17 +11,20 @@ import {
   Hub,
   type Ended,
   type Erased,
+  type InboxListing,
   type JobUpdateResult,
+  type NotifyInput,
   type PollResult,
   type PublishInput,
   type PublishResult,
 } from '../core/actor/hub.ts';
 import type { IdempotencyKey } from '../core/actor/dedupe.ts';
 import type { JobUpdate } from '../core/actor/jobs.ts';
+import type { InboxTarget } from '../core/actor/inbox.ts';
 import type { Transport } from '../core/actor/ports.ts';
 import { parseLogLevel, setLogLevel } from '../core/observability/log.ts';
 import { createLoggingObserver, type HubObserver } from '../core/observability/observer.ts';
-import type { JobStatus, Presence, UserStats } from '../protocol/wire.ts';
+import type { InboxAction, InboxChangeResult, InboxStatus, JobStatus, Presence, UserStats } from '../protocol/wire.ts';
 import { createAnalyticsRecorder } from './analytics.ts';
 import { HibernatingConnection, HibernatingConnectionSet } from './hibernating-connections.ts';
 import { migrate } from '../core/actor/schema.ts';
@@ -104,6 +107,31 @@ export class UserHub extends DurableObject<Env> {
   erase(key: IdempotencyKey): Erased {
     this.#usage.rpc++;
     return this.#hub.erase(key);
+  }
+
+  notify(input: NotifyInput): Outcome<PublishResult> {
+    this.#usage.rpc++;
+    return attempt(() => this.#hub.notify(input));
+  }
+
+  getNotification(id: number): string | null {
+    this.#usage.rpc++;
+    return this.#hub.getNotification(id);
+  }
+
+  listInbox(status: InboxStatus, before: number | undefined, limit: number, credential?: Credential): Outcome<InboxListing> {
+    this.#usage.rpc++;
+    return attempt(() => this.#hub.listInbox(status, before, limit, credential));
+  }
+
+  changeInbox(action: InboxAction, target: InboxTarget, credential?: Credential): Outcome<InboxChangeResult> {
+    this.#usage.rpc++;
+    return attempt(() => this.#hub.changeInbox(action, target, credential));
+  }
+
+  acknowledge(through: number, credential?: Credential): Outcome<{ acknowledged: number }> {
+    this.#usage.rpc++;
+    return attempt(() => this.#hub.acknowledge(through, credential));
   }
 
   presence(): Presence {

@@ -12,6 +12,7 @@ import { SILENT_OBSERVER, type HubObserver } from './observability/observer.ts';
 import { observeRejects } from './observability/rejects.ts';
 import { openApiDocument, referencePage } from './openapi.ts';
 import { clientJobRoutes } from './routes/client-jobs.ts';
+import { inboxRoutes } from './routes/inbox.ts';
 import { pollRoutes } from './routes/poll.ts';
 import { publisherRoutes } from './routes/publisher.ts';
 import { streamRoutes } from './routes/streams.ts';
@@ -26,8 +27,16 @@ export const ROUTES: Record<string, string[]> = {
   '/v1/poll': ['GET'],
   '/v1/jobs': ['GET'],
   '/v1/jobs/:jobId': ['GET'],
+  '/v1/inbox': ['GET'],
+  '/v1/inbox/seen': ['POST'],
+  '/v1/inbox/read': ['POST'],
+  '/v1/inbox/unread': ['POST'],
+  '/v1/inbox/archive': ['POST'],
+  '/v1/acks': ['POST'],
   '/v1/users/:userId/events': ['POST'],
   '/v1/users/:userId/jobs/:jobId': ['PUT'],
+  '/v1/users/:userId/notifications': ['POST'],
+  '/v1/users/:userId/notifications/:id': ['GET'],
   '/v1/users/:userId/presence': ['GET'],
   '/v1/users/:userId/stats': ['GET'],
   '/v1/users/:userId/connections': ['DELETE'],
@@ -92,6 +101,7 @@ export function createApp(backendFor: BackendFactory, observerFor?: (env: Env) =
   app.route('/', streamRoutes);
   app.route('/', pollRoutes);
   app.route('/', clientJobRoutes);
+  app.route('/', inboxRoutes);
   app.route('/', publisherRoutes);
 
   for (const [path, methods] of Object.entries(ROUTES)) {

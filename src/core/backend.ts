@@ -2,10 +2,11 @@
 // The Cloudflare host reaches a Durable Object; standalone hosts an in-process actor.
 
 import type { Credential } from './auth/client-token.ts';
-import type { Ended, Erased, JobUpdateResult, PollResult, PublishInput, PublishResult } from './actor/hub.ts';
+import type { Ended, Erased, InboxListing, JobUpdateResult, NotifyInput, PollResult, PublishInput, PublishResult } from './actor/hub.ts';
+import type { InboxTarget } from './actor/inbox.ts';
 import type { IdempotencyKey } from './actor/dedupe.ts';
 import type { JobUpdate } from './actor/jobs.ts';
-import type { JobStatus, Presence, UserStats } from '../protocol/wire.ts';
+import type { InboxAction, InboxChangeResult, InboxStatus, JobStatus, Presence, UserStats } from '../protocol/wire.ts';
 
 export interface StreamOpen {
   userId: string;
@@ -57,6 +58,14 @@ export interface UserActor {
   endSessions(revoke: boolean, key: IdempotencyKey): Promise<Ended>;
   /** Ends every connection and deletes everything the actor holds for the user. */
   erase(key: IdempotencyKey): Promise<Erased>;
+  /** Stores an inbox item and announces it (`inbox.created`). */
+  notify(input: NotifyInput): Promise<PublishResult>;
+  /** One inbox item's JSON, or null. */
+  getNotification(id: number): Promise<string | null>;
+  listInbox(status: InboxStatus, before: number | undefined, limit: number, credential?: Credential): Promise<InboxListing>;
+  changeInbox(action: InboxAction, target: InboxTarget, credential?: Credential): Promise<InboxChangeResult>;
+  /** A client without a WebSocket has every event up to `through`. */
+  acknowledge(through: number, credential?: Credential): Promise<{ acknowledged: number }>;
 }
 
 /** A job long poll's answer. */

@@ -23,6 +23,10 @@ export interface Limits {
   publishBurstPerUser: number;
   /** Most bytes of events one connection is replayed before it is told to resume (4009). */
   replayMaxBytes: number;
+  /** Inbox items kept per user, newest first. */
+  inboxMaxItems: number;
+  /** Oldest inbox item kept, in seconds. */
+  inboxMaxAgeSeconds: number;
 }
 
 /**
@@ -92,6 +96,8 @@ export const DEFAULT_LIMITS: Limits = {
   publishRatePerUser: 100,
   publishBurstPerUser: 200,
   replayMaxBytes: 1024 * 1024,
+  inboxMaxItems: 500,
+  inboxMaxAgeSeconds: 90 * 86400,
 };
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -177,6 +183,8 @@ export function readLimits(env: Env): Limits {
     publishRatePerUser: int(env, 'PUBLISH_RATE_PER_USER', d.publishRatePerUser, 0, 1_000_000),
     publishBurstPerUser: int(env, 'PUBLISH_BURST_PER_USER', d.publishBurstPerUser, 1, 1_000_000),
     replayMaxBytes: int(env, 'REPLAY_MAX_BYTES', d.replayMaxBytes, 1024, 64 * 1024 * 1024),
+    inboxMaxItems: int(env, 'INBOX_MAX_ITEMS', d.inboxMaxItems, 1, 10_000),
+    inboxMaxAgeSeconds: int(env, 'INBOX_MAX_AGE_SECONDS', d.inboxMaxAgeSeconds, 60, 5 * 366 * 86400),
   };
 }
 

@@ -6,7 +6,19 @@
 import { ERRORS } from '../protocol/errors.ts';
 import { z } from 'zod';
 import { JOB_STATUSES, MAX_BATCH_USERS, TIMED_OUT_HEADER, USER_ID_PATTERN } from '../protocol/wire.ts';
-import { batchBody, jobListQuery, jobQuery, jobUpdateBody, pollQuery, publishBody } from './schemas.ts';
+import {
+  batchBody,
+  idsBody,
+  inboxQuery,
+  jobListQuery,
+  jobQuery,
+  jobUpdateBody,
+  notificationBody,
+  pollQuery,
+  publishBody,
+  readBody,
+  throughBody,
+} from './schemas.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -44,16 +56,26 @@ const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}
 const errors = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((status) => [String(status), { $ref: `#/components/responses/Error${status}` }]));
 
+/** One client inbox change: its body schema and what it does. */
+const inboxChange = (summary: string, body: z.ZodType): Record<string, JsonSchema> => ({
+  post: {
+    summary,
+    security: CLIENT,
+    requestBody: { required: true, content: { 'application/json': { schema: schemaOf(body) } } },
+    responses: { 200: json(ref('InboxChange'), 'What changed, the ids not in the inbox, and the counts after it.'), ...errors(400, 401, 413, 415, 429) },
+  },
+});
+
 const ERROR_MEANINGS: Record<number, string> = {
   400: 'A parameter or body of the wrong shape (`invalid_request`, `invalid_json`), or a signed body whose `userId` / `jobId` does not name the target of its path (`target_mismatch`).',
   401: 'Missing or invalid credentials (`unauthorized`).',
   403: 'The `Origin` is not allowed (`forbidden_origin`).',
-  404: 'No such job for this user (`job_not_found`).',
+  404: 'No such job (`job_not_found`) or notification (`not_found`) for this user.',
   409: 'The job already reached a terminal state (`job_final`), or the webhook-id was already used for a different request (`idempotency_key_reused`).',
   413: 'The body is over MAX_EVENT_BYTES (`payload_too_large`).',
   415: 'The body is not `application/json` (`unsupported_media_type`).',
   426: 'Not a WebSocket upgrade (`upgrade_required`).',
-  429: 'Too many connections (`connection_limit`) or publishes (`rate_limited`, with `Retry-After`) for this user.',
+  429: 'Too many connections (`connection_limit`), publishes or inbox changes (`rate_limited`, with `Retry-After`) for this user.',
 };
 
 const POLL_DESCRIPTIONS = {
@@ -143,6 +165,54 @@ const PATHS: Record<string, Record<string, JsonSchema>> = {
       responses: { 200: json(ref('Job'), 'The job.'), ...errors(400, 401, 404, 429) },
     },
   },
+  '/v1/inbox': {
+    get: {
+      summary: 'A page of the user’s inbox, newest first, with the counts (`all`: everything not archived).',
+      security: CLIENT,
+      parameters: queryParameters(inboxQuery, {
+        status: 'unread, unseen, all (the default) or archived.',
+        before: 'Cursor: only items older than this id (the previous page’s `next`).',
+        limit: 'Most items (1..100, default 20).',
+      }),
+      responses: { 200: json(ref('InboxPage'), 'Items and counts.'), ...errors(400, 401) },
+    },
+  },
+  '/v1/inbox/seen': inboxChange('Mark every item up to `through` seen (the bell was opened); emits one inbox.changed.', throughBody),
+  '/v1/inbox/read': inboxChange('Mark items read (and seen), by ids or up to `through`; emits one inbox.changed.', readBody),
+  '/v1/inbox/unread': inboxChange('Mark items unread again; emits one inbox.changed.', idsBody),
+  '/v1/inbox/archive': inboxChange('Archive items (they leave the counts and `all`); emits one inbox.changed.', idsBody),
+  '/v1/acks': {
+    post: {
+      summary: 'For clients without a WebSocket: every event up to `through` has reached this client; sets `receivedAt` on the inbox items it covers.',
+      security: CLIENT,
+      requestBody: { required: true, content: { 'application/json': { schema: schemaOf(throughBody) } } },
+      responses: {
+        200: json({ type: 'object', properties: { acknowledged: { type: 'integer' } } }, 'Items that got their receivedAt now.'),
+        ...errors(400, 401, 413, 415, 429),
+      },
+    },
+  },
+  '/v1/users/{userId}/notifications': {
+    post: {
+      summary: 'Store a notification in the user’s inbox and announce it as an inbox.created event (its id is the item’s).',
+      security: PUBLISHER,
+      parameters: [USER_ID],
+      requestBody: { required: true, content: { 'application/json': { schema: schemaOf(notificationBody) } } },
+      responses: {
+        201: json(ref('PublishResult'), 'Stored in the inbox and the log.'),
+        200: json(ref('PublishResult'), 'A retried webhook-id: the first answer, with duplicate: true.'),
+        ...errors(400, 401, 409, 413, 415, 429),
+      },
+    },
+  },
+  '/v1/users/{userId}/notifications/{id}': {
+    get: {
+      summary: 'One inbox item with its receipt times (deliveredAt, receivedAt, seenAt, readAt, archivedAt).',
+      security: PUBLISHER,
+      parameters: [USER_ID, { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9]+$' } }],
+      responses: { 200: json(ref('InboxItem'), 'The item.'), ...errors(400, 401, 404) },
+    },
+  },
   '/v1/users/{userId}/events': {
     post: {
       summary: 'Publish one event to one user: stored durably, then written to that user’s connections only.',
@@ -197,14 +267,20 @@ const PATHS: Record<string, Record<string, JsonSchema>> = {
   },
   '/v1/users/{userId}': {
     delete: {
-      summary: 'Erase the user: close every connection with 4503, delete events, jobs, dedupe keys and tickets, revoke earlier credentials.',
+      summary: 'Erase the user: close every connection with 4503, delete events, jobs, the inbox, dedupe keys and tickets, revoke earlier credentials.',
       security: PUBLISHER,
       parameters: [USER_ID],
       responses: {
         200: json(
           {
             type: 'object',
-            properties: { closed: { type: 'integer' }, events: { type: 'integer' }, jobs: { type: 'integer' }, duplicate: { type: 'boolean' } },
+            properties: {
+              closed: { type: 'integer' },
+              events: { type: 'integer' },
+              jobs: { type: 'integer' },
+              notifications: { type: 'integer' },
+              duplicate: { type: 'boolean' },
+            },
           },
           'What was removed.',
         ),
@@ -233,7 +309,42 @@ const connections = {
   properties: { websocket: { type: 'integer' }, sse: { type: 'integer' }, poll: { type: 'integer' } },
 };
 
+const time = { type: ['string', 'null'], format: 'date-time' };
+const text = { type: ['string', 'null'] };
+const counts = {
+  type: 'object',
+  properties: { unread: { type: 'integer' }, unseen: { type: 'integer' }, total: { type: 'integer' } },
+};
+
 const SCHEMAS: Record<string, JsonSchema> = {
+  InboxItem: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      type: { type: 'string' },
+      title: text,
+      body: text,
+      url: text,
+      data: {},
+      category: text,
+      collapseKey: text,
+      createdAt: { type: 'string', format: 'date-time' },
+      deliveredAt: { ...time, description: 'First written to a live connection.' },
+      receivedAt: { ...time, description: 'First acknowledged by a client (ack).' },
+      seenAt: time,
+      readAt: time,
+      archivedAt: time,
+    },
+  },
+  InboxCounts: counts,
+  InboxPage: {
+    type: 'object',
+    properties: { items: { type: 'array', items: ref('InboxItem') }, counts, next: text },
+  },
+  InboxChange: {
+    type: 'object',
+    properties: { changed: { type: 'array', items: { type: 'string' } }, unknown: { type: 'array', items: { type: 'string' } }, counts },
+  },
   Error: {
     type: 'object',
     required: ['error'],
@@ -286,6 +397,7 @@ const SCHEMAS: Record<string, JsonSchema> = {
       retainedEvents: { type: 'integer' },
       oldestRetainedId: { type: ['string', 'null'] },
       jobs: { type: 'object', properties: Object.fromEntries(JOB_STATUSES.map((s) => [s, { type: 'integer' }])) },
+      inbox: counts,
     },
   },
 };

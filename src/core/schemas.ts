@@ -2,8 +2,11 @@
 
 import { z } from 'zod';
 import {
-  CONTROL_PREFIX,
   EVENT_TYPE_PATTERN,
+  INBOX_STATUSES,
+  isReservedType,
+  MAX_INBOX_IDS,
+  RESERVED_TYPE_PREFIXES,
   JOB_STATUSES,
   MAX_BATCH_USERS,
   MAX_WAIT_SECONDS,
@@ -18,7 +21,7 @@ export const MAX_JSON_DEPTH = 32;
 const publishType = z
   .string()
   .regex(EVENT_TYPE_PATTERN, 'type: 1-100 characters of A-Z a-z 0-9 _ . : / -')
-  .refine((type) => !type.startsWith(CONTROL_PREFIX), `type: the prefix "${CONTROL_PREFIX}" is reserved`);
+  .refine((type) => !isReservedType(type), `type: the prefixes ${RESERVED_TYPE_PREFIXES.map((p) => `"${p}"`).join(', ')} are the service's own`);
 
 /** A body's own statement of its target, checked against the path after the signature (checkTarget). */
 const targetId = (name: string) => z.string().max(200, `${name}: at most 200 characters`).optional();
@@ -117,3 +120,54 @@ export const jobListQuery = z.object({
   status: statusEnum.optional(),
   limit: limitParam(100).optional(),
 });
+
+/** Category and collapse keys: the id charset. */
+const keyField = (name: string) => z.string().regex(USER_ID_PATTERN, `${name}: 1-128 characters of A-Z a-z 0-9 _ . : @ | + = -`).optional();
+
+/** An absolute https URL or a path on the application's own origin (never javascript:, data: or another scheme). */
+const notificationUrl = z
+  .string()
+  .max(2048, 'url: at most 2,048 characters')
+  .refine((url) => {
+    if (url.startsWith('/')) return !url.startsWith('//') && !/[\s\\]/.test(url);
+    try {
+      return new URL(url).protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'url: an absolute https URL or a path starting with /');
+
+export const notificationBody = z
+  .object({
+    userId: targetId('userId'),
+    type: publishType,
+    title: z.string().max(200, 'title: at most 200 characters').optional(),
+    body: z.string().max(2000, 'body: at most 2,000 characters').optional(),
+    url: notificationUrl.optional(),
+    data: z.unknown().optional(),
+    category: keyField('category'),
+    collapseKey: keyField('collapseKey'),
+  })
+  .strict();
+
+export const inboxQuery = z.object({
+  status: z.enum(INBOX_STATUSES).optional(),
+  before: eventIdParam.optional(),
+  limit: limitParam(MAX_INBOX_IDS).optional(),
+});
+
+/** An event id in a JSON body: a decimal string, as ids travel. */
+const eventIdField = z.string().transform((value, ctx) => {
+  const id = parseEventId(value);
+  if (typeof id !== 'number') {
+    ctx.addIssue({ code: 'custom', message: 'must be an event id (a decimal string)' });
+    return z.NEVER;
+  }
+  return id;
+});
+
+const idList = z.array(eventIdField).min(1, 'ids: at least one').max(MAX_INBOX_IDS, `ids: at most ${MAX_INBOX_IDS}`);
+
+export const throughBody = z.object({ through: eventIdField }).strict();
+export const idsBody = z.object({ ids: idList }).strict();
+export const readBody = z.union([idsBody, throughBody], { message: 'a body {"ids":[…]} or {"through":"<id>"}' });

@@ -43,6 +43,12 @@ export interface Presence {
 
 /** Control frames never carry an `id` and their type always starts with `hub.`. */
 export const CONTROL_PREFIX = 'hub.';
+/**
+ * Event types only the service emits: `hub.` control frames, `inbox.` changes
+ * of the inbox, `job.` changes of a job. A publish may not use them.
+ */
+export const RESERVED_TYPE_PREFIXES = [CONTROL_PREFIX, 'inbox.', 'job.'] as const;
+export const isReservedType = (type: string): boolean => RESERVED_TYPE_PREFIXES.some((prefix) => type.startsWith(prefix));
 /** Sent after replay: everything older has been delivered, live events follow. */
 export const HUB_READY = 'hub.ready';
 /** The resume point is no longer retained: events were missed, refetch state. */
@@ -175,6 +181,7 @@ export interface UserStats extends Presence {
   /** The first id a resume point may name without a reset; null when nothing is retained. */
   oldestRetainedId: EventId | null;
   jobs: Record<JobStatus, number>;
+  inbox: InboxCounts;
 }
 
 /** Set on long-poll answers whose wait ran out with nothing new. */
@@ -186,3 +193,74 @@ export const MAX_WAIT_SECONDS = 30;
 export const POLL_PAGE_SIZE = 100;
 /** Most users one batch publish may name. */
 export const MAX_BATCH_USERS = 1000;
+
+/** A new inbox item; the event's data is the item (with `counts`, and `replaces` when it collapsed an older one). */
+export const INBOX_CREATED = 'inbox.created';
+/** Items changed state (seen, read, unread, archived); the data carries the new counts and each changed item's state. */
+export const INBOX_CHANGED = 'inbox.changed';
+
+/** What a user's inbox holds, not counting archived items. */
+export interface InboxCounts {
+  unread: number;
+  unseen: number;
+  total: number;
+}
+
+/** One inbox item as clients and publishers see it. Times are ISO 8601, null until they happen. */
+export interface InboxItem<Data = unknown> {
+  /** The id of the `inbox.created` event that announced it. */
+  id: EventId;
+  type: string;
+  title: string | null;
+  body: string | null;
+  url: string | null;
+  data: Data | null;
+  category: string | null;
+  collapseKey: string | null;
+  createdAt: string;
+  /** First written to a live connection of the user. */
+  deliveredAt: string | null;
+  /** First acknowledged by a client (`ack`): the client said it has it. */
+  receivedAt: string | null;
+  seenAt: string | null;
+  readAt: string | null;
+  archivedAt: string | null;
+}
+
+/** The data of `inbox.created`. */
+export interface InboxCreated extends InboxItem {
+  counts: InboxCounts;
+  /** The unread item with the same collapse key that this one replaced, if any. */
+  replaces?: EventId;
+}
+
+/** The data of `inbox.changed`. */
+export interface InboxChanged {
+  counts: InboxCounts;
+  items: Array<Pick<InboxItem, 'id' | 'seenAt' | 'readAt' | 'archivedAt'>>;
+}
+
+export const INBOX_STATUSES = ['unread', 'unseen', 'all', 'archived'] as const;
+export type InboxStatus = (typeof INBOX_STATUSES)[number];
+/** What the client may do to inbox items. */
+export const INBOX_ACTIONS = ['seen', 'read', 'unread', 'archive'] as const;
+export type InboxAction = (typeof INBOX_ACTIONS)[number];
+/** Most ids one inbox change may name, and most items one page lists. */
+export const MAX_INBOX_IDS = 100;
+/** Inbox changes (and HTTP acknowledgements) one user may make a second, sustained, and at once. */
+export const INBOX_WRITE_RATE = { perSecond: 10, burst: 50 } as const;
+
+/** GET /v1/inbox's answer. */
+export interface InboxPage {
+  items: InboxItem[];
+  counts: InboxCounts;
+  /** Pass as `before` for the next (older) page; null on the last. */
+  next: EventId | null;
+}
+
+/** What an inbox change answers: the ids it changed, those it did not know, and the counts after it. */
+export interface InboxChangeResult {
+  changed: EventId[];
+  unknown: EventId[];
+  counts: InboxCounts;
+}

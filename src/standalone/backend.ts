@@ -43,6 +43,11 @@ export class StandaloneBackend implements HubBackend {
       stats: () => call((hub) => hub.stats()),
       endSessions: (revoke, key) => call((hub) => hub.endSessions({ revoke }, key)),
       erase: (key) => call((hub) => hub.erase(key)),
+      notify: (input) => call((hub) => hub.notify(input)),
+      getNotification: (id) => call((hub) => hub.getNotification(id)),
+      listInbox: (status, before, limit, credential) => call((hub) => hub.listInbox(status, before, limit, credential)),
+      changeInbox: (action, target, credential) => call((hub) => hub.changeInbox(action, target, credential)),
+      acknowledge: (through, credential) => call((hub) => hub.acknowledge(through, credential)),
     };
   }
 

@@ -22,10 +22,10 @@ export function describeContract(host: string, baseUrl: () => string, options: C
       const janeSocket = await client.socket(jane);
       await johnSocket.untilReady();
       await janeSocket.untilReady();
-      const response = await client.publish(john, 'job.succeeded', { zip: 'z.zip' });
+      const response = await client.publish(john, 'export.ready', { zip: 'z.zip' });
       expect(response.status).toBe(202);
       expect(await response.json()).toEqual({ id: '1', delivered: 1 });
-      expect(await johnSocket.frames.next()).toMatchObject({ id: '1', type: 'job.succeeded', data: { zip: 'z.zip' } });
+      expect(await johnSocket.frames.next()).toMatchObject({ id: '1', type: 'export.ready', data: { zip: 'z.zip' } });
       await client.publish(jane, 'mine', 1);
       expect(await janeSocket.frames.next()).toMatchObject({ type: 'mine' });
       expect(janeSocket.frames.pending).toEqual([]);

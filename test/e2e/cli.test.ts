@@ -18,7 +18,7 @@ describe.each(['node', 'wrangler dev'])('the userhub CLI against %s', (host) => 
 
   it('publishes, updates a job and reads presence with bound, signed requests', { timeout: 60_000 }, async () => {
     const user = uniqueUser('cli@x');
-    expect(await cli('send', '--user', user, '--type', 'job.succeeded', '--data', '{"zip":"a.zip"}')).toMatchObject({ id: '1' });
+    expect(await cli('send', '--user', user, '--type', 'export.ready', '--data', '{"zip":"a.zip"}')).toMatchObject({ id: '1' });
     expect(await cli('job', '--user', user, '--id', 'zip-1', '--status', 'running', '--progress', '0.5')).toMatchObject({
       eventId: '2',
       job: { id: 'zip-1', status: 'running' },
@@ -27,7 +27,7 @@ describe.each(['node', 'wrangler dev'])('the userhub CLI against %s', (host) => 
     expect(await cli('call', 'GET', `/v1/users/${encodeURIComponent(user)}/presence`)).toMatchObject({ online: false });
     const poll = await fetch(`${inject('hostUrls')[host]}/v1/poll?after=0`, { headers: { Authorization: `Bearer ${await tokenFor(user)}` } });
     const { events } = (await poll.json()) as { events: Array<{ type: string }> };
-    expect(events.map((event) => event.type)).toEqual(['job.succeeded', 'job.running', 'raw.call']);
+    expect(events.map((event) => event.type)).toEqual(['export.ready', 'job.running', 'raw.call']);
   });
 
   it('ends a user\'s sessions and erases the user', { timeout: 60_000 }, async () => {

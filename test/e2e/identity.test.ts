@@ -60,13 +60,13 @@ describe('identity-provider tokens on a standalone host', () => {
     const socket = await client.socket(user, { protocols: ['userhub.v1', `userhub.token.${token}`] });
     expect(socket.ws.protocol).toBe('userhub.v1');
     await socket.untilReady();
-    expect((await client.publish(user, 'job.succeeded', { n: 1 })).status).toBe(202);
-    expect(await socket.frames.next()).toMatchObject({ id: '1', type: 'job.succeeded', data: { n: 1 } });
+    expect((await client.publish(user, 'export.ready', { n: 1 })).status).toBe(202);
+    expect(await socket.frames.next()).toMatchObject({ id: '1', type: 'export.ready', data: { n: 1 } });
     socket.ws.close();
 
     const poll = await fetch(`${host.url}/v1/poll?after=0`, { headers: { Authorization: `Bearer ${token}` } });
     expect(poll.status).toBe(200);
-    expect(await poll.json()).toMatchObject({ events: [{ id: '1', type: 'job.succeeded' }], lastId: '1' });
+    expect(await poll.json()).toMatchObject({ events: [{ id: '1', type: 'export.ready' }], lastId: '1' });
   });
 
   it('refuses a token from another issuer with 401, and still accepts HS256 tokens', async () => {

@@ -98,7 +98,7 @@ describe('observability of the standalone Node host', () => {
     expect(waiting.get('userhub_connections{transport="websocket"}')).toBe(2);
     expect(waiting.get('userhub_actors')).toBeGreaterThanOrEqual(1);
 
-    const request = await publishRequest(host.url, user, 'job.succeeded', { zip: 'a.zip' });
+    const request = await publishRequest(host.url, user, 'export.ready', { zip: 'a.zip' });
     const signature = request.headers.get('webhook-signature')!;
     const published = await fetch(request);
     expect(await published.json()).toEqual({ id: '1', delivered: 3 });

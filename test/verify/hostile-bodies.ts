@@ -29,7 +29,7 @@ export function brokenJson(random: Random): HttpCase[] {
   for (const body of ['{"status":"queued"', '{"status":queued}', 'null', '[]', '{}']) m.putJob(`job body ${body}`, [400], body);
   // Valid bodies cut short at a seeded position: never JSON any more.
   const templates = [
-    '{"type":"job.done","data":{"zip":"https://example.com/a.zip","n":[1,2,3]}}',
+    '{"type":"export.ready","data":{"zip":"https://example.com/a.zip","n":[1,2,3]}}',
     '{"type":"message.received","data":{"from":"jane","text":"hi"}}',
   ];
   for (let i = 0; i < 24; i++) {

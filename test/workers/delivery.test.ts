@@ -6,17 +6,17 @@ import { openSocket, publish } from './clients.ts';
 describe('publish and WebSocket delivery', () => {
   it('stores an event with strictly increasing ids and reports live deliveries', async () => {
     const user = uniqueUser();
-    const first = await publish(user, 'job.succeeded', { zip: 'a.zip' });
+    const first = await publish(user, 'export.ready', { zip: 'a.zip' });
     expect(first.status).toBe(202);
     expect(await first.json()).toEqual({ id: '1', delivered: 0 });
 
     const socket = await openSocket(user);
     expect(await socket.untilReady()).toEqual([{ type: 'hub.ready', data: { lastId: '1' } }]);
-    const second = await publish(user, 'job.succeeded', { zip: 'b.zip' });
+    const second = await publish(user, 'export.ready', { zip: 'b.zip' });
     expect(await second.json()).toEqual({ id: '2', delivered: 1 });
 
     const frame = await socket.frames.next();
-    expect(frame).toMatchObject({ id: '2', type: 'job.succeeded', data: { zip: 'b.zip' } });
+    expect(frame).toMatchObject({ id: '2', type: 'export.ready', data: { zip: 'b.zip' } });
     expect(new Date(frame.time!).toISOString()).toBe(frame.time);
   });
 
@@ -24,7 +24,7 @@ describe('publish and WebSocket delivery', () => {
     const user = uniqueUser();
     const sockets = [await openSocket(user), await openSocket(user), await openSocket(user)];
     for (const socket of sockets) await socket.untilReady();
-    const response = await publish(user, 'job.succeeded', { n: 1 });
+    const response = await publish(user, 'export.ready', { n: 1 });
     expect(await response.json()).toMatchObject({ delivered: 3 });
     for (const socket of sockets) expect(await socket.frames.next()).toMatchObject({ id: '1', data: { n: 1 } });
   });

@@ -19,7 +19,7 @@ async function traffic(fetch: (request: Request) => Promise<Response>, user: str
   expect(connect.status).toBe(101);
   const ws = connect.webSocket!;
   ws.accept();
-  const published = await fetch(await publishRequest(BASE, user, 'job.done', { n: 1 }));
+  const published = await fetch(await publishRequest(BASE, user, 'export.ready', { n: 1 }));
   expect(published.status).toBe(202);
   expect(await published.json()).toMatchObject({ id: '1', delivered: 1 });
   const refused = await fetch(new Request(`${BASE}/v1/events?ticket=not-a-ticket`));

@@ -18,12 +18,12 @@ describe('Server-Sent Events', () => {
     ]);
 
     const data = { text: 'a\nb\rc\u2028d' };
-    await publish(user, 'job.succeeded', data);
+    await publish(user, 'export.ready', data);
     const frame = await sse.nextEvent();
     expect(frame.id).toBe('1');
-    expect(frame.event).toBe('job.succeeded');
+    expect(frame.event).toBe('export.ready');
     expect(frame.data).not.toMatch(/[\r\n\u2028\u2029]/);
-    expect(JSON.parse(frame.data!)).toMatchObject({ id: '1', type: 'job.succeeded', data });
+    expect(JSON.parse(frame.data!)).toMatchObject({ id: '1', type: 'export.ready', data });
     await sse.cancel();
   });
 

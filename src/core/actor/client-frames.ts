@@ -1,6 +1,6 @@
 // The frames a client may send on its connection, parsed and dispatched in
-// one place: `ping`, and `auth` (a fresh ticket that moves the session's
-// expiry on). Each new client frame is one entry in CLIENT_FRAMES. Every
+// one place: `ping`, `auth` (a fresh ticket that moves the session's expiry
+// on) and `ack` (the client has every event up to an id: inbox receipts). Each new client frame is one entry in CLIENT_FRAMES. Every
 // connection has a budget: frames over MAX_CLIENT_FRAME_BYTES close it with
 // 1009, more than MAX_INVALID_CLIENT_FRAMES that are not understood or more
 // than CLIENT_FRAME_RATE a second with 1008, so a client cannot make the actor
@@ -12,6 +12,7 @@ import {
   HUB_ERROR,
   MAX_CLIENT_FRAME_BYTES,
   MAX_INVALID_CLIENT_FRAMES,
+  parseEventId,
 } from '../../protocol/wire.ts';
 import { ControlMessage } from './frames.ts';
 import type { Connection } from './ports.ts';
@@ -21,6 +22,8 @@ import { TokenBucket } from './rate-limit.ts';
 export interface FrameHandlers {
   /** `{"type":"auth","ticket"}`: spend the ticket to extend this connection's session. */
   renew(connection: Connection, ticket: unknown): Promise<void>;
+  /** `{"type":"ack","through":"<id>"}`: this client has every event up to `through`. */
+  acknowledge(connection: Connection, through: number): void;
 }
 
 /** The answer to `{"type":"ping"}` (Cloudflare's auto-response gives the same without waking the actor). */
@@ -30,6 +33,11 @@ const PONG = new ControlMessage('pong');
 const CLIENT_FRAMES: Record<string, (connection: Connection, frame: Record<string, unknown>, hub: FrameHandlers) => unknown> = {
   ping: (connection) => connection.send(PONG),
   auth: (connection, frame, hub) => hub.renew(connection, frame.ticket),
+  ack: (connection, frame, hub) => {
+    const through = typeof frame.through === 'string' ? parseEventId(frame.through) : null;
+    if (typeof through === 'number') return hub.acknowledge(connection, through);
+    connection.send(new ControlMessage(HUB_ERROR, { code: 'invalid_frame', message: 'ack: {"type":"ack","through":"<event id>"}.' }));
+  },
 };
 
 interface Budget {

@@ -1,7 +1,8 @@
 // One user's actor, the coordinator of its parts (event-log.ts, jobs.ts,
-// dedupe.ts, ticket-ledger.ts, sessions.ts, schedule.ts, client-frames.ts) and
-// of its live connections: publish, job changes, open and resume, session
-// expiry and refresh, ending sessions, pruning, erasure. Every method but
+// inbox.ts, dedupe.ts, ticket-ledger.ts, sessions.ts, schedule.ts,
+// client-frames.ts) and of its live connections: publish, job changes, the
+// inbox, open and resume, session expiry and refresh, ending sessions,
+// pruning, erasure. Every method but
 // receive() (a refresh checks a ticket's signature first) is synchronous, so a
 // replay and the switch to live delivery happen in one turn and no publish can
 // slip between them. Writes commit first; only then are they written to
@@ -13,21 +14,29 @@ import type { Limits } from '../config.ts';
 import { badRequest, HubError, unauthorized } from '../errors.ts';
 import {
   CloseCode,
-  CONTROL_PREFIX,
   EVENT_TYPE_PATTERN,
   HUB_AUTH,
   HUB_EXPIRING,
   HUB_READY,
   HUB_RESET,
+  INBOX_CHANGED,
+  INBOX_CREATED,
+  INBOX_WRITE_RATE,
   controlFrame,
   isJobId,
+  isReservedType,
   JOB_STATUSES,
+  type InboxAction,
+  type InboxChangeResult,
+  type InboxCounts,
+  type InboxStatus,
   type JobStatus,
   type Presence,
   type UserStats,
 } from '../../protocol/wire.ts';
 import { receiveClientFrame, type FrameHandlers } from './client-frames.ts';
 import { EventLog } from './event-log.ts';
+import { Inbox, type InboxTarget, type NotificationContent, type StoredItem } from './inbox.ts';
 import { DedupeLedger, type IdempotencyKey } from './dedupe.ts';
 import { TicketLedger } from './ticket-ledger.ts';
 import { ControlMessage, JobMessage, JobSnapshot, OutgoingEvent, type Outgoing } from './frames.ts';
@@ -58,6 +67,16 @@ export interface JobUpdateResult {
   eventId: string | null;
   delivered: number;
   duplicate?: true;
+}
+
+/** A notification for the user's inbox (NotificationContent; `data` as canonical JSON text). */
+export interface NotifyInput extends IdempotencyKey, NotificationContent {}
+
+/** One page of the inbox: items as JSON texts, newest first. */
+export interface InboxListing {
+  items: string[];
+  counts: InboxCounts;
+  next: string | null;
 }
 
 /** How a connection opens: where it resumes, the ticket it spends, or the job it waits on. */
@@ -96,6 +115,7 @@ export interface Ended {
 export interface Erased extends Ended {
   events: number;
   jobs: number;
+  notifications: number;
 }
 
 /** Reads a ticket's signature and claims (tickets.ts readTicket, bound to the secret). */
@@ -103,6 +123,9 @@ export type TicketReader = (ticket: string) => Promise<Ticket | null>;
 
 /** Rows read at a time while a replay is gathered. */
 const REPLAY_PAGE = 100;
+
+/** Room an `inbox.created` event's data needs beyond the publisher's `data`: title, body, url, keys, times and counts. */
+const INBOX_ITEM_OVERHEAD = 8 * 1024;
 
 const isStream = (connection: Connection) => connection.transport === 'websocket' || connection.transport === 'sse';
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -113,13 +136,20 @@ export class Hub {
   readonly #limits: Limits;
   readonly #jobs: JobStore;
   readonly #publishBudget: TokenBucket;
+  /** The user's own inbox changes and HTTP acknowledgements, one bucket each. */
+  readonly #inboxBudget = new TokenBucket(INBOX_WRITE_RATE.perSecond, INBOX_WRITE_RATE.burst);
+  readonly #ackBudget = new TokenBucket(INBOX_WRITE_RATE.perSecond, INBOX_WRITE_RATE.burst);
+  readonly #inbox: Inbox;
   readonly #schedule: Schedule;
   readonly #dedupe: DedupeLedger;
   readonly #tickets: TicketLedger;
   readonly #log: EventLog;
   readonly #revocation: Revocation;
   readonly #readTicket: TicketReader;
-  readonly #frameHandlers: FrameHandlers = { renew: (connection, ticket) => this.#renew(connection, ticket) };
+  readonly #frameHandlers: FrameHandlers = {
+    renew: (connection, ticket) => this.#renew(connection, ticket),
+    acknowledge: (_connection, through) => void this.#acknowledge(through, Date.now()),
+  };
 
   /**
    * The store must be migrated first (migrate(), once per store).
@@ -146,6 +176,7 @@ export class Hub {
     this.#tickets = new TicketLedger(sql, owner);
     this.#publishBudget = new TokenBucket(limits.publishRatePerUser, limits.publishBurstPerUser);
     this.#log = new EventLog(sql, owner);
+    this.#inbox = new Inbox(sql, owner);
     this.#revocation = new Revocation(sql, owner);
     this.#readTicket = options.readTicket ?? (async () => null);
   }
@@ -157,7 +188,7 @@ export class Hub {
    */
   publish(input: PublishInput, now = Date.now()): PublishResult {
     // The Worker validated this already; the actor does not take it on trust.
-    if (!EVENT_TYPE_PATTERN.test(input.type) || input.type.startsWith(CONTROL_PREFIX)) throw badRequest('type: not an event type.');
+    this.#checkType(input.type);
     this.#checkData(input.data);
     const { result, event } = this.#atomically(() => {
       const seen = this.#dedupe.seen<PublishResult>(input);
@@ -170,6 +201,85 @@ export class Hub {
     });
     if (event) this.#deliver(event);
     return result;
+  }
+
+  /**
+   * Stores a notification in the user's inbox and announces it as an
+   * `inbox.created` event (the item's id is the event's): an unread item with
+   * the same collapse key is replaced, items beyond the inbox's count limit
+   * are dropped, and the counts in the event are those of this transaction.
+   * Rate-limited and deduplicated like publish().
+   */
+  notify(input: NotifyInput, now = Date.now()): PublishResult {
+    this.#checkType(input.type);
+    if (input.data !== undefined) this.#checkData(input.data);
+    const { result, event } = this.#atomically(() => {
+      const seen = this.#dedupe.seen<PublishResult>(input);
+      if (seen) return { result: { ...seen, duplicate: true as const } };
+      this.#spendPublishBudget(now);
+      const delivered = this.#connections.receivers();
+      const id = this.#log.lastId + 1;
+      const { item, replaces } = this.#inbox.create(id, input, now, delivered > 0);
+      this.#inbox.trim(this.#limits.inboxMaxItems);
+      const counts = JSON.stringify(this.#inbox.counts());
+      const data = `${item.json.slice(0, -1)},"counts":${counts}${replaces === null ? '' : `,"replaces":"${replaces}"`}}`;
+      if (data.length > this.#limits.maxEventBytes + INBOX_ITEM_OVERHEAD) throw badRequest('The notification is larger than MAX_EVENT_BYTES.');
+      const event = this.#insertEvent(INBOX_CREATED, data, now);
+      this.#pruneAfterWrite(now, false, this.#limits.inboxMaxAgeSeconds);
+      const result: PublishResult = { id: event.id, delivered };
+      this.#dedupe.remember(input, result, now);
+      return { result, event };
+    });
+    if (event) this.#deliver(event);
+    return result;
+  }
+
+  /** One inbox item's JSON (with its receipt times), or null. */
+  getNotification(id: number): string | null {
+    return this.#inbox.get(id)?.json ?? null;
+  }
+
+  /** A page of the inbox, newest first, with the counts. Throws 401 for a revoked credential. */
+  listInbox(status: InboxStatus, before: number | undefined, limit: number, credential?: Credential): InboxListing {
+    this.#admit(credential);
+    const { items, next } = this.#inbox.list(status, before, limit);
+    return { items: items.map((item) => item.json), counts: this.#inbox.counts(), next };
+  }
+
+  /**
+   * The user marks items seen, read or unread, or archives them. What changes
+   * is announced as one `inbox.changed` event with the counts after it, in the
+   * same transaction; a call that changes nothing emits nothing. Throws 429
+   * over INBOX_WRITE_RATE, 401 for a revoked credential.
+   */
+  changeInbox(action: InboxAction, target: InboxTarget, credential?: Credential, now = Date.now()): InboxChangeResult {
+    this.#admit(credential);
+    this.#spend(this.#inboxBudget, now, `This user may change the inbox ${INBOX_WRITE_RATE.perSecond} times a second`);
+    const { result, event } = this.#atomically(() => {
+      const { changed, unknown } = this.#inbox.change(action, target, now);
+      const counts = this.#inbox.counts();
+      const result = { changed: changed.map((item) => item.id), unknown: unknown.map(String), counts };
+      if (changed.length === 0) return { result };
+      const data = `{"counts":${JSON.stringify(counts)},"items":[${changed.map((item) => item.state).join(',')}]}`;
+      return { result, event: this.#insertEvent(INBOX_CHANGED, data, now) };
+    });
+    if (event) this.#deliver(event);
+    return result;
+  }
+
+  /**
+   * A client over HTTP (SSE, polls) has every event up to `through`: the
+   * inbox items among them get their `receivedAt`. Returns how many did.
+   */
+  acknowledge(through: number, credential?: Credential, now = Date.now()): { acknowledged: number } {
+    this.#admit(credential);
+    this.#spend(this.#ackBudget, now, `This user may acknowledge over HTTP ${INBOX_WRITE_RATE.perSecond} times a second`);
+    return { acknowledged: this.#acknowledge(through, now).length };
+  }
+
+  /** Sets `receivedAt` on the items up to `through` that had none (an `ack` frame, or acknowledge()). */
+  #acknowledge(through: number, now: number): StoredItem[] {
+    return this.#sql.transaction(() => this.#inbox.acknowledge(Math.min(through, this.#log.lastId), now));
   }
 
   /**
@@ -246,6 +356,7 @@ export class Hub {
     if (reset) frames.push(controlFrame(HUB_RESET, reset));
     const { events, more } = this.#replay(reset ? this.#log.prunedThrough : after, limit);
     for (const event of events) frames.push(event.json);
+    this.#markDelivered(events);
     const last = events.at(-1)?.row.id ?? (reset ? this.#log.lastId : after);
     return { frames, lastId: String(last), more };
   }
@@ -273,6 +384,12 @@ export class Hub {
       if (rows.length < want) return { events, more: false };
       cursor = rows.at(-1)!.id;
     }
+  }
+
+  /** Inbox items announced by these events reached a connection: their `deliveredAt`, when they had none. */
+  #markDelivered(events: readonly OutgoingEvent[]): void {
+    const ids = events.filter((event) => event.row.type === INBOX_CREATED).map((event) => event.row.id);
+    if (ids.length > 0) this.#inbox.delivered(ids, Date.now());
   }
 
   /**
@@ -409,7 +526,7 @@ export class Hub {
 
   /**
    * Erases the user: ends every connection (4503) and deletes the events,
-   * jobs, dedupe keys, spent tickets and schedule. What stays is not the
+   * jobs, inbox, dedupe keys, spent tickets and schedule. What stays is not the
    * user's: the id and job-version high-water marks (so no resume point or
    * job version is ever confused with the old ones: each gets `hub.reset` or a
    * higher version) and a revocation point, so no credential from before the
@@ -420,7 +537,7 @@ export class Hub {
     if (seen) return { ...seen, duplicate: true };
     const closed = this.#closeAll();
     return this.#atomically(() => {
-      const result = { closed, events: this.#log.erase(), jobs: this.#jobs.erase() };
+      const result = { closed, events: this.#log.erase(), jobs: this.#jobs.erase(), notifications: this.#inbox.erase() };
       this.#dedupe.forget(Number.MAX_SAFE_INTEGER);
       this.#tickets.erase();
       this.#schedule.clear();
@@ -447,6 +564,7 @@ export class Hub {
       // A long poll gets its page and one more event (its answer's `more`).
       const { events, more } = this.#replay(from, limit === undefined ? undefined : limit + 1);
       for (const event of events) this.#send(connection, event);
+      this.#markDelivered(events);
       if (more) {
         // Cut: a poll answers this page with `more`; a stream resumes at once from its last id (4009).
         if (!isStream(connection)) return void this.#send(connection, new ControlMessage(HUB_READY, { lastId: events.at(-1)!.id, more: true }));
@@ -481,6 +599,7 @@ export class Hub {
       retainedEvents: retained,
       oldestRetainedId: retained > 0 ? String(this.#log.prunedThrough + 1) : null,
       jobs: this.#jobs.countByStatus(),
+      inbox: this.#inbox.counts(),
     };
   }
 
@@ -504,23 +623,27 @@ export class Hub {
 
   /**
    * Drops events beyond the retention count or age, jobs past the same age,
-   * dedupe keys past their TTL and spent tickets past expiry. Returns when it
+   * inbox items past the inbox's count or age, dedupe keys past their TTL and
+   * spent tickets past expiry. Returns when it
    * should run next, or null when nothing is left that will age out.
    */
   prune(now = Date.now()): number | null {
-    const { retentionMaxEvents, retentionMaxAgeSeconds, dedupeTtlSeconds } = this.#limits;
+    const { retentionMaxEvents, retentionMaxAgeSeconds, dedupeTtlSeconds, inboxMaxItems, inboxMaxAgeSeconds } = this.#limits;
     const maxAge = retentionMaxAgeSeconds * 1000;
+    const inboxMaxAge = inboxMaxAgeSeconds * 1000;
     return this.#sql.transaction(() => {
       this.#log.prune(retentionMaxEvents, now - maxAge);
       this.#dedupe.forget(now - dedupeTtlSeconds * 1000);
       this.#tickets.forget(now);
       this.#jobs.prune(now - maxAge, retentionMaxEvents);
+      this.#inbox.prune(inboxMaxItems, now - inboxMaxAge);
 
       const due = [
         (this.#log.oldest() ?? Infinity) + maxAge,
         (this.#dedupe.oldest() ?? Infinity) + dedupeTtlSeconds * 1000,
         this.#tickets.lastExpiry() ?? Infinity,
         (this.#jobs.oldestUpdate() ?? Infinity) + maxAge,
+        (this.#inbox.oldest() ?? Infinity) + inboxMaxAge,
       ];
       const next = Math.min(...due);
       return Number.isFinite(next) ? next : null;
@@ -543,14 +666,21 @@ export class Hub {
     if (typeof data !== 'string' || data.length === 0 || data.length > this.#limits.maxEventBytes) throw badRequest('data: JSON text within MAX_EVENT_BYTES.');
   }
 
+  /** Event types a publisher may use: the pattern, and none of the service's own (hub., inbox., job.). */
+  #checkType(type: string): void {
+    if (!EVENT_TYPE_PATTERN.test(type) || isReservedType(type)) throw badRequest('type: not an event type a publisher may use.');
+  }
+
   #spendPublishBudget(now: number): void {
-    const waitMs = this.#publishBudget.take(now);
+    this.#spend(this.#publishBudget, now, `This user receives at most ${this.#limits.publishRatePerUser} events a second`);
+  }
+
+  /** Takes a token or throws 429 with Retry-After. */
+  #spend(bucket: TokenBucket, now: number, limit: string): void {
+    const waitMs = bucket.take(now);
     if (waitMs === 0) return;
     const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-    throw new HubError('rate_limited',
-      `This user receives at most ${this.#limits.publishRatePerUser} events a second; retry in ${seconds} s.`,
-      { headers: { 'Retry-After': String(seconds) } },
-    );
+    throw new HubError('rate_limited', `${limit}; retry in ${seconds} s.`, { headers: { 'Retry-After': String(seconds) } });
   }
 
   #insertEvent(type: string, data: string, now: number): OutgoingEvent {
@@ -568,9 +698,9 @@ export class Hub {
    * except once per prune cycle: on Cloudflare an alarm per publish would wake
    * a hibernated object again a minute after each event.
    */
-  #pruneAfterWrite(now: number, overCount = false): void {
+  #pruneAfterWrite(now: number, overCount = false, maxAgeSeconds = Infinity): void {
     const { retentionMaxAgeSeconds, dedupeTtlSeconds, pruneDelaySeconds } = this.#limits;
-    const seconds = overCount ? pruneDelaySeconds : Math.min(retentionMaxAgeSeconds, dedupeTtlSeconds);
+    const seconds = overCount ? pruneDelaySeconds : Math.min(retentionMaxAgeSeconds, dedupeTtlSeconds, maxAgeSeconds);
     this.#schedule.request('prune', now + seconds * 1000);
   }
 

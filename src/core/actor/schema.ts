@@ -63,6 +63,16 @@ const MIGRATIONS: readonly string[][] = [
     ...rebuildWithoutRowid('schedule', `owner TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (owner, reason)`, 'owner, reason, at'),
     `CREATE INDEX schedule_at ON schedule (at)`,
   ],
+  [
+    // The inbox (inbox.ts): one row per notification, keyed by the id of the
+    // event that announced it; read state in the same row. The collapse index
+    // holds only items that have a key.
+    `CREATE TABLE IF NOT EXISTS inbox (
+       owner TEXT NOT NULL, id INTEGER NOT NULL, type TEXT NOT NULL, title TEXT, body TEXT, url TEXT, data TEXT,
+       category TEXT, collapse_key TEXT, created_at INTEGER NOT NULL, delivered_at INTEGER, received_at INTEGER,
+       seen_at INTEGER, read_at INTEGER, archived_at INTEGER, PRIMARY KEY (owner, id)) WITHOUT ROWID`,
+    `CREATE INDEX IF NOT EXISTS inbox_collapse_key ON inbox (owner, collapse_key) WHERE collapse_key IS NOT NULL`,
+  ],
 ];
 
 /** Statements that copy `table` into a WITHOUT ROWID table of the same name (its indexes go with the old one). */

@@ -7,12 +7,13 @@ import type { PublishInput, PublishResult } from '../actor/hub.ts';
 import { createMiddleware } from 'hono/factory';
 import { checkTarget, fingerprint, jsonBody, requireSignature, validUserId, type SignedEnv } from '../auth/publisher.ts';
 import { badRequest, HubError } from '../errors.ts';
-import { isJobId } from '../../protocol/wire.ts';
-import { batchBody, jobUpdateBody, publishBody } from '../schemas.ts';
+import { isJobId, parseEventId } from '../../protocol/wire.ts';
+import { batchBody, jobUpdateBody, notificationBody, publishBody } from '../schemas.ts';
 
 type PublishBody = z.infer<typeof publishBody>;
 type JobUpdateBody = z.infer<typeof jobUpdateBody>;
 type BatchBody = z.infer<typeof batchBody>;
+type NotificationBody = z.infer<typeof notificationBody>;
 import { canonicalJson, validate } from '../validate.ts';
 
 /** Users whose actors one batch reaches at a time. */
@@ -59,6 +60,30 @@ async function publishEvent(c: SignedContext, { userId: bodyUserId, type, data }
     fingerprint: await fingerprint('POST', `/v1/users/${userId}/events`, c.get('signedBody') ?? ''),
   });
   return c.json(result, 202);
+}
+
+/** POST /v1/users/:userId/notifications: an inbox item, stored and announced as `inbox.created`. */
+async function notify(c: SignedContext, { userId: bodyUserId, data, ...content }: NotificationBody) {
+  const userId = c.req.param('userId')!;
+  checkTarget(c, { userId: [bodyUserId, userId] });
+  const result = await c.get('backend').actor(userId).notify({
+    ...content,
+    data: data === undefined ? undefined : canonicalJson(data),
+    webhookId: c.get('webhookId'),
+    fingerprint: await fingerprint('POST', `/v1/users/${userId}/notifications`, c.get('signedBody') ?? ''),
+  });
+  c.get('observer').published({ userId, eventId: result.id, delivered: result.delivered, duplicate: result.duplicate === true });
+  return c.json(result, result.duplicate ? 200 : 201);
+}
+
+/** GET /v1/users/:userId/notifications/:id: one item with its receipt times. */
+async function getNotification(c: SignedContext) {
+  const userId = c.req.param('userId')!;
+  const id = parseEventId(c.req.param('id'));
+  if (typeof id !== 'number') throw badRequest('id: a notification id (a decimal integer).');
+  const item = await c.get('backend').actor(userId).getNotification(id);
+  if (item === null) throw new HubError('not_found', `No notification ${id} for this user.`);
+  return c.body(item, 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
 }
 
 /** PUT /v1/users/:userId/jobs/:jobId: a job created or changed; each accepted change emits one event. */
@@ -128,6 +153,10 @@ export const publisherRoutes = new Hono<SignedEnv>()
   .delete('/v1/users/:userId/connections', validUserId, requireSignature, endSessions)
   .delete('/v1/users/:userId', validUserId, requireSignature, eraseUser)
   .post('/v1/users/:userId/events', validUserId, jsonBody, requireSignature, validate('json', publishBody), (c) => publishEvent(c, c.req.valid('json')))
+  .post('/v1/users/:userId/notifications', validUserId, jsonBody, requireSignature, validate('json', notificationBody), (c) =>
+    notify(c, c.req.valid('json')),
+  )
+  .get('/v1/users/:userId/notifications/:id', validUserId, requireSignature, getNotification)
   .put('/v1/users/:userId/jobs/:jobId', validUserId, validJobId, jsonBody, requireSignature, validate('json', jobUpdateBody), (c) =>
     updateJob(c, c.req.valid('json')),
   )

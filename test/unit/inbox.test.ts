@@ -1,0 +1,71 @@
+// Inbox retention and the counts' invariant, on real SQLite (node:sqlite)
+// through the in-process actor directory.
+
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../../src/core/config.ts';
+import { ActorDirectory } from '../../src/standalone/actor-directory.ts';
+import { StandaloneBackend } from '../../src/standalone/backend.ts';
+import { configure, createSqliteStore, type SqliteDatabase } from '../../src/standalone/sqlite-store.ts';
+import type { InboxAction } from '../../src/protocol/wire.ts';
+import { createRandom } from '../verify/seeded-random.ts';
+
+const directories: ActorDirectory[] = [];
+afterEach(() => directories.splice(0).forEach((d) => d.close()));
+
+function open(limits = DEFAULT_LIMITS) {
+  const db = new DatabaseSync(':memory:') as unknown as SqliteDatabase;
+  configure(db);
+  const sql = createSqliteStore(db);
+  const directory = new ActorDirectory(sql, { limits, idleMs: 1000, alarmTickMs: 60_000 });
+  directories.push(directory);
+  return { sql, directory, backend: new StandaloneBackend(directory, () => new Response(null)) };
+}
+
+let n = 0;
+const note = (extra: Record<string, string> = {}) => ({ type: 'n', webhookId: `msg_${++n}`, ...extra });
+
+describe('the inbox on real SQLite', () => {
+  it('keeps at most INBOX_MAX_ITEMS, dropping the oldest as new ones arrive', async () => {
+    const { backend } = open({ ...DEFAULT_LIMITS, inboxMaxItems: 3 });
+    for (let i = 0; i < 5; i++) await backend.actor('u').notify(note());
+    const page = await backend.actor('u').listInbox('all', undefined, 10);
+    expect(page.items.map((item) => JSON.parse(item).id)).toEqual(['5', '4', '3']);
+    expect(page.counts).toEqual({ unread: 3, unseen: 3, total: 3 });
+  });
+
+  it('drops items past INBOX_MAX_AGE_SECONDS when the actor prunes, and asks to prune again when the next one ages out', async () => {
+    const { sql, directory, backend } = open({ ...DEFAULT_LIMITS, inboxMaxAgeSeconds: 3600 });
+    await backend.actor('u').notify(note());
+    const due = sql.all<{ at: number }>(`SELECT at FROM schedule WHERE owner = 'u' AND reason = 'prune'`)[0]!.at;
+    expect(due).toBeLessThanOrEqual(Date.now() + 3600_000);
+    directory.runDueAlarms(Date.now() + 3601_000);
+    expect((await backend.actor('u').listInbox('all', undefined, 10)).counts.total).toBe(0);
+  });
+
+  it('never lets the counts drift from the rows, whatever the order of changes (seeded random)', async () => {
+    const { sql, backend } = open({ ...DEFAULT_LIMITS, inboxMaxItems: 20 });
+    const random = createRandom(17);
+    const actions: InboxAction[] = ['seen', 'read', 'unread', 'archive'];
+    for (let step = 1; step <= 300; step++) {
+      const actor = backend.actor('u');
+      if (random.chance(0.3)) {
+        await actor.notify(note(random.chance(0.3) ? { collapseKey: `k${random.int(3)}` } : {}));
+        continue;
+      }
+      const action = random.pick(actions);
+      const ids = Array.from({ length: 1 + random.int(4) }, () => 1 + random.int(step));
+      const target = action === 'seen' || (action === 'read' && random.chance(0.3)) ? { through: Math.max(...ids) } : { ids };
+      const result = await actor.changeInbox(action, target).catch((err: { status?: number }) => {
+        if (err.status === 429) return null;
+        throw err;
+      });
+      if (!result) continue;
+      const row = sql.all<{ unread: number; unseen: number; total: number }>(
+        `SELECT coalesce(sum(read_at IS NULL), 0) AS unread, coalesce(sum(seen_at IS NULL), 0) AS unseen, count(*) AS total
+         FROM inbox WHERE owner = 'u' AND archived_at IS NULL`,
+      )[0]!;
+      expect(result.counts).toEqual(row);
+    }
+  });
+});
