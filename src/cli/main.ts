@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { connect, type TransportName } from '../client/index.ts';
 import { signClientToken } from '../core/auth/client-token.ts';
 import { signedContent, signWebhook } from '../core/auth/webhook-signature.ts';
-import { CLIENT_TRANSPORTS, EVENT_TYPE_PATTERN, isJobId, isUserId } from '../protocol/wire.ts';
+import { CLIENT_TRANSPORTS, EVENT_TYPE_PATTERN, isJobId, isReservedType, isUserId, RESERVED_TYPE_PREFIXES } from '../protocol/wire.ts';
 import { bindTarget, createPublisher, PublisherError } from '../publisher/index.ts';
 import { readDevVars } from './dev-vars.ts';
 
@@ -16,6 +16,11 @@ const USAGE = `usage: userhub <command> [options]
 
   send    --user <id> --type <type> [--data <json>] [--id <webhook-id>]
           publish one signed event
+  notify  --user <id> --type <type> [--title <text>] [--body <text>] [--url <url>] [--data <json>]
+          [--category <key>] [--collapse-key <key>] [--id <webhook-id>]
+          store a notification in the user's inbox (announced as inbox.created)
+  receipt --user <id> --id <notificationId>
+          print one inbox item with its receipt times (delivered, received, seen, read)
   job     --user <id> --id <jobId> --status <status> [--progress <0..1>] [--result <json>] [--error <json>]
           create or update a job
   listen  --user <id> [--transports websocket,sse,poll] [--after <eventId>] [--token <jwt>]
@@ -52,6 +57,14 @@ function json(flag: string, text: string | undefined): unknown {
   }
 }
 
+function typeFlag(value: string | undefined): string {
+  if (!value) throw new UsageError('--type is required');
+  if (!EVENT_TYPE_PATTERN.test(value) || isReservedType(value)) {
+    throw new UsageError(`--type: 1-100 characters of A-Z a-z 0-9 _ . : / -, not starting with ${RESERVED_TYPE_PREFIXES.join(' ')}: ${value}`);
+  }
+  return value;
+}
+
 function userFlag(value: string | undefined): string {
   if (!value) throw new UsageError('--user is required');
   if (!isUserId(value)) throw new UsageError(`--user: not a valid user id: ${value}`);
@@ -65,11 +78,33 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   async send(args) {
     const { values } = parseArgs({ args, options: { user: { type: 'string' }, type: { type: 'string' }, data: { type: 'string' }, id: { type: 'string' } } });
     const user = userFlag(values.user);
-    if (!values.type) throw new UsageError('--type is required');
-    if (!EVENT_TYPE_PATTERN.test(values.type) || values.type.startsWith('hub.')) {
-      throw new UsageError(`--type: 1-100 characters of A-Z a-z 0-9 _ . : / -, not starting with "hub.": ${values.type}`);
-    }
-    print(await publisher().publish(user, values.type, json('data', values.data), { idempotencyKey: values.id }));
+    print(await publisher().publish(user, typeFlag(values.type), json('data', values.data), { idempotencyKey: values.id }));
+  },
+
+  async notify(args) {
+    const text = { type: 'string' } as const;
+    const { values } = parseArgs({
+      args,
+      options: { user: text, type: text, title: text, body: text, url: text, data: text, category: text, 'collapse-key': text, id: text },
+    });
+    const user = userFlag(values.user);
+    const notification = {
+      type: typeFlag(values.type),
+      title: values.title,
+      body: values.body,
+      url: values.url,
+      data: json('data', values.data),
+      category: values.category,
+      collapseKey: values['collapse-key'],
+    };
+    print(await publisher().notify(user, notification, { idempotencyKey: values.id }));
+  },
+
+  async receipt(args) {
+    const { values } = parseArgs({ args, options: { user: { type: 'string' }, id: { type: 'string' } } });
+    const user = userFlag(values.user);
+    if (!values.id || !/^[0-9]+$/.test(values.id)) throw new UsageError('--id: the notification id (a number) is required');
+    print(await publisher().getNotification(user, values.id));
   },
 
   async job(args) {

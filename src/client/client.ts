@@ -5,9 +5,10 @@
 import { CLIENT_TRANSPORTS } from '../protocol/wire.ts';
 import { backoffDelay } from './backoff.ts';
 import { HUB_READY, HUB_RESET, type Frame, type HubEvent, type ResetInfo } from './frames.ts';
+import { createClientInbox, type InboxApi, type InboxCounts } from './inbox.ts';
 import { longPollTransport } from './transports/long-poll.ts';
 import { sseTransport } from './transports/sse.ts';
-import type { Session, SessionEnd, Transport, TransportName } from './transports/transport.ts';
+import { endpoint, type Session, type SessionEnd, type Transport, type TransportName } from './transports/transport.ts';
 import { websocketTransport } from './transports/websocket.ts';
 import { waitForJob, type Job, type WaitForJobOptions } from './wait-for-job.ts';
 
@@ -38,6 +39,8 @@ export interface ConnectOptions {
   onStatus?: (status: Status) => void;
   /** The resume point was no longer retained: events were missed, refetch your state. */
   onReset?: (reset: ResetInfo) => void;
+  /** The inbox's counts: read when the client connects, then moved on by every inbox event. */
+  onInbox?: (counts: InboxCounts) => void;
   /** While on a fallback transport, try the best one again after this long. Default 60 s. */
   upgradeAfterMs?: number;
   /** Reconnect backoff: base and cap in ms. Default 500 ms, 30 s. */
@@ -53,6 +56,8 @@ export interface HubClient {
   readonly status: Status;
   /** Resolves with the job once it succeeded, failed or was canceled. */
   waitForJob(jobId: string, options?: WaitForJobOptions): Promise<Job>;
+  /** The user's inbox: list items, mark them seen, read, unread, archive them. */
+  readonly inbox: InboxApi;
   close(): void;
 }
 
@@ -61,6 +66,9 @@ const TRANSPORTS: Record<TransportName, Transport> = {
   sse: sseTransport,
   poll: longPollTransport,
 };
+
+/** Acknowledgements of received inbox items go out at most this often. */
+const ACK_INTERVAL_MS = 1000;
 
 const DEFAULTS = {
   transports: [...CLIENT_TRANSPORTS] as TransportName[],
@@ -101,6 +109,29 @@ export function connect(options: ConnectOptions): HubClient {
   let cachedToken = options.token;
   let closed = false;
 
+  const inbox = createClientInbox({ url: options.url, fetch: fetchImpl, token, lastId: () => lastId, onCounts: options.onInbox });
+  /** A pending acknowledgement, and when the last went out (ACK_INTERVAL_MS apart). */
+  let ackTimer: ReturnType<typeof setTimeout> | undefined;
+  let lastAckAt = 0;
+
+  /** Tells the server this client has every event up to lastId: its inbox items get their receivedAt. */
+  function acknowledge() {
+    ackTimer = undefined;
+    lastAckAt = Date.now();
+    const through = lastId;
+    if (through === undefined || closed) return;
+    if (session?.ack?.(through)) return;
+    void token(false)
+      .then((current) =>
+        fetchImpl(endpoint(options.url, 'v1/acks', {}), {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${current}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ through }),
+        }),
+      )
+      .catch(() => undefined);
+  }
+
   const setStatus = (next: Status) => {
     status = next;
     options.onStatus?.(next);
@@ -128,6 +159,10 @@ export function connect(options: ConnectOptions): HubClient {
     const event = frame as HubEvent;
     options.onEvent?.(event);
     for (const listener of eventListeners) listener(event);
+    inbox.observe(event);
+    if (event.type === 'inbox.created' && ackTimer === undefined) {
+      ackTimer = setTimeout(acknowledge, Math.max(0, lastAckAt + ACK_INTERVAL_MS - Date.now()));
+    }
   }
 
   async function attempt(refreshToken: boolean) {
@@ -155,6 +190,7 @@ export function connect(options: ConnectOptions): HubClient {
         failures = 0;
         authFailures = 0;
         setStatus({ state: 'open', transport: name });
+        if (options.onInbox) inbox.refresh();
         if (index > 0) timer = setTimeout(() => upgrade(mine), upgradeAfterMs);
       },
       onEnd: (end) => ended(mine, end),
@@ -210,6 +246,7 @@ export function connect(options: ConnectOptions): HubClient {
     get status() {
       return status;
     },
+    inbox: inbox.api,
     waitForJob(jobId, waitOptions) {
       return waitForJob(jobId, {
         ...waitOptions,
@@ -226,6 +263,7 @@ export function connect(options: ConnectOptions): HubClient {
       closed = true;
       generation++;
       clearTimeout(timer);
+      clearTimeout(ackTimer);
       session?.close();
       setStatus({ state: 'closed' });
     },

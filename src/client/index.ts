@@ -4,3 +4,4 @@ export { connect } from './client.ts';
 export type { ConnectOptions, HubClient, Status, TransportName } from './client.ts';
 export type { HubEvent, ResetInfo } from './frames.ts';
 export type { Job, WaitForJobOptions } from './wait-for-job.ts';
+export type { InboxApi, InboxChangeResult, InboxCounts, InboxItem, InboxPage, InboxStatus } from './inbox.ts';

@@ -5,9 +5,25 @@
 
 import { signedContent, signWebhook } from '../core/auth/webhook-signature.ts';
 import { ERRORS, isErrorCode } from '../protocol/errors.ts';
-import type { Presence, UserStats } from '../protocol/wire.ts';
+import type { InboxItem, Presence, UserStats } from '../protocol/wire.ts';
 
-export type { Presence, UserStats };
+export type { InboxItem, Presence, UserStats };
+
+/** An inbox notification (POST /v1/users/:userId/notifications). */
+export interface Notification {
+  /** What happened, in the event type charset; not `hub.`, `inbox.` or `job.`. */
+  type: string;
+  /** At most 200 characters. */
+  title?: string;
+  /** At most 2,000 characters. */
+  body?: string;
+  /** Where the item leads: an absolute https URL or a path (at most 2,048 characters). */
+  url?: string;
+  data?: unknown;
+  category?: string;
+  /** A newer notification with the same key replaces an unread older one. */
+  collapseKey?: string;
+}
 
 export interface PublisherOptions {
   /** Base URL of the service. */
@@ -173,6 +189,17 @@ export function createPublisher(options: PublisherOptions) {
     updateJob: (userId: string, jobId: string, update: JobUpdate, sendOptions?: SendOptions) =>
       send<JobUpdateResult>('PUT', `${userPath(userId)}/jobs/${encodeURIComponent(jobId)}`, { userId, jobId, ...update }, sendOptions),
 
+    /**
+     * Stores a notification in the user's inbox and announces it on the
+     * user's stream as `inbox.created`; the answer's `id` is the item's.
+     */
+    notify: (userId: string, notification: Notification, sendOptions?: SendOptions) =>
+      send<PublishResult>('POST', `${userPath(userId)}/notifications`, { userId, ...notification }, sendOptions),
+
+    /** One inbox item with its receipt times (deliveredAt, receivedAt, seenAt, readAt, archivedAt). */
+    getNotification: (userId: string, id: string) =>
+      send<InboxItem>('GET', `${userPath(userId)}/notifications/${encodeURIComponent(id)}`, undefined),
+
     /** Whether the user is connected, by transport. */
     presence: (userId: string) => send<Presence>('GET', `${userPath(userId)}/presence`, undefined),
 
@@ -190,7 +217,7 @@ export function createPublisher(options: PublisherOptions) {
 
     /** Erases the user: connections ended, events, jobs and the rest deleted. */
     erase: (userId: string, sendOptions?: SendOptions) =>
-      send<{ closed: number; events: number; jobs: number; duplicate?: true }>('DELETE', userPath(userId), undefined, sendOptions),
+      send<{ closed: number; events: number; jobs: number; notifications: number; duplicate?: true }>('DELETE', userPath(userId), undefined, sendOptions),
 
     /**
      * One event to many users, each through its own actor, in batches of at most

@@ -30,6 +30,20 @@ describe.each(['node', 'wrangler dev'])('the userhub CLI against %s', (host) => 
     expect(events.map((event) => event.type)).toEqual(['export.ready', 'job.running', 'raw.call']);
   });
 
+  it('stores a notification in the inbox and prints its receipts', { timeout: 60_000 }, async () => {
+    const user = uniqueUser('cli-notify');
+    const created = await cli('notify', '--user', user, '--type', 'comment', '--title', 'New comment', '--url', '/posts/1', '--collapse-key', 'post-1');
+    expect(created).toMatchObject({ id: '1', delivered: 0 });
+    expect(await cli('receipt', '--user', user, '--id', '1')).toMatchObject({
+      id: '1',
+      type: 'comment',
+      title: 'New comment',
+      collapseKey: 'post-1',
+      deliveredAt: null,
+      readAt: null,
+    });
+  });
+
   it('ends a user\'s sessions and erases the user', { timeout: 60_000 }, async () => {
     const user = uniqueUser('cli-end');
     const base = inject('hostUrls')[host]!;

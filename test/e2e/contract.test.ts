@@ -4,6 +4,7 @@
 import { inject } from 'vitest';
 import { describeContract } from '../conformance/contract.ts';
 import { describeClientContract } from '../conformance/client-contract.ts';
+import { describeInboxContract } from '../conformance/inbox-contract.ts';
 import { describeJobsContract } from '../conformance/jobs-contract.ts';
 import { describeLimitsContract } from '../conformance/limits-contract.ts';
 import { describePublisherContract } from '../conformance/publisher-contract.ts';
@@ -14,6 +15,7 @@ for (const host of ['wrangler dev', 'node', 'bun', 'deno']) {
   describeContract(host, baseUrl, { sseMaxStreamSeconds: 2 });
   describeJobsContract(host, baseUrl);
   describeClientContract(host, baseUrl);
+  describeInboxContract(host, baseUrl);
   describePublisherContract(host, baseUrl, { requireTarget: true });
   describeLimitsContract(host, baseUrl, {
     maxConnectionsPerUser: Number(HOST_VARS.MAX_CONNECTIONS_PER_USER),

@@ -47,6 +47,8 @@ export interface SessionContext {
 
 export interface Session {
   close(): void;
+  /** Sends an acknowledgement in band (a WebSocket's `ack` frame); false when this transport cannot. */
+  ack?(through: string): boolean;
 }
 
 export type Transport = (context: SessionContext) => Session;

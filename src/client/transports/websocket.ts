@@ -68,6 +68,11 @@ export const websocketTransport: Transport = (context) => {
   })();
 
   return {
+    ack(through) {
+      if (socket?.readyState !== 1) return false;
+      socket.send(JSON.stringify({ type: 'ack', through }));
+      return true;
+    },
     close() {
       done = true;
       clearInterval(ping);
