@@ -1,5 +1,6 @@
 // The demo page: pick a user, watch the live connection, start a simulated
-// slow job and see its progress and completion arrive. Plain HTML and the
+// slow job and see its progress and completion arrive, and a bell with the
+// user's inbox (unread badge, list, read on click). Plain HTML and the
 // client library; no framework.
 
 export const DEMO_PAGE = `<!doctype html>
@@ -29,6 +30,12 @@ export const DEMO_PAGE = `<!doctype html>
   #log { font: 12px/1.45 ui-monospace, monospace; max-height: 14rem; overflow: auto; color: #3b4252; }
   #log li { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
   .empty { color: #8a93a3; }
+  #bell { position: relative; background: #eef1f7; color: #1d2330; }
+  #unread { display: inline-block; min-width: 1.3rem; margin-left: .35rem; padding: 0 .3rem; border-radius: 1rem; background: #b42318; color: #fff; font-size: .8rem; text-align: center; }
+  #unread[data-count="0"] { background: #a8b3cf; }
+  #inbox li { display: flex; gap: .75rem; padding: .35rem 0; border-top: 1px solid #eef0f4; cursor: pointer; }
+  #inbox li[data-read="true"] { color: #8a93a3; }
+  #inbox li[data-read="false"] .title { font-weight: 600; }
 </style>
 </head>
 <body>
@@ -48,6 +55,14 @@ export const DEMO_PAGE = `<!doctype html>
     <ul id="jobs"></ul>
   </section>
   <section>
+    <form id="inboxform">
+      <button type="button" id="bell" disabled>Inbox <span id="unread" data-count="0">0</span></button>
+      <button id="notify" disabled>Send a notification</button>
+      <button type="button" id="readall" disabled>Mark all read</button>
+    </form>
+    <ul id="inbox"></ul>
+  </section>
+  <section>
     <strong>Events</strong>
     <ul id="log"><li class="empty">none yet</li></ul>
   </section>
@@ -63,7 +78,33 @@ function showStatus(status) {
   const el = $('status');
   el.dataset.state = status.state;
   el.textContent = status.transport ? status.state + ' (' + status.transport + ')' : status.state;
-  $('start').disabled = status.state !== 'open';
+  for (const id of ['start', 'bell', 'notify', 'readall']) $(id).disabled = status.state !== 'open';
+}
+
+function showCounts(counts) {
+  $('unread').textContent = String(counts.unread);
+  $('unread').dataset.count = String(counts.unread);
+}
+
+function showItem(item) {
+  let row = document.querySelector('[data-item-id="' + CSS.escape(item.id) + '"]');
+  if (!row) {
+    row = document.createElement('li');
+    row.dataset.itemId = item.id;
+    row.innerHTML = '<span class="title"></span><span class="body empty"></span>';
+    row.querySelector('.title').textContent = item.title ?? item.type;
+    row.querySelector('.body').textContent = item.body ?? '';
+    row.addEventListener('click', () => hub.inbox.markRead([item.id]));
+    $('inbox').prepend(row);
+  }
+  if ('readAt' in item) row.dataset.read = String(item.readAt !== null);
+  if (item.archivedAt) row.remove();
+}
+
+async function loadInbox() {
+  const { items } = await hub.inbox.list({ limit: 20 });
+  $('inbox').replaceChildren();
+  for (const item of items.reverse()) showItem(item);
 }
 
 function showJob(job) {
@@ -100,12 +141,19 @@ function start(name) {
   hub?.close();
   user = name;
   $('jobs').replaceChildren();
+  $('inbox').replaceChildren();
   $('log').innerHTML = '<li class="empty">none yet</li>';
   history.replaceState(null, '', '?user=' + encodeURIComponent(user));
-  hub = connect({ url: location.origin, getToken: token, lastId: '0', onStatus: showStatus, onEvent(event) {
+  hub = connect({ url: location.origin, getToken: token, lastId: '0', onStatus: showStatus, onInbox: showCounts, onEvent(event) {
     logEvent(event);
     if (event.type.startsWith('job.')) showJob(event.data);
+    if (event.type === 'inbox.created') {
+      if (event.data.replaces) document.querySelector('[data-item-id="' + CSS.escape(event.data.replaces) + '"]')?.remove();
+      showItem(event.data);
+    }
+    if (event.type === 'inbox.changed') for (const item of event.data.items) showItem(item);
   } });
+  loadInbox().catch(() => {});
 }
 
 $('who').addEventListener('submit', (e) => { e.preventDefault(); start($('user').value.trim()); });
@@ -113,6 +161,13 @@ $('jobform').addEventListener('submit', async (e) => {
   e.preventDefault();
   await fetch('./jobs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: user }) });
 });
+
+$('inboxform').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  await fetch('./notify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: user }) });
+});
+$('bell').addEventListener('click', () => hub.inbox.markSeen());
+$('readall').addEventListener('click', () => hub.inbox.markRead({ through: hub.lastId ?? '0' }));
 
 const fromUrl = new URLSearchParams(location.search).get('user');
 if (fromUrl) { $('user').value = fromUrl; start(fromUrl); }

@@ -1,6 +1,6 @@
 // The demo, served in development by every host (DEMO_ENABLED=true): the page,
-// the client bundle, development tokens for any user, and a simulated slow
-// job that reports progress through the publisher API. Never enable it in
+// the client bundle, development tokens for any user, a simulated slow job
+// that reports progress through the publisher API, and inbox notifications. Never enable it in
 // production: it hands out tokens for any user.
 
 import { Hono, type Context } from 'hono';
@@ -47,6 +47,13 @@ export function mountDemo<App extends Hono<HubEnv>>(app: App): App {
 }
 
 export function createDemoRoutes(dispatch: Dispatch) {
+  /** The app's own publisher routes, signed with its own secret. */
+  const publisherFor = (c: Context<HubEnv>) =>
+    createPublisher({
+      url: new URL(c.req.url).origin,
+      secret: c.get('config').webhookSecrets[0]!,
+      fetch: (input, init) => dispatch(new Request(input, init), c),
+    });
   return new Hono<HubEnv>()
     .use('/demo/*', async (c, next) => {
       if (!c.get('config').demoEnabled) throw new HubError('not_found', 'No such route.');
@@ -61,14 +68,15 @@ export function createDemoRoutes(dispatch: Dispatch) {
       const token = await signClientToken(c.get('config').jwtSecret, await userIdFrom(c), 3600);
       return c.json({ token });
     })
+    .post('/demo/notify', async (c) => {
+      const userId = await userIdFrom(c);
+      const n = Math.floor(Math.random() * 1000);
+      return c.json(await publisherFor(c).notify(userId, { type: 'comment', title: `New comment #${n}`, body: 'Someone replied to your post.', url: '/demo/' }), 201);
+    })
     .post('/demo/jobs', async (c) => {
       const userId = await userIdFrom(c);
       const jobId = `zip-${Date.now().toString(36)}`;
-      const publisher = createPublisher({
-        url: new URL(c.req.url).origin,
-        secret: c.get('config').webhookSecrets[0]!,
-        fetch: (input, init) => dispatch(new Request(input, init), c),
-      });
+      const publisher = publisherFor(c);
       inBackground(
         c,
         (async () => {

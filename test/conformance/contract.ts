@@ -103,7 +103,7 @@ export function describeContract(host: string, baseUrl: () => string, options: C
       expect(sse.opens()).toBe(1);
     });
 
-    it('tells a signed publisher a user’s stats: connections, the log, jobs by status', async () => {
+    it('tells a signed publisher a user’s stats: connections, the log, jobs by status, the inbox counts', async () => {
       const client = hub();
       const user = uniqueUser();
       const stats = async () => (await client.signed('GET', `/v1/users/${user}/stats`)).json();
@@ -114,8 +114,10 @@ export function describeContract(host: string, baseUrl: () => string, options: C
         retainedEvents: 0,
         oldestRetainedId: null,
         jobs: { queued: 0, running: 0, succeeded: 0, failed: 0, canceled: 0 },
+        inbox: { unread: 0, unseen: 0, total: 0 },
       });
-      for (let i = 0; i < 3; i++) await client.publish(user, 'n', i);
+      for (let i = 0; i < 2; i++) await client.publish(user, 'n', i);
+      expect((await client.signed('POST', `/v1/users/${user}/notifications`, { type: 'n' })).status).toBe(201);
       await client.putJob(user, 'a', { status: 'running' });
       await client.putJob(user, 'b', { status: 'succeeded' });
       const socket = await client.socket(user);
@@ -127,6 +129,7 @@ export function describeContract(host: string, baseUrl: () => string, options: C
         retainedEvents: 5,
         oldestRetainedId: '1',
         jobs: { queued: 0, running: 1, succeeded: 1, failed: 0, canceled: 0 },
+        inbox: { unread: 1, unseen: 1, total: 1 },
       });
       socket.ws.close();
       const unsigned = await client.get(user, `/v1/users/${user}/stats`);

@@ -50,4 +50,33 @@ describe.skipIf(!hasChromium).each(['wrangler dev', 'node'])('the demo page in C
     mkdirSync('test-output', { recursive: true });
     await first.screenshot({ path: `test-output/demo-${host.replace(/\W+/g, '-')}.png`, fullPage: true });
   });
+
+  it('keeps the inbox badge in step across tabs of one user: read in one, cleared in the other within a second', async () => {
+    const [john, jane] = [uniqueUser('john'), uniqueUser('jane')];
+    const first = await open(john);
+    const second = await open(john);
+    const other = await open(jane);
+    const badge = (page: Page) => page.locator('#unread').textContent();
+
+    await first.locator('#notify').click();
+    await first.locator('#notify').click();
+    for (const page of [first, second]) {
+      await expect.poll(() => badge(page), { timeout: 10_000 }).toBe('2');
+      await expect.poll(() => page.locator('#inbox li').count(), { timeout: 5_000 }).toBe(2);
+    }
+
+    await second.locator('#inbox li').first().click();
+    const started = Date.now();
+    await expect.poll(() => badge(first), { timeout: 5_000, interval: 50 }).toBe('1');
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await expect.poll(() => first.locator('#inbox li[data-read="true"]').count(), { timeout: 5_000 }).toBe(1);
+
+    expect(await badge(other)).toBe('0');
+    expect(await other.locator('#inbox li').count()).toBe(0);
+
+    const later = await open(john);
+    await expect.poll(() => badge(later), { timeout: 5_000 }).toBe('1');
+    await expect.poll(() => later.locator('#inbox li').count(), { timeout: 5_000 }).toBe(2);
+    for (const page of [first, second, other, later]) await page.close();
+  });
 });
