@@ -22,13 +22,21 @@ export const COUNTS = {
   /** The event row, the dedupe row and its age index (both tables clustered on their primary keys). */
   publish: { rpc: 1, rowsRead: 0, rowsWritten: 3 },
   /** The same, on an object whose tables do not exist yet (each user's first: every migration runs). */
-  firstPublish: { rpc: 1, rowsRead: 300, rowsWritten: 70 },
+  firstPublish: { rpc: 1, rowsRead: 301, rowsWritten: 72 },
   duplicatePublish: { rpc: 1, rowsRead: 1, rowsWritten: 0 },
   /** The session's expiry wake (a schedule row and its time index). */
   openStream: { fetches: 1, rowsRead: 0, rowsWritten: 2 },
   /** Another stream whose session ends no sooner: that wake is already due. */
   openAnotherStream: { fetches: 1, rowsRead: 0, rowsWritten: 0 },
   longPollTimedOut: { fetches: 1, rowsRead: 0, rowsWritten: 0 },
+  /** The item, its event, the dedupe row and its index; rows read grow with the inbox (the counts read its items). */
+  notify: { rpc: 1, rowsRead: 2, rowsWritten: 4 },
+  /** An `ack` frame on a WebSocket: one incoming message (20:1), the item's receivedAt. */
+  ackFrame: { webSocketMessages: 1, rowsRead: 2, rowsWritten: 1 },
+  /** POST /v1/acks (SSE and poll clients). */
+  ackHttp: { rpc: 1, rowsRead: 4, rowsWritten: 1 },
+  /** Marking one item read: the item and its inbox.changed event. */
+  markRead: { rpc: 1, rowsRead: 15, rowsWritten: 2 },
 };
 
 /** Assumptions the counts cannot give, each stated in the report. */
@@ -91,6 +99,10 @@ export function costModel(): string[] {
     `| Open another stream (session ends no sooner) | 1 | ${COUNTS.openAnotherStream.fetches} fetch | 0 | 0 |`,
     `| Client ping on an idle WebSocket | 0 | 0 (runtime auto-response) | 0 | 0 |`,
     `| Long poll that times out | 1 | ${COUNTS.longPollTimedOut.fetches} fetch | 0 | 0 |`,
+    `| Inbox notification (connected or not) | 1 | ${COUNTS.notify.rpc} RPC | ${COUNTS.notify.rowsRead}+ (grows with the inbox) | ${COUNTS.notify.rowsWritten} |`,
+    `| Acknowledgement on a WebSocket (\`ack\` frame, at most 1/s per client, only after inbox items) | 0 | ${COUNTS.ackFrame.webSocketMessages} message (1/${p.wsMessagesPerRequest} request) | ${COUNTS.ackFrame.rowsRead} | ${COUNTS.ackFrame.rowsWritten} |`,
+    `| Acknowledgement over HTTP (\`POST /v1/acks\`, SSE and poll clients) | 1 | ${COUNTS.ackHttp.rpc} RPC | ${COUNTS.ackHttp.rowsRead} | ${COUNTS.ackHttp.rowsWritten} |`,
+    `| Mark one item read (and its \`inbox.changed\`) | 1 | ${COUNTS.markRead.rpc} RPC | ${COUNTS.markRead.rowsRead} | ${COUNTS.markRead.rowsWritten} |`,
     '',
     `Assumed, not counted: ${a.workerCpuMs} ms of Worker CPU per request, an object billed ${a.objectActiveMs} ms at ${a.objectMemoryGb * 1024} MB per invocation (duration is billed only while it runs: an object that can hibernate is not billed while idle), a prune deleting each event with as many rows written as storing it, retention of ${a.retentionEvents} events or ${a.retentionDays} days and dedupe keys for ${a.dedupeDays} days (the defaults), ${a.sessionHours}-hour tokens, heartbeats every ${a.heartbeatSeconds} s at ${a.heartbeatCpuMs} ms CPU, long polls of ${a.longPollSeconds} s.`,
     '',

@@ -3,7 +3,8 @@
 // the runtime-free Hub.
 
 import { DurableObject } from 'cloudflare:workers';
-import { readLimits, type Env } from '../core/config.ts';
+import { readLimits, readReceipts, type Env } from '../core/config.ts';
+import { createReceiptSender } from '../core/receipt-sender.ts';
 import type { Credential } from '../core/auth/client-token.ts';
 import { readTicket } from '../core/auth/tickets.ts';
 import { attempt, HubError, type Outcome } from '../core/errors.ts';
@@ -69,7 +70,13 @@ export class UserHub extends DurableObject<Env> {
       set: (at: number | null) => void (at === null ? ctx.storage.deleteAlarm() : ctx.storage.setAlarm(at)),
     };
     const secret = String(env.JWT_SECRET ?? '');
-    this.#hub = new Hub(sql, this.#connections, limits, { alarm, readTicket: (ticket) => readTicket(secret, ticket) });
+    const receipts = readReceipts(env);
+    this.#hub = new Hub(sql, this.#connections, limits, {
+      alarm,
+      readTicket: (ticket) => readTicket(secret, ticket),
+      // The object's name is the user id (getByName): receipts name the user.
+      receipts: receipts ? { userId: ctx.id.name ?? '', send: createReceiptSender(receipts), retrySeconds: receipts.retrySeconds } : undefined,
+    });
     // Pings are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
@@ -214,9 +221,9 @@ export class UserHub extends DurableObject<Env> {
     }
   }
 
-  override alarm(): void {
+  override async alarm(): Promise<void> {
     this.#usage.alarms++;
-    this.#hub.wake(Date.now(), true);
+    await this.#hub.wake(Date.now(), true);
   }
 }
 

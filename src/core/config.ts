@@ -55,7 +55,17 @@ export const JWKS_ALGORITHMS = [
   ...['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'],
 ];
 
+/** Receipts POSTed back to the publisher (RECEIPTS_URL); null when unset. */
+export interface ReceiptConfig {
+  url: string;
+  /** `whsec_…`: the receiver verifies each receipt with it (Standard Webhooks). */
+  secret: string;
+  /** How long each receipt is retried (RECEIPTS_RETRY_SECONDS). */
+  retrySeconds: number;
+}
+
 export interface Config extends Limits {
+  receipts: ReceiptConfig | null;
   /** HS256 client tokens, and the keys of tickets and SSE cookies: always required. */
   jwtSecret: string;
   /** Tokens from an identity provider too; `null` when JWT_JWKS_URL is unset. */
@@ -124,18 +134,28 @@ const list = (env: Env, name: string): string[] =>
   typeof env[name] === 'string' ? (env[name] as string).split(/[\s,]+/).filter(Boolean) : [];
 
 /** https, or http to a loopback host (development and tests). */
-function jwksUrl(raw: string): string {
+function secureUrl(name: string, raw: string): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw misconfigured('JWT_JWKS_URL must be an absolute URL.');
+    throw misconfigured(`${name} must be an absolute URL.`);
   }
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw misconfigured('JWT_JWKS_URL must be https (http only to a loopback host).');
+    throw misconfigured(`${name} must be https (http only to a loopback host).`);
   }
   return url.href;
+}
+
+/** RECEIPTS_URL with RECEIPTS_SECRET, or null when neither is set; one without the other fails closed. */
+export function readReceipts(env: Env): ReceiptConfig | null {
+  const url = typeof env.RECEIPTS_URL === 'string' ? env.RECEIPTS_URL.trim() : '';
+  const secret = typeof env.RECEIPTS_SECRET === 'string' ? env.RECEIPTS_SECRET.trim() : '';
+  if (!url && !secret) return null;
+  if (!url || !secret) throw misconfigured('RECEIPTS_URL and RECEIPTS_SECRET are set together.');
+  if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret)) throw misconfigured('RECEIPTS_SECRET must be whsec_… (base64).');
+  return { url: secureUrl('RECEIPTS_URL', url), secret, retrySeconds: int(env, 'RECEIPTS_RETRY_SECONDS', 86400, 10, 7 * 86400) };
 }
 
 /** The identity-provider settings; fails closed on any bad or dangling value. */
@@ -159,7 +179,7 @@ function readJwks(env: Env): JwksSettings | null {
   // Without an audience, a token the same provider issued to any other application would open this user's streams.
   if (!audiences.length) throw misconfigured('JWT_AUDIENCE must be set with JWT_JWKS_URL (the audience this service accepts).');
   return {
-    url: jwksUrl(url),
+    url: secureUrl('JWT_JWKS_URL', url),
     issuers,
     audiences,
     algorithms: algorithms.length ? algorithms : ['RS256', 'ES256'],
@@ -197,6 +217,7 @@ export function readConfig(env: Env): Config {
   const origins = typeof env.ALLOWED_ORIGINS === 'string' ? env.ALLOWED_ORIGINS : '';
   return {
     ...readLimits(env),
+    receipts: readReceipts(env),
     jwtSecret: secret(env, 'JWT_SECRET'),
     jwks: readJwks(env),
     webhookSecrets,

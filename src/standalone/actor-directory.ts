@@ -10,6 +10,7 @@
 import type { Limits } from '../core/config.ts';
 import { Hub, type TicketReader } from '../core/actor/hub.ts';
 import type { SqlStore } from '../core/actor/ports.ts';
+import type { ReceiptSettings } from '../core/actor/receipts.ts';
 import { migrate } from '../core/actor/schema.ts';
 import { MemoryConnectionSet } from './memory-connections.ts';
 
@@ -28,6 +29,8 @@ export interface DirectoryOptions {
   alarmTickMs: number;
   /** Checks the ticket of an in-band session refresh. */
   readTicket?: TicketReader;
+  /** Receipts to the publisher (RECEIPTS_URL), sent by every actor for its user. */
+  receipts?: ReceiptSettings;
 }
 
 /** How long one tick may spend waking due actors before it yields to requests. */
@@ -62,6 +65,7 @@ export class ActorDirectory {
           owner: userId,
           readTicket: this.#options.readTicket,
           alarm: { set: (at) => this.#wakeSoon(userId, at) },
+          receipts: this.#options.receipts && { ...this.#options.receipts, userId },
         }),
         connections,
         lastUsed: Date.now(),

@@ -8,6 +8,7 @@ import { mountDemo } from '../demo/routes.ts';
 import { useCryptoImplementation } from '../core/auth/crypto.ts';
 import { readConfig, readLimits, type Env } from '../core/config.ts';
 import { readTicket } from '../core/auth/tickets.ts';
+import { createReceiptSender } from '../core/receipt-sender.ts';
 import { badRequest, HubError } from '../core/errors.ts';
 import { log, parseLogLevel, setLogLevel, setLogSink, type LogLevel } from '../core/observability/log.ts';
 import { createLoggingObserver } from '../core/observability/observer.ts';
@@ -123,7 +124,7 @@ export function createStandaloneHost(
   setLogSink(logSink.sink);
   useCryptoImplementation({ hmacKey: nodeHmacKey, sha256: nodeSha256 });
   configure(db, options.synchronous);
-  const { jwtSecret } = readConfig(env);
+  const { jwtSecret, receipts } = readConfig(env);
   // A commit that fails leaves the actors' memory ahead of the file: exit rather than reuse ids (nothing of it was acknowledged).
   const store = createSqliteStore(db, {
     onCommitFailure: (error) => {
@@ -136,6 +137,7 @@ export function createStandaloneHost(
     idleMs: options.idleMs,
     alarmTickMs: 1000,
     readTicket: (ticket) => readTicket(jwtSecret, ticket),
+    receipts: receipts ? { send: createReceiptSender(receipts), retrySeconds: receipts.retrySeconds } : undefined,
   });
   const counters = new StandaloneCounters();
   const observer = createLoggingObserver(counters);

@@ -3,7 +3,8 @@
 
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS } from '../../src/core/config.ts';
+import { DEFAULT_LIMITS, readReceipts } from '../../src/core/config.ts';
+import type { ReceiptSettings } from '../../src/core/actor/receipts.ts';
 import { ActorDirectory } from '../../src/standalone/actor-directory.ts';
 import { StandaloneBackend } from '../../src/standalone/backend.ts';
 import { configure, createSqliteStore, type SqliteDatabase } from '../../src/standalone/sqlite-store.ts';
@@ -13,11 +14,11 @@ import { createRandom } from '../verify/seeded-random.ts';
 const directories: ActorDirectory[] = [];
 afterEach(() => directories.splice(0).forEach((d) => d.close()));
 
-function open(limits = DEFAULT_LIMITS) {
+function open(limits = DEFAULT_LIMITS, receipts?: ReceiptSettings) {
   const db = new DatabaseSync(':memory:') as unknown as SqliteDatabase;
   configure(db);
   const sql = createSqliteStore(db);
-  const directory = new ActorDirectory(sql, { limits, idleMs: 1000, alarmTickMs: 60_000 });
+  const directory = new ActorDirectory(sql, { limits, idleMs: 1000, alarmTickMs: 60_000, receipts });
   directories.push(directory);
   return { sql, directory, backend: new StandaloneBackend(directory, () => new Response(null)) };
 }
@@ -67,5 +68,45 @@ describe('the inbox on real SQLite', () => {
       )[0]!;
       expect(result.counts).toEqual(row);
     }
+  });
+});
+
+describe('receipts to the publisher', () => {
+  it('retries an unanswered receipt with doubling delays under one webhook-id, and drops it when RECEIPTS_RETRY_SECONDS are up', async () => {
+    const sent: Array<{ id: string; at: number }> = [];
+    let clock = Date.now();
+    const { sql, directory, backend } = open(DEFAULT_LIMITS, {
+      retrySeconds: 10,
+      send: async (id) => {
+        sent.push({ id, at: clock });
+        return false;
+      },
+    });
+    await backend.actor('u').notify(note());
+    await backend.actor('u').acknowledge(1);
+    const due = () => sql.all<{ at: number }>(`SELECT at FROM schedule WHERE owner = 'u' AND reason = 'receipts'`)[0]?.at;
+    for (let round = 0; round < 8 && due() !== undefined; round++) {
+      clock = Math.max(clock, due()!);
+      await directory.get('u').hub.wake(clock);
+    }
+    expect(new Set(sent.map((s) => s.id))).toEqual(new Set(['rcpt_received_1_u']));
+    const gaps = sent.slice(1).map((s, i) => s.at - sent[i]!.at);
+    expect(gaps.map((gap) => Math.round(gap / 100) / 10)).toEqual([1, 2, 4]);
+    // 1 + 2 + 4 s have passed; the next try (8 s later) would be past the 10 s: dropped.
+    expect(sent).toHaveLength(4);
+    expect(sql.all(`SELECT * FROM receipts`)).toEqual([]);
+    expect(due()).toBeUndefined();
+  });
+
+  it('queues nothing without RECEIPTS_URL, and fails closed on half a configuration', async () => {
+    const { sql, backend } = open();
+    await backend.actor('u').notify(note());
+    await backend.actor('u').acknowledge(1);
+    expect(sql.all(`SELECT * FROM receipts`)).toEqual([]);
+    expect(readReceipts({})).toBeNull();
+    expect(() => readReceipts({ RECEIPTS_URL: 'https://example.com/r' })).toThrow(/together/);
+    expect(() => readReceipts({ RECEIPTS_URL: 'http://example.com/r', RECEIPTS_SECRET: 'whsec_YWJj' })).toThrow(/https/);
+    expect(() => readReceipts({ RECEIPTS_URL: 'https://example.com/r', RECEIPTS_SECRET: 'plain' })).toThrow(/whsec_/);
+    expect(readReceipts({ RECEIPTS_URL: 'https://example.com/r', RECEIPTS_SECRET: 'whsec_YWJj' })).toMatchObject({ retrySeconds: 86400 });
   });
 });

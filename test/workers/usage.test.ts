@@ -108,4 +108,39 @@ describe('what each operation costs on Cloudflare (counted on workerd)', () => {
     expect(idle).toEqual({ ...NONE, ...COUNTS.longPollTimedOut });
     await eventually(async () => (await env.USER_HUB.getByName(user).connections()).poll === 0);
   });
+
+  it('an inbox notification, its acknowledgement and marking it read: one invocation each, and the rows they touch', async () => {
+    const user = uniqueUser();
+    expect((await publish(user, 'warm', 0)).status).toBe(202);
+    const socket = await openSocket(user);
+    await socket.untilReady();
+    const notify = () => signedCall('POST', `/v1/users/${user}/notifications`, { type: 'n', title: 't' });
+    const notified = await counted(user, async () => {
+      expect((await notify()).status).toBe(201);
+      await socket.frames.next();
+    });
+    expect(notified).toEqual({ ...NONE, ...COUNTS.notify });
+
+    // A WebSocket's ack frame is one incoming message (billed at 20:1).
+    const acked = await counted(user, async () => {
+      socket.ws.send(JSON.stringify({ type: 'ack', through: '2' }));
+      await eventually(async () => (await usageOf(user)).webSocketMessages > 0 || (await usageOf(user)).rowsWritten > 0);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    });
+    expect(acked).toEqual({ ...NONE, ...COUNTS.ackFrame });
+
+    await notify();
+    await socket.frames.next();
+    const post = (path: string, body: unknown) =>
+      clientGet(user, path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const ackedOverHttp = await counted(user, async () => expect((await post('/v1/acks', { through: '3' })).status).toBe(200));
+    expect(ackedOverHttp).toEqual({ ...NONE, ...COUNTS.ackHttp });
+
+    const read = await counted(user, async () => {
+      expect((await post('/v1/inbox/read', { ids: ['3'] })).status).toBe(200);
+      await socket.frames.next();
+    });
+    expect(read).toEqual({ ...NONE, ...COUNTS.markRead });
+    socket.ws.close();
+  });
 });

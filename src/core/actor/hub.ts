@@ -12,6 +12,7 @@ import type { Credential } from '../auth/client-token.ts';
 import type { Ticket } from '../auth/tickets.ts';
 import type { Limits } from '../config.ts';
 import { badRequest, HubError, unauthorized } from '../errors.ts';
+import { log } from '../observability/log.ts';
 import {
   CloseCode,
   EVENT_TYPE_PATTERN,
@@ -44,6 +45,7 @@ import { JobStore, type JobUpdate, type StoredJob } from './jobs.ts';
 import { isTransport, type Connection, type ConnectionSet, type SqlStore, type Transport } from './ports.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { POLLED_ALARM, Schedule, type Alarm } from './schedule.ts';
+import { RECEIPT_KINDS, ReceiptOutbox, type ReceiptSettings } from './receipts.ts';
 import { Revocation, sessionFor } from './sessions.ts';
 
 export interface PublishInput extends IdempotencyKey {
@@ -140,6 +142,10 @@ export class Hub {
   readonly #inboxBudget = new TokenBucket(INBOX_WRITE_RATE.perSecond, INBOX_WRITE_RATE.burst);
   readonly #ackBudget = new TokenBucket(INBOX_WRITE_RATE.perSecond, INBOX_WRITE_RATE.burst);
   readonly #inbox: Inbox;
+  readonly #outbox: ReceiptOutbox;
+  readonly #receipts: (ReceiptSettings & { userId: string }) | undefined;
+  /** A wake is sending receipts: another one waits for it instead of sending the same rows twice. */
+  #sendingReceipts = false;
   readonly #schedule: Schedule;
   readonly #dedupe: DedupeLedger;
   readonly #tickets: TicketLedger;
@@ -159,12 +165,14 @@ export class Hub {
    *   earliest time the actor asked to be woken (see wake()).
    * @param options.readTicket checks the ticket of an in-band refresh; without
    *   it every refresh is refused.
+   * @param options.receipts sends receipts to the publisher (RECEIPTS_URL) for
+   *   the user `userId`; without it none are queued.
    */
   constructor(
     sql: SqlStore,
     connections: ConnectionSet,
     limits: Limits,
-    options: { owner?: string; alarm?: Alarm; readTicket?: TicketReader } = {},
+    options: { owner?: string; alarm?: Alarm; readTicket?: TicketReader; receipts?: ReceiptSettings & { userId: string } } = {},
   ) {
     const owner = options.owner ?? '';
     this.#sql = sql;
@@ -177,6 +185,8 @@ export class Hub {
     this.#publishBudget = new TokenBucket(limits.publishRatePerUser, limits.publishBurstPerUser);
     this.#log = new EventLog(sql, owner);
     this.#inbox = new Inbox(sql, owner);
+    this.#outbox = new ReceiptOutbox(sql, owner);
+    this.#receipts = options.receipts;
     this.#revocation = new Revocation(sql, owner);
     this.#readTicket = options.readTicket ?? (async () => null);
   }
@@ -260,6 +270,7 @@ export class Hub {
       const counts = this.#inbox.counts();
       const result = { changed: changed.map((item) => item.id), unknown: unknown.map(String), counts };
       if (changed.length === 0) return { result };
+      this.#queueReceipts(changed, now);
       const data = `{"counts":${JSON.stringify(counts)},"items":[${changed.map((item) => item.state).join(',')}]}`;
       return { result, event: this.#insertEvent(INBOX_CHANGED, data, now) };
     });
@@ -279,7 +290,42 @@ export class Hub {
 
   /** Sets `receivedAt` on the items up to `through` that had none (an `ack` frame, or acknowledge()). */
   #acknowledge(through: number, now: number): StoredItem[] {
-    return this.#sql.transaction(() => this.#inbox.acknowledge(Math.min(through, this.#log.lastId), now));
+    return this.#sql.transaction(() => {
+      const items = this.#inbox.acknowledge(Math.min(through, this.#log.lastId), now);
+      this.#queueReceipts(items, now);
+      return items;
+    });
+  }
+
+  /** Queues a receipt for each receipt time these items got now, and asks to be woken to send them. */
+  #queueReceipts(items: readonly StoredItem[], now: number): void {
+    const receipts = this.#receipts;
+    if (!receipts || items.length === 0) return;
+    for (const item of items) {
+      for (const kind of RECEIPT_KINDS) if (item.row[`${kind}_at`] === now) this.#outbox.enqueue(receipts.userId, item.row.id, kind, now);
+    }
+    this.#schedule.request('receipts', now);
+  }
+
+  /**
+   * Sends the receipts that are due, at most a batch at a time, and records
+   * each answer; asks to be woken again for the next one due. The sending is
+   * the only wait in the actor: nothing else is held while it runs.
+   */
+  async #sendReceipts(now: number): Promise<void> {
+    const receipts = this.#receipts;
+    if (!receipts || this.#sendingReceipts) return;
+    this.#sendingReceipts = true;
+    try {
+      const due = this.#outbox.due(now);
+      const answers = await Promise.all(due.map((row) => receipts.send(row.webhook_id, row.body)));
+      const settledAt = Math.max(now, Date.now()); // the answers took time; `now` may be a test's clock ahead of this one
+      this.#sql.transaction(() => due.forEach((row, i) => this.#outbox.settle(row, answers[i]!, settledAt, receipts.retrySeconds)));
+    } finally {
+      this.#sendingReceipts = false;
+      const next = this.#outbox.nextDue();
+      if (next !== null) this.#schedule.request('receipts', next);
+    }
   }
 
   /**
@@ -540,6 +586,7 @@ export class Hub {
       const result = { closed, events: this.#log.erase(), jobs: this.#jobs.erase(), notifications: this.#inbox.erase() };
       this.#dedupe.forget(Number.MAX_SAFE_INTEGER);
       this.#tickets.erase();
+      this.#outbox.erase();
       this.#schedule.clear();
       this.#revocation.revoke(now);
       // Kept, so a replay of this request inside its signature window is answered and not redone.
@@ -607,18 +654,23 @@ export class Hub {
    * Runs what the actor asked to be woken for and is due at `now`; the host
    * calls it when the platform's alarm fires (standalone: when a row is due).
    * `alarmFired`: the platform says the earliest time has come, even if this
-   * clock disagrees (or a test ran the alarm early).
+   * clock disagrees (or a test ran the alarm early). Returns the receipts
+   * being sent, if any (a Durable Object's alarm waits for them).
    */
-  wake(now = Date.now(), alarmFired = false): void {
+  wake(now = Date.now(), alarmFired = false): Promise<void> | undefined {
     const earliest = this.#schedule.earliest();
     const dueAt = alarmFired && earliest !== null ? Math.max(now, earliest) : now;
+    let sending: Promise<void> | undefined;
     for (const reason of this.#schedule.takeDue(dueAt)) {
+      // Never a rejection a host could leave unhandled: a failed round is retried at the next wake.
+      if (reason === 'receipts') sending = this.#sendReceipts(dueAt).catch((err: unknown) => log.error('receipts_failed', { error: String(err) }));
       if (reason === 'expire') this.#expireSessions(now);
       if (reason === 'prune') {
         const next = this.prune(now);
         if (next !== null) this.#schedule.request('prune', Math.max(next, now + this.#limits.pruneDelaySeconds * 1000));
       }
     }
+    return sending;
   }
 
   /**
