@@ -7,6 +7,7 @@ import { startStandalone } from '../hosts/standalone.ts';
 import { freePort, startWranglerDev, type KillableHost } from '../hosts/wrangler-dev.ts';
 import { runCrashRestart } from '../verify/crash-restart.ts';
 import { runExpiringSessions } from '../verify/expiring-sessions.ts';
+import { runInboxDevices } from '../verify/inbox-devices.ts';
 import { runReconnectStorm } from '../verify/reconnect-storm.ts';
 import { runRetentionEdge, RETENTION_VARS } from '../verify/retention-edge.ts';
 import { HOST_VARS, RUNTIMES } from './hosts.setup.ts';
@@ -25,6 +26,12 @@ describe.each(['wrangler dev', ...RUNTIMES])('guarantees on %s', (host) => {
 
   it('expiring sessions under churn: tokens expire and connections drop, nothing lost or doubled', { timeout: 120_000 }, async () => {
     const report = await runExpiringSessions(inject('hostUrls')[host]!, 'quick');
+    expect(report.failures).toEqual([]);
+    expect(report.figures).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
+  });
+
+  it('inbox across devices under churn: every device ends on the server\'s counts, no change lost or doubled', { timeout: 120_000 }, async () => {
+    const report = await runInboxDevices(inject('hostUrls')[host]!, 'quick');
     expect(report.failures).toEqual([]);
     expect(report.figures).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
   });

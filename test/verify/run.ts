@@ -16,6 +16,7 @@ import { startStandalone } from '../hosts/standalone.ts';
 import { freePort, freezeWorker, startWranglerDev, type KillableHost } from '../hosts/wrangler-dev.ts';
 import { runCrashRestart } from './crash-restart.ts';
 import { runExpiringSessions } from './expiring-sessions.ts';
+import { runInboxDevices } from './inbox-devices.ts';
 import { runHostileInput } from './hostile-input.ts';
 import { runIsolation } from './isolation.ts';
 import { runReconnectStorm } from './reconnect-storm.ts';
@@ -96,6 +97,11 @@ const SUITES: SuiteSpec[] = [
     name: 'expiring sessions',
     hosts: HOSTS,
     run: (h, s) => withHost(h, HOST_VARS, (host) => runExpiringSessions(host.url, s)),
+  },
+  {
+    name: 'inbox across devices',
+    hosts: HOSTS,
+    run: (h, s) => withHost(h, HOST_VARS, (host) => runInboxDevices(host.url, s)),
   },
   { name: 'properties', hosts: 'once', run: async (_h, s) => runProperties(s) },
   { name: 'isolation', hosts: HOSTS, run: (h, s) => withHost(h, HOST_VARS, (host) => runIsolation(host.url, s)) },
