@@ -20,6 +20,7 @@ export default defineConfig({
                 ...TEST_VARS,
                 MAX_CONNECTIONS_PER_USER: '6',
                 RETENTION_MAX_EVENTS: '20',
+                INBOX_MAX_ITEMS: '5',
                 PUBLISH_RATE_PER_USER: '5',
                 PUBLISH_BURST_PER_USER: '40',
                 // Unhandled errors only: the tests refuse many requests on purpose.

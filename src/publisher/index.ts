@@ -3,11 +3,49 @@
 // request it signs names its target (the body's userId and jobId, or
 // `METHOD path?query`), so a captured copy works nowhere else.
 
-import { signedContent, signWebhook } from '../core/auth/webhook-signature.ts';
+import { signedContent, signWebhook, verifyWebhook } from '../core/auth/webhook-signature.ts';
 import { ERRORS, isErrorCode } from '../protocol/errors.ts';
 import type { InboxItem, Presence, UserStats } from '../protocol/wire.ts';
 
 export type { InboxItem, Presence, UserStats };
+
+/** A receipt the service POSTed to RECEIPTS_URL: an inbox item was received, seen or read. */
+export interface Receipt {
+  type: 'inbox.received' | 'inbox.seen' | 'inbox.read';
+  /** The same on every retry of this receipt: dedupe by it. */
+  webhookId: string;
+  timestamp: string;
+  data: { userId: string; id: string; receivedAt?: string; seenAt?: string; readAt?: string };
+}
+
+/**
+ * Reads a receipt request at your RECEIPTS_URL endpoint: verifies its
+ * Standard Webhooks signature with RECEIPTS_SECRET (and its timestamp, within
+ * 5 minutes) and returns the receipt, or null when it is not one the service
+ * signed. Answer 2xx once it is stored; anything else is retried.
+ *
+ * @example
+ * const receipt = await readReceipt(process.env.RECEIPTS_SECRET!, request);
+ * if (!receipt) return new Response(null, { status: 401 });
+ * await db.receipts.upsert(receipt.webhookId, receipt);
+ */
+export async function readReceipt(secret: string, request: Request): Promise<Receipt | null> {
+  const body = await request.text();
+  const header = (name: string) => request.headers.get(name) ?? undefined;
+  const webhookId = await verifyWebhook(
+    [secret],
+    { id: header('webhook-id'), timestamp: header('webhook-timestamp'), signature: header('webhook-signature') },
+    body,
+  );
+  if (webhookId === null) return null;
+  try {
+    const { type, timestamp, data } = JSON.parse(body) as Omit<Receipt, 'webhookId'>;
+    if (!/^inbox\.(received|seen|read)$/.test(type) || typeof data?.userId !== 'string' || typeof data.id !== 'string') return null;
+    return { type, webhookId, timestamp, data };
+  } catch {
+    return null;
+  }
+}
 
 /** An inbox notification (POST /v1/users/:userId/notifications). */
 export interface Notification {

@@ -4,7 +4,9 @@
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, readReceipts } from '../../src/core/config.ts';
-import type { ReceiptSettings } from '../../src/core/actor/receipts.ts';
+import { receiptWebhookId, type ReceiptSettings } from '../../src/core/actor/receipts.ts';
+import { readReceipt } from '../../src/publisher/index.ts';
+import { Webhook } from 'standardwebhooks';
 import { ActorDirectory } from '../../src/standalone/actor-directory.ts';
 import { StandaloneBackend } from '../../src/standalone/backend.ts';
 import { configure, createSqliteStore, type SqliteDatabase } from '../../src/standalone/sqlite-store.ts';
@@ -108,5 +110,45 @@ describe('receipts to the publisher', () => {
     expect(() => readReceipts({ RECEIPTS_URL: 'http://example.com/r', RECEIPTS_SECRET: 'whsec_YWJj' })).toThrow(/https/);
     expect(() => readReceipts({ RECEIPTS_URL: 'https://example.com/r', RECEIPTS_SECRET: 'plain' })).toThrow(/whsec_/);
     expect(readReceipts({ RECEIPTS_URL: 'https://example.com/r', RECEIPTS_SECRET: 'whsec_YWJj' })).toMatchObject({ retrySeconds: 86400 });
+  });
+});
+
+describe('reading a receipt in the publisher library', () => {
+  const secret = 'whsec_cmVjZWlwdHMtdGVzdC1zZWNyZXQtMDEyMzQ1Njc4OQ==';
+  const body = '{"type":"inbox.read","timestamp":"2026-12-01T22:00:00.000Z","data":{"userId":"john","id":"42","readAt":"2026-12-01T22:00:00.000Z"}}';
+  /** Signed by the standardwebhooks package, not by the service's own code. */
+  const signed = (content: string, id = 'rcpt_read_42_john', signWith = secret) => {
+    const timestamp = new Date();
+    const signature = new Webhook(signWith).sign(id, timestamp, content);
+    return new Request('https://publisher.example/receipts', {
+      method: 'POST',
+      headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)), 'webhook-signature': signature },
+      body: content,
+    });
+  };
+
+  it('verifies a Standard Webhooks signature and returns the receipt', async () => {
+    expect(await readReceipt(secret, signed(body))).toEqual({
+      type: 'inbox.read',
+      webhookId: 'rcpt_read_42_john',
+      timestamp: '2026-12-01T22:00:00.000Z',
+      data: { userId: 'john', id: '42', readAt: '2026-12-01T22:00:00.000Z' },
+    });
+  });
+
+  it('refuses a tampered body, another secret, or what is not a receipt', async () => {
+    const request = signed(body);
+    const tampered = new Request(request.url, { method: 'POST', headers: request.headers, body: body.replace('john', 'jane') });
+    expect(await readReceipt(secret, tampered)).toBeNull();
+    expect(await readReceipt(secret, signed(body, undefined, 'whsec_b3RoZXItc2VjcmV0LW9mLXNvbWUtbGVuZ3Ro'))).toBeNull();
+    expect(await readReceipt(secret, signed('{"type":"export.ready","data":{}}'))).toBeNull();
+  });
+
+  it('keeps webhook-ids within 128 characters: a long user id is hashed', async () => {
+    expect(await receiptWebhookId('john', 'read_42')).toBe('rcpt_read_42_john');
+    const long = await receiptWebhookId('u'.repeat(128), 'read_42');
+    expect(long).toMatch(/^rcpt_read_42_h[A-Za-z0-9_-]{43}$/);
+    expect(long.length).toBeLessThanOrEqual(128);
+    expect(await receiptWebhookId('v'.repeat(128), 'read_42')).not.toBe(long);
   });
 });

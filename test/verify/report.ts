@@ -27,6 +27,12 @@ const PROMISES: Array<{ suite: string; promise: string; how: string; code: strin
     code: 'test/verify/reconnect-storm.ts',
   },
   {
+    suite: 'inbox across devices',
+    promise: 'Every device of a user shows the inbox counts the server computes, and gets every inbox change once, in order, whatever its transport.',
+    how: '30 users × 3 devices (WebSocket, SSE, long poll) through a proxy that cuts every connection 10 times; 60 notifications per user (a quarter collapsing) while every device marks items seen, read, unread and archived 50 times; at the end each device\'s counts are compared with the server\'s and its events with the log.',
+    code: 'test/verify/inbox-devices.ts',
+  },
+  {
     suite: 'crash and restart',
     promise: 'A publish that was answered 202 is never lost, even when the host is killed.',
     how: 'WebSocket and SSE clients stream while the host is killed with SIGKILL five times mid-stream and restarted on the same state; publishers retry with the same webhook-id until acknowledged.',

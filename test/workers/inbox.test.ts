@@ -2,7 +2,7 @@
 // idempotence, read state and counts changed in one transaction, reserved
 // types, retention, acknowledgements and isolation between users.
 
-import { env, runInDurableObject } from 'cloudflare:test';
+import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { InboxChanged, InboxCreated, InboxItem, InboxPage } from '../../src/protocol/wire.ts';
 import { tokenFor, uniqueUser } from '../helpers/requests.ts';
@@ -148,6 +148,22 @@ describe('inbox', () => {
     }
     expect((await notify(user, { type: 'n', url: 'https://example.com/a?b=c' })).status).toBe(201);
     expect((await inbox(user)).counts.total).toBe(1);
+  });
+
+  it('keeps INBOX_MAX_ITEMS (5 here) newest items, and keeps them after their events left the log', async () => {
+    const user = uniqueUser();
+    for (let i = 0; i < 7; i++) expect((await notify(user, { type: 'n', title: `#${i}` })).status).toBe(201);
+    let page = await inbox(user);
+    expect(page.items.map((i) => i.id)).toEqual(['7', '6', '5', '4', '3']);
+    expect(page.counts).toEqual({ unread: 5, unseen: 5, total: 5 });
+    // 25 more events push the announcements out of the 20-event log at the next prune.
+    for (let i = 0; i < 25; i++) await publish(user, 'n', i);
+    await runDurableObjectAlarm(env.USER_HUB.getByName(user));
+    const poll = (await (await clientGet(user, '/v1/poll?after=3')).json()) as { events: Array<{ type: string }> };
+    expect(poll.events[0]).toMatchObject({ type: 'hub.reset' });
+    page = await inbox(user);
+    expect(page.items.map((i) => i.id)).toEqual(['7', '6', '5', '4', '3']);
+    expect((await signedCall('GET', `/v1/users/${user}/notifications/3`)).status).toBe(200);
   });
 
   it('sets receivedAt from an ack frame and from POST /v1/acks; the publisher reads every receipt time', async () => {

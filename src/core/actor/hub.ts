@@ -45,7 +45,7 @@ import { JobStore, type JobUpdate, type StoredJob } from './jobs.ts';
 import { isTransport, type Connection, type ConnectionSet, type SqlStore, type Transport } from './ports.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { POLLED_ALARM, Schedule, type Alarm } from './schedule.ts';
-import { RECEIPT_KINDS, ReceiptOutbox, type ReceiptSettings } from './receipts.ts';
+import { RECEIPT_KINDS, ReceiptOutbox, receiptWebhookId, type ReceiptSettings } from './receipts.ts';
 import { Revocation, sessionFor } from './sessions.ts';
 
 export interface PublishInput extends IdempotencyKey {
@@ -318,7 +318,9 @@ export class Hub {
     this.#sendingReceipts = true;
     try {
       const due = this.#outbox.due(now);
-      const answers = await Promise.all(due.map((row) => receipts.send(row.webhook_id, row.body)));
+      const answers = await Promise.all(
+        due.map(async (row) => receipts.send(await receiptWebhookId(receipts.userId, row.receipt), row.body)),
+      );
       const settledAt = Math.max(now, Date.now()); // the answers took time; `now` may be a test's clock ahead of this one
       this.#sql.transaction(() => due.forEach((row, i) => this.#outbox.settle(row, answers[i]!, settledAt, receipts.retrySeconds)));
     } finally {

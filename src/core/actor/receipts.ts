@@ -5,6 +5,8 @@
 // Each receipt's webhook-id is derived from the user, the item and the kind,
 // so every retry carries the same one and a receiver dedupes by it.
 
+import { sha256 } from '../auth/crypto.ts';
+import { bytesToBase64 } from '../auth/base64.ts';
 import type { SqlStore } from './ports.ts';
 
 export const RECEIPT_KINDS = ['received', 'seen', 'read'] as const;
@@ -26,14 +28,26 @@ const RETRY_CAP_MS = 10 * 60_000;
 const BATCH = 20;
 
 interface ReceiptRow {
-  webhook_id: string;
+  receipt: string;
   body: string;
   created_at: number;
   attempts: number;
 }
 
-/** The webhook-id of one receipt: the same for every retry, different for every user, item and kind. */
-export const receiptId = (userId: string, itemId: number, kind: ReceiptKind): string => `rcpt_${kind}_${itemId}_${userId}`;
+/** Longest webhook-id sent (what the service itself accepts from publishers, WEBHOOK_ID_PATTERN). */
+const MAX_WEBHOOK_ID = 128;
+
+/**
+ * The webhook-id of one receipt (`key` is its row's: kind and item): the same
+ * for every retry, different for every user, item and kind. `rcpt_read_42_john`;
+ * with a user id too long for 128 characters, its SHA-256 in its place.
+ */
+export async function receiptWebhookId(userId: string, key: string): Promise<string> {
+  const plain = `rcpt_${key}_${userId}`;
+  if (plain.length <= MAX_WEBHOOK_ID) return plain;
+  const digest = bytesToBase64(await sha256(userId)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+  return `rcpt_${key}_h${digest}`;
+}
 
 export class ReceiptOutbox {
   readonly #sql: SqlStore;
@@ -50,9 +64,9 @@ export class ReceiptOutbox {
       `{"type":"inbox.${kind}","timestamp":"${new Date(at).toISOString()}",` +
       `"data":{"userId":${JSON.stringify(userId)},"id":"${itemId}","${kind}At":"${new Date(at).toISOString()}"}}`;
     this.#sql.run(
-      `INSERT INTO receipts (owner, webhook_id, body, created_at, attempts, due_at) VALUES (?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING`,
+      `INSERT INTO receipts (owner, receipt, body, created_at, attempts, due_at) VALUES (?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING`,
       this.#owner,
-      receiptId(userId, itemId, kind),
+      `${kind}_${itemId}`,
       body,
       at,
       at,
@@ -61,7 +75,7 @@ export class ReceiptOutbox {
 
   due(now: number): ReceiptRow[] {
     return this.#sql.all<ReceiptRow>(
-      `SELECT webhook_id, body, created_at, attempts FROM receipts WHERE owner = ? AND due_at <= ? ORDER BY due_at LIMIT ?`,
+      `SELECT receipt, body, created_at, attempts FROM receipts WHERE owner = ? AND due_at <= ? ORDER BY due_at LIMIT ?`,
       this.#owner,
       now,
       BATCH,
@@ -74,13 +88,13 @@ export class ReceiptOutbox {
     const outcome = delivered ? 'sent' : next > row.created_at + retrySeconds * 1000 ? 'dropped' : 'retry';
     if (outcome === 'retry') {
       this.#sql.run(
-        `UPDATE receipts SET attempts = attempts + 1, due_at = ? WHERE owner = ? AND webhook_id = ?`,
+        `UPDATE receipts SET attempts = attempts + 1, due_at = ? WHERE owner = ? AND receipt = ?`,
         next,
         this.#owner,
-        row.webhook_id,
+        row.receipt,
       );
     } else {
-      this.#sql.run(`DELETE FROM receipts WHERE owner = ? AND webhook_id = ?`, this.#owner, row.webhook_id);
+      this.#sql.run(`DELETE FROM receipts WHERE owner = ? AND receipt = ?`, this.#owner, row.receipt);
     }
     return outcome;
   }

@@ -72,10 +72,10 @@ const MIGRATIONS: readonly string[][] = [
        category TEXT, collapse_key TEXT, created_at INTEGER NOT NULL, delivered_at INTEGER, received_at INTEGER,
        seen_at INTEGER, read_at INTEGER, archived_at INTEGER, PRIMARY KEY (owner, id)) WITHOUT ROWID`,
     `CREATE INDEX IF NOT EXISTS inbox_collapse_key ON inbox (owner, collapse_key) WHERE collapse_key IS NOT NULL`,
-    // Receipts waiting to be sent to RECEIPTS_URL (receipts.ts), by webhook-id.
+    // Receipts waiting to be sent to RECEIPTS_URL (receipts.ts), one per kind and item.
     `CREATE TABLE IF NOT EXISTS receipts (
-       owner TEXT NOT NULL, webhook_id TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL,
-       attempts INTEGER NOT NULL, due_at INTEGER NOT NULL, PRIMARY KEY (owner, webhook_id)) WITHOUT ROWID`,
+       owner TEXT NOT NULL, receipt TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL,
+       attempts INTEGER NOT NULL, due_at INTEGER NOT NULL, PRIMARY KEY (owner, receipt)) WITHOUT ROWID`,
   ],
 ];
 
