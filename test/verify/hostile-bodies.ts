@@ -168,7 +168,8 @@ export function eventTypes(random: Random): HttpCase[] {
   const m = makeCases('event-type', random);
   const types: unknown[] = [
     'a\r\nb', 'a\rb', 'a\nb', 'a\r\nSet-Cookie: x=1', 'a\u0000', '\u0000', 'a b', ' a', 'a\t', 'a\u007f', 'é', 'a\u2028b',
-    'a🙂', 'x'.repeat(101), '', 'hub.ready', 'hub.reset', 'hub.', 'hub.anything', '.a', '-a', '/a', ':a',
+    'a🙂', 'x'.repeat(101), '', 'hub.ready', 'hub.reset', 'hub.', 'hub.anything', 'inbox.created', 'inbox.changed',
+    'inbox.', 'job.succeeded', 'job.progress', 'job.', '.a', '-a', '/a', ':a',
     'a;b', 'a,b', 'a"b', 'a\\b', 'a<b>', 1, null, true, {}, [], ['a'],
   ];
   for (const type of types) m.publish(`type ${JSON.stringify(type)}`, [400], JSON.stringify({ type, data: 1 }));
@@ -185,6 +186,7 @@ export function eventTypes(random: Random): HttpCase[] {
   }
   m.batch('batch type with CRLF', [400], (t) => JSON.stringify({ userIds: t, type: 'a\r\nb' }));
   m.batch('batch type hub.ready', [400], (t) => JSON.stringify({ userIds: t, type: 'hub.ready' }));
+  m.batch('batch type job.succeeded', [400], (t) => JSON.stringify({ userIds: t, type: 'job.succeeded' }));
   return m.cases;
 }
 
@@ -270,5 +272,46 @@ export function jobUpdates(random: Random): HttpCase[] {
     const progress = random.chance(0.5) ? 1 + random.next() * 100 : -random.next() * 100 - 1e-9;
     m.putJob(`progress ${progress}`, [400], JSON.stringify({ status: 'running', progress }));
   }
+  return m.cases;
+}
+
+/** Inbox bodies: notifications over their limits or with unsafe urls, and client changes of the wrong shape. */
+export function inboxBodies(random: Random): HttpCase[] {
+  const m = makeCases('inbox', random);
+  const notifications: unknown[] = [
+    { type: 'n', title: 'x'.repeat(201) }, { type: 'n', body: 'x'.repeat(2001) }, { type: 'n', url: 'x'.repeat(2049) },
+    { type: 'n', url: 'javascript:alert(1)' }, { type: 'n', url: 'data:text/html,x' }, { type: 'n', url: 'http://example.com/' },
+    { type: 'n', url: '//evil.example/' }, { type: 'n', url: '/a\nb' }, { type: 'n', url: '/a\\b' }, { type: 'n', url: 'https://' },
+    { type: 'n', collapseKey: 'a b' }, { type: 'n', collapseKey: '' }, { type: 'n', collapseKey: 'k'.repeat(129) },
+    { type: 'n', category: '.x' }, { type: 'n', title: 1 }, { type: 'n', url: null }, { type: 'inbox.created' },
+    { type: 'job.succeeded' }, { title: 'no type' }, { type: 'n', replaces: '1' }, { type: 'n', readAt: 'now' },
+  ];
+  for (const body of notifications) {
+    const index = random.int(1000);
+    m.add(`notification ${JSON.stringify(body).slice(0, 60)}`, [400], (c) =>
+      signed('POST', `/v1/users/${m.target(c, index)}/notifications`, JSON.stringify({ userId: m.target(c, index), ...(body as object) })),
+    );
+  }
+  const post = (path: string, body: string, contentType = 'application/json') => async (c: { targets: readonly string[]; tokens: ReadonlyMap<string, string> }) => ({
+    method: 'POST',
+    path,
+    headers: { ...bearer(c, c.targets[0]!), 'Content-Type': contentType },
+    body: new TextEncoder().encode(body),
+  });
+  const changes: Array<[string, string]> = [
+    ['/v1/inbox/read', '{"ids":[]}'], ['/v1/inbox/read', `{"ids":${JSON.stringify(Array.from({ length: 101 }, (_, i) => String(i + 1)))}}`],
+    ['/v1/inbox/read', '{"ids":[1]}'], ['/v1/inbox/read', '{"ids":["01"]}'], ['/v1/inbox/read', '{"ids":["-1"]}'],
+    ['/v1/inbox/read', '{"ids":["9007199254740992"]}'], ['/v1/inbox/read', '{"ids":"1"}'], ['/v1/inbox/read', '{"ids":["1"],"through":"1"}'],
+    ['/v1/inbox/read', '{}'], ['/v1/inbox/seen', '{"ids":["1"]}'], ['/v1/inbox/seen', '{"through":1}'], ['/v1/inbox/seen', '{"through":"1e3"}'],
+    ['/v1/inbox/unread', '{"through":"1"}'], ['/v1/inbox/archive', '{"ids":[null]}'], ['/v1/inbox/archive', '{"ids":["1"],"x":1}'],
+    ['/v1/acks', '{"through":"x"}'], ['/v1/acks', '{"through":"1","x":1}'], ['/v1/acks', '[]'], ['/v1/inbox/read', '{"ids":["1"'],
+  ];
+  for (const [path, body] of changes) m.add(`${path} ${body.slice(0, 60)}`, [400], post(path, body));
+  m.add('inbox change as text/plain', [415], post('/v1/inbox/read', '{"ids":["1"]}', 'text/plain'));
+  for (const query of ['status=new', 'limit=0', 'limit=101', 'before=abc', 'before=-1', 'limit=1e2']) {
+    m.add(`GET /v1/inbox?${query}`, [400], async (c) => ({ method: 'GET', path: `/v1/inbox?${query}`, headers: bearer(c, c.targets[0]!) }));
+  }
+  m.add('notification read of id "abc"', [400], (c) => signed('GET', `/v1/users/${c.targets[0]}/notifications/abc`, ''));
+  m.add('inbox without a token', [401], async () => ({ method: 'GET', path: '/v1/inbox' }));
   return m.cases;
 }

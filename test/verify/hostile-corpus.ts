@@ -5,7 +5,7 @@
 // them. The cases live in hostile-bodies.ts (what a body holds) and
 // hostile-requests.ts (everything around it).
 
-import { badUtf8, batches, brokenJson, contentTypes, deepNesting, eventTypes, hugeBodies, jobUpdates, nulBytes } from './hostile-bodies.ts';
+import { badUtf8, batches, brokenJson, contentTypes, deepNesting, eventTypes, hugeBodies, inboxBodies, jobUpdates, nulBytes } from './hostile-bodies.ts';
 import { flooding, ids, methods, origins, queryParams, signatures } from './hostile-requests.ts';
 import type { Random } from './seeded-random.ts';
 
@@ -22,6 +22,7 @@ export type Category =
   | 'signature'
   | 'batch'
   | 'job-update'
+  | 'inbox'
   | 'flooding'
   | 'method'
   | 'origin';
@@ -77,6 +78,7 @@ export function hostileCorpus(random: Random): HttpCase[] {
     ...signatures(random),
     ...batches(random),
     ...jobUpdates(random),
+    ...inboxBodies(random),
     ...flooding(random),
     ...methods(random),
     ...origins(random),
