@@ -21,7 +21,15 @@ export function readVarsFile(path: string): Record<string, string> {
   return vars;
 }
 
-export const readDevVars = (): Record<string, string> => readVarsFile(devVarsFile());
+/**
+ * What the CLI reads secrets from after the environment: .dev.vars in the
+ * working directory, else this checkout's development file; none when the CLI
+ * runs from an installed package elsewhere (then the environment only).
+ */
+export function readDevVars(): Record<string, string> {
+  const file = [`${process.cwd()}/.dev.vars`, devVarsFile()].find((path) => existsSync(path));
+  return file ? readVarsFile(file) : {};
+}
 
 /** What `npm start` and `npm run start:<runtime>` print first; `varsFile` null: the environment only. */
 export function connectHelp(base: string, label: string, varsFile: string | null): string {

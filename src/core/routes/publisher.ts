@@ -26,6 +26,11 @@ const validJobId = createMiddleware<SignedEnv>(async (c, next) => {
   await next();
 });
 
+const validNotificationId = createMiddleware<SignedEnv>(async (c, next) => {
+  if (typeof parseEventId(c.req.param('id')) !== 'number') throw badRequest('id: a notification id (a decimal integer).');
+  await next();
+});
+
 /** Runs `task` over `items`, at most `limit` at a time, keeping order. */
 async function mapConcurrent<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
@@ -79,8 +84,7 @@ async function notify(c: SignedContext, { userId: bodyUserId, data, ...content }
 /** GET /v1/users/:userId/notifications/:id: one item with its receipt times. */
 async function getNotification(c: SignedContext) {
   const userId = c.req.param('userId')!;
-  const id = parseEventId(c.req.param('id'));
-  if (typeof id !== 'number') throw badRequest('id: a notification id (a decimal integer).');
+  const id = parseEventId(c.req.param('id')) as number; // validNotificationId checked it
   const item = await c.get('backend').actor(userId).getNotification(id);
   if (item === null) throw new HubError('not_found', `No notification ${id} for this user.`);
   return c.body(item, 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
@@ -156,7 +160,7 @@ export const publisherRoutes = new Hono<SignedEnv>()
   .post('/v1/users/:userId/notifications', validUserId, jsonBody, requireSignature, validate('json', notificationBody), (c) =>
     notify(c, c.req.valid('json')),
   )
-  .get('/v1/users/:userId/notifications/:id', validUserId, requireSignature, getNotification)
+  .get('/v1/users/:userId/notifications/:id', validUserId, validNotificationId, requireSignature, getNotification)
   .put('/v1/users/:userId/jobs/:jobId', validUserId, validJobId, jsonBody, requireSignature, validate('json', jobUpdateBody), (c) =>
     updateJob(c, c.req.valid('json')),
   )
