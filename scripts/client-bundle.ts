@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 
 export const GENERATED_PATH = 'src/demo/client-bundle.generated.ts';
 
-export async function bundleClient(): Promise<{ code: string; gzipBytes: number }> {
+/** The client minified into one ES module, from its sources or from the package's built entry. */
+export async function bundleClient(entry = fileURLToPath(new URL('../src/client/index.ts', import.meta.url))): Promise<{ code: string; gzipBytes: number }> {
   const result = await build({
-    entryPoints: [fileURLToPath(new URL('../src/client/index.ts', import.meta.url))],
+    entryPoints: [entry],
     bundle: true,
     format: 'esm',
     minify: true,

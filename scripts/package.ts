@@ -9,38 +9,39 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const OUT = 'lib';
+const LIB = 'lib';
 
 /** Every file under `dir`. */
 const files = (dir: string): string[] =>
   readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? files(join(dir, name)) : [join(dir, name)]));
 
-export async function buildPackage(): Promise<void> {
-  rmSync(OUT, { recursive: true, force: true });
+/** Builds the package's files into `out` (lib/, which package.json's exports and bin name). */
+export async function buildPackage(out = LIB): Promise<void> {
+  rmSync(out, { recursive: true, force: true });
   const common = { bundle: true, format: 'esm', legalComments: 'none', logLevel: 'warning' } as const;
   // Platform-neutral: the same files load in browsers, Node, Bun, Deno and Workers.
   await build({
     ...common,
     entryPoints: { 'client/index': 'src/client/index.ts', 'publisher/index': 'src/publisher/index.ts' },
-    outdir: OUT,
+    outdir: out,
     platform: 'neutral',
     target: 'es2022',
   });
   await build({
     ...common,
     entryPoints: { 'cli/main': 'src/cli/main.ts' },
-    outdir: OUT,
+    outdir: out,
     platform: 'node',
     target: 'node20', // src/cli/main.ts starts with its #! line, which esbuild keeps
   });
   // Declarations from the sources; their relative imports name .js, as the package's files do.
-  execFileSync('tsc', ['-p', 'tsconfig.package.json'], { stdio: 'inherit' });
-  for (const file of files(`${OUT}/types`)) {
+  execFileSync('tsc', ['-p', 'tsconfig.package.json', '--outDir', `${out}/types`], { stdio: 'inherit' });
+  for (const file of files(`${out}/types`)) {
     writeFileSync(file, readFileSync(file, 'utf8').replace(/(from\s+['"]\.{1,2}\/[^'"]+)\.ts(['"])/g, '$1.js$2'));
   }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   await buildPackage();
-  console.log(`package contents built in ${OUT}/: client, publisher (ES modules + .d.ts), cli/main.js`);
+  console.log(`package contents built in ${LIB}/: client, publisher (ES modules + .d.ts), cli/main.js`);
 }

@@ -165,7 +165,9 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
       options: { user: { type: 'string' }, transports: { type: 'string' }, after: { type: 'string' }, token: { type: 'string' } },
     });
     const user = userFlag(values.user);
-    const transports = (values.transports ?? CLIENT_TRANSPORTS.join(',')).split(',') as TransportName[];
+    // Node 20 has no WebSocket of its own: it listens by SSE or long poll there unless told otherwise.
+    const available = CLIENT_TRANSPORTS.filter((t) => t !== 'websocket' || typeof globalThis.WebSocket === 'function');
+    const transports = (values.transports ?? available.join(',')).split(',') as TransportName[];
     if (!transports.every((t) => (CLIENT_TRANSPORTS as readonly string[]).includes(t))) {
       throw new UsageError(`--transports: a comma-separated list of ${CLIENT_TRANSPORTS.join(', ')}`);
     }

@@ -2,7 +2,7 @@
 // falls back, reconnects with backoff, and resumes from the last id it
 // delivered, so the application sees every event once and in order.
 
-import { CLIENT_TRANSPORTS } from '../protocol/wire.ts';
+import { CLIENT_TRANSPORTS, PROTOCOL_HEADER, PROTOCOL_VERSION } from '../protocol/wire.ts';
 import { backoffDelay } from './backoff.ts';
 import { HUB_READY, HUB_RESET, type Frame, type HubEvent, type ResetInfo } from './frames.ts';
 import { createClientInbox, type InboxApi, type InboxCounts } from './inbox.ts';
@@ -92,7 +92,10 @@ export function connect(options: ConnectOptions): HubClient {
   if (!options.token && !options.getToken) throw new TypeError('connect() needs token or getToken');
   const transports = options.transports ?? DEFAULTS.transports;
   if (transports.length === 0) throw new TypeError('connect() needs at least one transport');
-  const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const baseFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  // Every request says which protocol this client speaks (a WebSocket says it in its subprotocol).
+  const fetchImpl: typeof fetch = (input, init) =>
+    baseFetch(input, { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) } });
   const WebSocketImpl = options.WebSocket ?? globalThis.WebSocket;
   const backoff = options.backoff ?? DEFAULTS.backoff;
   const upgradeAfterMs = options.upgradeAfterMs ?? DEFAULTS.upgradeAfterMs;

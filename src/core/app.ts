@@ -11,6 +11,7 @@ import { log } from './observability/log.ts';
 import { SILENT_OBSERVER, type HubObserver } from './observability/observer.ts';
 import { observeRejects } from './observability/rejects.ts';
 import { openApiDocument, referencePage } from './openapi.ts';
+import { PROTOCOL_HEADER, PROTOCOL_VERSION, SUPPORTED_PROTOCOLS } from '../protocol/wire.ts';
 import { clientJobRoutes } from './routes/client-jobs.ts';
 import { inboxRoutes } from './routes/inbox.ts';
 import { pollRoutes } from './routes/poll.ts';
@@ -86,7 +87,7 @@ export function createApp(backendFor: BackendFactory, observerFor?: (env: Env) =
     origin: (origin, c: Context<HubEnv>) => (c.get('config').allowedOrigins.includes(origin) ? origin : null),
     credentials: true,
     allowMethods: ALLOWED_METHODS,
-    allowHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'],
+    allowHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID', PROTOCOL_HEADER],
     exposeHeaders: ['Hub-Timed-Out'],
     maxAge: 600,
   });
@@ -96,7 +97,16 @@ export function createApp(backendFor: BackendFactory, observerFor?: (env: Env) =
     return next();
   });
 
-  app.get('/v1/health', (c) => c.json({ ok: true }));
+  // A client that speaks a version this server does not is told so, whatever it asked.
+  app.use('/v1/*', async (c, next) => {
+    const version = c.req.header(PROTOCOL_HEADER);
+    if (version !== undefined && !SUPPORTED_PROTOCOLS.includes(Number(version))) {
+      throw new HubError('unsupported_protocol', `This server speaks protocol ${SUPPORTED_PROTOCOLS.join(', ')}; the client sent ${JSON.stringify(version.slice(0, 20))}.`);
+    }
+    await next();
+  });
+
+  app.get('/v1/health', (c) => c.json({ ok: true, protocol: PROTOCOL_VERSION }));
   app.route('/', ticketRoutes);
   app.route('/', streamRoutes);
   app.route('/', pollRoutes);

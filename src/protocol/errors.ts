@@ -9,6 +9,8 @@ export const ERRORS = {
   /** GET /metrics without METRICS_TOKEN, addressed to a non-loopback name. */
   forbidden_host: { status: 403, retryable: false },
   invalid_request: { status: 400, retryable: false },
+  /** The client's Hub-Protocol is a version this server does not speak. */
+  unsupported_protocol: { status: 400, retryable: false },
   invalid_json: { status: 400, retryable: false },
   unsupported_media_type: { status: 415, retryable: false },
   payload_too_large: { status: 413, retryable: false },

@@ -2,6 +2,18 @@
 // close codes and identifier rules. Clients are written against this file.
 
 /**
+ * The version of this protocol. The server states it (`hub.ready`'s
+ * `protocol`, GET /v1/health); a client sends the version it speaks in the
+ * Hub-Protocol header (on a WebSocket, the subprotocol `userhub.v<N>`). A
+ * version the server does not speak is refused with 400 unsupported_protocol.
+ * Breaking changes to frames, routes or codes raise it (CHANGELOG.md).
+ */
+export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_HEADER = 'Hub-Protocol';
+/** Versions this server answers. */
+export const SUPPORTED_PROTOCOLS: readonly number[] = [1];
+
+/**
  * The ways a client receives a user's events, in the order the client library
  * falls back through them. The list every other one is built from.
  */

@@ -25,10 +25,23 @@ describe('configuration', () => {
     expect(response.status).toBe(500);
   });
 
-  it('is healthy with both secrets', async () => {
+  it('is healthy with both secrets, and states its protocol version', async () => {
     const app = createApp(() => unreachable);
     const response = await app.request('/v1/health', {}, { JWT_SECRET: 'x', WEBHOOK_SECRET: 'whsec_eA==' });
-    expect(await response.json()).toEqual({ ok: true });
+    expect(await response.json()).toEqual({ ok: true, protocol: 1 });
+  });
+});
+
+describe('protocol versions', () => {
+  const env = { JWT_SECRET: 'x', WEBHOOK_SECRET: 'whsec_eA==' };
+  it('refuses a Hub-Protocol it does not speak before anything else, and answers one it does', async () => {
+    const app = createApp(() => unreachable);
+    for (const version of ['2', '0', 'x', '']) {
+      const response = await app.request('/v1/poll', { headers: { 'Hub-Protocol': version } }, env);
+      expect(response.status, version).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { code: 'unsupported_protocol' } });
+    }
+    expect((await app.request('/v1/health', { headers: { 'Hub-Protocol': '1' } }, env)).status).toBe(200);
   });
 });
 

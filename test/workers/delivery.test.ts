@@ -11,7 +11,7 @@ describe('publish and WebSocket delivery', () => {
     expect(await first.json()).toEqual({ id: '1', delivered: 0 });
 
     const socket = await openSocket(user);
-    expect(await socket.untilReady()).toEqual([{ type: 'hub.ready', data: { lastId: '1' } }]);
+    expect(await socket.untilReady()).toEqual([{ type: 'hub.ready', data: { lastId: '1', protocol: 1 } }]);
     const second = await publish(user, 'export.ready', { zip: 'b.zip' });
     expect(await second.json()).toEqual({ id: '2', delivered: 1 });
 

@@ -25,7 +25,7 @@ async function signedPost(user: string, body: string, contentType = 'application
 /** Nothing was stored when a fresh socket reports lastId 0. */
 async function expectNothingStored(user: string) {
   const socket = await openSocket(user);
-  expect(await socket.untilReady()).toEqual([{ type: 'hub.ready', data: { lastId: '0' } }]);
+  expect(await socket.untilReady()).toEqual([{ type: 'hub.ready', data: { lastId: '0', protocol: 1 } }]);
   socket.ws.close();
 }
 

@@ -66,7 +66,7 @@ describe('resume and retention', () => {
     });
     await runDurableObjectAlarm(stub);
     const socket = await openSocket(user, { after: '3' });
-    expect(await socket.untilReady()).toEqual([{ type: 'hub.ready', data: { lastId: '3' } }]);
+    expect(await socket.untilReady()).toEqual([{ type: 'hub.ready', data: { lastId: '3', protocol: 1 } }]);
     expect(await (await publish(user, 'n', 4)).json()).toMatchObject({ id: '4' });
   });
 

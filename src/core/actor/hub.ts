@@ -23,6 +23,7 @@ import {
   INBOX_CHANGED,
   INBOX_CREATED,
   INBOX_WRITE_RATE,
+  PROTOCOL_VERSION,
   controlFrame,
   isJobId,
   isReservedType,
@@ -616,11 +617,11 @@ export class Hub {
       this.#markDelivered(events);
       if (more) {
         // Cut: a poll answers this page with `more`; a stream resumes at once from its last id (4009).
-        if (!isStream(connection)) return void this.#send(connection, new ControlMessage(HUB_READY, { lastId: events.at(-1)!.id, more: true }));
+        if (!isStream(connection)) return void this.#send(connection, new ControlMessage(HUB_READY, { lastId: events.at(-1)!.id, more: true, protocol: PROTOCOL_VERSION }));
         return this.#close(connection, CloseCode.resumeNow, 'replay continues on the next connection');
       }
     }
-    this.#send(connection, new ControlMessage(HUB_READY, { lastId: String(this.#log.lastId) }));
+    this.#send(connection, new ControlMessage(HUB_READY, { lastId: String(this.#log.lastId), protocol: PROTOCOL_VERSION }));
   }
 
   /** Answers a client frame (client-frames.ts): ping, auth. Unknown frames get an error frame, up to a limit. */

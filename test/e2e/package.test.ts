@@ -1,0 +1,147 @@
+// The npm package as an application gets it: `npm pack`, installed offline
+// from the tarball into a fresh project, and used there with the project's
+// own tools: each entry imported under plain Node, the CLI run from
+// node_modules, a TypeScript file type-checked against the declarations, and
+// the client bundled with esbuild and run in real Chromium against a host.
+
+import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jwtVerify } from 'jose';
+import { startStandalone, type StandaloneProcess } from '../hosts/standalone.ts';
+import { publishRequest, tokenFor, uniqueUser } from '../helpers/requests.ts';
+import { TEST_VARS } from '../helpers/test-vars.ts';
+
+const run = promisify(execFile);
+const ROOT = resolve('.');
+/** Plain Node as an application would have it: the system's (20 here) when there is one, not the repository's 22. */
+const SYSTEM_NODE = ['/usr/bin/node', '/usr/local/bin/node'].find((path) => existsSync(path)) ?? process.execPath;
+const plainPath = `${dirname(SYSTEM_NODE)}:${process.env.PATH!.split(':').filter((dir) => !dir.includes('node_modules')).join(':')}`;
+const CHROMIUM = '/usr/bin/chromium';
+
+let app: string;
+
+beforeAll(async () => {
+  app = mkdtempSync(join(tmpdir(), 'userhub-app-'));
+  // npm pack runs `prepare`, which builds lib/ from the sources.
+  await run('npm', ['pack', '--pack-destination', app, '--silent'], { cwd: ROOT, timeout: 120_000 });
+  const tarball = readdirSync(app).find((name) => name.endsWith('.tgz'))!;
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--silent', `./${tarball}`], { cwd: app, timeout: 120_000 });
+}, 240_000);
+afterAll(() => rmSync(app, { recursive: true, force: true }));
+
+const inApp = (command: string, args: string[], env: Record<string, string> = {}) =>
+  run(command, args, { cwd: app, timeout: 60_000, env: { ...process.env, PATH: plainPath, ...env } });
+
+describe('the npm package, installed from its tarball', () => {
+  it('holds built files only, and no dependencies to install', async () => {
+    const { stdout } = await inApp('npm', ['ls', '--all', '--parseable']);
+    expect(stdout.trim().split('\n').map((line) => line.replace(app, '.'))).toEqual(['.', './node_modules/userhub']);
+    expect(readdirSync(join(app, 'node_modules/userhub/lib')).sort()).toEqual(['cli', 'client', 'publisher', 'types']);
+  });
+
+  it(`imports each entry under plain Node (${SYSTEM_NODE})`, async () => {
+    const script = `
+      const client = await import('userhub/client');
+      const publisher = await import('userhub/publisher');
+      console.log(JSON.stringify({ node: process.version, client: Object.keys(client), publisher: Object.keys(publisher) }));`;
+    const { stdout } = await inApp(SYSTEM_NODE, ['--input-type=module', '-e', script]);
+    const found = JSON.parse(stdout) as { client: string[]; publisher: string[] };
+    expect(found.client).toContain('connect');
+    expect(found.publisher).toEqual(expect.arrayContaining(['createPublisher', 'readReceipt', 'PublisherError']));
+  });
+
+  it('runs the CLI from node_modules: npx userhub --help and npx userhub token john', async () => {
+    const help = await inApp('npx', ['--no-install', 'userhub', '--help']);
+    expect(help.stdout + help.stderr).toMatch(/usage: userhub <command>/);
+    const { stdout } = await inApp('npx', ['--no-install', 'userhub', 'token', 'john'], { JWT_SECRET: TEST_VARS.JWT_SECRET });
+    const token = stdout.trim();
+    // Checked by another JWT implementation than the one that signed it.
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(TEST_VARS.JWT_SECRET), { algorithms: ['HS256'] });
+    expect(payload.sub).toBe('john');
+  });
+
+  it('type-checks an application against the declarations with tsc (strict, NodeNext)', async () => {
+    writeFileSync(
+      join(app, 'check.ts'),
+      `import { connect, type HubEvent, type InboxCounts } from 'userhub/client';
+import { createPublisher, readReceipt, type Receipt } from 'userhub/publisher';
+
+const seen: HubEvent[] = [];
+let badge: InboxCounts | undefined;
+const hub = connect({ url: 'https://hub.example', getToken: async () => 'token', onEvent: (e) => seen.push(e), onInbox: (c) => (badge = c) });
+const page = await hub.inbox.list({ status: 'unread', limit: 5 });
+const first: string | undefined = page.items[0]?.title ?? undefined;
+await hub.inbox.markRead({ through: page.next ?? '0' });
+const publisher = createPublisher({ url: 'https://hub.example', secret: 'whsec_dGVzdA==' });
+const { id }: { id: string } = await publisher.notify('john', { type: 'comment', title: 'Hi', collapseKey: 'k' });
+const receipt: Receipt | null = await readReceipt('whsec_dGVzdA==', new Request('https://x', { method: 'POST', body: '{}' }));
+// @ts-expect-error a notification needs a type
+await publisher.notify('john', { title: 'no type' });
+console.log(seen, badge, first, id, receipt?.data.userId);
+hub.close();
+`,
+    );
+    // The application's own settings: strict, NodeNext, the DOM's types and no others, the package's .d.ts checked too.
+    const compilerOptions = { noEmit: true, strict: true, skipLibCheck: false, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2023', 'dom'], types: [] };
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['check.ts'] }));
+    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+    const result = await inApp(process.execPath, [tsc, '-p', 'tsconfig.json']).catch((err: { stdout: string }) => ({ stdout: err.stdout }));
+    expect(result.stdout).toBe('');
+  });
+
+  describe.skipIf(!existsSync(CHROMIUM))('in a browser', () => {
+    let host: StandaloneProcess;
+    let site: Server;
+    let origin: string;
+    let script = '';
+    beforeAll(async () => {
+      // The application's own site, on its own origin; the host allows that origin.
+      const user = uniqueUser('pkg');
+      site = createServer((request, response) => {
+        if (request.url === '/app.js') return response.writeHead(200, { 'Content-Type': 'text/javascript' }).end(script);
+        response.writeHead(200, { 'Content-Type': 'text/html' }).end(`<script>window.USER=${JSON.stringify(user)}</script><script type="module" src="/app.js"></script>`);
+      });
+      await new Promise<void>((done) => site.listen(0, '127.0.0.1', done));
+      origin = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+      host = await startStandalone('node', { ...TEST_VARS, ALLOWED_ORIGINS: origin });
+    }, 60_000);
+    afterAll(async () => {
+      await host?.stop();
+      site?.close();
+    });
+
+    it('bundles the client with esbuild, and the bundle receives events in Chromium', { timeout: 60_000 }, async () => {
+      const user = uniqueUser('pkg');
+      writeFileSync(
+        join(app, 'browser.js'),
+        `import { connect } from 'userhub/client';
+globalThis.received = [];
+globalThis.hub = connect({ url: ${JSON.stringify(host.url)}, token: ${JSON.stringify(await tokenFor(user))}, onEvent: (event) => globalThis.received.push(event) });`,
+      );
+      const bundled = await build({ entryPoints: [join(app, 'browser.js')], absWorkingDir: app, bundle: true, format: 'esm', minify: true, write: false, platform: 'browser' });
+      script = bundled.outputFiles[0]!.text;
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+      type Page = { hub?: { status: { state: string } }; received: unknown[] };
+      try {
+        const page = await browser.newPage();
+        await page.goto(`${origin}/`);
+        await page.waitForFunction(() => (globalThis as unknown as Page).hub?.status.state === 'open', null, { timeout: 15_000 });
+        const response = await fetch(await publishRequest(host.url, user, 'export.ready', { zip: 'a.zip' }));
+        expect(response.status).toBe(202);
+        await page.waitForFunction(() => (globalThis as unknown as Page).received.length === 1, null, { timeout: 10_000 });
+        expect(await page.evaluate(() => (globalThis as unknown as Page).received)).toMatchObject([{ id: '1', type: 'export.ready', data: { zip: 'a.zip' } }]);
+      } finally {
+        await browser.close();
+      }
+    });
+  });
+});
