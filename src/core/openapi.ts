@@ -94,7 +94,9 @@ const PATHS: Record<string, Record<string, JsonSchema>> = {
     get: {
       summary: 'Health check; fails closed with 500 server_misconfigured while a secret is missing.',
       security: [],
-      responses: { 200: json({ type: 'object', properties: { ok: { const: true } } }, 'Up, and configured.') },
+      responses: {
+        200: json({ type: 'object', properties: { ok: { const: true }, protocol: { type: 'integer', description: 'The protocol version this server speaks.' } } }, 'Up, and configured.'),
+      },
     },
   },
   '/v1/tickets': {
@@ -413,7 +415,8 @@ export function openApiDocument(): JsonSchema {
       version: '1',
       description:
         'Per-user notification actors: signed webhooks in; WebSocket, SSE and polling out; resumable without loss. ' +
-        'Client routes take a Bearer JWT (or a ticket on streams); publisher routes are signed per Standard Webhooks.',
+        'Client routes take a Bearer JWT (or a ticket on streams); publisher routes are signed per Standard Webhooks. ' +
+        'Clients send the protocol version they speak as `Hub-Protocol: 1`; a version the server does not speak is 400 unsupported_protocol.',
     },
     paths: PATHS,
     components: {
