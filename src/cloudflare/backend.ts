@@ -48,6 +48,8 @@ export class DurableObjectBackend implements HubBackend {
       listInbox: async (status, before, limit, credential) => unwrap(await stub.listInbox(status, before, limit, credential)),
       changeInbox: async (action, target, credential) => unwrap(await stub.changeInbox(action, target, credential)),
       acknowledge: async (through, credential) => unwrap(await stub.acknowledge(through, credential)),
+      subscribePush: async (subscription, credential) => unwrap(await stub.subscribePush(subscription, credential)),
+      unsubscribePush: async (endpoint, credential) => unwrap(await stub.unsubscribePush(endpoint, credential)),
     };
   }
 

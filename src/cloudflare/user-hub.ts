@@ -3,8 +3,10 @@
 // the runtime-free Hub.
 
 import { DurableObject } from 'cloudflare:workers';
-import { readLimits, readReceipts, type Env } from '../core/config.ts';
+import { readLimits, readPush, readReceipts, type Env } from '../core/config.ts';
+import { createPushSender } from '../core/push-sender.ts';
 import { createReceiptSender } from '../core/receipt-sender.ts';
+import type { PushSubscriptionRecord } from '../core/actor/push.ts';
 import type { Credential } from '../core/auth/client-token.ts';
 import { readTicket } from '../core/auth/tickets.ts';
 import { attempt, HubError, type Outcome } from '../core/errors.ts';
@@ -71,11 +73,13 @@ export class UserHub extends DurableObject<Env> {
     };
     const secret = String(env.JWT_SECRET ?? '');
     const receipts = readReceipts(env);
+    const push = readPush(env);
     this.#hub = new Hub(sql, this.#connections, limits, {
       alarm,
       readTicket: (ticket) => readTicket(secret, ticket),
       // The object's name is the user id (getByName): receipts name the user.
       receipts: receipts ? { userId: ctx.id.name ?? '', send: createReceiptSender(receipts), retrySeconds: receipts.retrySeconds } : undefined,
+      push: push ? createPushSender(push) : undefined,
     });
     // Pings are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
@@ -139,6 +143,16 @@ export class UserHub extends DurableObject<Env> {
   acknowledge(through: number, credential?: Credential): Outcome<{ acknowledged: number }> {
     this.#usage.rpc++;
     return attempt(() => this.#hub.acknowledge(through, credential));
+  }
+
+  subscribePush(subscription: PushSubscriptionRecord, credential?: Credential): Outcome<{ subscriptions: number }> {
+    this.#usage.rpc++;
+    return attempt(() => this.#hub.subscribePush(subscription, credential));
+  }
+
+  unsubscribePush(endpoint: string, credential?: Credential): Outcome<{ removed: boolean }> {
+    this.#usage.rpc++;
+    return attempt(() => this.#hub.unsubscribePush(endpoint, credential));
   }
 
   presence(): Presence {

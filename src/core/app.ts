@@ -14,6 +14,7 @@ import { openApiDocument, referencePage } from './openapi.ts';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION, SUPPORTED_PROTOCOLS } from '../protocol/wire.ts';
 import { clientJobRoutes } from './routes/client-jobs.ts';
 import { inboxRoutes } from './routes/inbox.ts';
+import { pushRoutes } from './routes/push.ts';
 import { pollRoutes } from './routes/poll.ts';
 import { publisherRoutes } from './routes/publisher.ts';
 import { streamRoutes } from './routes/streams.ts';
@@ -34,6 +35,8 @@ export const ROUTES: Record<string, string[]> = {
   '/v1/inbox/unread': ['POST'],
   '/v1/inbox/archive': ['POST'],
   '/v1/acks': ['POST'],
+  '/v1/push/key': ['GET'],
+  '/v1/push/subscriptions': ['POST', 'DELETE'],
   '/v1/users/:userId/events': ['POST'],
   '/v1/users/:userId/jobs/:jobId': ['PUT'],
   '/v1/users/:userId/notifications': ['POST'],
@@ -112,6 +115,7 @@ export function createApp(backendFor: BackendFactory, observerFor?: (env: Env) =
   app.route('/', pollRoutes);
   app.route('/', clientJobRoutes);
   app.route('/', inboxRoutes);
+  app.route('/', pushRoutes);
   app.route('/', publisherRoutes);
 
   for (const [path, methods] of Object.entries(ROUTES)) {

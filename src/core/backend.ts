@@ -4,6 +4,7 @@
 import type { Credential } from './auth/client-token.ts';
 import type { Ended, Erased, InboxListing, JobUpdateResult, NotifyInput, PollResult, PublishInput, PublishResult } from './actor/hub.ts';
 import type { InboxTarget } from './actor/inbox.ts';
+import type { PushSubscriptionRecord } from './actor/push.ts';
 import type { IdempotencyKey } from './actor/dedupe.ts';
 import type { JobUpdate } from './actor/jobs.ts';
 import type { InboxAction, InboxChangeResult, InboxStatus, JobStatus, Presence, UserStats } from '../protocol/wire.ts';
@@ -66,6 +67,9 @@ export interface UserActor {
   changeInbox(action: InboxAction, target: InboxTarget, credential?: Credential): Promise<InboxChangeResult>;
   /** A client without a WebSocket has every event up to `through`. */
   acknowledge(through: number, credential?: Credential): Promise<{ acknowledged: number }>;
+  /** Stores this browser's Web Push subscription (501 without VAPID keys). */
+  subscribePush(subscription: PushSubscriptionRecord, credential?: Credential): Promise<{ subscriptions: number }>;
+  unsubscribePush(endpoint: string, credential?: Credential): Promise<{ removed: boolean }>;
 }
 
 /** A job long poll's answer. */

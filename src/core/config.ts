@@ -64,8 +64,24 @@ export interface ReceiptConfig {
   retrySeconds: number;
 }
 
+/** Web Push (VAPID, RFC 8292); null when the keys are unset. */
+export interface PushConfig {
+  /** The application server key browsers subscribe with: a P-256 public key, uncompressed, base64url. */
+  publicKey: string;
+  /** The private key (the P-256 scalar, base64url), for signing VAPID tokens. */
+  privateKey: string;
+  /** `mailto:` or `https:` contact the push services may reach (VAPID_SUBJECT). */
+  subject: string;
+  /** Hosts (and their subdomains) a subscription's endpoint may name (PUSH_ENDPOINT_HOSTS). */
+  endpointHosts: string[];
+}
+
+/** The browsers' push services: Chrome and Edge (FCM), Firefox, Windows, Safari. */
+export const DEFAULT_PUSH_HOSTS = ['fcm.googleapis.com', 'push.services.mozilla.com', 'notify.windows.com', 'push.apple.com'];
+
 export interface Config extends Limits {
   receipts: ReceiptConfig | null;
+  push: PushConfig | null;
   /** HS256 client tokens, and the keys of tickets and SSE cookies: always required. */
   jwtSecret: string;
   /** Tokens from an identity provider too; `null` when JWT_JWKS_URL is unset. */
@@ -148,6 +164,27 @@ function secureUrl(name: string, raw: string): string {
   return url.href;
 }
 
+const base64urlBytes = (text: string): Uint8Array | null => {
+  if (!/^[A-Za-z0-9_-]+$/.test(text)) return null;
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4));
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+};
+
+/** The VAPID keys and subject, or null when none is set; a partial or malformed set fails closed. */
+export function readPush(env: Env): PushConfig | null {
+  const value = (name: string) => (typeof env[name] === 'string' ? (env[name] as string).trim() : '');
+  const [publicKey, privateKey, subject] = [value('VAPID_PUBLIC_KEY'), value('VAPID_PRIVATE_KEY'), value('VAPID_SUBJECT')];
+  if (!publicKey && !privateKey && !subject) return null;
+  if (!publicKey || !privateKey || !subject) throw misconfigured('VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT are set together (npx userhub vapid makes a pair).');
+  const point = base64urlBytes(publicKey);
+  if (!point || point.length !== 65 || point[0] !== 4) throw misconfigured('VAPID_PUBLIC_KEY must be an uncompressed P-256 public key, base64url (65 bytes).');
+  const d = base64urlBytes(privateKey);
+  if (!d || d.length !== 32) throw misconfigured('VAPID_PRIVATE_KEY must be a P-256 private key, base64url (32 bytes).');
+  if (!/^(mailto:[^\s@]+@[^\s@]+|https:\/\/\S+)$/.test(subject)) throw misconfigured('VAPID_SUBJECT must be a mailto: address or an https: URL.');
+  const hosts = list(env, 'PUSH_ENDPOINT_HOSTS');
+  return { publicKey, privateKey, subject, endpointHosts: hosts.length ? hosts : DEFAULT_PUSH_HOSTS };
+}
+
 /** RECEIPTS_URL with RECEIPTS_SECRET, or null when neither is set; one without the other fails closed. */
 export function readReceipts(env: Env): ReceiptConfig | null {
   const url = typeof env.RECEIPTS_URL === 'string' ? env.RECEIPTS_URL.trim() : '';
@@ -218,6 +255,7 @@ export function readConfig(env: Env): Config {
   return {
     ...readLimits(env),
     receipts: readReceipts(env),
+    push: readPush(env),
     jwtSecret: secret(env, 'JWT_SECRET'),
     jwks: readJwks(env),
     webhookSecrets,

@@ -137,10 +137,23 @@ const notificationUrl = z
     }
   }, 'url: an absolute https URL or a path starting with /');
 
+/** Per-notification Web Push: `false` never; otherwise when to push (after, seconds) and how. */
+const pushOptions = z.union([
+  z.literal(false),
+  z
+    .object({
+      after: z.number().int('push.after: whole seconds').min(1, 'push.after: 1..604800').max(604_800, 'push.after: 1..604800').optional(),
+      ttl: z.number().int('push.ttl: whole seconds').min(1, 'push.ttl: 1..86400').max(86_400, 'push.ttl: 1..86400').optional(),
+      urgency: z.enum(['very-low', 'low', 'normal', 'high']).optional(),
+    })
+    .strict(),
+]);
+
 export const notificationBody = z
   .object({
     userId: targetId('userId'),
     type: publishType,
+    push: pushOptions.optional(),
     title: z.string().max(200, 'title: at most 200 characters').optional(),
     body: z.string().max(2000, 'body: at most 2,000 characters').optional(),
     url: notificationUrl.optional(),
@@ -171,3 +184,25 @@ const idList = z.array(eventIdField).min(1, 'ids: at least one').max(MAX_INBOX_I
 export const throughBody = z.object({ through: eventIdField }).strict();
 export const idsBody = z.object({ ids: idList }).strict();
 export const readBody = z.union([idsBody, throughBody], { message: 'a body {"ids":[…]} or {"through":"<id>"}' });
+
+/** base64url text of exactly `bytes` bytes (a key in a PushSubscription). */
+const base64urlOf = (name: string, bytes: number) =>
+  z.string().refine((text) => {
+    if (!/^[A-Za-z0-9_-]+={0,2}$/.test(text)) return false;
+    const length = Math.floor((text.replace(/=+$/, '').length * 3) / 4);
+    return length === bytes;
+  }, `${name}: ${bytes} bytes, base64url`);
+
+/** What `PushSubscription.toJSON()` gives in a browser. */
+export const pushSubscriptionBody = z
+  .object({
+    endpoint: z
+      .string()
+      .max(2048, 'endpoint: at most 2,048 characters')
+      .refine((url) => URL.canParse(url) && new URL(url).protocol === 'https:', 'endpoint: an https URL'),
+    expirationTime: z.number().nullable().optional(),
+    keys: z.object({ p256dh: base64urlOf('keys.p256dh', 65), auth: base64urlOf('keys.auth', 16) }).strict(),
+  })
+  .strict();
+
+export const pushEndpointBody = z.object({ endpoint: z.string().max(2048, 'endpoint: at most 2,048 characters') }).strict();

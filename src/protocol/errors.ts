@@ -28,6 +28,8 @@ export const ERRORS = {
   /** A webhook-id already used for a different request (method, path or body). */
   idempotency_key_reused: { status: 409, retryable: false },
   job_not_found: { status: 404, retryable: false },
+  /** Web Push is off: the service has no VAPID keys. */
+  push_disabled: { status: 501, retryable: false },
   /** A secret is missing or a setting is invalid: the service fails closed until fixed. */
   server_misconfigured: { status: 500, retryable: false },
   internal: { status: 500, retryable: true },

@@ -237,6 +237,8 @@ export interface InboxItem<Data = unknown> {
   seenAt: string | null;
   readAt: string | null;
   archivedAt: string | null;
+  /** First accepted by a push service (Web Push), for a user who was not connected. */
+  pushedAt: string | null;
 }
 
 /** The data of `inbox.created`. */

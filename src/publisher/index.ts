@@ -59,8 +59,13 @@ export interface Notification {
   url?: string;
   data?: unknown;
   category?: string;
-  /** A newer notification with the same key replaces an unread older one. */
+  /** A newer notification with the same key replaces an unread older one (and its Web Push, by Topic). */
   collapseKey?: string;
+  /**
+   * Web Push to the user's browsers: by default when no live connection took
+   * it; `after` seconds: when no client acknowledged it by then; `false`: never.
+   */
+  push?: false | { after?: number; ttl?: number; urgency?: 'very-low' | 'low' | 'normal' | 'high' };
 }
 
 export interface PublisherOptions {

@@ -11,6 +11,7 @@ import type { Limits } from '../core/config.ts';
 import { Hub, type TicketReader } from '../core/actor/hub.ts';
 import type { SqlStore } from '../core/actor/ports.ts';
 import type { ReceiptSettings } from '../core/actor/receipts.ts';
+import type { PushSender } from '../core/actor/push.ts';
 import { migrate } from '../core/actor/schema.ts';
 import { MemoryConnectionSet } from './memory-connections.ts';
 
@@ -31,6 +32,8 @@ export interface DirectoryOptions {
   readTicket?: TicketReader;
   /** Receipts to the publisher (RECEIPTS_URL), sent by every actor for its user. */
   receipts?: ReceiptSettings;
+  /** Web Push (VAPID keys set). */
+  push?: PushSender;
 }
 
 /** How long one tick may spend waking due actors before it yields to requests. */
@@ -66,6 +69,7 @@ export class ActorDirectory {
           readTicket: this.#options.readTicket,
           alarm: { set: (at) => this.#wakeSoon(userId, at) },
           receipts: this.#options.receipts && { ...this.#options.receipts, userId },
+          push: this.#options.push,
         }),
         connections,
         lastUsed: Date.now(),

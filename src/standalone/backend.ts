@@ -48,6 +48,8 @@ export class StandaloneBackend implements HubBackend {
       listInbox: (status, before, limit, credential) => call((hub) => hub.listInbox(status, before, limit, credential)),
       changeInbox: (action, target, credential) => call((hub) => hub.changeInbox(action, target, credential)),
       acknowledge: (through, credential) => call((hub) => hub.acknowledge(through, credential)),
+      subscribePush: (subscription, credential) => call((hub) => hub.subscribePush(subscription, credential)),
+      unsubscribePush: (endpoint, credential) => call((hub) => hub.unsubscribePush(endpoint, credential)),
     };
   }
 

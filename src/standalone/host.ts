@@ -9,6 +9,7 @@ import { useCryptoImplementation } from '../core/auth/crypto.ts';
 import { readConfig, readLimits, type Env } from '../core/config.ts';
 import { readTicket } from '../core/auth/tickets.ts';
 import { createReceiptSender } from '../core/receipt-sender.ts';
+import { createPushSender } from '../core/push-sender.ts';
 import { badRequest, HubError } from '../core/errors.ts';
 import { log, parseLogLevel, setLogLevel, setLogSink, type LogLevel } from '../core/observability/log.ts';
 import { createLoggingObserver } from '../core/observability/observer.ts';
@@ -124,7 +125,7 @@ export function createStandaloneHost(
   setLogSink(logSink.sink);
   useCryptoImplementation({ hmacKey: nodeHmacKey, sha256: nodeSha256 });
   configure(db, options.synchronous);
-  const { jwtSecret, receipts } = readConfig(env);
+  const { jwtSecret, receipts, push } = readConfig(env);
   // A commit that fails leaves the actors' memory ahead of the file: exit rather than reuse ids (nothing of it was acknowledged).
   const store = createSqliteStore(db, {
     onCommitFailure: (error) => {
@@ -138,6 +139,7 @@ export function createStandaloneHost(
     alarmTickMs: 1000,
     readTicket: (ticket) => readTicket(jwtSecret, ticket),
     receipts: receipts ? { send: createReceiptSender(receipts), retrySeconds: receipts.retrySeconds } : undefined,
+    push: push ? createPushSender(push) : undefined,
   });
   const counters = new StandaloneCounters();
   const observer = createLoggingObserver(counters);

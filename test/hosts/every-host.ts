@@ -8,13 +8,13 @@ import { startWranglerDev, type RunningHost } from './wrangler-dev.ts';
 export const EVERY_HOST = ['wrangler dev', 'node', 'bun', 'deno'] as const;
 export type HostName = (typeof EVERY_HOST)[number];
 
-/** Starts every host before the file's tests and stops them after; `url(host)` reads a started host's base URL. */
-export function useEveryHost(vars: Record<string, string>): { url: (host: HostName) => string } {
+/** Starts every host (or those named) before the file's tests and stops them after; `url(host)` reads a started host's base URL. */
+export function useEveryHost(vars: Record<string, string>, hosts: readonly HostName[] = EVERY_HOST): { url: (host: HostName) => string } {
   const urls = new Map<HostName, string>();
   const started: RunningHost[] = [];
   beforeAll(async () => {
     await Promise.all(
-      EVERY_HOST.map(async (name) => {
+      hosts.map(async (name) => {
         const host = name === 'wrangler dev' ? await startWranglerDev(vars) : await startStandalone(name as Runtime, vars);
         started.push(host);
         urls.set(name, host.url);

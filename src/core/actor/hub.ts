@@ -47,6 +47,9 @@ import { isTransport, type Connection, type ConnectionSet, type SqlStore, type T
 import { TokenBucket } from './rate-limit.ts';
 import { POLLED_ALARM, Schedule, type Alarm } from './schedule.ts';
 import { RECEIPT_KINDS, ReceiptOutbox, receiptWebhookId, type ReceiptSettings } from './receipts.ts';
+import { PushStore, type PushSender, type PushSubscriptionRecord, type QueuedPush } from './push.ts';
+import { sha256 } from '../auth/crypto.ts';
+import { bytesToBase64 } from '../auth/base64.ts';
 import { Revocation, sessionFor } from './sessions.ts';
 
 export interface PublishInput extends IdempotencyKey {
@@ -147,6 +150,10 @@ export class Hub {
   readonly #receipts: (ReceiptSettings & { userId: string }) | undefined;
   /** A wake is sending receipts: another one waits for it instead of sending the same rows twice. */
   #sendingReceipts = false;
+  readonly #pushes: PushStore;
+  /** Sends Web Push (VAPID keys configured); without it nothing is pushed or accepted. */
+  readonly #pushSender: PushSender | undefined;
+  #sendingPushes = false;
   readonly #schedule: Schedule;
   readonly #dedupe: DedupeLedger;
   readonly #tickets: TicketLedger;
@@ -168,12 +175,20 @@ export class Hub {
    *   it every refresh is refused.
    * @param options.receipts sends receipts to the publisher (RECEIPTS_URL) for
    *   the user `userId`; without it none are queued.
+   * @param options.push sends Web Push (VAPID keys set); without it the push
+   *   routes answer 501 and nothing is pushed.
    */
   constructor(
     sql: SqlStore,
     connections: ConnectionSet,
     limits: Limits,
-    options: { owner?: string; alarm?: Alarm; readTicket?: TicketReader; receipts?: ReceiptSettings & { userId: string } } = {},
+    options: {
+      owner?: string;
+      alarm?: Alarm;
+      readTicket?: TicketReader;
+      receipts?: ReceiptSettings & { userId: string };
+      push?: PushSender;
+    } = {},
   ) {
     const owner = options.owner ?? '';
     this.#sql = sql;
@@ -188,6 +203,8 @@ export class Hub {
     this.#inbox = new Inbox(sql, owner);
     this.#outbox = new ReceiptOutbox(sql, owner);
     this.#receipts = options.receipts;
+    this.#pushes = new PushStore(sql, owner);
+    this.#pushSender = options.push;
     this.#revocation = new Revocation(sql, owner);
     this.#readTicket = options.readTicket ?? (async () => null);
   }
@@ -236,6 +253,7 @@ export class Hub {
       const data = `${item.json.slice(0, -1)},"counts":${counts}${replaces === null ? '' : `,"replaces":"${replaces}"`}}`;
       if (data.length > this.#limits.maxEventBytes + INBOX_ITEM_OVERHEAD) throw badRequest('The notification is larger than MAX_EVENT_BYTES.');
       const event = this.#insertEvent(INBOX_CREATED, data, now);
+      this.#queuePush(id, input.push, delivered, now);
       this.#pruneAfterWrite(now, false, this.#limits.inboxMaxAgeSeconds);
       const result: PublishResult = { id: event.id, delivered };
       this.#dedupe.remember(input, result, now);
@@ -243,6 +261,102 @@ export class Hub {
     });
     if (event) this.#deliver(event);
     return result;
+  }
+
+  /**
+   * Queues Web Push of a new item to every subscription of the user: by
+   * default when no live connection took it now; with `after`, at that time
+   * unless a client has acknowledged it by then; never with `push: false`.
+   */
+  #queuePush(itemId: number, push: NotifyInput['push'], delivered: number, now: number): void {
+    if (!this.#pushSender || push === false) return;
+    const after = push?.after;
+    if (after === undefined && delivered > 0) return;
+    const dueAt = now + (after ?? 0) * 1000;
+    if (this.#pushes.enqueue(itemId, dueAt, after !== undefined) > 0) this.#schedule.request('push', dueAt);
+  }
+
+  /** Adds this browser's push subscription (at most MAX_PUSH_SUBSCRIPTIONS; the oldest goes). Throws 501 without VAPID keys. */
+  subscribePush(subscription: PushSubscriptionRecord, credential?: Credential, now = Date.now()): { subscriptions: number } {
+    this.#admit(credential);
+    this.#requirePush();
+    this.#sql.transaction(() => this.#pushes.subscribe(subscription, now));
+    return { subscriptions: this.#pushes.count() };
+  }
+
+  /** Removes one of the user's push subscriptions. */
+  unsubscribePush(endpoint: string, credential?: Credential): { removed: boolean } {
+    this.#admit(credential);
+    this.#requirePush();
+    return { removed: this.#sql.transaction(() => this.#pushes.unsubscribe(endpoint)) };
+  }
+
+  #requirePush(): void {
+    if (!this.#pushSender) throw new HubError('push_disabled', 'Web Push is off: the service has no VAPID keys (VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT).');
+  }
+
+  /**
+   * Sends the pushes that are due and records each answer: 2xx sets the
+   * item's pushedAt; 404 or 410 removes the subscription; 413 retries once
+   * with the short payload; 429, 5xx or no answer retry with backoff, at most
+   * MAX_PUSH_ATTEMPTS times; anything else gives up. Every outcome is logged.
+   */
+  async #sendPushes(now: number): Promise<void> {
+    const send = this.#pushSender;
+    if (!send || this.#sendingPushes) return;
+    this.#sendingPushes = true;
+    try {
+      const due = this.#pushes.due(now);
+      const attempts = await Promise.all(due.map(async (push) => ({ push, status: await this.#pushOne(send, push) })));
+      const settledAt = Math.max(now, Date.now());
+      this.#sql.transaction(() => {
+        for (const { push, status } of attempts) this.#settlePush(push, status, settledAt);
+      });
+    } finally {
+      this.#sendingPushes = false;
+      const next = this.#pushes.nextDue();
+      if (next !== null) this.#schedule.request('push', next);
+    }
+  }
+
+  /** Sends one queued push; 'skip' when there is nothing to send any more (the item or subscription is gone, or it was received). */
+  async #pushOne(send: PushSender, push: QueuedPush): Promise<number | null | 'skip'> {
+    const item = this.#inbox.get(push.item_id);
+    const subscription = this.#pushes.subscription(push.endpoint);
+    if (!item || !subscription || (push.unless_received === 1 && item.row.received_at !== null)) return 'skip';
+    const r = item.row;
+    const title = r.title ?? r.type;
+    // The short form, after a 413: the id and a shortened title, which the service worker can complete from the API.
+    const payload = push.shrunk
+      ? JSON.stringify({ id: item.id, title: title.slice(0, 100), url: r.url })
+      : JSON.stringify({ id: item.id, type: r.type, title, body: r.body, url: r.url });
+    const options = item.pushOptions ?? {};
+    const topic = r.collapse_key === null ? undefined : await pushTopic(r.collapse_key);
+    return send(subscription, payload, { ttl: options.ttl ?? 86400, urgency: options.urgency, topic });
+  }
+
+  #settlePush(push: QueuedPush, status: number | null | 'skip', now: number): void {
+    let outcome: string;
+    if (status === 'skip') {
+      outcome = 'skipped';
+      this.#pushes.done(push);
+    } else if (status !== null && status >= 200 && status < 300) {
+      outcome = 'sent';
+      this.#pushes.done(push);
+      this.#inbox.pushed(push.item_id, now);
+    } else if (status === 404 || status === 410) {
+      outcome = 'subscription_gone';
+      this.#pushes.unsubscribe(push.endpoint);
+    } else if (status === 413 && !push.shrunk) {
+      outcome = 'shrinking';
+      this.#pushes.retry(push, now, true);
+    } else if (status === null || status === 429 || status >= 500) {
+      outcome = this.#pushes.retry(push, now) ? 'retrying' : 'given_up';
+    } else {
+      outcome = 'refused';
+      this.#pushes.done(push);
+    }
+    log.info('push', { item: push.item_id, status: status === 'skip' ? null : status, outcome, attempts: push.attempts + 1 });
   }
 
   /** One inbox item's JSON (with its receipt times), or null. */
@@ -551,7 +665,11 @@ export class Hub {
     if (seen) return { ...seen, duplicate: true };
     const result = { closed: this.#closeAll() };
     this.#sql.transaction(() => {
-      if (options.revoke) this.#revocation.revoke(now);
+      if (options.revoke) {
+        this.#revocation.revoke(now);
+        // Logged out everywhere: no browser of the user's keeps getting pushes.
+        this.#pushes.erase();
+      }
       if (idempotency) this.#remember(idempotency, result, now);
     });
     return result;
@@ -590,6 +708,7 @@ export class Hub {
       this.#dedupe.forget(Number.MAX_SAFE_INTEGER);
       this.#tickets.erase();
       this.#outbox.erase();
+      this.#pushes.erase();
       this.#schedule.clear();
       this.#revocation.revoke(now);
       // Kept, so a replay of this request inside its signature window is answered and not redone.
@@ -667,6 +786,10 @@ export class Hub {
     for (const reason of this.#schedule.takeDue(dueAt)) {
       // Never a rejection a host could leave unhandled: a failed round is retried at the next wake.
       if (reason === 'receipts') sending = this.#sendReceipts(dueAt).catch((err: unknown) => log.error('receipts_failed', { error: String(err) }));
+      if (reason === 'push') {
+        const pushing = this.#sendPushes(dueAt).catch((err: unknown) => log.error('push_failed', { error: String(err) }));
+        sending = sending ? Promise.all([sending, pushing]).then(() => undefined) : pushing;
+      }
       if (reason === 'expire') this.#expireSessions(now);
       if (reason === 'prune') {
         const next = this.prune(now);
@@ -781,6 +904,11 @@ export class Hub {
     if (this.#sql.afterCommit) this.#sql.afterCommit(fn);
     else fn();
   }
+}
+
+/** RFC 8030 Topic for a collapse key: its SHA-256, URL-safe base64, the first 32 characters. */
+async function pushTopic(collapseKey: string): Promise<string> {
+  return bytesToBase64(await sha256(collapseKey)).replace(/\+/g, '-').replace(/\//g, '_').slice(0, 32);
 }
 
 const utf8 = new TextEncoder();

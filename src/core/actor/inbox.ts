@@ -5,6 +5,7 @@
 
 import type { InboxAction, InboxCounts, InboxStatus } from '../../protocol/wire.ts';
 import type { SqlStore, SqlValue } from './ports.ts';
+import type { PushOptions } from './push.ts';
 
 /** What a publisher sends for one notification; `data` is canonical JSON text. */
 export interface NotificationContent {
@@ -15,6 +16,8 @@ export interface NotificationContent {
   data?: string;
   category?: string;
   collapseKey?: string;
+  /** Web Push for this item (push.ts): options, or false for never; absent: the defaults. */
+  push?: PushOptions | false;
 }
 
 interface ItemRow {
@@ -32,9 +35,14 @@ interface ItemRow {
   seen_at: number | null;
   read_at: number | null;
   archived_at: number | null;
+  /** The item's push options as JSON text, or null for the defaults. */
+  push: string | null;
+  /** First accepted (2xx) by a push service. */
+  pushed_at: number | null;
 }
 
-const COLUMNS = 'id, type, title, body, url, data, category, collapse_key, created_at, delivered_at, received_at, seen_at, read_at, archived_at';
+const COLUMNS =
+  'id, type, title, body, url, data, category, collapse_key, created_at, delivered_at, received_at, seen_at, read_at, archived_at, push, pushed_at';
 
 const text = (value: string | null) => (value === null ? 'null' : JSON.stringify(value));
 const time = (ms: number | null) => (ms === null ? 'null' : `"${new Date(ms).toISOString()}"`);
@@ -59,7 +67,12 @@ export class StoredItem {
       `{"id":"${r.id}","type":${JSON.stringify(r.type)},"title":${text(r.title)},"body":${text(r.body)},"url":${text(r.url)},` +
       `"data":${r.data ?? 'null'},"category":${text(r.category)},"collapseKey":${text(r.collapse_key)},` +
       `"createdAt":${time(r.created_at)},"deliveredAt":${time(r.delivered_at)},"receivedAt":${time(r.received_at)},` +
-      `"seenAt":${time(r.seen_at)},"readAt":${time(r.read_at)},"archivedAt":${time(r.archived_at)}}`);
+      `"seenAt":${time(r.seen_at)},"readAt":${time(r.read_at)},"archivedAt":${time(r.archived_at)},"pushedAt":${time(r.pushed_at)}}`);
+  }
+
+  /** The item's push options (null: the defaults). */
+  get pushOptions(): PushOptions | null {
+    return this.row.push === null ? null : (JSON.parse(this.row.push) as PushOptions);
   }
 
   /** The state an `inbox.changed` event carries for it. */
@@ -122,6 +135,8 @@ export class Inbox {
       seen_at: null,
       read_at: null,
       archived_at: null,
+      push: content.push ? JSON.stringify(content.push) : null,
+      pushed_at: null,
     };
     const replaces =
       row.collapse_key === null
@@ -133,7 +148,7 @@ export class Inbox {
           )[0]?.id ?? null);
     if (replaces !== null) this.#sql.run(`DELETE FROM inbox WHERE owner = ? AND id = ?`, this.#owner, replaces);
     this.#sql.run(
-      `INSERT INTO inbox (owner, id, type, title, body, url, data, category, collapse_key, created_at, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO inbox (owner, id, type, title, body, url, data, category, collapse_key, created_at, delivered_at, push) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       this.#owner,
       row.id,
       row.type,
@@ -145,6 +160,7 @@ export class Inbox {
       row.collapse_key,
       row.created_at,
       row.delivered_at,
+      row.push,
     );
     return { item: new StoredItem(row), replaces };
   }
@@ -218,6 +234,11 @@ export class Inbox {
       now,
     );
     return rows.map((row) => new StoredItem({ ...row, received_at: now, delivered_at: row.delivered_at ?? now }));
+  }
+
+  /** A push service accepted a push of the item: its first `pushedAt`. */
+  pushed(id: number, now: number): void {
+    this.#sql.run(`UPDATE inbox SET pushed_at = ? WHERE owner = ? AND id = ? AND pushed_at IS NULL`, now, this.#owner, id);
   }
 
   /** The items among `ids` written to a live connection for the first time now. */

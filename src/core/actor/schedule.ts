@@ -6,8 +6,8 @@
 
 import type { SqlStore } from './ports.ts';
 
-/** Why the actor asked to be woken: pruning, the next session warning or expiry, receipts to send. */
-export type WakeReason = 'prune' | 'expire' | 'receipts';
+/** Why the actor asked to be woken: pruning, the next session warning or expiry, receipts and pushes to send. */
+export type WakeReason = 'prune' | 'expire' | 'receipts' | 'push';
 
 /** The platform's one alarm for this actor: set to a time, or cleared. */
 export interface Alarm {

@@ -70,12 +70,20 @@ const MIGRATIONS: readonly string[][] = [
     `CREATE TABLE IF NOT EXISTS inbox (
        owner TEXT NOT NULL, id INTEGER NOT NULL, type TEXT NOT NULL, title TEXT, body TEXT, url TEXT, data TEXT,
        category TEXT, collapse_key TEXT, created_at INTEGER NOT NULL, delivered_at INTEGER, received_at INTEGER,
-       seen_at INTEGER, read_at INTEGER, archived_at INTEGER, PRIMARY KEY (owner, id)) WITHOUT ROWID`,
+       seen_at INTEGER, read_at INTEGER, archived_at INTEGER, push TEXT, pushed_at INTEGER,
+       PRIMARY KEY (owner, id)) WITHOUT ROWID`,
     `CREATE INDEX IF NOT EXISTS inbox_collapse_key ON inbox (owner, collapse_key) WHERE collapse_key IS NOT NULL`,
     // Receipts waiting to be sent to RECEIPTS_URL (receipts.ts), one per kind and item.
     `CREATE TABLE IF NOT EXISTS receipts (
        owner TEXT NOT NULL, receipt TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL,
        attempts INTEGER NOT NULL, due_at INTEGER NOT NULL, PRIMARY KEY (owner, receipt)) WITHOUT ROWID`,
+    // Web Push (push.ts): each browser's subscription, and the pushes the actor owes.
+    `CREATE TABLE IF NOT EXISTS push_subscriptions (
+       owner TEXT NOT NULL, endpoint TEXT NOT NULL, p256dh TEXT NOT NULL, auth TEXT NOT NULL, created_at INTEGER NOT NULL,
+       PRIMARY KEY (owner, endpoint)) WITHOUT ROWID`,
+    `CREATE TABLE IF NOT EXISTS push_queue (
+       owner TEXT NOT NULL, item_id INTEGER NOT NULL, endpoint TEXT NOT NULL, due_at INTEGER NOT NULL, attempts INTEGER NOT NULL,
+       unless_received INTEGER NOT NULL, shrunk INTEGER NOT NULL, PRIMARY KEY (owner, item_id, endpoint)) WITHOUT ROWID`,
   ],
 ];
 
