@@ -27,8 +27,9 @@ const VARS = {
   NODE_EXTRA_CA_CERTS: service.caFile,
   DENO_CERT: service.caFile,
 };
-const HOSTS: HostName[] = ['node', 'bun', 'deno'];
-const hosts = useEveryHost(VARS, HOSTS);
+const HOSTS: HostName[] = ['wrangler dev', 'node', 'bun', 'deno'];
+// workerd reads its trusted certificates from SSL_CERT_FILE.
+const hosts = useEveryHost(VARS, HOSTS, { SSL_CERT_FILE: service.caFile });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.concurrent.each(HOSTS)('Web Push on %s', (host) => {

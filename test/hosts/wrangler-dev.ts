@@ -66,7 +66,7 @@ export function freezeWorker(dir: string, tree = '.'): string {
 
 export async function startWranglerDev(
   vars: Record<string, string>,
-  options: { persistTo?: string; port?: number; config?: string } = {},
+  options: { persistTo?: string; port?: number; config?: string; env?: Record<string, string> } = {},
 ): Promise<KillableHost> {
   const { persistTo } = options;
   const port = options.port ?? (await freePort());
@@ -76,7 +76,7 @@ export async function startWranglerDev(
     'npx',
     // A frozen config runs its own bundle (the deployed Worker); otherwise the development entry, with the demo.
     ['wrangler', 'dev', ...(options.config ? ['--config', options.config] : [DEV_WORKER]), '--ip', '127.0.0.1', '--port', String(port), '--persist-to', stateDir, '--show-interactive-dev-session=false', ...varArgs],
-    { env: WRANGLER_ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    { env: { ...WRANGLER_ENV, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
