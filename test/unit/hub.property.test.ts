@@ -35,7 +35,7 @@ import { Hub, type PublishResult } from '../../src/core/actor/hub.ts';
 import type { Connection, Session as StreamSession, SqlStore, StreamTransport, Transport } from '../../src/core/actor/ports.ts';
 import { DEFAULT_LIMITS, type Limits } from '../../src/core/config.ts';
 import { HubError } from '../../src/core/errors.ts';
-import { HUB_READY, HUB_RESET, JOB_STATUSES, TERMINAL_STATUSES, type JobStatus } from '../../src/protocol/wire.ts';
+import { HUB_READY, HUB_RESET, JOB_STATUSES, PROTOCOL_VERSION, TERMINAL_STATUSES, type JobStatus } from '../../src/protocol/wire.ts';
 import { MemoryConnectionSet } from '../../src/standalone/memory-connections.ts';
 import { configure, createSqliteStore, type GroupCommitStore, type SqliteDatabase } from '../../src/standalone/sqlite-store.ts';
 import { createSseParser, type SseFrame } from '../helpers/sse-parser.ts';
@@ -200,7 +200,7 @@ const notification = (event: ModelEvent): Frame => ({
   time: iso(event.createdAt),
 });
 
-const readyFrame = (lastId: number): Frame => ({ type: HUB_READY, data: { lastId: String(lastId) } });
+const readyFrame = (lastId: number): Frame => ({ type: HUB_READY, data: { lastId: String(lastId), protocol: PROTOCOL_VERSION } });
 
 const jobFrame = (job: ModelJob): Frame => ({
   id: job.id,

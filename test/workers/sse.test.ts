@@ -14,7 +14,7 @@ describe('Server-Sent Events', () => {
     expect(sse.response.headers.get('X-Accel-Buffering')).toBe('no');
     expect((await sse.frames.next()).retry).toBe('200');
     expect(await sse.untilReady()).toEqual([
-      { event: 'hub.ready', data: JSON.stringify({ type: 'hub.ready', data: { lastId: '0' } }) },
+      { event: 'hub.ready', data: JSON.stringify({ type: 'hub.ready', data: { lastId: '0', protocol: 1 } }) },
     ]);
 
     const data = { text: 'a\nb\rc\u2028d' };
