@@ -18,7 +18,8 @@ const USAGE = `usage: userhub <command> [options]
           publish one signed event
   notify  --user <id> --type <type> [--title <text>] [--body <text>] [--url <url>] [--data <json>]
           [--category <key>] [--collapse-key <key>] [--id <webhook-id>]
-          store a notification in the user's inbox (announced as inbox.created)
+          [--push-after <s>] [--push-ttl <s>] [--push-urgency very-low|low|normal|high] [--no-push]
+          store a notification in the user's inbox (announced as inbox.created; Web Push when not connected)
   receipt --user <id> --id <notificationId>
           print one inbox item with its receipt times (delivered, received, seen, read)
   job     --user <id> --id <jobId> --status <status> [--progress <0..1>] [--result <json>] [--error <json>]
@@ -31,6 +32,7 @@ const USAGE = `usage: userhub <command> [options]
           delete everything the service holds for the user
   token   <userId> [--ttl <seconds>]
           print a development client token (signed with JWT_SECRET)
+  vapid   print a new VAPID key pair for Web Push (VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY)
   call    <METHOD> <path> [<json body>]
           send any publisher request, signed (e.g. call GET /v1/users/john/presence)
 
@@ -55,6 +57,21 @@ function json(flag: string, text: string | undefined): unknown {
   } catch {
     throw new UsageError(`--${flag} must be JSON, got: ${text}`);
   }
+}
+
+/** --push-after / --push-ttl / --push-urgency, or --no-push. */
+function pushFlags(values: Record<string, string | boolean | undefined>) {
+  if (values['no-push']) return false as const;
+  const seconds = (flag: string) => {
+    const value = values[flag];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || !/^[0-9]{1,6}$/.test(value)) throw new UsageError(`--${flag}: whole seconds`);
+    return Number(value);
+  };
+  const urgency = values['push-urgency'];
+  if (urgency !== undefined && !['very-low', 'low', 'normal', 'high'].includes(String(urgency))) throw new UsageError('--push-urgency: very-low, low, normal or high');
+  const push = { after: seconds('push-after'), ttl: seconds('push-ttl'), urgency: urgency as 'very-low' | 'low' | 'normal' | 'high' | undefined };
+  return Object.values(push).some((v) => v !== undefined) ? push : undefined;
 }
 
 function typeFlag(value: string | undefined): string {
@@ -85,7 +102,10 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     const text = { type: 'string' } as const;
     const { values } = parseArgs({
       args,
-      options: { user: text, type: text, title: text, body: text, url: text, data: text, category: text, 'collapse-key': text, id: text },
+      options: {
+        user: text, type: text, title: text, body: text, url: text, data: text, category: text, 'collapse-key': text, id: text,
+        'push-after': text, 'push-ttl': text, 'push-urgency': text, 'no-push': { type: 'boolean' },
+      },
     });
     const user = userFlag(values.user);
     const notification = {
@@ -96,8 +116,17 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
       data: json('data', values.data),
       category: values.category,
       collapseKey: values['collapse-key'],
+      push: pushFlags(values),
     };
     print(await publisher().notify(user, notification, { idempotencyKey: values.id }));
+  },
+
+  async vapid() {
+    const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const publicKey = Buffer.from(await crypto.subtle.exportKey('raw', pair.publicKey)).toString('base64url');
+    const { d } = (await crypto.subtle.exportKey('jwk', pair.privateKey)) as JsonWebKey;
+    console.log(`VAPID_PUBLIC_KEY=${publicKey}\nVAPID_PRIVATE_KEY=${d}`);
+    console.error('# set both as secrets (wrangler secret put NAME), with VAPID_SUBJECT=mailto:you@example.com');
   },
 
   async receipt(args) {

@@ -6,6 +6,7 @@ import { CLIENT_TRANSPORTS, PROTOCOL_HEADER, PROTOCOL_VERSION } from '../protoco
 import { backoffDelay } from './backoff.ts';
 import { HUB_READY, HUB_RESET, type Frame, type HubEvent, type ResetInfo } from './frames.ts';
 import { createClientInbox, type InboxApi, type InboxCounts } from './inbox.ts';
+import { createPushApi, type PushApi } from './push.ts';
 import { longPollTransport } from './transports/long-poll.ts';
 import { sseTransport } from './transports/sse.ts';
 import { endpoint, type Session, type SessionEnd, type Transport, type TransportName } from './transports/transport.ts';
@@ -58,6 +59,8 @@ export interface HubClient {
   waitForJob(jobId: string, options?: WaitForJobOptions): Promise<Job>;
   /** The user's inbox: list items, mark them seen, read, unread, archive them. */
   readonly inbox: InboxApi;
+  /** Web Push for this browser: subscribe(registration) / unsubscribe(registration). */
+  readonly push: PushApi;
   close(): void;
 }
 
@@ -250,6 +253,7 @@ export function connect(options: ConnectOptions): HubClient {
       return status;
     },
     inbox: inbox.api,
+    push: createPushApi({ url: options.url, fetch: fetchImpl, token }),
     waitForJob(jobId, waitOptions) {
       return waitForJob(jobId, {
         ...waitOptions,

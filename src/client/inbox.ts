@@ -3,8 +3,8 @@
 // acknowledgements of the inbox items the application was handed.
 
 import type { InboxChangeResult, InboxCounts, InboxPage, InboxStatus } from '../protocol/wire.ts';
+import { callApi, type ApiContext } from './api.ts';
 import type { HubEvent } from './frames.ts';
-import { endpoint } from './transports/transport.ts';
 
 export type { InboxChangeResult, InboxCounts, InboxItem, InboxPage, InboxStatus } from '../protocol/wire.ts';
 
@@ -20,10 +20,7 @@ export interface InboxApi {
   readonly counts: InboxCounts | undefined;
 }
 
-interface InboxContext {
-  url: string;
-  fetch: typeof fetch;
-  token(refresh: boolean): Promise<string>;
+interface InboxContext extends ApiContext {
   lastId(): string | undefined;
   onCounts?: (counts: InboxCounts) => void;
 }
@@ -49,22 +46,7 @@ export function createClientInbox(context: InboxContext): ClientInbox {
     context.onCounts?.(next);
   };
 
-  async function call<T>(path: string, init: { method?: string; body?: unknown; query?: Record<string, string | undefined> }): Promise<T> {
-    for (const refresh of [false, true]) {
-      const response = await context.fetch(endpoint(context.url, path, init.query ?? {}), {
-        method: init.method ?? 'GET',
-        headers: {
-          Authorization: `Bearer ${await context.token(refresh)}`,
-          ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        },
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
-      });
-      if (response.status === 401 && !refresh) continue;
-      if (!response.ok) throw new Error(`${init.method ?? 'GET'} /${path}: ${response.status}`);
-      return (await response.json()) as T;
-    }
-    throw new Error(`/${path}: unauthorized`);
-  }
+  const call = <T>(path: string, init: Parameters<typeof callApi>[2]) => callApi<T>(context, path, init);
 
   async function list(query: { status?: InboxStatus; before?: string; limit?: number } = {}): Promise<InboxPage> {
     const before = seenEvents;

@@ -5,3 +5,4 @@ export type { ConnectOptions, HubClient, Status, TransportName } from './client.
 export type { HubEvent, ResetInfo } from './frames.ts';
 export type { Job, WaitForJobOptions } from './wait-for-job.ts';
 export type { InboxApi, InboxChangeResult, InboxCounts, InboxItem, InboxPage, InboxStatus } from './inbox.ts';
+export type { BrowserPushSubscription, PushApi, PushRegistration } from './push.ts';

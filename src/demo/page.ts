@@ -59,7 +59,9 @@ export const DEMO_PAGE = `<!doctype html>
       <button type="button" id="bell" disabled>Inbox <span id="unread" data-count="0">0</span></button>
       <button id="notify" disabled>Send a notification</button>
       <button type="button" id="readall" disabled>Mark all read</button>
+      <button type="button" id="pushme" disabled>Enable push</button>
     </form>
+    <p id="pushstate" class="empty"></p>
     <ul id="inbox"></ul>
   </section>
   <section>
@@ -78,7 +80,7 @@ function showStatus(status) {
   const el = $('status');
   el.dataset.state = status.state;
   el.textContent = status.transport ? status.state + ' (' + status.transport + ')' : status.state;
-  for (const id of ['start', 'bell', 'notify', 'readall']) $(id).disabled = status.state !== 'open';
+  for (const id of ['start', 'bell', 'notify', 'readall', 'pushme']) $(id).disabled = status.state !== 'open';
 }
 
 function showCounts(counts) {
@@ -167,6 +169,18 @@ $('inboxform').addEventListener('submit', async (e) => {
   await fetch('./notify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: user }) });
 });
 $('bell').addEventListener('click', () => hub.inbox.markSeen());
+// Web Push: the service worker shows what arrives while no tab is connected.
+const registering = 'serviceWorker' in navigator ? navigator.serviceWorker.register('./sw.js') : Promise.reject(new Error('no service workers'));
+registering.then(() => ($('pushstate').dataset.sw = 'registered'), () => {});
+$('pushme').addEventListener('click', async () => {
+  try {
+    if ((await Notification.requestPermission()) !== 'granted') throw new Error('notifications are not allowed');
+    await hub.push.subscribe(await registering);
+    $('pushstate').textContent = 'push enabled: notifications arrive while this user has no tab open';
+  } catch (err) {
+    $('pushstate').textContent = 'push not enabled: ' + err.message;
+  }
+});
 $('readall').addEventListener('click', () => hub.inbox.markRead({ through: hub.lastId ?? '0' }));
 
 const fromUrl = new URLSearchParams(location.search).get('user');
@@ -174,3 +188,21 @@ if (fromUrl) { $('user').value = fromUrl; start(fromUrl); }
 </script>
 </body>
 </html>`;
+
+/** The demo's service worker: shows each push as a notification and opens its url when clicked. */
+export const SERVICE_WORKER = `self.addEventListener('push', (event) => {
+  const push = event.data ? event.data.json() : {};
+  event.waitUntil(self.registration.showNotification(push.title ?? 'userhub', {
+    body: push.body ?? '',
+    tag: push.id,
+    data: { id: push.id, url: push.url ?? '/demo/' },
+  }));
+});
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const url = new URL(event.notification.data?.url ?? '/demo/', self.location.origin);
+  // Only the application's own pages: a push cannot send the browser elsewhere.
+  if (url.origin !== self.location.origin) return;
+  event.waitUntil(self.clients.openWindow(url.href));
+});
+`;

@@ -10,7 +10,7 @@ import { badRequest, HubError } from '../core/errors.ts';
 import { isUserId } from '../protocol/wire.ts';
 import { createPublisher } from '../publisher/index.ts';
 import { CLIENT_JS } from './client-bundle.generated.ts';
-import { DEMO_PAGE } from './page.ts';
+import { DEMO_PAGE, SERVICE_WORKER } from './page.ts';
 
 /** How the demo reaches the app's own publisher routes without a network hop. */
 export type Dispatch = (request: Request, c: Context<HubEnv>) => Promise<Response>;
@@ -61,6 +61,7 @@ export function createDemoRoutes(dispatch: Dispatch) {
     })
     .get('/demo', (c) => c.redirect('/demo/'))
     .get('/demo/', (c) => c.html(DEMO_PAGE))
+    .get('/demo/sw.js', (c) => c.body(SERVICE_WORKER, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache' }))
     .get('/demo/client.js', (c) =>
       c.body(CLIENT_JS, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache' }),
     )

@@ -79,4 +79,33 @@ describe.skipIf(!hasChromium).each(['wrangler dev', 'node'])('the demo page in C
     await expect.poll(() => later.locator('#inbox li').count(), { timeout: 5_000 }).toBe(2);
     for (const page of [first, second, other, later]) await page.close();
   });
+
+  it('registers the demo service worker, which shows a push (delivered through DevTools) as a notification', async () => {
+    const page = await open(uniqueUser('push'));
+    const context = page.context();
+    await context.grantPermissions(['notifications'], { origin: new URL(page.url()).origin });
+    await page.locator('#pushstate[data-sw="registered"]').waitFor({ state: 'attached', timeout: 10_000 });
+    // No push service is reachable here: DevTools hands the service worker a push message as one would.
+    const cdp = await context.newCDPSession(page);
+    const registration = new Promise<{ registrationId: string; scopeURL: string }>((resolve) =>
+      cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
+        const found = registrations.find((r: { scopeURL: string; isDeleted: boolean }) => r.scopeURL.endsWith('/demo/') && !r.isDeleted);
+        if (found) resolve(found);
+      }),
+    );
+    await cdp.send('ServiceWorker.enable');
+    const { registrationId, scopeURL } = await registration;
+    const payload = { id: '7', type: 'comment', title: 'New comment', body: 'Someone replied.', url: '/demo/?from=push' };
+    await cdp.send('ServiceWorker.deliverPushMessage', { origin: new URL(scopeURL).origin, registrationId, data: JSON.stringify(payload) });
+    type Shown = { title: string; body: string; tag: string; data: { url: string } };
+    const shown = async () =>
+      page.evaluate(async () => {
+        type Registration = { getNotifications(): Promise<Array<{ title: string; body: string; tag: string; data: unknown }>> };
+        const registration = await (navigator as unknown as { serviceWorker: { ready: Promise<Registration> } }).serviceWorker.ready;
+        return (await registration.getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data as { url: string } }));
+      });
+    await expect.poll(async () => ((await shown()) as Shown[]).length, { timeout: 10_000 }).toBe(1);
+    expect(((await shown()) as Shown[])[0]).toEqual({ title: 'New comment', body: 'Someone replied.', tag: '7', data: { id: '7', url: '/demo/?from=push' } });
+    await page.close();
+  });
 });
