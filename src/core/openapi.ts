@@ -15,6 +15,8 @@ import {
   jobUpdateBody,
   notificationBody,
   pollQuery,
+  pushEndpointBody,
+  pushSubscriptionBody,
   publishBody,
   readBody,
   throughBody,
@@ -75,6 +77,7 @@ const ERROR_MEANINGS: Record<number, string> = {
   413: 'The body is over MAX_EVENT_BYTES (`payload_too_large`).',
   415: 'The body is not `application/json` (`unsupported_media_type`).',
   426: 'Not a WebSocket upgrade (`upgrade_required`).',
+  501: 'Web Push is off: the service has no VAPID keys (`push_disabled`).',
   429: 'Too many connections (`connection_limit`), publishes or inbox changes (`rate_limited`, with `Retry-After`) for this user.',
 };
 
@@ -192,6 +195,27 @@ const PATHS: Record<string, Record<string, JsonSchema>> = {
         200: json({ type: 'object', properties: { acknowledged: { type: 'integer' } } }, 'Items that got their receivedAt now.'),
         ...errors(400, 401, 413, 415, 429),
       },
+    },
+  },
+  '/v1/push/key': {
+    get: {
+      summary: 'The service’s VAPID public key, for pushManager.subscribe({ applicationServerKey }). 501 push_disabled without VAPID keys.',
+      security: [],
+      responses: { 200: json({ type: 'object', properties: { publicKey: { type: 'string' } } }, 'The key (base64url, uncompressed P-256).'), ...errors(501) },
+    },
+  },
+  '/v1/push/subscriptions': {
+    post: {
+      summary: 'Store this browser’s PushSubscription (its toJSON()) for the user; at most 10, the oldest replaced. The endpoint must be on PUSH_ENDPOINT_HOSTS.',
+      security: CLIENT,
+      requestBody: { required: true, content: { 'application/json': { schema: schemaOf(pushSubscriptionBody) } } },
+      responses: { 201: json({ type: 'object', properties: { subscriptions: { type: 'integer' } } }, 'Stored.'), ...errors(400, 401, 415, 501) },
+    },
+    delete: {
+      summary: 'Remove one of the user’s push subscriptions by its endpoint.',
+      security: CLIENT,
+      requestBody: { required: true, content: { 'application/json': { schema: schemaOf(pushEndpointBody) } } },
+      responses: { 200: json({ type: 'object', properties: { removed: { type: 'boolean' } } }, 'Whether there was one.'), ...errors(400, 401, 415, 501) },
     },
   },
   '/v1/users/{userId}/notifications': {
@@ -333,6 +357,7 @@ const SCHEMAS: Record<string, JsonSchema> = {
       createdAt: { type: 'string', format: 'date-time' },
       deliveredAt: { ...time, description: 'First written to a live connection.' },
       receivedAt: { ...time, description: 'First acknowledged by a client (ack).' },
+      pushedAt: { ...time, description: 'First accepted by a push service (Web Push).' },
       seenAt: time,
       readAt: time,
       archivedAt: time,

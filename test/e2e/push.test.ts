@@ -112,6 +112,17 @@ describe.concurrent.each(HOSTS)('Web Push on %s', (host) => {
     expect(service.pushes(gone)).toHaveLength(1); // its subscription is gone
   });
 
+  it('sends the short form once when the push service finds the payload too large (413)', async () => {
+    const user = uniqueUser('push-413');
+    const browser = await subscribed(user);
+    service.script(browser, [413]);
+    const { id } = await publisher().notify(user, { type: 'n', title: 'T'.repeat(150), body: 'b'.repeat(1500), url: '/x' });
+    await eventually(() => service.pushes(browser).length === 2, 10_000);
+    const [full, short] = service.pushes(browser);
+    expect(full!.payload).toMatchObject({ id, body: 'b'.repeat(1500) });
+    expect(short!.payload).toEqual({ id, title: 'T'.repeat(100), url: '/x' });
+  });
+
   it('sends the collapse key as an RFC 8030 Topic: 32 URL-safe base64 characters', async () => {
     const user = uniqueUser('push-topic');
     const browser = await subscribed(user);
