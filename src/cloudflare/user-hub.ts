@@ -80,6 +80,7 @@ export class UserHub extends DurableObject<Env> {
       // The object's name is the user id (getByName): receipts name the user.
       receipts: receipts ? { userId: ctx.id.name ?? '', send: createReceiptSender(receipts), retrySeconds: receipts.retrySeconds } : undefined,
       push: push ? createPushSender(push) : undefined,
+      onPush: (attempt) => this.#observer.pushed({ ...attempt, userId: ctx.id.name ?? '' }),
     });
     // Pings are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));

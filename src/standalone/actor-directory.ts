@@ -12,6 +12,7 @@ import { Hub, type TicketReader } from '../core/actor/hub.ts';
 import type { SqlStore } from '../core/actor/ports.ts';
 import type { ReceiptSettings } from '../core/actor/receipts.ts';
 import type { PushSender } from '../core/actor/push.ts';
+import type { PushObservation } from '../core/observability/observer.ts';
 import { migrate } from '../core/actor/schema.ts';
 import { MemoryConnectionSet } from './memory-connections.ts';
 
@@ -32,8 +33,9 @@ export interface DirectoryOptions {
   readTicket?: TicketReader;
   /** Receipts to the publisher (RECEIPTS_URL), sent by every actor for its user. */
   receipts?: ReceiptSettings;
-  /** Web Push (VAPID keys set). */
+  /** Web Push (VAPID keys set), and where each attempt is reported. */
   push?: PushSender;
+  onPush?: (push: PushObservation) => void;
 }
 
 /** How long one tick may spend waking due actors before it yields to requests. */
@@ -70,6 +72,7 @@ export class ActorDirectory {
           alarm: { set: (at) => this.#wakeSoon(userId, at) },
           receipts: this.#options.receipts && { ...this.#options.receipts, userId },
           push: this.#options.push,
+          onPush: this.#options.onPush && ((push) => this.#options.onPush!({ ...push, userId })),
         }),
         connections,
         lastUsed: Date.now(),

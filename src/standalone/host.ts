@@ -133,6 +133,8 @@ export function createStandaloneHost(
       process.exit(70);
     },
   });
+  const counters = new StandaloneCounters();
+  const observer = createLoggingObserver(counters);
   const actors = new ActorDirectory(store, {
     limits: readLimits(env),
     idleMs: options.idleMs,
@@ -140,9 +142,8 @@ export function createStandaloneHost(
     readTicket: (ticket) => readTicket(jwtSecret, ticket),
     receipts: receipts ? { send: createReceiptSender(receipts), retrySeconds: receipts.retrySeconds } : undefined,
     push: push ? createPushSender(push) : undefined,
+    onPush: (attempt) => observer.pushed(attempt),
   });
-  const counters = new StandaloneCounters();
-  const observer = createLoggingObserver(counters);
   const backend = new StandaloneBackend(actors, upgrade, observer);
   // A standalone host serves development too: the demo answers only with DEMO_ENABLED=true.
   const app = mountDemo(

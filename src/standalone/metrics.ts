@@ -6,7 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { StreamTransport } from '../core/actor/ports.ts';
 import { HubError, unauthorized } from '../core/errors.ts';
-import type { HubObserver, PublishObservation, RejectObservation } from '../core/observability/observer.ts';
+import type { HubObserver, PublishObservation, PushObservation, RejectObservation } from '../core/observability/observer.ts';
 import type { ActorDirectory } from './actor-directory.ts';
 import { isLoopbackName, parseHostHeader, requestPath } from './host-header.ts';
 
@@ -32,6 +32,12 @@ export class StandaloneCounters implements Partial<HubObserver> {
   duplicatePublishes = 0;
   /** Rejects by "status code" pair. */
   readonly rejects = new Map<string, number>();
+  /** Web Push attempts by outcome. */
+  readonly pushes = new Map<string, number>();
+
+  pushed(push: PushObservation): void {
+    this.pushes.set(push.outcome, (this.pushes.get(push.outcome) ?? 0) + 1);
+  }
 
   connected(transport: StreamTransport): void {
     this.opened[transport]++;
@@ -100,6 +106,12 @@ export function renderMetrics(counters: StandaloneCounters, actors: ActorDirecto
       const [status, code] = key.split(' ') as [string, string];
       return [`{code="${label(code)}",status="${status}"}`, value];
     }),
+  );
+  metric(
+    'userhub_pushes_total',
+    'counter',
+    'Web Push attempts, by outcome (sent, retrying, subscription_gone, shrinking, given_up, refused, skipped).',
+    [...counters.pushes].map(([outcome, value]) => [`{outcome="${label(outcome)}"}`, value]),
   );
   return `${lines.join('\n')}\n`;
 }

@@ -59,6 +59,11 @@ describe.concurrent.each(HOSTS)('Web Push on %s', (host) => {
     await sleep(1000);
     expect(service.pushes(browser)).toHaveLength(1);
     expect(service.refused).toEqual([]);
+    if (host !== 'wrangler dev') {
+      // Standalone hosts count every attempt by outcome.
+      const metrics = await (await fetch(`${base()}/metrics`)).text();
+      expect(Number(/^userhub_pushes_total\{outcome="sent"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+    }
   });
 
   it('pushes nothing to a connected user, nothing with push: false, and never to another user', async () => {

@@ -13,6 +13,7 @@ import type { Ticket } from '../auth/tickets.ts';
 import type { Limits } from '../config.ts';
 import { badRequest, HubError, unauthorized } from '../errors.ts';
 import { log } from '../observability/log.ts';
+import type { PushObservation } from '../observability/observer.ts';
 import {
   CloseCode,
   EVENT_TYPE_PATTERN,
@@ -154,6 +155,7 @@ export class Hub {
   /** Sends Web Push (VAPID keys configured); without it nothing is pushed or accepted. */
   readonly #pushSender: PushSender | undefined;
   #sendingPushes = false;
+  readonly #onPush: (push: Omit<PushObservation, 'userId'>) => void;
   readonly #schedule: Schedule;
   readonly #dedupe: DedupeLedger;
   readonly #tickets: TicketLedger;
@@ -188,6 +190,8 @@ export class Hub {
       readTicket?: TicketReader;
       receipts?: ReceiptSettings & { userId: string };
       push?: PushSender;
+      /** Every push attempt and its outcome (the host's logs and counters); logged when absent. */
+      onPush?: (push: Omit<PushObservation, 'userId'>) => void;
     } = {},
   ) {
     const owner = options.owner ?? '';
@@ -205,6 +209,7 @@ export class Hub {
     this.#receipts = options.receipts;
     this.#pushes = new PushStore(sql, owner);
     this.#pushSender = options.push;
+    this.#onPush = options.onPush ?? ((push) => log.info('push', { ...push }));
     this.#revocation = new Revocation(sql, owner);
     this.#readTicket = options.readTicket ?? (async () => null);
   }
@@ -336,7 +341,7 @@ export class Hub {
   }
 
   #settlePush(push: QueuedPush, status: number | null | 'skip', now: number): void {
-    let outcome: string;
+    let outcome: PushObservation['outcome'];
     if (status === 'skip') {
       outcome = 'skipped';
       this.#pushes.done(push);
@@ -356,7 +361,7 @@ export class Hub {
       outcome = 'refused';
       this.#pushes.done(push);
     }
-    log.info('push', { item: push.item_id, status: status === 'skip' ? null : status, outcome, attempts: push.attempts + 1 });
+    this.#onPush({ item: push.item_id, status: status === 'skip' ? null : status, outcome, attempts: push.attempts + 1 });
   }
 
   /** One inbox item's JSON (with its receipt times), or null. */

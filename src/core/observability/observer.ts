@@ -28,17 +28,28 @@ export interface RejectObservation {
   path: string;
 }
 
+/** One attempt to Web Push an inbox item to one subscription, and what came of it. */
+export interface PushObservation {
+  userId: string;
+  item: number;
+  /** The push service's answer; null when none came (or the push was skipped). */
+  status: number | null;
+  outcome: 'sent' | 'skipped' | 'subscription_gone' | 'shrinking' | 'retrying' | 'given_up' | 'refused';
+  attempts: number;
+}
+
 export interface HubObserver {
   connected(transport: StreamTransport, userId: string): void;
   disconnected(transport: StreamTransport, userId: string, durationMs?: number): void;
   published(publish: PublishObservation): void;
   rejected(reject: RejectObservation): void;
+  pushed(push: PushObservation): void;
 }
 
 const noop = () => {};
 
 /** Observes nothing: for hosts assembled in tests. */
-export const SILENT_OBSERVER: HubObserver = { connected: noop, disconnected: noop, published: noop, rejected: noop };
+export const SILENT_OBSERVER: HubObserver = { connected: noop, disconnected: noop, published: noop, rejected: noop, pushed: noop };
 
 /** Logs every observation, then passes it to `counters` (whichever of its methods it has). */
 export function createLoggingObserver(counters: Partial<HubObserver> = {}): HubObserver {
@@ -47,6 +58,7 @@ export function createLoggingObserver(counters: Partial<HubObserver> = {}): HubO
     disconnected: counters.disconnected?.bind(counters) ?? noop,
     published: counters.published?.bind(counters) ?? noop,
     rejected: counters.rejected?.bind(counters) ?? noop,
+    pushed: counters.pushed?.bind(counters) ?? noop,
   };
   const summary = new PublishSummary();
   return {
@@ -72,6 +84,10 @@ export function createLoggingObserver(counters: Partial<HubObserver> = {}): HubO
     rejected(reject) {
       log[reject.status >= 500 ? 'error' : 'warn']('reject', { ...reject });
       next.rejected(reject);
+    },
+    pushed(push) {
+      log[push.outcome === 'given_up' || push.outcome === 'refused' ? 'warn' : 'info']('push', { ...push });
+      next.pushed(push);
     },
   };
 }
