@@ -7,9 +7,13 @@ import { fileURLToPath } from 'node:url';
 export const GENERATED_PATH = 'src/demo/client-bundle.generated.ts';
 
 /** The client minified into one ES module, from its sources or from the package's built entry. */
-export async function bundleClient(entry = fileURLToPath(new URL('../src/client/index.ts', import.meta.url))): Promise<{ code: string; gzipBytes: number }> {
+export async function bundleClient(
+  entry = fileURLToPath(new URL('../src/client/index.ts', import.meta.url)),
+  external: string[] = [],
+): Promise<{ code: string; gzipBytes: number }> {
   const result = await build({
     entryPoints: [entry],
+    external,
     bundle: true,
     format: 'esm',
     minify: true,

@@ -1,6 +1,6 @@
 // npm run package (also `prepare`, so every install builds it, and so does
-// `npm pack`): the npm package's contents in lib/. The client and the
-// publisher as ES modules with .d.ts declarations, the CLI as one file that
+// `npm pack`): the npm package's contents in lib/. The client, the publisher
+// and the React bindings as ES modules with .d.ts declarations, the CLI as one file that
 // plain Node 20+ runs from node_modules; every dependency bundled in, so the
 // package has none. The service (Worker, standalone hosts) is not in it.
 
@@ -26,6 +26,23 @@ export async function buildPackage(out = LIB): Promise<void> {
     outdir: out,
     platform: 'neutral',
     target: 'es2022',
+  });
+  // React bindings: React is the application's (a peer dependency), and so is the client they drive.
+  await build({
+    ...common,
+    entryPoints: { 'react/index': 'src/react/index.ts' },
+    outdir: out,
+    platform: 'neutral',
+    target: 'es2022',
+    external: ['react'],
+    plugins: [
+      {
+        name: 'the-package-client',
+        setup(build) {
+          build.onResolve({ filter: /\/client\/index\.ts$/ }, () => ({ path: 'userhub/client', external: true }));
+        },
+      },
+    ],
   });
   await build({
     ...common,

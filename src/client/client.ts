@@ -12,6 +12,7 @@ import { sseTransport } from './transports/sse.ts';
 import { endpoint, type Session, type SessionEnd, type Transport, type TransportName } from './transports/transport.ts';
 import { websocketTransport } from './transports/websocket.ts';
 import { waitForJob, type Job, type WaitForJobOptions } from './wait-for-job.ts';
+import { watchJob } from './watch-job.ts';
 
 export type { TransportName } from './transports/transport.ts';
 
@@ -61,6 +62,12 @@ export interface HubClient {
   readonly inbox: InboxApi;
   /** Web Push for this browser: subscribe(registration) / unsubscribe(registration). */
   readonly push: PushApi;
+  /** The job now (null: none yet), then each change of it; returns a function that stops. */
+  watchJob(jobId: string, onChange: (job: Job | null) => void): () => void;
+  /** Listens beside the options' callbacks: every event, every status, or the inbox's counts. Returns a function that stops. */
+  on(kind: 'event', listener: (event: HubEvent) => void): () => void;
+  on(kind: 'status', listener: (status: Status) => void): () => void;
+  on(kind: 'inbox', listener: (counts: InboxCounts) => void): () => void;
   close(): void;
 }
 
@@ -103,6 +110,8 @@ export function connect(options: ConnectOptions): HubClient {
   const backoff = options.backoff ?? DEFAULTS.backoff;
   const upgradeAfterMs = options.upgradeAfterMs ?? DEFAULTS.upgradeAfterMs;
   const eventListeners = new Set<(event: HubEvent) => void>();
+  const statusListeners = new Set<(status: Status) => void>();
+  const inboxListeners = new Set<(counts: InboxCounts) => void>();
 
   let lastId = options.lastId;
   let status: Status = { state: 'connecting', transport: transports[0]! };
@@ -115,7 +124,16 @@ export function connect(options: ConnectOptions): HubClient {
   let cachedToken = options.token;
   let closed = false;
 
-  const inbox = createClientInbox({ url: options.url, fetch: fetchImpl, token, lastId: () => lastId, onCounts: options.onInbox });
+  const inbox = createClientInbox({
+    url: options.url,
+    fetch: fetchImpl,
+    token,
+    lastId: () => lastId,
+    onCounts: (counts) => {
+      options.onInbox?.(counts);
+      for (const listener of inboxListeners) listener(counts);
+    },
+  });
   /** A pending acknowledgement, and when the last went out (ACK_INTERVAL_MS apart). */
   let ackTimer: ReturnType<typeof setTimeout> | undefined;
   let lastAckAt = 0;
@@ -141,6 +159,7 @@ export function connect(options: ConnectOptions): HubClient {
   const setStatus = (next: Status) => {
     status = next;
     options.onStatus?.(next);
+    for (const listener of statusListeners) listener(next);
   };
 
   async function token(refresh: boolean): Promise<string> {
@@ -196,7 +215,7 @@ export function connect(options: ConnectOptions): HubClient {
         failures = 0;
         authFailures = 0;
         setStatus({ state: 'open', transport: name });
-        if (options.onInbox) inbox.refresh();
+        if (options.onInbox || inboxListeners.size > 0) inbox.refresh();
         if (index > 0) timer = setTimeout(() => upgrade(mine), upgradeAfterMs);
       },
       onEnd: (end) => ended(mine, end),
@@ -243,6 +262,11 @@ export function connect(options: ConnectOptions): HubClient {
     timer = setTimeout(() => void attempt(refreshToken), inMs);
   }
 
+  const subscribe = (listener: (event: HubEvent) => void) => {
+    eventListeners.add(listener);
+    return () => void eventListeners.delete(listener);
+  };
+
   void attempt(false);
 
   return {
@@ -254,16 +278,22 @@ export function connect(options: ConnectOptions): HubClient {
     },
     inbox: inbox.api,
     push: createPushApi({ url: options.url, fetch: fetchImpl, token }),
+    watchJob(jobId, onChange) {
+      return watchJob(jobId, { url: options.url, fetch: fetchImpl, token, subscribe }, onChange);
+    },
+    on(kind: 'event' | 'status' | 'inbox', listener: (value: never) => void) {
+      const set = (kind === 'event' ? eventListeners : kind === 'status' ? statusListeners : inboxListeners) as Set<typeof listener>;
+      set.add(listener);
+      if (kind === 'inbox' && status.state === 'open' && inbox.api.counts === undefined) inbox.refresh();
+      return () => void set.delete(listener);
+    },
     waitForJob(jobId, waitOptions) {
       return waitForJob(jobId, {
         ...waitOptions,
         url: options.url,
         fetch: fetchImpl,
         token,
-        subscribe: (listener) => {
-          eventListeners.add(listener);
-          return () => eventListeners.delete(listener);
-        },
+        subscribe,
       });
     },
     close() {

@@ -45,7 +45,7 @@ describe('the npm package, installed from its tarball', () => {
   it('holds built files only, and no dependencies to install', async () => {
     const { stdout } = await inApp('npm', ['ls', '--all', '--parseable']);
     expect(stdout.trim().split('\n').map((line) => line.replace(app, '.'))).toEqual(['.', './node_modules/userhub']);
-    expect(readdirSync(join(app, 'node_modules/userhub/lib')).sort()).toEqual(['cli', 'client', 'publisher', 'types']);
+    expect(readdirSync(join(app, 'node_modules/userhub/lib')).sort()).toEqual(['cli', 'client', 'publisher', 'react', 'types']);
   });
 
   it(`imports each entry under plain Node (${SYSTEM_NODE})`, async () => {
@@ -57,6 +57,13 @@ describe('the npm package, installed from its tarball', () => {
     const found = JSON.parse(stdout) as { client: string[]; publisher: string[] };
     expect(found.client).toContain('connect');
     expect(found.publisher).toEqual(expect.arrayContaining(['createPublisher', 'readReceipt', 'PublisherError']));
+  });
+
+  it('imports the React entry where the application has React (an optional peer dependency)', async () => {
+    await inApp('npm', ['install', '--offline', '--no-audit', '--no-fund', '--silent', 'react@19']);
+    const script = `const react = await import('userhub/react'); console.log(Object.keys(react).sort().join(','));`;
+    const { stdout } = await inApp(SYSTEM_NODE, ['--input-type=module', '-e', script]);
+    expect(stdout.trim()).toBe('HubProvider,useHub,useHubEvents,useHubStatus,useInbox,useJob');
   });
 
   it('runs the CLI from node_modules: npx userhub --help and npx userhub token john', async () => {
