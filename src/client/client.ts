@@ -7,6 +7,7 @@ import { backoffDelay } from './backoff.ts';
 import { HUB_READY, HUB_RESET, type Frame, type HubEvent, type ResetInfo } from './frames.ts';
 import { createClientInbox, type InboxApi, type InboxCounts } from './inbox.ts';
 import { createPushApi, type PushApi } from './push.ts';
+import { canShareTabs, joinTabGroup, type TabGroup } from './tabs.ts';
 import { longPollTransport } from './transports/long-poll.ts';
 import { sseTransport } from './transports/sse.ts';
 import { endpoint, type Session, type SessionEnd, type Transport, type TransportName } from './transports/transport.ts';
@@ -47,6 +48,12 @@ export interface ConnectOptions {
   upgradeAfterMs?: number;
   /** Reconnect backoff: base and cap in ms. Default 500 ms, 30 s. */
   backoff?: { baseMs: number; capMs: number };
+  /**
+   * One connection for every tab of this user in this browser: the tabs elect
+   * a leader that holds it and hands events and status to the others. Default:
+   * on where the Web Locks API and BroadcastChannel exist (browsers).
+   */
+  shareAcrossTabs?: boolean;
   /** Platform overrides; default to the globals. */
   fetch?: typeof fetch;
   WebSocket?: typeof WebSocket;
@@ -56,6 +63,8 @@ export interface HubClient {
   /** The last event id delivered to onEvent (the resume point). */
   readonly lastId: string | undefined;
   readonly status: Status;
+  /** With shareAcrossTabs: whether this tab holds the connection ('leader') or is handed its events ('follower'). */
+  readonly role: 'leader' | 'follower' | 'alone';
   /** Resolves with the job once it succeeded, failed or was canceled. */
   waitForJob(jobId: string, options?: WaitForJobOptions): Promise<Job>;
   /** The user's inbox: list items, mark them seen, read, unread, archive them. */
@@ -123,6 +132,7 @@ export function connect(options: ConnectOptions): HubClient {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let cachedToken = options.token;
   let closed = false;
+  let tabs: TabGroup | undefined;
 
   const inbox = createClientInbox({
     url: options.url,
@@ -143,7 +153,8 @@ export function connect(options: ConnectOptions): HubClient {
     ackTimer = undefined;
     lastAckAt = Date.now();
     const through = lastId;
-    if (through === undefined || closed) return;
+    // Among shared tabs the leader acknowledges for all: it received every event itself.
+    if (through === undefined || closed || (tabs && !tabs.leading)) return;
     if (session?.ack?.(through)) return;
     void token(false)
       .then((current) =>
@@ -160,6 +171,7 @@ export function connect(options: ConnectOptions): HubClient {
     status = next;
     options.onStatus?.(next);
     for (const listener of statusListeners) listener(next);
+    tabs?.shareStatus(next);
   };
 
   async function token(refresh: boolean): Promise<string> {
@@ -209,7 +221,11 @@ export function connect(options: ConnectOptions): HubClient {
       after: lastId,
       fetch: fetchImpl,
       WebSocket: WebSocketImpl,
-      onFrame: (frame) => mine === generation && deliver(frame),
+      onFrame: (frame) => {
+        if (mine !== generation) return;
+        deliver(frame);
+        tabs?.share(frame);
+      },
       onOpen: () => {
         if (mine !== generation) return;
         failures = 0;
@@ -267,7 +283,39 @@ export function connect(options: ConnectOptions): HubClient {
     return () => void eventListeners.delete(listener);
   };
 
-  void attempt(false);
+  /** Learns which user the server takes the token for, then joins that user's tabs; alone if that fails. */
+  async function shareTabs() {
+    let userId: string | undefined;
+    try {
+      const response = await fetchImpl(endpoint(options.url, 'v1/tickets', {}), {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${await token(false)}` },
+      });
+      if (response.ok) userId = ((await response.json()) as { userId?: string }).userId;
+    } catch {
+      // unreachable for now: connect alone, which retries and falls back as usual
+    }
+    if (closed) return;
+    if (userId === undefined) return void attempt(false);
+    tabs = joinTabGroup<Status>(`userhub:${new URL(options.url).origin}:${userId}`, {
+      lead: () => void attempt(false),
+      follow: () => {
+        generation++;
+        clearTimeout(timer);
+        session?.close();
+        session = undefined;
+      },
+      frame: deliver,
+      status: (next) => {
+        // The leader's own ending is not this tab's.
+        if (next.state !== 'closed') setStatus(next);
+      },
+      current: () => status,
+    });
+  }
+
+  if (options.shareAcrossTabs ?? canShareTabs()) void shareTabs();
+  else void attempt(false);
 
   return {
     get lastId() {
@@ -275,6 +323,9 @@ export function connect(options: ConnectOptions): HubClient {
     },
     get status() {
       return status;
+    },
+    get role() {
+      return tabs === undefined ? 'alone' : tabs.leading ? 'leader' : 'follower';
     },
     inbox: inbox.api,
     push: createPushApi({ url: options.url, fetch: fetchImpl, token }),
@@ -302,6 +353,7 @@ export function connect(options: ConnectOptions): HubClient {
       clearTimeout(timer);
       clearTimeout(ackTimer);
       session?.close();
+      tabs?.close(); // a leader's lock goes to the next tab, which connects at once
       setStatus({ state: 'closed' });
     },
   };

@@ -14,7 +14,8 @@ async function issueConnectionTicket(c: HubContext) {
   const { jwtSecret, ticketTtlSeconds } = c.get('config');
   const { ticket, exp } = await issueTicket(jwtSecret, credential, ticketTtlSeconds, nowSeconds());
   c.header('Cache-Control', 'no-store');
-  return c.json({ ticket, expiresAt: new Date(exp * 1000).toISOString() }, 201);
+  // The user the server took the token for: browser tabs of one user share one connection (the client's shareAcrossTabs).
+  return c.json({ ticket, expiresAt: new Date(exp * 1000).toISOString(), userId: credential.userId }, 201);
 }
 
 export const ticketRoutes = new Hono<HubEnv>().post('/v1/tickets', issueConnectionTicket);

@@ -1,0 +1,129 @@
+// One connection per browser, in real Chromium: the tabs of one user elect a
+// leader (Web Locks) that holds the only WebSocket and hands every event to
+// the others (BroadcastChannel). Closing the leader or freezing it moves the
+// connection; every tab still gets every event once, in order; two users in
+// one browser keep two connections and never see each other's events.
+
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { build } from 'esbuild';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPublisher } from '../../src/publisher/index.ts';
+import { startStandalone, type StandaloneProcess } from '../hosts/standalone.ts';
+import { tokenFor, uniqueUser } from '../helpers/requests.ts';
+import { TEST_VARS } from '../helpers/test-vars.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = resolve('.');
+
+const APP = `
+import { connect } from ${JSON.stringify(`${ROOT}/src/client/index.ts`)};
+const query = new URLSearchParams(location.search);
+window.events = [];
+window.hub = connect({ url: query.get('hub'), token: query.get('token'), lastId: '0', onEvent: (event) => window.events.push(event.id) });
+`;
+
+type Tab = { hub: { role: string; status: { state: string } }; events: string[] };
+
+describe.skipIf(!existsSync(CHROMIUM))('one connection per browser, in Chromium', () => {
+  let host: StandaloneProcess;
+  let site: Server;
+  let origin: string;
+  let browser: Browser;
+  let script = '';
+
+  beforeAll(async () => {
+    site = createServer((request, response) => {
+      if (request.url === '/app.js') return response.writeHead(200, { 'Content-Type': 'text/javascript' }).end(script);
+      response.writeHead(200, { 'Content-Type': 'text/html' }).end('<script type="module" src="/app.js"></script>');
+    });
+    await new Promise<void>((done) => site.listen(0, '127.0.0.1', done));
+    origin = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+    host = await startStandalone('node', { ...TEST_VARS, ALLOWED_ORIGINS: origin });
+    script = (await build({ stdin: { contents: APP, resolveDir: ROOT }, bundle: true, format: 'esm', write: false })).outputFiles[0]!.text;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await host?.stop();
+    site?.close();
+  });
+
+  const publisher = () => createPublisher({ url: host.url, secret: TEST_VARS.WEBHOOK_SECRET });
+  const websockets = async (user: string) => (await publisher().presence(user)).connections.websocket;
+  const read = (page: Page) => page.evaluate(() => ({ role: (globalThis as unknown as Tab).hub.role, events: (globalThis as unknown as Tab).events }));
+  async function openTabs(context: BrowserContext, user: string, count: number): Promise<Page[]> {
+    const token = await tokenFor(user);
+    const pages: Page[] = [];
+    for (let i = 0; i < count; i++) {
+      const page = await context.newPage();
+      await page.goto(`${origin}/?hub=${encodeURIComponent(host.url)}&token=${encodeURIComponent(token)}`);
+      pages.push(page);
+    }
+    await expect.poll(async () => (await Promise.all(pages.map(read))).map((t) => t.role).sort().join(), { timeout: 15_000 }).toBe(
+      ['leader', ...Array(count - 1).fill('follower')].sort().join(),
+    );
+    return pages;
+  }
+  const leaderOf = async (pages: Page[]) => {
+    for (const page of pages) if ((await read(page)).role === 'leader') return page;
+    throw new Error('no leader');
+  };
+  const everyTabHas = (pages: Page[], ids: string[]) =>
+    expect.poll(async () => (await Promise.all(pages.map(read))).map((t) => t.events.join()), { timeout: 10_000 }).toEqual(pages.map(() => ids.join()));
+
+  it('five tabs hold one WebSocket; closing the leader moves it, and every tab gets every event once', { timeout: 90_000 }, async () => {
+    const context = await browser.newContext();
+    const user = uniqueUser('tabs');
+    const pages = await openTabs(context, user, 5);
+    await expect.poll(() => websockets(user), { timeout: 10_000 }).toBe(1);
+    for (let i = 1; i <= 3; i++) await publisher().publish(user, 'n', { i });
+    await everyTabHas(pages, ['1', '2', '3']);
+
+    const leader = await leaderOf(pages);
+    await leader.close();
+    const rest = pages.filter((page) => page !== leader);
+    await expect.poll(async () => (await Promise.all(rest.map(read))).filter((t) => t.role === 'leader').length, { timeout: 5_000 }).toBe(1);
+    await expect.poll(() => websockets(user), { timeout: 10_000 }).toBe(1);
+    for (let i = 4; i <= 5; i++) await publisher().publish(user, 'n', { i });
+    await everyTabHas(rest, ['1', '2', '3', '4', '5']);
+    await context.close();
+  });
+
+  it('replaces a frozen leader: another tab steals the lock and the events go on', { timeout: 90_000 }, async () => {
+    const context = await browser.newContext();
+    const user = uniqueUser('frozen');
+    const pages = await openTabs(context, user, 3);
+    const leader = await leaderOf(pages);
+    // Frozen: its script stops where it is (the DevTools debugger pauses it), its lock and socket stay.
+    const cdp = await context.newCDPSession(leader);
+    await cdp.send('Debugger.enable');
+    await cdp.send('Debugger.pause');
+    const rest = pages.filter((page) => page !== leader);
+    await expect.poll(async () => (await Promise.all(rest.map(read))).filter((t) => t.role === 'leader').length, { timeout: 10_000 }).toBe(1);
+    await publisher().publish(user, 'n', { after: 'freeze' });
+    await everyTabHas(rest, ['1']);
+    await cdp.send('Debugger.resume');
+    // Thawed, the old leader finds its lock stolen and follows; it has every event once too.
+    await expect.poll(async () => (await read(leader)).role, { timeout: 10_000 }).toBe('follower');
+    await publisher().publish(user, 'n', { after: 'thaw' });
+    await everyTabHas(pages, ['1', '2']);
+    await context.close();
+  });
+
+  it('keeps two users in one browser apart: two connections, and neither sees the other', { timeout: 60_000 }, async () => {
+    const context = await browser.newContext();
+    const [alice, bob] = [uniqueUser('alice'), uniqueUser('bob')];
+    const alices = await openTabs(context, alice, 2);
+    const bobs = await openTabs(context, bob, 2);
+    await expect.poll(async () => [await websockets(alice), await websockets(bob)], { timeout: 10_000 }).toEqual([1, 1]);
+    await publisher().publish(alice, 'for.alice', {});
+    await everyTabHas(alices, ['1']);
+    await new Promise((r) => setTimeout(r, 500));
+    for (const page of bobs) expect((await read(page)).events).toEqual([]);
+    await context.close();
+  });
+});
