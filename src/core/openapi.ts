@@ -108,7 +108,10 @@ const PATHS: Record<string, Record<string, JsonSchema>> = {
       security: CLIENT,
       responses: {
         201: json(
-          { type: 'object', properties: { ticket: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } } },
+          {
+            type: 'object',
+            properties: { ticket: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' }, userId: { type: 'string', description: 'The user the token names.' } },
+          },
           'A ticket for ?ticket= on /v1/connect or /v1/events.',
         ),
         ...errors(401),
