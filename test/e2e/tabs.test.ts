@@ -90,6 +90,17 @@ describe.skipIf(!existsSync(CHROMIUM))('one connection per browser, in Chromium'
     await expect.poll(() => websockets(user), { timeout: 10_000 }).toBe(1);
     for (let i = 4; i <= 5; i++) await publisher().publish(user, 'n', { i });
     await everyTabHas(rest, ['1', '2', '3', '4', '5']);
+
+    // A follower's waitForJob and inbox work through the leader's connection.
+    const follower = (await Promise.all(rest.map(async (page) => ((await read(page)).role === 'follower' ? page : null)))).find(Boolean)!;
+    const waiting = follower.evaluate(() =>
+      (globalThis as unknown as { hub: { waitForJob(id: string, o: object): Promise<{ status: string }> } }).hub.waitForJob('zip-9', { timeout: 15_000 }).then((job) => job.status),
+    );
+    await publisher().updateJob(user, 'zip-9', { status: 'succeeded', result: { ok: true } });
+    expect(await waiting).toBe('succeeded');
+    await publisher().notify(user, { type: 'n', title: 'for every tab' });
+    const counts = () => follower.evaluate(() => (globalThis as unknown as { hub: { inbox: { list(): Promise<{ counts: { unread: number } }> } } }).hub.inbox.list().then((p) => p.counts.unread));
+    expect(await counts()).toBe(1);
     await context.close();
   });
 
