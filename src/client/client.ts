@@ -46,6 +46,12 @@ export interface ConnectOptions {
   onInbox?: (counts: InboxCounts) => void;
   /** While on a fallback transport, try the best one again after this long. Default 60 s. */
   upgradeAfterMs?: number;
+  /**
+   * An SSE stream that sends nothing, not even a heartbeat, for this long is
+   * reconnected. Default 45 s: three heartbeats at the server's default
+   * HEARTBEAT_SECONDS (15); keep it above three if you raise that.
+   */
+  silenceMs?: number;
   /** Reconnect backoff: base and cap in ms. Default 500 ms, 30 s. */
   backoff?: { baseMs: number; capMs: number };
   /**
@@ -93,6 +99,7 @@ const DEFAULTS = {
   transports: [...CLIENT_TRANSPORTS] as TransportName[],
   upgradeAfterMs: 60_000,
   backoff: { baseMs: 500, capMs: 30_000 },
+  silenceMs: 45_000,
 };
 
 /**
@@ -221,6 +228,7 @@ export function connect(options: ConnectOptions): HubClient {
       after: lastId,
       fetch: fetchImpl,
       WebSocket: WebSocketImpl,
+      silenceMs: options.silenceMs ?? DEFAULTS.silenceMs,
       onFrame: (frame) => {
         if (mine !== generation) return;
         deliver(frame);

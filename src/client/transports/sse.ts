@@ -4,13 +4,23 @@
 import { HUB_CLOSED, HUB_EXPIRING, HUB_READY, type ClosedInfo, type Frame } from '../frames.ts';
 import { endKindOf, endpoint, fetchSession, type Transport } from './transport.ts';
 
-/** Splits an SSE byte stream into the JSON of each `data:` field. */
-async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+/**
+ * Splits an SSE byte stream into the JSON of each `data:` field. A stream
+ * that sends nothing at all, not even a heartbeat, for `silenceMs` is stuck
+ * somewhere on the way (a proxy, a half-open connection): it ends, and the
+ * client reconnects and resumes.
+ */
+async function* sseData(body: ReadableStream<Uint8Array>, silenceMs: number): AsyncGenerator<string> {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const silence = new Promise<{ done: true; value: undefined }>((resolve) => (timer = setTimeout(() => resolve({ done: true, value: undefined }), silenceMs)));
+    const { done, value } = await Promise.race([reader.read(), silence]).finally(() => clearTimeout(timer));
+    if (done) {
+      void reader.cancel().catch(() => undefined);
+      return;
+    }
     buffer += value.replace(/\r\n?/g, '\n');
     let end: number;
     while ((end = buffer.indexOf('\n\n')) !== -1) {
@@ -36,7 +46,7 @@ export const sseTransport: Transport = (context) =>
     if (!response.ok || !response.body) return 'network';
     // After hub.expiring, a stream that ends is the session ending: reconnect with a fresh token.
     let expiring = false;
-    for await (const data of sseData(response.body)) {
+    for await (const data of sseData(response.body, context.silenceMs)) {
       const frame = JSON.parse(data) as Frame;
       if (frame.type === HUB_CLOSED) {
         const { code, reason } = frame.data as ClosedInfo;

@@ -39,6 +39,8 @@ export interface SessionContext {
   after: string | undefined;
   fetch: typeof fetch;
   WebSocket: typeof WebSocket;
+  /** A stream silent this long (no event, no heartbeat) is given up and reconnected. */
+  silenceMs: number;
   onFrame(frame: Frame): void;
   onOpen(): void;
   /** Called exactly once, unless the client closed the session itself. */

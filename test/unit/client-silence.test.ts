@@ -1,0 +1,48 @@
+// The client's SSE transport against a stream that goes silent: a peer that
+// sends the headers and hub.ready, then nothing, not even a heartbeat (a proxy
+// that stopped forwarding, a half-open connection). The client gives it up
+// after `silenceMs` and reconnects, resuming from its last id.
+
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect, type HubClient } from '../../src/client/index.ts';
+
+const open: Array<{ close(): void }> = [];
+afterEach(() => open.splice(0).forEach((thing) => thing.close()));
+
+describe('an SSE stream that goes silent', () => {
+  it('is reconnected after silenceMs, from the last id', async () => {
+    const streams: Array<{ after: string | null; response: ServerResponse }> = [];
+    const server = createServer((request, response) => {
+      const url = new URL(request.url!, 'http://x');
+      if (url.pathname !== '/v1/events') return response.writeHead(404).end();
+      response.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      const after = url.searchParams.get('after');
+      streams.push({ after, response });
+      // The first stream delivers one event and then falls silent; the next one answers normally.
+      if (streams.length === 1) response.write(`id: 1\nevent: n\ndata: {"id":"1","type":"n","data":1,"time":"2026-12-01T00:00:00.000Z"}\n\n`);
+      response.write(`event: hub.ready\ndata: {"type":"hub.ready","data":{"lastId":"1"}}\n\n`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    open.push({ close: () => server.close() }, { close: () => streams.forEach((s) => s.response.destroy()) });
+    const events: string[] = [];
+    const hub: HubClient = connect({
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      token: 't',
+      transports: ['sse'],
+      lastId: '0',
+      silenceMs: 500,
+      backoff: { baseMs: 10, capMs: 50 },
+      onEvent: (event) => events.push(event.id),
+    });
+    open.push(hub);
+    const started = Date.now();
+    for (let i = 0; i < 100 && streams.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(streams.length).toBeGreaterThanOrEqual(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+    expect(streams[0]!.after).toBe('0');
+    expect(streams[1]!.after).toBe('1');
+    expect(events).toEqual(['1']);
+  });
+});
