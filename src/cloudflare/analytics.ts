@@ -1,5 +1,5 @@
 // Counters on Cloudflare: one Workers Analytics Engine data point per connect,
-// disconnect, publish and reject, written when a dataset is bound as METRICS
+// disconnect, publish, reject and Web Push attempt, written when a dataset is bound as METRICS
 // (see wrangler.toml) and nothing at all when it is not. writeDataPoint does
 // not block: the runtime sends the points after the response.
 // https://developers.cloudflare.com/analytics/analytics-engine/get-started/
@@ -26,10 +26,11 @@ function datasetOf(env: Env): Dataset | undefined {
 
 /**
  * Data points, positional as Analytics Engine stores them:
- * blob1 the kind (connect, disconnect, publish, reject); blob2 the transport,
- * `event`/`job`/`duplicate` for a publish, or the error code; blob3 the route
- * of a reject; double1 the count (1; 0 for a duplicate publish); double2 the
- * connections delivered to, or a reject's status; index1 the user id (the
+ * blob1 the kind (connect, disconnect, publish, reject, push); blob2 the
+ * transport, `event`/`job`/`duplicate` for a publish, the error code, or a
+ * push's outcome; blob3 the route of a reject; double1 the count (1; 0 for a
+ * duplicate publish); double2 the connections delivered to, a reject's
+ * status, or the push service's answer (0: none); index1 the user id (the
  * error code for a reject), which Analytics Engine samples by.
  */
 export function createAnalyticsRecorder(env: Env): Partial<HubObserver> {
@@ -60,5 +61,7 @@ export function createAnalyticsRecorder(env: Env): Partial<HubObserver> {
         blobs: ['reject', reject.code, reject.route ?? ''],
         doubles: [1, reject.status],
       }),
+    pushed: (push) =>
+      write({ indexes: index(push.userId), blobs: ['push', push.outcome], doubles: [1, push.status ?? 0] }),
   };
 }

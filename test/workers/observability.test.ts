@@ -85,4 +85,15 @@ describe('Analytics Engine counters', () => {
     recorder.connected!('websocket', 'u'.repeat(128));
     expect(points[0]!.indexes).toEqual(['u'.repeat(96)]);
   });
+
+  it('writes one data point per Web Push attempt, with its outcome and the push service\'s answer', () => {
+    const points: AnalyticsEngineDataPoint[] = [];
+    const recorder = createAnalyticsRecorder({ METRICS: { writeDataPoint: (p: AnalyticsEngineDataPoint) => points.push(p) } });
+    recorder.pushed!({ userId: 'john', item: 3, status: 410, outcome: 'subscription_gone', attempts: 1 });
+    recorder.pushed!({ userId: 'john', item: 3, status: null, outcome: 'retrying', attempts: 1 });
+    expect(points).toEqual([
+      { indexes: ['john'], blobs: ['push', 'subscription_gone'], doubles: [1, 410] },
+      { indexes: ['john'], blobs: ['push', 'retrying'], doubles: [1, 0] },
+    ]);
+  });
 });
