@@ -47,9 +47,11 @@ export interface ConnectOptions {
   /** While on a fallback transport, try the best one again after this long. Default 60 s. */
   upgradeAfterMs?: number;
   /**
-   * An SSE stream that sends nothing, not even a heartbeat, for this long is
-   * reconnected. Default 45 s: three heartbeats at the server's default
-   * HEARTBEAT_SECONDS (15); keep it above three if you raise that.
+   * A stream that sends nothing for this long is reconnected: an SSE stream
+   * without even a heartbeat, a WebSocket without even a pong (pings go out
+   * every third of it, at most every 25 s). Default 45 s: three heartbeats at
+   * the server's default HEARTBEAT_SECONDS (15); keep it above three if you
+   * raise that.
    */
   silenceMs?: number;
   /** Reconnect backoff: base and cap in ms. Default 500 ms, 30 s. */

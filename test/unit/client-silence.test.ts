@@ -1,11 +1,12 @@
-// The client's SSE transport against a stream that goes silent: a peer that
-// sends the headers and hub.ready, then nothing, not even a heartbeat (a proxy
-// that stopped forwarding, a half-open connection). The client gives it up
-// after `silenceMs` and reconnects, resuming from its last id.
+// The client against streams that go silent: a peer that sends hub.ready and
+// then nothing, not even a heartbeat or an answer to a ping (a proxy that
+// stopped forwarding, a half-open connection). The client gives it up after
+// `silenceMs` and reconnects, resuming from its last id: SSE and WebSocket.
 
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { connect, type HubClient } from '../../src/client/index.ts';
 
 const open: Array<{ close(): void }> = [];
@@ -43,6 +44,38 @@ describe('an SSE stream that goes silent', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(450);
     expect(streams[0]!.after).toBe('0');
     expect(streams[1]!.after).toBe('1');
+    expect(events).toEqual(['1']);
+  });
+
+  it('gives up a WebSocket whose server no longer answers pings, after silenceMs', async () => {
+    const sockets: string[] = [];
+    const server = createServer((request, response) => {
+      // The ticket exchange the WebSocket transport starts with.
+      if (request.method === 'POST' && request.url === '/v1/tickets') return response.writeHead(201, { 'Content-Type': 'application/json' }).end('{"ticket":"t"}');
+      response.writeHead(404).end();
+    });
+    const wss = new WebSocketServer({ server, handleProtocols: () => 'userhub.v1' });
+    wss.on('connection', (ws, request) => {
+      sockets.push(new URL(request.url!, 'http://x').searchParams.get('after') ?? '');
+      if (sockets.length === 1) ws.send('{"id":"1","type":"n","data":1,"time":"2026-12-01T00:00:00.000Z"}');
+      ws.send('{"type":"hub.ready","data":{"lastId":"1"}}');
+      // ...and never a pong.
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    open.push({ close: () => { wss.clients.forEach((c) => c.terminate()); wss.close(); server.close(); } });
+    const events: string[] = [];
+    const hub = connect({
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      token: 't',
+      transports: ['websocket'],
+      lastId: '0',
+      silenceMs: 600,
+      backoff: { baseMs: 10, capMs: 50 },
+      onEvent: (event) => events.push(event.id),
+    });
+    open.push(hub);
+    for (let i = 0; i < 100 && sockets.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sockets).toEqual(['0', '1']);
     expect(events).toEqual(['1']);
   });
 });

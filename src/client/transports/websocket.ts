@@ -41,7 +41,9 @@ export const websocketTransport: Transport = (context) => {
     if (done) return;
     const url = endpoint(context.url, 'v1/connect', { ticket, after: context.after }).replace(/^http/, 'ws');
     socket = new context.WebSocket(url, [WS_PROTOCOL]);
+    let lastMessageAt = Date.now();
     socket.addEventListener('message', (event) => {
+      lastMessageAt = Date.now();
       let frame: Frame;
       try {
         frame = JSON.parse(String(event.data)) as Frame;
@@ -64,7 +66,15 @@ export const websocketTransport: Transport = (context) => {
     socket.addEventListener('close', (event) => end(endKindOf(event.code), event.code, event.reason));
     // An error is always followed by close; a refused upgrade only errors in some runtimes.
     socket.addEventListener('error', () => end('network'));
-    ping = setInterval(() => socket?.readyState === 1 && socket.send('{"type":"ping"}'), PING_INTERVAL_MS);
+    // Pings go out often enough that an answering server is never silent for silenceMs; one that is, is gone.
+    ping = setInterval(() => {
+      if (socket?.readyState !== 1) return;
+      if (Date.now() - lastMessageAt > context.silenceMs) {
+        end('network');
+        return socket.close();
+      }
+      socket.send('{"type":"ping"}');
+    }, Math.min(PING_INTERVAL_MS, context.silenceMs / 3));
   })();
 
   return {
