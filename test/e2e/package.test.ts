@@ -5,17 +5,14 @@
 // the client bundled with esbuild and run in real Chromium against a host.
 
 import { execFile } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jwtVerify } from 'jose';
-import { startStandalone, type StandaloneProcess } from '../hosts/standalone.ts';
+import { CHROMIUM, startAppSite, type AppSite } from '../helpers/app-site.ts';
 import { publishRequest, tokenFor, uniqueUser } from '../helpers/requests.ts';
 import { TEST_VARS } from '../helpers/test-vars.ts';
 
@@ -24,7 +21,6 @@ const ROOT = resolve('.');
 /** Plain Node as an application would have it: the system's (20 here) when there is one, not the repository's 22. */
 const SYSTEM_NODE = ['/usr/bin/node', '/usr/local/bin/node'].find((path) => existsSync(path)) ?? process.execPath;
 const plainPath = `${dirname(SYSTEM_NODE)}:${process.env.PATH!.split(':').filter((dir) => !dir.includes('node_modules')).join(':')}`;
-const CHROMIUM = '/usr/bin/chromium';
 
 let app: string;
 
@@ -106,25 +102,11 @@ hub.close();
   });
 
   describe.skipIf(!existsSync(CHROMIUM))('in a browser', () => {
-    let host: StandaloneProcess;
-    let site: Server;
-    let origin: string;
-    let script = '';
+    let site: AppSite;
     beforeAll(async () => {
-      // The application's own site, on its own origin; the host allows that origin.
-      const user = uniqueUser('pkg');
-      site = createServer((request, response) => {
-        if (request.url === '/app.js') return response.writeHead(200, { 'Content-Type': 'text/javascript' }).end(script);
-        response.writeHead(200, { 'Content-Type': 'text/html' }).end(`<script>window.USER=${JSON.stringify(user)}</script><script type="module" src="/app.js"></script>`);
-      });
-      await new Promise<void>((done) => site.listen(0, '127.0.0.1', done));
-      origin = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
-      host = await startStandalone('node', { ...TEST_VARS, ALLOWED_ORIGINS: origin });
+      site = await startAppSite();
     }, 60_000);
-    afterAll(async () => {
-      await host?.stop();
-      site?.close();
-    });
+    afterAll(() => site?.close());
 
     it('bundles the client with esbuild, and the bundle receives events in Chromium', { timeout: 60_000 }, async () => {
       const user = uniqueUser('pkg');
@@ -132,22 +114,21 @@ hub.close();
         join(app, 'browser.js'),
         `import { connect } from 'userhub/client';
 globalThis.received = [];
-globalThis.hub = connect({ url: ${JSON.stringify(host.url)}, token: ${JSON.stringify(await tokenFor(user))}, onEvent: (event) => globalThis.received.push(event) });`,
+globalThis.hub = connect({ url: ${JSON.stringify(site.host.url)}, token: ${JSON.stringify(await tokenFor(user))}, onEvent: (event) => globalThis.received.push(event) });`,
       );
       const bundled = await build({ entryPoints: [join(app, 'browser.js')], absWorkingDir: app, bundle: true, format: 'esm', minify: true, write: false, platform: 'browser' });
-      script = bundled.outputFiles[0]!.text;
-      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+      site.script = bundled.outputFiles[0]!.text;
       type Page = { hub?: { status: { state: string } }; received: unknown[] };
+      const page = await site.browser.newPage();
       try {
-        const page = await browser.newPage();
-        await page.goto(`${origin}/`);
+        await page.goto(`${site.origin}/`);
         await page.waitForFunction(() => (globalThis as unknown as Page).hub?.status.state === 'open', null, { timeout: 15_000 });
-        const response = await fetch(await publishRequest(host.url, user, 'export.ready', { zip: 'a.zip' }));
+        const response = await fetch(await publishRequest(site.host.url, user, 'export.ready', { zip: 'a.zip' }));
         expect(response.status).toBe(202);
         await page.waitForFunction(() => (globalThis as unknown as Page).received.length === 1, null, { timeout: 10_000 });
         expect(await page.evaluate(() => (globalThis as unknown as Page).received)).toMatchObject([{ id: '1', type: 'export.ready', data: { zip: 'a.zip' } }]);
       } finally {
-        await browser.close();
+        await page.close();
       }
     });
   });

@@ -3,18 +3,13 @@
 // to completion, and whose provider closes its connection when it unmounts.
 
 import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPublisher } from '../../src/publisher/index.ts';
-import { startStandalone, type StandaloneProcess } from '../hosts/standalone.ts';
+import { CHROMIUM, startAppSite, type AppSite } from '../helpers/app-site.ts';
 import { tokenFor, uniqueUser } from '../helpers/requests.ts';
 import { TEST_VARS } from '../helpers/test-vars.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = resolve('.');
 
 const APP = `
@@ -47,24 +42,11 @@ createRoot(document.getElementById('root')).render(<App />);
 `;
 
 describe.skipIf(!existsSync(CHROMIUM))('the React bindings in Chromium', () => {
-  let host: StandaloneProcess;
-  let site: Server;
-  let origin: string;
-  let browser: Browser;
-  let script = '';
-  let user = '';
+  let site: AppSite;
   let token = '';
 
   beforeAll(async () => {
-    site = createServer((request, response) => {
-      if (request.url === '/app.js') return response.writeHead(200, { 'Content-Type': 'text/javascript' }).end(script);
-      response.writeHead(200, { 'Content-Type': 'text/html' }).end(
-        `<div id="root"></div><script>window.HUB_URL=${JSON.stringify(host.url)};window.HUB_TOKEN=${JSON.stringify(token)}</script><script type="module" src="/app.js"></script>`,
-      );
-    });
-    await new Promise<void>((done) => site.listen(0, '127.0.0.1', done));
-    origin = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
-    host = await startStandalone('node', { ...TEST_VARS, ALLOWED_ORIGINS: origin });
+    site = await startAppSite((hub) => `<div id="root"></div><script>window.HUB_URL=${JSON.stringify(hub)};window.HUB_TOKEN=${JSON.stringify(token)}</script>`);
     const bundled = await build({
       stdin: { contents: APP, loader: 'jsx', resolveDir: ROOT },
       jsx: 'automatic',
@@ -73,21 +55,16 @@ describe.skipIf(!existsSync(CHROMIUM))('the React bindings in Chromium', () => {
       write: false,
       define: { 'process.env.NODE_ENV': '"production"' },
     });
-    script = bundled.outputFiles[0]!.text;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    site.script = bundled.outputFiles[0]!.text;
   }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await host?.stop();
-    site?.close();
-  });
+  afterAll(() => site?.close());
 
   it('follows a job with useJob to completion, and closes the connection when the provider unmounts', { timeout: 60_000 }, async () => {
-    user = uniqueUser('react');
+    const user = uniqueUser('react');
     token = await tokenFor(user);
-    const publisher = createPublisher({ url: host.url, secret: TEST_VARS.WEBHOOK_SECRET });
-    const page = await browser.newPage();
-    await page.goto(`${origin}/`);
+    const publisher = createPublisher({ url: site.host.url, secret: TEST_VARS.WEBHOOK_SECRET });
+    const page = await site.browser.newPage();
+    await page.goto(`${site.origin}/`);
     await page.locator('#connection', { hasText: 'open' }).waitFor({ timeout: 15_000 });
     await page.locator('#job', { hasText: 'none' }).waitFor({ timeout: 5_000 });
     expect((await publisher.presence(user)).connections.websocket).toBe(1);

@@ -5,18 +5,14 @@
 // one browser keep two connections and never see each other's events.
 
 import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPublisher } from '../../src/publisher/index.ts';
-import { startStandalone, type StandaloneProcess } from '../hosts/standalone.ts';
+import { CHROMIUM, startAppSite, type AppSite } from '../helpers/app-site.ts';
 import { tokenFor, uniqueUser } from '../helpers/requests.ts';
 import { TEST_VARS } from '../helpers/test-vars.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = resolve('.');
 
 const APP = `
@@ -29,30 +25,15 @@ window.hub = connect({ url: query.get('hub'), token: query.get('token'), lastId:
 type Tab = { hub: { role: string; status: { state: string } }; events: string[] };
 
 describe.skipIf(!existsSync(CHROMIUM))('one connection per browser, in Chromium', () => {
-  let host: StandaloneProcess;
-  let site: Server;
-  let origin: string;
-  let browser: Browser;
-  let script = '';
+  let site: AppSite;
 
   beforeAll(async () => {
-    site = createServer((request, response) => {
-      if (request.url === '/app.js') return response.writeHead(200, { 'Content-Type': 'text/javascript' }).end(script);
-      response.writeHead(200, { 'Content-Type': 'text/html' }).end('<script type="module" src="/app.js"></script>');
-    });
-    await new Promise<void>((done) => site.listen(0, '127.0.0.1', done));
-    origin = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
-    host = await startStandalone('node', { ...TEST_VARS, ALLOWED_ORIGINS: origin });
-    script = (await build({ stdin: { contents: APP, resolveDir: ROOT }, bundle: true, format: 'esm', write: false })).outputFiles[0]!.text;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    site = await startAppSite();
+    site.script = (await build({ stdin: { contents: APP, resolveDir: ROOT }, bundle: true, format: 'esm', write: false })).outputFiles[0]!.text;
   }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await host?.stop();
-    site?.close();
-  });
+  afterAll(() => site?.close());
 
-  const publisher = () => createPublisher({ url: host.url, secret: TEST_VARS.WEBHOOK_SECRET });
+  const publisher = () => createPublisher({ url: site.host.url, secret: TEST_VARS.WEBHOOK_SECRET });
   const websockets = async (user: string) => (await publisher().presence(user)).connections.websocket;
   const read = (page: Page) => page.evaluate(() => ({ role: (globalThis as unknown as Tab).hub.role, events: (globalThis as unknown as Tab).events }));
   async function openTabs(context: BrowserContext, user: string, count: number): Promise<Page[]> {
@@ -60,7 +41,7 @@ describe.skipIf(!existsSync(CHROMIUM))('one connection per browser, in Chromium'
     const pages: Page[] = [];
     for (let i = 0; i < count; i++) {
       const page = await context.newPage();
-      await page.goto(`${origin}/?hub=${encodeURIComponent(host.url)}&token=${encodeURIComponent(token)}`);
+      await page.goto(`${site.origin}/?hub=${encodeURIComponent(site.host.url)}&token=${encodeURIComponent(token)}`);
       pages.push(page);
     }
     await expect.poll(async () => (await Promise.all(pages.map(read))).map((t) => t.role).sort().join(), { timeout: 15_000 }).toBe(
@@ -76,7 +57,7 @@ describe.skipIf(!existsSync(CHROMIUM))('one connection per browser, in Chromium'
     expect.poll(async () => (await Promise.all(pages.map(read))).map((t) => t.events.join()), { timeout: 10_000 }).toEqual(pages.map(() => ids.join()));
 
   it('five tabs hold one WebSocket; closing the leader moves it, and every tab gets every event once', { timeout: 90_000 }, async () => {
-    const context = await browser.newContext();
+    const context = await site.browser.newContext();
     const user = uniqueUser('tabs');
     const pages = await openTabs(context, user, 5);
     await expect.poll(() => websockets(user), { timeout: 10_000 }).toBe(1);
@@ -105,7 +86,7 @@ describe.skipIf(!existsSync(CHROMIUM))('one connection per browser, in Chromium'
   });
 
   it('replaces a frozen leader: another tab steals the lock and the events go on', { timeout: 90_000 }, async () => {
-    const context = await browser.newContext();
+    const context = await site.browser.newContext();
     const user = uniqueUser('frozen');
     const pages = await openTabs(context, user, 3);
     const leader = await leaderOf(pages);
@@ -126,7 +107,7 @@ describe.skipIf(!existsSync(CHROMIUM))('one connection per browser, in Chromium'
   });
 
   it('keeps two users in one browser apart: two connections, and neither sees the other', { timeout: 60_000 }, async () => {
-    const context = await browser.newContext();
+    const context = await site.browser.newContext();
     const [alice, bob] = [uniqueUser('alice'), uniqueUser('bob')];
     const alices = await openTabs(context, alice, 2);
     const bobs = await openTabs(context, bob, 2);
