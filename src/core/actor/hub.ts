@@ -1,12 +1,13 @@
 // One user's actor, the coordinator of its parts (event-log.ts, jobs.ts,
-// inbox.ts, dedupe.ts, ticket-ledger.ts, sessions.ts, schedule.ts,
-// client-frames.ts) and of its live connections: publish, job changes, the
-// inbox, open and resume, session expiry and refresh, ending sessions,
-// pruning, erasure. Every method but
-// receive() (a refresh checks a ticket's signature first) is synchronous, so a
-// replay and the switch to live delivery happen in one turn and no publish can
-// slip between them. Writes commit first; only then are they written to
-// connections (#send).
+// inbox.ts, receipts.ts, push.ts, dedupe.ts, ticket-ledger.ts, sessions.ts,
+// schedule.ts, client-frames.ts) and of its live connections: publish, job
+// changes, the inbox, open and resume, session expiry and refresh, ending
+// sessions, pruning, erasure. Every method but receive() (a refresh checks a
+// ticket's signature first) is synchronous, so a replay and the switch to live
+// delivery happen in one turn and no publish can slip between them; what goes
+// out over the network (receipts, pushes) is sent by wake() after the writes
+// that queued it, and its answers are recorded in a later transaction. Writes
+// commit first; only then are they written to connections (#send).
 
 import type { Credential } from '../auth/client-token.ts';
 import type { Ticket } from '../auth/tickets.ts';
@@ -47,10 +48,8 @@ import { JobStore, type JobUpdate, type StoredJob } from './jobs.ts';
 import { isTransport, type Connection, type ConnectionSet, type SqlStore, type Transport } from './ports.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { POLLED_ALARM, Schedule, type Alarm } from './schedule.ts';
-import { RECEIPT_KINDS, ReceiptOutbox, receiptWebhookId, type ReceiptSettings } from './receipts.ts';
-import { PushStore, type PushSender, type PushSubscriptionRecord, type QueuedPush } from './push.ts';
-import { sha256 } from '../auth/crypto.ts';
-import { bytesToBase64 } from '../auth/base64.ts';
+import { RECEIPT_KINDS, ReceiptDelivery, ReceiptOutbox, type ReceiptSettings } from './receipts.ts';
+import { PushDelivery, PushStore, type PushSender, type PushSubscriptionRecord } from './push.ts';
 import { Revocation, sessionFor } from './sessions.ts';
 
 export interface PublishInput extends IdempotencyKey {
@@ -148,14 +147,11 @@ export class Hub {
   readonly #ackBudget = new TokenBucket(INBOX_WRITE_RATE.perSecond, INBOX_WRITE_RATE.burst);
   readonly #inbox: Inbox;
   readonly #outbox: ReceiptOutbox;
-  readonly #receipts: (ReceiptSettings & { userId: string }) | undefined;
-  /** A wake is sending receipts: another one waits for it instead of sending the same rows twice. */
-  #sendingReceipts = false;
+  /** Receipts to the publisher (RECEIPTS_URL configured); without it none are queued. */
+  readonly #receipts: { userId: string; delivery: ReceiptDelivery } | undefined;
   readonly #pushes: PushStore;
-  /** Sends Web Push (VAPID keys configured); without it nothing is pushed or accepted. */
-  readonly #pushSender: PushSender | undefined;
-  #sendingPushes = false;
-  readonly #onPush: (push: Omit<PushObservation, 'userId'>) => void;
+  /** Web Push (VAPID keys configured); without it nothing is pushed or accepted. */
+  readonly #pushDelivery: PushDelivery | undefined;
   readonly #schedule: Schedule;
   readonly #dedupe: DedupeLedger;
   readonly #tickets: TicketLedger;
@@ -206,10 +202,10 @@ export class Hub {
     this.#log = new EventLog(sql, owner);
     this.#inbox = new Inbox(sql, owner);
     this.#outbox = new ReceiptOutbox(sql, owner);
-    this.#receipts = options.receipts;
+    this.#receipts = options.receipts && { userId: options.receipts.userId, delivery: new ReceiptDelivery(sql, this.#outbox, options.receipts) };
     this.#pushes = new PushStore(sql, owner);
-    this.#pushSender = options.push;
-    this.#onPush = options.onPush ?? ((push) => log.info('push', { ...push }));
+    const report = options.onPush ?? ((push) => log.info('push', { ...push }));
+    this.#pushDelivery = options.push && new PushDelivery(sql, this.#pushes, this.#inbox, options.push, report);
     this.#revocation = new Revocation(sql, owner);
     this.#readTicket = options.readTicket ?? (async () => null);
   }
@@ -274,7 +270,7 @@ export class Hub {
    * unless a client has acknowledged it by then; never with `push: false`.
    */
   #queuePush(itemId: number, push: NotifyInput['push'], delivered: number, now: number): void {
-    if (!this.#pushSender || push === false) return;
+    if (!this.#pushDelivery || push === false) return;
     const after = push?.after;
     if (after === undefined && delivered > 0) return;
     const dueAt = now + (after ?? 0) * 1000;
@@ -297,71 +293,7 @@ export class Hub {
   }
 
   #requirePush(): void {
-    if (!this.#pushSender) throw new HubError('push_disabled', 'Web Push is off: the service has no VAPID keys (VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT).');
-  }
-
-  /**
-   * Sends the pushes that are due and records each answer: 2xx sets the
-   * item's pushedAt; 404 or 410 removes the subscription; 413 retries once
-   * with the short payload; 429, 5xx or no answer retry with backoff, at most
-   * MAX_PUSH_ATTEMPTS times; anything else gives up. Every outcome is logged.
-   */
-  async #sendPushes(now: number): Promise<void> {
-    const send = this.#pushSender;
-    if (!send || this.#sendingPushes) return;
-    this.#sendingPushes = true;
-    try {
-      const due = this.#pushes.due(now);
-      const attempts = await Promise.all(due.map(async (push) => ({ push, status: await this.#pushOne(send, push) })));
-      const settledAt = Math.max(now, Date.now());
-      this.#sql.transaction(() => {
-        for (const { push, status } of attempts) this.#settlePush(push, status, settledAt);
-      });
-    } finally {
-      this.#sendingPushes = false;
-      const next = this.#pushes.nextDue();
-      if (next !== null) this.#schedule.request('push', next);
-    }
-  }
-
-  /** Sends one queued push; 'skip' when there is nothing to send any more (the item or subscription is gone, or it was received). */
-  async #pushOne(send: PushSender, push: QueuedPush): Promise<number | null | 'skip'> {
-    const item = this.#inbox.get(push.item_id);
-    const subscription = this.#pushes.subscription(push.endpoint);
-    if (!item || !subscription || (push.unless_received === 1 && item.row.received_at !== null)) return 'skip';
-    const r = item.row;
-    const title = r.title ?? r.type;
-    // The short form, after a 413: the id and a shortened title, which the service worker can complete from the API.
-    const payload = push.shrunk
-      ? JSON.stringify({ id: item.id, title: title.slice(0, 100), url: r.url })
-      : JSON.stringify({ id: item.id, type: r.type, title, body: r.body, url: r.url });
-    const options = item.pushOptions ?? {};
-    const topic = r.collapse_key === null ? undefined : await pushTopic(r.collapse_key);
-    return send(subscription, payload, { ttl: options.ttl ?? 86400, urgency: options.urgency, topic });
-  }
-
-  #settlePush(push: QueuedPush, status: number | null | 'skip', now: number): void {
-    let outcome: PushObservation['outcome'];
-    if (status === 'skip') {
-      outcome = 'skipped';
-      this.#pushes.done(push);
-    } else if (status !== null && status >= 200 && status < 300) {
-      outcome = 'sent';
-      this.#pushes.done(push);
-      this.#inbox.pushed(push.item_id, now);
-    } else if (status === 404 || status === 410) {
-      outcome = 'subscription_gone';
-      this.#pushes.unsubscribe(push.endpoint);
-    } else if (status === 413 && !push.shrunk) {
-      outcome = 'shrinking';
-      this.#pushes.retry(push, now, true);
-    } else if (status === null || status === 429 || status >= 500) {
-      outcome = this.#pushes.retry(push, now) ? 'retrying' : 'given_up';
-    } else {
-      outcome = 'refused';
-      this.#pushes.done(push);
-    }
-    this.#onPush({ item: push.item_id, status: status === 'skip' ? null : status, outcome, attempts: push.attempts + 1 });
+    if (!this.#pushDelivery) throw new HubError('push_disabled', 'Web Push is off: the service has no VAPID keys (VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT).');
   }
 
   /** One inbox item's JSON (with its receipt times), or null. */
@@ -425,29 +357,6 @@ export class Hub {
       for (const kind of RECEIPT_KINDS) if (item.row[`${kind}_at`] === now) this.#outbox.enqueue(receipts.userId, item.row.id, kind, now);
     }
     this.#schedule.request('receipts', now);
-  }
-
-  /**
-   * Sends the receipts that are due, at most a batch at a time, and records
-   * each answer; asks to be woken again for the next one due. The sending is
-   * the only wait in the actor: nothing else is held while it runs.
-   */
-  async #sendReceipts(now: number): Promise<void> {
-    const receipts = this.#receipts;
-    if (!receipts || this.#sendingReceipts) return;
-    this.#sendingReceipts = true;
-    try {
-      const due = this.#outbox.due(now);
-      const answers = await Promise.all(
-        due.map(async (row) => receipts.send(await receiptWebhookId(receipts.userId, row.receipt), row.body)),
-      );
-      const settledAt = Math.max(now, Date.now()); // the answers took time; `now` may be a test's clock ahead of this one
-      this.#sql.transaction(() => due.forEach((row, i) => this.#outbox.settle(row, answers[i]!, settledAt, receipts.retrySeconds)));
-    } finally {
-      this.#sendingReceipts = false;
-      const next = this.#outbox.nextDue();
-      if (next !== null) this.#schedule.request('receipts', next);
-    }
   }
 
   /**
@@ -789,11 +698,10 @@ export class Hub {
     const dueAt = alarmFired && earliest !== null ? Math.max(now, earliest) : now;
     let sending: Promise<void> | undefined;
     for (const reason of this.#schedule.takeDue(dueAt)) {
-      // Never a rejection a host could leave unhandled: a failed round is retried at the next wake.
-      if (reason === 'receipts') sending = this.#sendReceipts(dueAt).catch((err: unknown) => log.error('receipts_failed', { error: String(err) }));
-      if (reason === 'push') {
-        const pushing = this.#sendPushes(dueAt).catch((err: unknown) => log.error('push_failed', { error: String(err) }));
-        sending = sending ? Promise.all([sending, pushing]).then(() => undefined) : pushing;
+      const delivery = reason === 'receipts' ? this.#receipts?.delivery : reason === 'push' ? this.#pushDelivery : undefined;
+      if (delivery) {
+        const round = this.#runDelivery(reason as 'receipts' | 'push', delivery, dueAt);
+        sending = sending ? Promise.all([sending, round]).then(() => undefined) : round;
       }
       if (reason === 'expire') this.#expireSessions(now);
       if (reason === 'prune') {
@@ -831,6 +739,22 @@ export class Hub {
       const next = Math.min(...due);
       return Number.isFinite(next) ? next : null;
     });
+  }
+
+  /**
+   * One round of a delivery (receipts, pushes) and the wake for its next due
+   * one, even when the round failed. Never a rejection a host could leave
+   * unhandled: a failed round is logged and retried at the next wake.
+   */
+  async #runDelivery(reason: 'receipts' | 'push', delivery: ReceiptDelivery | PushDelivery, now: number): Promise<void> {
+    try {
+      await delivery.round(now);
+    } catch (err) {
+      log.error(`${reason}_failed`, { error: String(err) });
+    } finally {
+      const next = delivery.nextDue();
+      if (next !== null) this.#schedule.request(reason, next);
+    }
   }
 
   /** Runs writes in one transaction; the in-memory last id follows only a commit. */
@@ -909,11 +833,6 @@ export class Hub {
     if (this.#sql.afterCommit) this.#sql.afterCommit(fn);
     else fn();
   }
-}
-
-/** RFC 8030 Topic for a collapse key: its SHA-256, URL-safe base64, the first 32 characters. */
-async function pushTopic(collapseKey: string): Promise<string> {
-  return bytesToBase64(await sha256(collapseKey)).replace(/\+/g, '-').replace(/\//g, '_').slice(0, 32);
 }
 
 const utf8 = new TextEncoder();

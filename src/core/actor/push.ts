@@ -4,6 +4,10 @@
 // hub.ts (no live connection at publish time, or no receipt by `after`); the
 // encryption and VAPID signature are the sender's (push-sender.ts).
 
+import { bytesToBase64 } from '../auth/base64.ts';
+import { sha256 } from '../auth/crypto.ts';
+import type { PushObservation } from '../observability/observer.ts';
+import type { Inbox } from './inbox.ts';
 import type { SqlStore } from './ports.ts';
 
 /** A browser's PushSubscription as stored: its endpoint and its keys (base64url). */
@@ -155,5 +159,97 @@ export class PushStore {
     this.#sql.run(`DELETE FROM push_subscriptions WHERE owner = ?`, this.#owner);
     this.#sql.run(`DELETE FROM push_queue WHERE owner = ?`, this.#owner);
     return count;
+  }
+}
+
+/** RFC 8030 Topic for a collapse key: its SHA-256, URL-safe base64, the first 32 characters. */
+export async function pushTopic(collapseKey: string): Promise<string> {
+  return bytesToBase64(await sha256(collapseKey)).replace(/\+/g, '-').replace(/\//g, '_').slice(0, 32);
+}
+
+/** What one attempt came to: a push service's status, no answer (null), or nothing left to send. */
+type Attempt = number | null | 'skip';
+
+/**
+ * Sends the pushes that are due and records each answer: 2xx sets the
+ * item's pushedAt; 404 or 410 removes the subscription; 413 retries once
+ * with the short payload; 429, 5xx or no answer retry with backoff, at most
+ * MAX_PUSH_ATTEMPTS times; anything else gives up. Every attempt is reported.
+ */
+export class PushDelivery {
+  readonly #sql: SqlStore;
+  readonly #store: PushStore;
+  readonly #inbox: Inbox;
+  readonly #send: PushSender;
+  readonly #report: (push: Omit<PushObservation, 'userId'>) => void;
+  /** A round is running: another one waits for the next wake instead of sending the same rows twice. */
+  #sending = false;
+
+  constructor(sql: SqlStore, store: PushStore, inbox: Inbox, send: PushSender, report: (push: Omit<PushObservation, 'userId'>) => void) {
+    this.#sql = sql;
+    this.#store = store;
+    this.#inbox = inbox;
+    this.#send = send;
+    this.#report = report;
+  }
+
+  /** One round: the pushes due at `now`, at most a batch, sent at once and settled in one transaction. */
+  async round(now: number): Promise<void> {
+    if (this.#sending) return;
+    this.#sending = true;
+    try {
+      const due = this.#store.due(now);
+      const attempts = await Promise.all(due.map(async (push) => ({ push, status: await this.#attempt(push) })));
+      const settledAt = Math.max(now, Date.now()); // the answers took time; `now` may be a test's clock ahead of this one
+      this.#sql.transaction(() => {
+        for (const { push, status } of attempts) this.#settle(push, status, settledAt);
+      });
+    } finally {
+      this.#sending = false;
+    }
+  }
+
+  nextDue(): number | null {
+    return this.#store.nextDue();
+  }
+
+  /** Sends one queued push; 'skip' when there is nothing to send any more (the item or subscription is gone, or it was received). */
+  async #attempt(push: QueuedPush): Promise<Attempt> {
+    const item = this.#inbox.get(push.item_id);
+    const subscription = this.#store.subscription(push.endpoint);
+    if (!item || !subscription || (push.unless_received === 1 && item.row.received_at !== null)) return 'skip';
+    const r = item.row;
+    const title = r.title ?? r.type;
+    // The short form, after a 413: the id and a shortened title, which the service worker can complete from the API.
+    const payload = push.shrunk
+      ? JSON.stringify({ id: item.id, title: title.slice(0, 100), url: r.url })
+      : JSON.stringify({ id: item.id, type: r.type, title, body: r.body, url: r.url });
+    const options = item.pushOptions ?? {};
+    const topic = r.collapse_key === null ? undefined : await pushTopic(r.collapse_key);
+    return this.#send(subscription, payload, { ttl: options.ttl ?? 86400, urgency: options.urgency, topic });
+  }
+
+  #settle(push: QueuedPush, status: Attempt, now: number): void {
+    let outcome: PushObservation['outcome'];
+    if (status === 'skip') {
+      outcome = 'skipped';
+      this.#store.done(push);
+    } else if (status !== null && status >= 200 && status < 300) {
+      outcome = 'sent';
+      this.#store.done(push);
+      this.#inbox.pushed(push.item_id, now);
+    } else if (status === 404 || status === 410) {
+      outcome = 'subscription_gone';
+      this.#store.unsubscribe(push.endpoint);
+    } else if (status === 413 && !push.shrunk) {
+      outcome = 'shrinking';
+      this.#store.retry(push, now, true);
+    } else if (status === null || status === 429 || status >= 500) {
+      outcome = this.#store.retry(push, now) ? 'retrying' : 'given_up';
+    } else {
+      outcome = 'refused';
+      this.#store.done(push);
+    }
+    this.#report({ item: push.item_id, status: status === 'skip' ? null : status, outcome, attempts: push.attempts + 1 });
   }
 }

@@ -108,3 +108,36 @@ export class ReceiptOutbox {
     this.#sql.run(`DELETE FROM receipts WHERE owner = ?`, this.#owner);
   }
 }
+
+/** Sends the receipts that are due, a batch at a time, and records each answer. */
+export class ReceiptDelivery {
+  readonly #sql: SqlStore;
+  readonly #outbox: ReceiptOutbox;
+  readonly #settings: ReceiptSettings & { userId: string };
+  /** A round is running: another one waits for the next wake instead of sending the same rows twice. */
+  #sending = false;
+
+  constructor(sql: SqlStore, outbox: ReceiptOutbox, settings: ReceiptSettings & { userId: string }) {
+    this.#sql = sql;
+    this.#outbox = outbox;
+    this.#settings = settings;
+  }
+
+  async round(now: number): Promise<void> {
+    if (this.#sending) return;
+    this.#sending = true;
+    try {
+      const { userId, send, retrySeconds } = this.#settings;
+      const due = this.#outbox.due(now);
+      const answers = await Promise.all(due.map(async (row) => send(await receiptWebhookId(userId, row.receipt), row.body)));
+      const settledAt = Math.max(now, Date.now()); // the answers took time; `now` may be a test's clock ahead of this one
+      this.#sql.transaction(() => due.forEach((row, i) => this.#outbox.settle(row, answers[i]!, settledAt, retrySeconds)));
+    } finally {
+      this.#sending = false;
+    }
+  }
+
+  nextDue(): number | null {
+    return this.#outbox.nextDue();
+  }
+}
