@@ -5,12 +5,13 @@
 import { CLIENT_TRANSPORTS, PROTOCOL_HEADER, PROTOCOL_VERSION } from '../protocol/wire.ts';
 import { backoffDelay } from './backoff.ts';
 import { HUB_READY, HUB_RESET, type Frame, type HubEvent, type ResetInfo } from './frames.ts';
+import { callApi } from './api.ts';
 import { createClientInbox, type InboxApi, type InboxCounts } from './inbox.ts';
 import { createPushApi, type PushApi } from './push.ts';
 import { canShareTabs, joinTabGroup, type TabGroup } from './tabs.ts';
 import { longPollTransport } from './transports/long-poll.ts';
 import { sseTransport } from './transports/sse.ts';
-import { endpoint, type Session, type SessionEnd, type Transport, type TransportName } from './transports/transport.ts';
+import { type Session, type SessionEnd, type Transport, type TransportName } from './transports/transport.ts';
 import { websocketTransport } from './transports/websocket.ts';
 import { waitForJob, type Job, type WaitForJobOptions } from './wait-for-job.ts';
 import { watchJob } from './watch-job.ts';
@@ -143,10 +144,10 @@ export function connect(options: ConnectOptions): HubClient {
   let closed = false;
   let tabs: TabGroup | undefined;
 
+  /** The service's HTTP API as this client calls it (its fetch, its token). */
+  const api = { url: options.url, fetch: fetchImpl, token };
   const inbox = createClientInbox({
-    url: options.url,
-    fetch: fetchImpl,
-    token,
+    ...api,
     lastId: () => lastId,
     onCounts: (counts) => {
       options.onInbox?.(counts);
@@ -165,15 +166,7 @@ export function connect(options: ConnectOptions): HubClient {
     // Among shared tabs the leader acknowledges for all: it received every event itself.
     if (through === undefined || closed || (tabs && !tabs.leading)) return;
     if (session?.ack?.(through)) return;
-    void token(false)
-      .then((current) =>
-        fetchImpl(endpoint(options.url, 'v1/acks', {}), {
-          method: 'POST',
-          headers: { Authorization: `Bearer ${current}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify({ through }),
-        }),
-      )
-      .catch(() => undefined);
+    callApi(api, 'v1/acks', { method: 'POST', body: { through } }).catch(() => undefined);
   }
 
   const setStatus = (next: Status) => {
@@ -295,16 +288,8 @@ export function connect(options: ConnectOptions): HubClient {
 
   /** Learns which user the server takes the token for, then joins that user's tabs; alone if that fails. */
   async function shareTabs() {
-    let userId: string | undefined;
-    try {
-      const response = await fetchImpl(endpoint(options.url, 'v1/tickets', {}), {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${await token(false)}` },
-      });
-      if (response.ok) userId = ((await response.json()) as { userId?: string }).userId;
-    } catch {
-      // unreachable for now: connect alone, which retries and falls back as usual
-    }
+    // Unreachable or refused for now: connect alone, which retries and falls back as usual.
+    const { userId } = await callApi<{ userId?: string }>(api, 'v1/tickets', { method: 'POST' }).catch(() => ({ userId: undefined }));
     if (closed) return;
     if (userId === undefined) return void attempt(false);
     tabs = joinTabGroup<Status>(`userhub:${new URL(options.url).origin}:${userId}`, {
@@ -338,7 +323,7 @@ export function connect(options: ConnectOptions): HubClient {
       return tabs === undefined ? 'alone' : tabs.leading ? 'leader' : 'follower';
     },
     inbox: inbox.api,
-    push: createPushApi({ url: options.url, fetch: fetchImpl, token }),
+    push: createPushApi(api),
     watchJob(jobId, onChange) {
       return watchJob(jobId, { url: options.url, fetch: fetchImpl, token, subscribe }, onChange);
     },

@@ -2,6 +2,7 @@
 // process env on standalone hosts). Defaults are chosen to be defensible in
 // production; every one can be overridden.
 
+import { base64UrlToBytes } from './auth/base64.ts';
 import { HubError } from './errors.ts';
 
 export interface Limits {
@@ -164,11 +165,6 @@ function secureUrl(name: string, raw: string): string {
   return url.href;
 }
 
-const base64urlBytes = (text: string): Uint8Array | null => {
-  if (!/^[A-Za-z0-9_-]+$/.test(text)) return null;
-  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-};
 
 /** The VAPID keys and subject, or null when none is set; a partial or malformed set fails closed. */
 export function readPush(env: Env): PushConfig | null {
@@ -176,9 +172,9 @@ export function readPush(env: Env): PushConfig | null {
   const [publicKey, privateKey, subject] = [value('VAPID_PUBLIC_KEY'), value('VAPID_PRIVATE_KEY'), value('VAPID_SUBJECT')];
   if (!publicKey && !privateKey && !subject) return null;
   if (!publicKey || !privateKey || !subject) throw misconfigured('VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT are set together (npx userhub vapid makes a pair).');
-  const point = base64urlBytes(publicKey);
+  const point = base64UrlToBytes(publicKey);
   if (!point || point.length !== 65 || point[0] !== 4) throw misconfigured('VAPID_PUBLIC_KEY must be an uncompressed P-256 public key, base64url (65 bytes).');
-  const d = base64urlBytes(privateKey);
+  const d = base64UrlToBytes(privateKey);
   if (!d || d.length !== 32) throw misconfigured('VAPID_PRIVATE_KEY must be a P-256 private key, base64url (32 bytes).');
   if (!/^(mailto:[^\s@]+@[^\s@]+|https:\/\/\S+)$/.test(subject)) throw misconfigured('VAPID_SUBJECT must be a mailto: address or an https: URL.');
   const hosts = list(env, 'PUSH_ENDPOINT_HOSTS');

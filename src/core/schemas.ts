@@ -1,6 +1,7 @@
 // Request schemas, validated at the edge before anything reaches an actor.
 
 import { z } from 'zod';
+import { base64UrlToBytes } from './auth/base64.ts';
 import {
   EVENT_TYPE_PATTERN,
   INBOX_STATUSES,
@@ -187,11 +188,7 @@ export const readBody = z.union([idsBody, throughBody], { message: 'a body {"ids
 
 /** base64url text of exactly `bytes` bytes (a key in a PushSubscription). */
 const base64urlOf = (name: string, bytes: number) =>
-  z.string().refine((text) => {
-    if (!/^[A-Za-z0-9_-]+={0,2}$/.test(text)) return false;
-    const length = Math.floor((text.replace(/=+$/, '').length * 3) / 4);
-    return length === bytes;
-  }, `${name}: ${bytes} bytes, base64url`);
+  z.string().refine((text) => base64UrlToBytes(text.replace(/={1,2}$/, ''))?.length === bytes, `${name}: ${bytes} bytes, base64url`);
 
 /** What `PushSubscription.toJSON()` gives in a browser. */
 export const pushSubscriptionBody = z

@@ -4,7 +4,7 @@
 // hub.ts (no live connection at publish time, or no receipt by `after`); the
 // encryption and VAPID signature are the sender's (push-sender.ts).
 
-import { bytesToBase64 } from '../auth/base64.ts';
+import { bytesToBase64Url } from '../auth/base64.ts';
 import { sha256 } from '../auth/crypto.ts';
 import type { PushObservation } from '../observability/observer.ts';
 import type { Inbox } from './inbox.ts';
@@ -164,7 +164,7 @@ export class PushStore {
 
 /** RFC 8030 Topic for a collapse key: its SHA-256, URL-safe base64, the first 32 characters. */
 export async function pushTopic(collapseKey: string): Promise<string> {
-  return bytesToBase64(await sha256(collapseKey)).replace(/\+/g, '-').replace(/\//g, '_').slice(0, 32);
+  return bytesToBase64Url(await sha256(collapseKey)).slice(0, 32);
 }
 
 /** What one attempt came to: a push service's status, no answer (null), or nothing left to send. */

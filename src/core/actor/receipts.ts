@@ -6,7 +6,7 @@
 // so every retry carries the same one and a receiver dedupes by it.
 
 import { sha256 } from '../auth/crypto.ts';
-import { bytesToBase64 } from '../auth/base64.ts';
+import { bytesToBase64Url } from '../auth/base64.ts';
 import type { SqlStore } from './ports.ts';
 
 export const RECEIPT_KINDS = ['received', 'seen', 'read'] as const;
@@ -45,8 +45,7 @@ const MAX_WEBHOOK_ID = 128;
 export async function receiptWebhookId(userId: string, key: string): Promise<string> {
   const plain = `rcpt_${key}_${userId}`;
   if (plain.length <= MAX_WEBHOOK_ID) return plain;
-  const digest = bytesToBase64(await sha256(userId)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
-  return `rcpt_${key}_h${digest}`;
+  return `rcpt_${key}_h${bytesToBase64Url(await sha256(userId))}`;
 }
 
 export class ReceiptOutbox {
