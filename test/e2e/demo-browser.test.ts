@@ -2,26 +2,26 @@
 // by playwright-core; no browser is downloaded). Install: apt-get install chromium.
 
 import { existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { hasDbus, startNotificationServer } from '../helpers/desktop-notifications.ts';
 import { uniqueUser } from '../helpers/requests.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`skipping the browser tests: ${CHROMIUM} is missing (apt-get install chromium)`);
+if (hasChromium && !hasDbus) console.warn('skipping the notification click test: dbus-daemon is missing (apt-get install dbus-daemon)');
+const BROWSER_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 describe.skipIf(!hasChromium).each(['wrangler dev', 'node'])('the demo page in Chromium on %s', (host) => {
   let browser: Browser;
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS });
   });
   afterAll(() => browser?.close());
 
-  async function open(user: string): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 900, height: 760 } });
+  async function open(user: string, context?: BrowserContext): Promise<Page> {
+    const page = await (context ?? browser).newPage({ viewport: { width: 900, height: 760 } });
     await page.goto(`${inject('hostUrls')[host]}/demo/?user=${encodeURIComponent(user)}`);
     await page.locator('#status[data-state="open"]').waitFor({ timeout: 15_000 });
     return page;
@@ -80,42 +80,66 @@ describe.skipIf(!hasChromium).each(['wrangler dev', 'node'])('the demo page in C
     for (const page of [first, second, other, later]) await page.close();
   });
 
-  it('registers the demo service worker, which shows a push (delivered through DevTools) as a notification', async () => {
-    const page = await open(uniqueUser('push'));
-    const context = page.context();
-    await context.grantPermissions(['notifications'], { origin: new URL(page.url()).origin });
-    await page.locator('#pushstate[data-sw="registered"]').waitFor({ state: 'attached', timeout: 10_000 });
-    // No push service is reachable here: DevTools hands the service worker a push message as one would.
-    const cdp = await context.newCDPSession(page);
-    const registration = new Promise<{ registrationId: string; scopeURL: string }>((resolve) =>
-      cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
-        const found = registrations.find((r: { scopeURL: string; isDeleted: boolean }) => r.scopeURL.endsWith('/demo/') && !r.isDeleted);
-        if (found) resolve(found);
-      }),
-    );
-    await cdp.send('ServiceWorker.enable');
-    const { registrationId, scopeURL } = await registration;
-    // Registered is not yet active: a push to a worker still installing is dropped.
-    await page.evaluate(() => (navigator as unknown as { serviceWorker: { ready: Promise<unknown> } }).serviceWorker.ready);
-    const payload = { id: '7', type: 'comment', title: 'New comment', body: 'Someone replied.', url: '/demo/?from=push' };
-    const deliver = () => cdp.send('ServiceWorker.deliverPushMessage', { origin: new URL(scopeURL).origin, registrationId, data: JSON.stringify(payload) });
-    type Shown = { title: string; body: string; tag: string; data: { url: string } };
-    const shown = async () =>
-      page.evaluate(async () => {
-        type Registration = { getNotifications(): Promise<Array<{ title: string; body: string; tag: string; data: unknown }>> };
-        const registration = await (navigator as unknown as { serviceWorker: { ready: Promise<Registration> } }).serviceWorker.ready;
-        return (await registration.getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data as { url: string } }));
-      });
-    await deliver();
-    // The same push again if the first went to a worker that was still starting (its tag makes it one notification).
-    await expect
-      .poll(async () => {
-        const count = ((await shown()) as Shown[]).length;
-        if (count === 0) await deliver();
-        return count;
-      }, { timeout: 10_000, interval: 500 })
-      .toBe(1);
-    expect(((await shown()) as Shown[])[0]).toEqual({ title: 'New comment', body: 'Someone replied.', tag: '7', data: { id: '7', url: '/demo/?from=push' } });
-    await page.close();
+  // The persistent profile is the browser a person runs (a Playwright context of its own cannot open windows from a
+  // service worker); the desktop's notification server is ours, on a private D-Bus, so the test can click.
+  it.skipIf(!hasDbus)('registers the demo service worker, which shows a push (delivered through DevTools) as a notification that opens its url on click', async () => {
+    const desktop = await startNotificationServer();
+    const context = await chromium.launchPersistentContext('', {
+      executablePath: CHROMIUM,
+      args: BROWSER_ARGS,
+      env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: desktop.address },
+    });
+    try {
+      const page = await open(uniqueUser('push'), context);
+      const origin = new URL(page.url()).origin;
+      await context.grantPermissions(['notifications'], { origin });
+      await page.locator('#pushstate[data-sw="registered"]').waitFor({ state: 'attached', timeout: 10_000 });
+      // No push service is reachable here: DevTools hands the service worker a push message as one would.
+      const cdp = await context.newCDPSession(page);
+      const registration = new Promise<{ registrationId: string; scopeURL: string }>((resolve) =>
+        cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
+          const found = registrations.find((r: { scopeURL: string; isDeleted: boolean }) => r.scopeURL.endsWith('/demo/') && !r.isDeleted);
+          if (found) resolve(found);
+        }),
+      );
+      await cdp.send('ServiceWorker.enable');
+      const { registrationId } = await registration;
+      // Registered is not yet active: a push to a worker still installing is dropped.
+      await page.evaluate(() => (navigator as unknown as { serviceWorker: { ready: Promise<unknown> } }).serviceWorker.ready);
+      const payload = { id: '7', type: 'comment', title: 'New comment', body: 'Someone replied.', url: '/demo/?from=push' };
+      const deliver = () => cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId, data: JSON.stringify(payload) });
+      type Shown = { title: string; body: string; tag: string; data: unknown };
+      const notifications = () =>
+        page.evaluate(async () => {
+          type Registration = { getNotifications(): Promise<Shown[]> };
+          const registration = await (navigator as unknown as { serviceWorker: { ready: Promise<Registration> } }).serviceWorker.ready;
+          return (await registration.getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data }));
+        });
+      await deliver();
+      // The same push again if the first went to a worker that was still starting (its tag makes it one notification).
+      await expect
+        .poll(async () => {
+          const count = (await notifications()).length;
+          if (count === 0) await deliver();
+          return count;
+        }, { timeout: 10_000, interval: 500 })
+        .toBe(1);
+      expect(await notifications()).toEqual([{ title: 'New comment', body: 'Someone replied.', tag: '7', data: { id: '7', url: '/demo/?from=push' } }]);
+      // What the desktop was given to show (a second delivery may have reached it too, as a replacement).
+      await expect.poll(() => desktop.shown().length).toBeGreaterThan(0);
+      const shown = desktop.shown().at(-1)!;
+      expect(shown).toMatchObject({ app: 'Chromium', summary: 'New comment' });
+      expect(shown.body).toContain('Someone replied.');
+
+      // A click, as the desktop reports one: the service worker opens the notification's url in a new window.
+      const opened = context.waitForEvent('page', { timeout: 10_000 });
+      desktop.click(shown.id);
+      const window = await opened;
+      await window.waitForURL(`${origin}/demo/?from=push`, { timeout: 10_000 });
+      await expect.poll(() => notifications()).toEqual([]);
+    } finally {
+      await context.close();
+      await desktop.stop();
+    }
   });
 });
