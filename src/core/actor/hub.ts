@@ -392,7 +392,7 @@ export class Hub {
     if (event) this.#deliver(event);
     if (job) {
       const message = new JobMessage(job.json);
-      for (const watcher of this.#connections.jobWatchers(jobId)) this.#send(watcher, message);
+      this.#sendLive(this.#connections.jobWatchers(jobId), message);
     }
     return result;
   }
@@ -812,7 +812,21 @@ export class Hub {
   }
 
   #deliver(event: OutgoingEvent): void {
-    for (const connection of this.#connections.list()) this.#send(connection, event);
+    this.#sendLive(this.#connections.list(), event);
+  }
+
+  /**
+   * Writes to each connection whose session has not ended. The expire wake
+   * closes a session at its end, but a wake can be late (a busy host, an alarm
+   * behind time): a stream past its token's `exp` is closed with 4401 here
+   * instead, and its client resumes the message with a fresh token.
+   */
+  #sendLive(connections: Iterable<Connection>, message: Outgoing): void {
+    const now = Date.now();
+    for (const connection of connections) {
+      if (connection.session && connection.session.expiresAt <= now) this.#close(connection, CloseCode.unauthorized, 'session expired');
+      else this.#send(connection, message);
+    }
   }
 
   /**
