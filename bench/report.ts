@@ -173,7 +173,7 @@ export function renderReport(file?: string): void {
       const { connections, dropped, seconds, rssBytes, baselineBytes, bytesPerConnection, limited } = d.idle;
       lines.push(
         '',
-        `Idle: ${connections} connections held ${seconds} s${dropped ? ` (${dropped} more were dropped on the way)` : ''}: ${(rssBytes / 2 ** 20).toFixed(0)} MiB resident vs ${(baselineBytes / 2 ** 20).toFixed(0)} MiB before, ${(bytesPerConnection / 1024).toFixed(1)} KiB per connection.` +
+        `Idle: ${connections} connections held ${seconds} s${dropped ? ` (${dropped} more were dropped on the way)` : ''}: ${(rssBytes / 2 ** 20).toFixed(0)} MiB resident vs ${(baselineBytes / 2 ** 20).toFixed(0)} MiB before them (a fresh start, warmed with 100 connections), ${(bytesPerConnection / 1024).toFixed(1)} KiB per connection.` +
           (limited ? ` Fewer idle connections than the other designs: ${limited}.` : ''),
       );
     }

@@ -14,6 +14,7 @@ import type { ReceiptSettings } from '../core/actor/receipts.ts';
 import type { PushSender } from '../core/actor/push.ts';
 import type { PushObservation } from '../core/observability/observer.ts';
 import { migrate } from '../core/actor/schema.ts';
+import type { Alarm } from '../core/actor/schedule.ts';
 import { MemoryConnectionSet } from './memory-connections.ts';
 
 export interface Actor {
@@ -38,6 +39,19 @@ export interface DirectoryOptions {
   onPush?: (push: PushObservation) => void;
 }
 
+/** One actor's alarm: its wakes go to the directory's timers (one object per actor, no closure). */
+class UserAlarm implements Alarm {
+  readonly #userId: string;
+  readonly #wake: (userId: string, at: number | null) => void;
+  constructor(userId: string, wake: (userId: string, at: number | null) => void) {
+    this.#userId = userId;
+    this.#wake = wake;
+  }
+  set(at: number | null): void {
+    this.#wake(this.#userId, at);
+  }
+}
+
 /** How long one tick may spend waking due actors before it yields to requests. */
 const TICK_BUDGET_MS = 50;
 
@@ -48,6 +62,7 @@ export class ActorDirectory {
   readonly #timers: Array<ReturnType<typeof setInterval>>;
   /** Per actor, a timer for a wake due sooner than the tick would find it (a session's warning). */
   readonly #soon = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #wake = (userId: string, at: number | null) => this.#wakeSoon(userId, at);
 
   constructor(sql: SqlStore, options: DirectoryOptions) {
     this.#sql = sql;
@@ -63,20 +78,17 @@ export class ActorDirectory {
   get(userId: string): Actor {
     let actor = this.#actors.get(userId);
     if (!actor) {
+      const { limits, readTicket, receipts, push, onPush } = this.#options;
       const connections = new MemoryConnectionSet();
-      actor = {
-        userId,
-        hub: new Hub(this.#sql, connections, this.#options.limits, {
-          owner: userId,
-          readTicket: this.#options.readTicket,
-          alarm: { set: (at) => this.#wakeSoon(userId, at) },
-          receipts: this.#options.receipts && { ...this.#options.receipts, userId },
-          push: this.#options.push,
-          onPush: this.#options.onPush && ((push) => this.#options.onPush!({ ...push, userId })),
-        }),
-        connections,
-        lastUsed: Date.now(),
-      };
+      const hub: Hub = new Hub(this.#sql, connections, limits, {
+        owner: userId,
+        readTicket,
+        alarm: new UserAlarm(userId, this.#wake),
+        receipts: receipts && { ...receipts, userId },
+        push,
+        onPush: push && onPush && ((attempt) => onPush({ ...attempt, userId })),
+      });
+      actor = { userId, hub, connections, lastUsed: Date.now() };
       this.#actors.set(userId, actor);
     }
     actor.lastUsed = Date.now();

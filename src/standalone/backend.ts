@@ -53,25 +53,13 @@ export class StandaloneBackend implements HubBackend {
     };
   }
 
-  async openWebSocket(open: StreamOpen): Promise<Response> {
-    const { hub } = this.#actors.get(open.userId);
+  async openWebSocket({ userId, request, protocol, after, redeem, credential }: StreamOpen): Promise<Response> {
+    const { hub } = this.#actors.get(userId);
     // Opened now, in this turn, like a Durable Object's accept; frames wait for the runtime's socket.
-    const since = Date.now();
-    const connection = new SocketConnection(() => {
-      hub.closed(connection);
-      this.#observer.disconnected('websocket', open.userId, Date.now() - since);
-    });
-    hub.open(connection, { after: open.after, redeem: open.redeem, credential: open.credential });
-    this.#observer.connected('websocket', open.userId);
-    const unopened = setTimeout(() => connection.closed(), OPEN_TIMEOUT_MS);
-    return this.#upgrade(open.request, open.protocol, (socket) => {
-      clearTimeout(unopened);
-      connection.open(socket);
-      return {
-        onMessage: (message) => hub.receive(connection, message),
-        onClose: () => connection.closed(),
-      };
-    });
+    // What an open socket keeps is the connection alone (not the request it came from).
+    const connection = new SocketConnection(hub, userId, this.#observer, OPEN_TIMEOUT_MS);
+    hub.open(connection, { after, redeem, credential });
+    return this.#upgrade(request, protocol, (socket) => connection.open(socket));
   }
 
   async openSse(open: StreamOpen, options: SseOptions): Promise<Response> {

@@ -10,7 +10,7 @@ import { createStandaloneHost, startOrExit, holdsOpen, prepareDatabasePath, read
 
 /** The part of Bun's API used here (Bun's own types would clash with the Workers types). */
 interface BunSocket {
-  data: { onOpen: (socket: ServerSocket) => SocketHandlers; handlers?: SocketHandlers };
+  data: { onOpen?: (socket: ServerSocket) => SocketHandlers; handlers?: SocketHandlers };
   send(text: string): number;
   getBufferedAmount(): number;
   close(code?: number, reason?: string): void;
@@ -40,6 +40,23 @@ declare const Bun: {
     };
   }): BunServer;
 };
+
+/** Bun's socket as the host's ServerSocket (methods, not a closure each: an idle socket keeps this). */
+class BunServerSocket implements ServerSocket {
+  readonly #ws: BunSocket;
+  constructor(ws: BunSocket) {
+    this.#ws = ws;
+  }
+  send(text: string): void {
+    this.#ws.send(text);
+  }
+  bufferedAmount(): number {
+    return this.#ws.getBufferedAmount();
+  }
+  close(code: number, reason: string): void {
+    this.#ws.close(code, reason);
+  }
+}
 
 const env = Bun.env;
 const options = startOrExit(() => readStandaloneOptions(env));
@@ -80,11 +97,9 @@ server = Bun.serve({
     // Above the host's own bound (SLOW_CONSUMER_BYTES), where Bun would drop frames.
     backpressureLimit: 16 * 1024 * 1024,
     open(ws) {
-      ws.data.handlers = ws.data.onOpen({
-        send: (text) => void ws.send(text),
-        bufferedAmount: () => ws.getBufferedAmount(),
-        close: (code, reason) => ws.close(code, reason),
-      });
+      const { data } = ws;
+      data.handlers = data.onOpen!(new BunServerSocket(ws));
+      data.onOpen = undefined;
     },
     message(ws, message) {
       ws.data.handlers?.onMessage(typeof message === 'string' ? message : message.slice().buffer);

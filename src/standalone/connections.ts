@@ -3,6 +3,7 @@
 
 import { closingFrame, type Outgoing } from '../core/actor/frames.ts';
 import type { Connection, Session, StreamTransport } from '../core/actor/ports.ts';
+import type { HubObserver } from '../core/observability/observer.ts';
 import { SseStream, type SseStreamOptions } from '../core/sse-stream.ts';
 import { CloseCode, SLOW_CONSUMER_BYTES } from '../protocol/wire.ts';
 
@@ -30,12 +31,20 @@ export type WebSocketUpgrader = (
   onOpen: (socket: ServerSocket) => SocketHandlers,
 ) => Response;
 
+/** The actor's side of a socket: what its frames go to, and what it forgets once the socket is gone. */
+export interface SocketOwner {
+  receive(connection: Connection, message: string | ArrayBuffer): void;
+  closed(connection: Connection): void;
+}
+
 /**
  * A WebSocket registered with its actor the moment the upgrade is accepted,
  * as a Durable Object does: frames sent before the runtime opens the socket
- * are buffered and flushed in order on open.
+ * are buffered and flushed in order on open. It is its socket's handlers too,
+ * and reports its connect and disconnect: an idle socket keeps this object
+ * and nothing else of its own.
  */
-export class SocketConnection implements Connection {
+export class SocketConnection implements Connection, SocketHandlers {
   readonly transport: StreamTransport = 'websocket';
   readonly identity = this;
   session: Session | undefined;
@@ -44,17 +53,37 @@ export class SocketConnection implements Connection {
   /** Closed by the actor before the runtime opened the socket: close it once the buffer is flushed. */
   #closeOnOpen: { code: number; reason: string } | null = null;
   #closed = false;
-  readonly #onClose: () => void;
+  /** Forgets a socket the runtime never opens (the client left mid-upgrade). */
+  #unopened: ReturnType<typeof setTimeout> | undefined;
+  readonly #owner: SocketOwner;
+  readonly #userId: string;
+  readonly #observer: HubObserver;
+  readonly #since = Date.now();
 
-  constructor(onClose: () => void) {
-    this.#onClose = onClose;
+  constructor(owner: SocketOwner, userId: string, observer: HubObserver, openTimeoutMs: number) {
+    this.#owner = owner;
+    this.#userId = userId;
+    this.#observer = observer;
+    this.#unopened = setTimeout(() => this.closed(), openTimeoutMs);
+    observer.connected('websocket', userId);
   }
 
-  open(socket: ServerSocket): void {
+  open(socket: ServerSocket): SocketHandlers {
+    clearTimeout(this.#unopened);
+    this.#unopened = undefined;
     this.#socket = socket;
     for (const message of this.#buffer ?? []) socket.send(message.json);
     this.#buffer = null;
     if (this.#closeOnOpen) socket.close(this.#closeOnOpen.code, this.#closeOnOpen.reason);
+    return this;
+  }
+
+  onMessage(message: string | ArrayBuffer): void {
+    this.#owner.receive(this, message);
+  }
+
+  onClose(): void {
+    this.closed();
   }
 
   send(message: Outgoing): boolean {
@@ -107,7 +136,10 @@ export class SocketConnection implements Connection {
   #forget(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#onClose();
+    clearTimeout(this.#unopened);
+    this.#unopened = undefined;
+    this.#owner.closed(this);
+    this.#observer.disconnected('websocket', this.#userId, Date.now() - this.#since);
   }
 }
 

@@ -1,50 +1,49 @@
 // ConnectionSet held in memory: the standalone host's live connections of one
-// user, by transport, and parked job long polls by job id.
+// user, and parked job long polls by job id.
 
 import type { Connection, ConnectionSet, Transport } from '../core/actor/ports.ts';
 
+/**
+ * A user holds a few connections (MAX_CONNECTIONS_PER_USER), so one set in
+ * the order accepted serves every question by a scan; the job index exists
+ * only while a job long poll is parked. An idle user keeps one Set.
+ */
 export class MemoryConnectionSet implements ConnectionSet {
-  readonly #byTransport: Record<Transport, Set<Connection>> = {
-    websocket: new Set(),
-    sse: new Set(),
-    poll: new Set(),
-    job: new Set(),
-  };
-  readonly #jobWatchers = new Map<string, Set<Connection>>();
-  readonly #jobOf = new Map<Connection, string>();
   /** Every connection, in the order accepted. */
   readonly #all = new Set<Connection>();
+  #jobWatchers: Map<string, Set<Connection>> | undefined;
+  #jobOf: Map<Connection, string> | undefined;
 
   accept(connection: Connection, jobId?: string): void {
     this.#all.add(connection);
-    this.#byTransport[connection.transport].add(connection);
-    if (jobId !== undefined) {
-      let watchers = this.#jobWatchers.get(jobId);
-      if (!watchers) this.#jobWatchers.set(jobId, (watchers = new Set()));
-      watchers.add(connection);
-      this.#jobOf.set(connection, jobId);
-    }
+    if (jobId === undefined) return;
+    const watchers = (this.#jobWatchers ??= new Map());
+    let set = watchers.get(jobId);
+    if (!set) watchers.set(jobId, (set = new Set()));
+    set.add(connection);
+    (this.#jobOf ??= new Map()).set(connection, jobId);
   }
 
   remove(connection: Connection): void {
     this.#all.delete(connection);
-    this.#byTransport[connection.transport].delete(connection);
-    const jobId = this.#jobOf.get(connection);
-    if (jobId !== undefined) {
-      this.#jobOf.delete(connection);
-      const watchers = this.#jobWatchers.get(jobId)!;
-      watchers.delete(connection);
-      if (watchers.size === 0) this.#jobWatchers.delete(jobId);
-    }
+    const jobId = this.#jobOf?.get(connection);
+    if (jobId === undefined) return;
+    this.#jobOf!.delete(connection);
+    const watchers = this.#jobWatchers!.get(jobId)!;
+    watchers.delete(connection);
+    if (watchers.size === 0) this.#jobWatchers!.delete(jobId);
+    if (this.#jobOf!.size === 0) this.#jobOf = this.#jobWatchers = undefined;
   }
 
-  *list(): Iterable<Connection> {
-    // Copies: a send may close a connection, which deletes it from its set.
-    yield* [...this.#byTransport.websocket, ...this.#byTransport.sse, ...this.#byTransport.poll];
+  list(): Iterable<Connection> {
+    // A copy: a send may close a connection, which deletes it from the set.
+    const receivers: Connection[] = [];
+    for (const connection of this.#all) if (connection.transport !== 'job') receivers.push(connection);
+    return receivers;
   }
 
   jobWatchers(jobId: string): Iterable<Connection> {
-    return [...(this.#jobWatchers.get(jobId) ?? [])];
+    return [...(this.#jobWatchers?.get(jobId) ?? [])];
   }
 
   all(): Iterable<Connection> {
@@ -56,11 +55,14 @@ export class MemoryConnectionSet implements ConnectionSet {
   }
 
   receivers(): number {
-    const t = this.#byTransport;
-    return t.websocket.size + t.sse.size + t.poll.size;
+    let n = 0;
+    for (const connection of this.#all) if (connection.transport !== 'job') n++;
+    return n;
   }
 
   countBy(transport: Transport): number {
-    return this.#byTransport[transport].size;
+    let n = 0;
+    for (const connection of this.#all) if (connection.transport === transport) n++;
+    return n;
   }
 }

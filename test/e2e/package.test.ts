@@ -5,7 +5,7 @@
 // the client bundled with esbuild and run in real Chromium against a host.
 
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -56,7 +56,13 @@ describe('the npm package, installed from its tarball', () => {
   });
 
   it('imports the React entry where the application has React (an optional peer dependency)', async () => {
-    await inApp('npm', ['install', '--offline', '--no-audit', '--no-fund', '--silent', 'react@19']);
+    // React from a tarball of the repository's own copy: offline, a range like react@19 needs registry metadata
+    // that a fresh machine's npm cache does not hold (npm ci fetches tarballs only).
+    const vendor = join(app, 'vendor');
+    mkdirSync(vendor);
+    await run('npm', ['pack', join(ROOT, 'node_modules/react'), '--pack-destination', vendor, '--silent'], { cwd: app, timeout: 60_000 });
+    const react = readdirSync(vendor).find((name) => name.endsWith('.tgz'))!;
+    await inApp('npm', ['install', '--offline', '--no-audit', '--no-fund', '--silent', `./vendor/${react}`]);
     const script = `const react = await import('userhub/react'); console.log(Object.keys(react).sort().join(','));`;
     const { stdout } = await inApp(SYSTEM_NODE, ['--input-type=module', '-e', script]);
     expect(stdout.trim()).toBe('HubProvider,useHub,useHubEvents,useHubStatus,useInbox,useJob');

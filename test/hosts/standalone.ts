@@ -30,12 +30,13 @@ export interface StandaloneProcess extends KillableHost {
 export async function startStandalone(
   runtime: Runtime,
   vars: Record<string, string>,
-  options: { databasePath?: string; port?: number } = {},
+  options: { databasePath?: string; port?: number; entry?: string } = {},
 ): Promise<StandaloneProcess> {
   const port = options.port ?? (await freePort());
   const dir = options.databasePath ? undefined : mkdtempSync(join(tmpdir(), `userhub-${runtime}-`));
   const databasePath = options.databasePath ?? join(dir!, 'hub.sqlite');
   const [command, ...args] = runtimeCommand(runtime);
+  if (options.entry) args[args.length - 1] = options.entry; // an entry that wraps the runtime's own
   const child = spawn(command!, args, {
     env: { ...process.env, ...vars, PORT: String(port), HOST: '127.0.0.1', DATABASE_PATH: databasePath },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -136,32 +136,45 @@ const INBOX_ITEM_OVERHEAD = 8 * 1024;
 const isStream = (connection: Connection) => connection.transport === 'websocket' || connection.transport === 'sse';
 const iso = (ms: number) => new Date(ms).toISOString();
 
+export interface HubOptions {
+  owner?: string;
+  alarm?: Alarm;
+  readTicket?: TicketReader;
+  receipts?: ReceiptSettings & { userId: string };
+  push?: PushSender;
+  /** Every push attempt and its outcome (the host's logs and counters); logged when absent. */
+  onPush?: (push: Omit<PushObservation, 'userId'>) => void;
+}
+
 export class Hub {
   readonly #sql: SqlStore;
+  readonly #owner: string;
+  readonly #options: HubOptions;
   readonly #connections: ConnectionSet;
   readonly #limits: Limits;
-  readonly #jobs: JobStore;
-  readonly #publishBudget: TokenBucket;
-  /** The user's own inbox changes and HTTP acknowledgements, one bucket each. */
-  readonly #inboxBudget = new TokenBucket(INBOX_WRITE_RATE.perSecond, INBOX_WRITE_RATE.burst);
-  readonly #ackBudget = new TokenBucket(INBOX_WRITE_RATE.perSecond, INBOX_WRITE_RATE.burst);
-  readonly #inbox: Inbox;
-  readonly #outbox: ReceiptOutbox;
-  /** Receipts to the publisher (RECEIPTS_URL configured); without it none are queued. */
-  readonly #receipts: { userId: string; delivery: ReceiptDelivery } | undefined;
-  readonly #pushes: PushStore;
-  /** Web Push (VAPID keys configured); without it nothing is pushed or accepted. */
-  readonly #pushDelivery: PushDelivery | undefined;
   readonly #schedule: Schedule;
   readonly #dedupe: DedupeLedger;
-  readonly #tickets: TicketLedger;
   readonly #log: EventLog;
   readonly #revocation: Revocation;
   readonly #readTicket: TicketReader;
-  readonly #frameHandlers: FrameHandlers = {
-    renew: (connection, ticket) => this.#renew(connection, ticket),
-    acknowledge: (_connection, through) => void this.#acknowledge(through, Date.now()),
-  };
+  // The parts below are made on first use: an idle connected user (most of
+  // them, at any moment) keeps only what opening its streams needed.
+  #parts: {
+    jobs?: JobStore;
+    tickets?: TicketLedger;
+    inbox?: Inbox;
+    outbox?: ReceiptOutbox;
+    pushes?: PushStore;
+    publishBudget?: TokenBucket;
+    /** The user's own inbox changes and HTTP acknowledgements, one bucket each. */
+    inboxBudget?: TokenBucket;
+    ackBudget?: TokenBucket;
+    /** Receipts to the publisher (RECEIPTS_URL configured); without it none are queued. */
+    receipts?: { userId: string; delivery: ReceiptDelivery } | null;
+    /** Web Push (VAPID keys configured); without it nothing is pushed or accepted. */
+    pushDelivery?: PushDelivery | null;
+    frameHandlers?: FrameHandlers;
+  } = {};
 
   /**
    * The store must be migrated first (migrate(), once per store).
@@ -176,38 +189,73 @@ export class Hub {
    * @param options.push sends Web Push (VAPID keys set); without it the push
    *   routes answer 501 and nothing is pushed.
    */
-  constructor(
-    sql: SqlStore,
-    connections: ConnectionSet,
-    limits: Limits,
-    options: {
-      owner?: string;
-      alarm?: Alarm;
-      readTicket?: TicketReader;
-      receipts?: ReceiptSettings & { userId: string };
-      push?: PushSender;
-      /** Every push attempt and its outcome (the host's logs and counters); logged when absent. */
-      onPush?: (push: Omit<PushObservation, 'userId'>) => void;
-    } = {},
-  ) {
-    const owner = options.owner ?? '';
+  constructor(sql: SqlStore, connections: ConnectionSet, limits: Limits, options: HubOptions = {}) {
+    const owner = (this.#owner = options.owner ?? '');
     this.#sql = sql;
+    this.#options = options;
     this.#connections = connections;
     this.#limits = limits;
     this.#schedule = new Schedule(sql, owner, options.alarm ?? POLLED_ALARM);
-    this.#jobs = new JobStore(sql, owner);
     this.#dedupe = new DedupeLedger(sql, owner);
-    this.#tickets = new TicketLedger(sql, owner);
-    this.#publishBudget = new TokenBucket(limits.publishRatePerUser, limits.publishBurstPerUser);
     this.#log = new EventLog(sql, owner);
-    this.#inbox = new Inbox(sql, owner);
-    this.#outbox = new ReceiptOutbox(sql, owner);
-    this.#receipts = options.receipts && { userId: options.receipts.userId, delivery: new ReceiptDelivery(sql, this.#outbox, options.receipts) };
-    this.#pushes = new PushStore(sql, owner);
-    const report = options.onPush ?? ((push) => log.info('push', { ...push }));
-    this.#pushDelivery = options.push && new PushDelivery(sql, this.#pushes, this.#inbox, options.push, report);
     this.#revocation = new Revocation(sql, owner);
     this.#readTicket = options.readTicket ?? (async () => null);
+  }
+
+  get #jobs(): JobStore {
+    return (this.#parts.jobs ??= new JobStore(this.#sql, this.#owner));
+  }
+
+  get #tickets(): TicketLedger {
+    return (this.#parts.tickets ??= new TicketLedger(this.#sql, this.#owner));
+  }
+
+  get #inbox(): Inbox {
+    return (this.#parts.inbox ??= new Inbox(this.#sql, this.#owner));
+  }
+
+  get #outbox(): ReceiptOutbox {
+    return (this.#parts.outbox ??= new ReceiptOutbox(this.#sql, this.#owner));
+  }
+
+  get #pushes(): PushStore {
+    return (this.#parts.pushes ??= new PushStore(this.#sql, this.#owner));
+  }
+
+  get #publishBudget(): TokenBucket {
+    return (this.#parts.publishBudget ??= new TokenBucket(this.#limits.publishRatePerUser, this.#limits.publishBurstPerUser));
+  }
+
+  get #inboxBudget(): TokenBucket {
+    return (this.#parts.inboxBudget ??= new TokenBucket(INBOX_WRITE_RATE.perSecond, INBOX_WRITE_RATE.burst));
+  }
+
+  get #ackBudget(): TokenBucket {
+    return (this.#parts.ackBudget ??= new TokenBucket(INBOX_WRITE_RATE.perSecond, INBOX_WRITE_RATE.burst));
+  }
+
+  get #receipts(): { userId: string; delivery: ReceiptDelivery } | undefined {
+    if (this.#parts.receipts === undefined) {
+      const settings = this.#options.receipts;
+      this.#parts.receipts = settings ? { userId: settings.userId, delivery: new ReceiptDelivery(this.#sql, this.#outbox, settings) } : null;
+    }
+    return this.#parts.receipts ?? undefined;
+  }
+
+  get #pushDelivery(): PushDelivery | undefined {
+    if (this.#parts.pushDelivery === undefined) {
+      const { push, onPush } = this.#options;
+      const report = onPush ?? ((observed: Omit<PushObservation, 'userId'>) => log.info('push', { ...observed }));
+      this.#parts.pushDelivery = push ? new PushDelivery(this.#sql, this.#pushes, this.#inbox, push, report) : null;
+    }
+    return this.#parts.pushDelivery ?? undefined;
+  }
+
+  get #frameHandlers(): FrameHandlers {
+    return (this.#parts.frameHandlers ??= {
+      renew: (connection, ticket) => this.#renew(connection, ticket),
+      acknowledge: (_connection, through) => void this.#acknowledge(through, Date.now()),
+    });
   }
 
   /**

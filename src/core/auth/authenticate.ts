@@ -74,7 +74,8 @@ export async function authenticateStream(c: HubContext, transport: 'websocket' |
   const protocolToken = protocols.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX))?.slice(TOKEN_PROTOCOL_PREFIX.length);
   const token = headerToken ?? protocolToken;
   if (token !== undefined) {
-    const credential = await verifierFor(c.get('config')).verify(token);
+    // A stream sends its token once: kept, it would hold memory for as long as the stream is idle.
+    const credential = await verifierFor(c.get('config')).verify(token, { remember: false });
     if (!credential) throw unauthorized();
     return { credential, protocol };
   }

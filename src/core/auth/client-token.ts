@@ -29,7 +29,8 @@ export function credentialFrom(payload: { exp?: unknown; iat?: unknown }, userId
 
 /** Turns a bearer token into its credential, or `null` for every kind of bad token. */
 export interface TokenVerifier {
-  verify(token: string): Promise<Credential | null>;
+  /** `remember: false` for a token sent once (a stream's open): it is checked in full and not kept. */
+  verify(token: string, options?: { remember?: boolean }): Promise<Credential | null>;
 }
 
 /** Tokens longer than this are refused before any parsing. */
@@ -63,12 +64,12 @@ export function createClientTokenVerifier(config: Pick<Config, 'jwtSecret' | 'jw
   const algorithms = config.jwks?.algorithms ?? [];
   const verified = new VerifiedTokens();
   return {
-    async verify(token) {
+    async verify(token, { remember = true } = {}) {
       if (token.length > MAX_TOKEN_LENGTH) return null;
       const known = verified.get(token);
       if (known) return known;
       const credential = await check(token);
-      if (credential) verified.add(token, credential);
+      if (credential && remember) verified.add(token, credential);
       return credential;
     },
   };
