@@ -80,7 +80,7 @@ export class ActorDirectory {
     if (!actor) {
       const { limits, readTicket, receipts, push, onPush } = this.#options;
       const connections = new MemoryConnectionSet();
-      const hub: Hub = new Hub(this.#sql, connections, limits, {
+      const hub = new Hub(this.#sql, connections, limits, {
         owner: userId,
         readTicket,
         alarm: new UserAlarm(userId, this.#wake),

@@ -324,8 +324,13 @@ class Reader {
     return splitTypes(signature).map((type) => this.value(type));
   }
 
+  #align(type: string): void {
+    const n = ALIGN[type[0]!]!;
+    this.#at += (n - (this.#at % n)) % n;
+  }
+
   value(type: string): Value {
-    this.#at += (ALIGN[type[0]!]! - (this.#at % ALIGN[type[0]!]!)) % ALIGN[type[0]!]!;
+    this.#align(type);
     const b = this.buffer;
     const take = <T>(size: number, read: (at: number) => T): T => {
       const result = read(this.#at);
@@ -371,7 +376,7 @@ class Reader {
       case 'a': {
         const length = this.value('u') as number;
         const element = type.slice(1);
-        this.#at += (ALIGN[element[0]!]! - (this.#at % ALIGN[element[0]!]!)) % ALIGN[element[0]!]!;
+        this.#align(element);
         const end = this.#at + length;
         const items: Value[] = [];
         while (this.#at < end) items.push(this.value(element));

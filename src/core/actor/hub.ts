@@ -601,11 +601,7 @@ export class Hub {
     let next = Infinity;
     for (const connection of this.#connections.list()) {
       const session = connection.session;
-      if (!session) continue;
-      if (session.expiresAt <= now) {
-        this.#close(connection, CloseCode.unauthorized, 'session expired');
-        continue;
-      }
+      if (!session || this.#closeIfEnded(connection, now)) continue;
       let warnAt = session.warnAt;
       if (warnAt <= now) {
         this.#send(connection, new ControlMessage(HUB_EXPIRING, { expiresAt: iso(session.expiresAt) }));
@@ -871,10 +867,14 @@ export class Hub {
    */
   #sendLive(connections: Iterable<Connection>, message: Outgoing): void {
     const now = Date.now();
-    for (const connection of connections) {
-      if (connection.session && connection.session.expiresAt <= now) this.#close(connection, CloseCode.unauthorized, 'session expired');
-      else this.#send(connection, message);
-    }
+    for (const connection of connections) if (!this.#closeIfEnded(connection, now)) this.#send(connection, message);
+  }
+
+  /** Closes (4401) a stream whose session has ended by `now`; true when it did. */
+  #closeIfEnded(connection: Connection, now: number): boolean {
+    if (!connection.session || connection.session.expiresAt > now) return false;
+    this.#close(connection, CloseCode.unauthorized, 'session expired');
+    return true;
   }
 
   /**
