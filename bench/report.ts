@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import type { DesignResult, StepResult } from './run.ts';
 import { costModel } from './cost.ts';
+import { targetsSection } from './targets.ts';
 
 interface Results {
   date: string;
@@ -109,6 +110,8 @@ export function renderReport(file?: string): void {
     );
   }
   lines.push('');
+
+  lines.push(...targetsSection(ran, c.connections));
 
   const ours = ran.filter(isOurs);
   const peers = ran.filter((d) => !isOurs(d));

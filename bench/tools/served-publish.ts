@@ -5,7 +5,8 @@
 // CPU profile (Bun: with a markdown summary). RUNTIME=workerd serves the
 // Cloudflare build on workerd directly (bench/peers/workerd-direct.ts);
 // USERS spreads publishes over that many users; HEALTH=1 sends GET /v1/health
-// instead (a request that reaches no actor).
+// instead (a request that reaches no actor). FLOOR_CMD='<command>' serves that
+// command instead (bench/tools/bare-node-server.ts: the same floor on Node).
 //   taskset -c 0 node bench/tools/served-publish.ts                 (RATE=2000 SECONDS=10 SUBS=0 USERS=1000 RUNTIME=bun)
 //   SUBS=2000 SQLITE_SYNCHRONOUS=NORMAL taskset -c 0 node bench/tools/served-publish.ts
 //   RUNTIME=workerd RATE=200 USERS=10 taskset -c 0 node bench/tools/served-publish.ts
@@ -28,6 +29,7 @@ const port = 18000 + Math.floor(Math.random() * 1000);
 const runtime = process.env.RUNTIME ?? 'bun';
 const scratch = mkdtempSync(join(tmpdir(), 'served-publish-'));
 const command = (): string[] => {
+  if (process.env.FLOOR_CMD) return process.env.FLOOR_CMD.split(' ');
   if (process.env.FLOOR) return ['bun', 'bench/tools/bare-server.ts'];
   if (runtime === 'workerd') {
     freezeWorker(scratch);
@@ -43,7 +45,7 @@ const host = spawn('taskset', ['-c', '1', ...command()], {
   stdio: 'ignore',
 });
 const base = `http://127.0.0.1:${port}`;
-for (let i = 0; i < 300; i++) { try { if ((await fetch(process.env.FLOOR ? base : `${base}/v1/health`)).ok) break; } catch {} await new Promise((r) => setTimeout(r, 100)); }
+for (let i = 0; i < 300; i++) { try { if ((await fetch(process.env.FLOOR || process.env.FLOOR_CMD ? base : `${base}/v1/health`)).ok) break; } catch {} await new Promise((r) => setTimeout(r, 100)); }
 const users = Number(process.env.USERS ?? 1000);
 let received = 0;
 const sockets: WebSocket[] = [];
