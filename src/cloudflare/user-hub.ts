@@ -6,33 +6,17 @@ import { DurableObject } from 'cloudflare:workers';
 import { readLimits, readPush, readReceipts, type Env } from '../core/config.ts';
 import { createPushSender } from '../core/push-sender.ts';
 import { createReceiptSender } from '../core/receipt-sender.ts';
-import type { PushSubscriptionRecord } from '../core/actor/push.ts';
-import type { Credential } from '../core/auth/client-token.ts';
 import { readTicket } from '../core/auth/tickets.ts';
-import { attempt, HubError, type Outcome } from '../core/errors.ts';
-import {
-  Hub,
-  type Ended,
-  type Erased,
-  type InboxListing,
-  type JobUpdateResult,
-  type NotifyInput,
-  type PollResult,
-  type PublishInput,
-  type PublishResult,
-} from '../core/actor/hub.ts';
-import type { IdempotencyKey } from '../core/actor/dedupe.ts';
-import type { JobUpdate } from '../core/actor/jobs.ts';
-import type { InboxTarget } from '../core/actor/inbox.ts';
-import type { Transport } from '../core/actor/ports.ts';
+import { badRequest, attempt, HubError, type Outcome } from '../core/errors.ts';
+import { Hub } from '../core/actor/hub.ts';
+import { callHub, isActorCall, type ActorCall } from '../core/backend.ts';
 import { parseLogLevel, setLogLevel } from '../core/observability/log.ts';
 import { createLoggingObserver, type HubObserver } from '../core/observability/observer.ts';
-import type { InboxAction, InboxChangeResult, InboxStatus, JobStatus, Presence, UserStats } from '../protocol/wire.ts';
 import { createAnalyticsRecorder } from './analytics.ts';
 import { HibernatingConnection, HibernatingConnectionSet } from './hibernating-connections.ts';
 import { migrate } from '../core/actor/schema.ts';
 import { createDurableSqlStore, type RowCounts } from './sql-store.ts';
-import { STREAM_HEADERS } from './stream-headers.ts';
+import { OPEN_HEADER, type Opening } from './opening.ts';
 
 /**
  * What this object was invoked for and the rows it touched since it started:
@@ -86,84 +70,16 @@ export class UserHub extends DurableObject<Env> {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
 
-  publish(input: PublishInput): Outcome<PublishResult> {
+  /**
+   * The Worker's one RPC: a call of this user's actor by name (ACTOR_CALLS),
+   * its refusal returned as a value (a class does not cross the boundary).
+   */
+  call<K extends ActorCall>(name: K, args: Parameters<Hub[K]>): Outcome<ReturnType<Hub[K]>> {
     this.#usage.rpc++;
-    return attempt(() => this.#hub.publish(input));
-  }
-
-  updateJob(jobId: string, update: JobUpdate, key: IdempotencyKey): Outcome<JobUpdateResult> {
-    this.#usage.rpc++;
-    return attempt(() => this.#hub.updateJob(jobId, update, key));
-  }
-
-  getJob(jobId: string, credential?: Credential): Outcome<string | null> {
-    this.#usage.rpc++;
-    return attempt(() => this.#hub.getJob(jobId, credential));
-  }
-
-  listJobs(status: JobStatus | undefined, limit: number, credential?: Credential): Outcome<string[]> {
-    this.#usage.rpc++;
-    return attempt(() => this.#hub.listJobs(status, limit, credential));
-  }
-
-  poll(after: number | undefined, limit: number, credential?: Credential): Outcome<PollResult> {
-    this.#usage.rpc++;
-    return attempt(() => this.#hub.poll(after, limit, credential));
-  }
-
-  endSessions(revoke: boolean, key: IdempotencyKey): Ended {
-    this.#usage.rpc++;
-    return this.#hub.endSessions({ revoke }, key);
-  }
-
-  erase(key: IdempotencyKey): Erased {
-    this.#usage.rpc++;
-    return this.#hub.erase(key);
-  }
-
-  notify(input: NotifyInput): Outcome<PublishResult> {
-    this.#usage.rpc++;
-    return attempt(() => this.#hub.notify(input));
-  }
-
-  getNotification(id: number): string | null {
-    this.#usage.rpc++;
-    return this.#hub.getNotification(id);
-  }
-
-  listInbox(status: InboxStatus, before: number | undefined, limit: number, credential?: Credential): Outcome<InboxListing> {
-    this.#usage.rpc++;
-    return attempt(() => this.#hub.listInbox(status, before, limit, credential));
-  }
-
-  changeInbox(action: InboxAction, target: InboxTarget, credential?: Credential): Outcome<InboxChangeResult> {
-    this.#usage.rpc++;
-    return attempt(() => this.#hub.changeInbox(action, target, credential));
-  }
-
-  acknowledge(through: number, credential?: Credential): Outcome<{ acknowledged: number }> {
-    this.#usage.rpc++;
-    return attempt(() => this.#hub.acknowledge(through, credential));
-  }
-
-  subscribePush(subscription: PushSubscriptionRecord, credential?: Credential): Outcome<{ subscriptions: number }> {
-    this.#usage.rpc++;
-    return attempt(() => this.#hub.subscribePush(subscription, credential));
-  }
-
-  unsubscribePush(endpoint: string, credential?: Credential): Outcome<{ removed: boolean }> {
-    this.#usage.rpc++;
-    return attempt(() => this.#hub.unsubscribePush(endpoint, credential));
-  }
-
-  presence(): Presence {
-    this.#usage.rpc++;
-    return this.#hub.presence();
-  }
-
-  stats(): UserStats {
-    this.#usage.rpc++;
-    return this.#hub.stats();
+    return attempt(() => {
+      if (!isActorCall(name) || !Array.isArray(args)) throw badRequest('Not a call of the actor.');
+      return callHub(this.#hub, name, args) as ReturnType<Hub[K]>;
+    });
   }
 
   /** What this object was invoked for since it started (not itself counted; for tests and the cost model). */
@@ -193,24 +109,9 @@ export class UserHub extends DurableObject<Env> {
     this.#usage.fetches++;
     this.#openRequests++;
     try {
-      const headers = request.headers;
-      const after = headers.get(STREAM_HEADERS.after);
-      const limit = headers.get(STREAM_HEADERS.limit);
-      const nonce = headers.get(STREAM_HEADERS.ticketNonce);
-      const jobId = headers.get(STREAM_HEADERS.jobId);
+      const { transport, ...options } = JSON.parse(request.headers.get(OPEN_HEADER) ?? '{}') as Opening;
       const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-      const connection = new HibernatingConnection(server, headers.get(STREAM_HEADERS.transport) as Transport);
-      this.#hub.open(connection, {
-        after: after === null ? undefined : Number(after),
-        replayLimit: limit === null ? undefined : Number(limit),
-        redeem: nonce ? { nonce, exp: Number(headers.get(STREAM_HEADERS.ticketExp)) } : undefined,
-        job: jobId === null ? undefined : { id: jobId, version: optionalNumber(headers.get(STREAM_HEADERS.jobVersion)) },
-        credential: {
-          userId: headers.get(STREAM_HEADERS.credentialUser) ?? '',
-          expiresAt: Number(headers.get(STREAM_HEADERS.credentialExp)),
-          issuedAt: Number(headers.get(STREAM_HEADERS.credentialIat)),
-        },
-      });
+      this.#hub.open(new HibernatingConnection(server, transport), options);
       return new Response(null, { status: 101, webSocket: client });
     } catch (err) {
       if (err instanceof HubError) return err.toResponse();
@@ -241,5 +142,3 @@ export class UserHub extends DurableObject<Env> {
     await this.#hub.wake(Date.now(), true);
   }
 }
-
-const optionalNumber = (header: string | null): number | undefined => (header === null ? undefined : Number(header));

@@ -2,12 +2,7 @@
 // The Cloudflare host reaches a Durable Object; standalone hosts an in-process actor.
 
 import type { Credential } from './auth/client-token.ts';
-import type { Ended, Erased, InboxListing, JobUpdateResult, NotifyInput, PollResult, PublishInput, PublishResult } from './actor/hub.ts';
-import type { InboxTarget } from './actor/inbox.ts';
-import type { PushSubscriptionRecord } from './actor/push.ts';
-import type { IdempotencyKey } from './actor/dedupe.ts';
-import type { JobUpdate } from './actor/jobs.ts';
-import type { InboxAction, InboxChangeResult, InboxStatus, JobStatus, Presence, UserStats } from '../protocol/wire.ts';
+import type { Hub, PollResult } from './actor/hub.ts';
 
 export interface StreamOpen {
   userId: string;
@@ -42,35 +37,35 @@ export interface Wait {
 }
 
 /**
- * One user's actor as the routes reach it: the same calls on every host (a
- * Durable Object's RPC methods, or the in-process Hub).
+ * The Hub's calls the routes make, by name: a host forwards exactly these (a
+ * Durable Object through its one RPC method, a standalone host in process).
+ * Adding one is a Hub method and its name here.
  */
-export interface UserActor {
-  publish(input: PublishInput): Promise<PublishResult>;
-  updateJob(jobId: string, update: JobUpdate, key: IdempotencyKey): Promise<JobUpdateResult>;
-  /** A job's JSON; with a client's credential, refused (401) when it is revoked. */
-  getJob(jobId: string, credential?: Credential): Promise<string | null>;
-  listJobs(status: JobStatus | undefined, limit: number, credential?: Credential): Promise<string[]>;
-  /** A short poll: events after `after`, at most `limit`. */
-  poll(after: number | undefined, limit: number, credential?: Credential): Promise<PollResult>;
-  presence(): Promise<Presence>;
-  stats(): Promise<UserStats>;
-  /** Closes every connection with 4503; with `revoke`, refuses every credential issued before now. */
-  endSessions(revoke: boolean, key: IdempotencyKey): Promise<Ended>;
-  /** Ends every connection and deletes everything the actor holds for the user. */
-  erase(key: IdempotencyKey): Promise<Erased>;
-  /** Stores an inbox item and announces it (`inbox.created`). */
-  notify(input: NotifyInput): Promise<PublishResult>;
-  /** One inbox item's JSON, or null. */
-  getNotification(id: number): Promise<string | null>;
-  listInbox(status: InboxStatus, before: number | undefined, limit: number, credential?: Credential): Promise<InboxListing>;
-  changeInbox(action: InboxAction, target: InboxTarget, credential?: Credential): Promise<InboxChangeResult>;
-  /** A client without a WebSocket has every event up to `through`. */
-  acknowledge(through: number, credential?: Credential): Promise<{ acknowledged: number }>;
-  /** Stores this browser's Web Push subscription (501 without VAPID keys). */
-  subscribePush(subscription: PushSubscriptionRecord, credential?: Credential): Promise<{ subscriptions: number }>;
-  unsubscribePush(endpoint: string, credential?: Credential): Promise<{ removed: boolean }>;
-}
+export const ACTOR_CALLS = [
+  ...['publish', 'updateJob', 'getJob', 'listJobs', 'poll', 'presence', 'stats', 'endSessions', 'erase'],
+  ...['notify', 'getNotification', 'listInbox', 'changeInbox', 'acknowledge', 'subscribePush', 'unsubscribePush'],
+] as const satisfies readonly (keyof Hub)[];
+
+export type ActorCall = (typeof ACTOR_CALLS)[number];
+
+export const isActorCall = (name: unknown): name is ActorCall => (ACTOR_CALLS as readonly unknown[]).includes(name);
+
+/** One user's actor as the routes reach it: the Hub's calls (ACTOR_CALLS), each answered asynchronously. */
+export type UserActor = { [K in ActorCall]: (...args: Parameters<Hub[K]>) => Promise<ReturnType<Hub[K]>> };
+
+/** Runs one of ACTOR_CALLS on a Hub. */
+export const callHub = (hub: Hub, name: ActorCall, args: unknown[]): unknown =>
+  (hub[name] as (...args: unknown[]) => unknown).apply(hub, args);
+
+type Invoke = (name: ActorCall, args: unknown[]) => Promise<unknown>;
+
+// One prototype for every UserActor: a route's call costs an object, not a closure per call name.
+const ACTOR_PROTOTYPE = Object.fromEntries(
+  ACTOR_CALLS.map((name) => [name, function (this: { invoke: Invoke }, ...args: unknown[]) { return this.invoke(name, args); }]),
+);
+
+/** A UserActor whose every call goes through `invoke`. */
+export const actorVia = (invoke: Invoke): UserActor => Object.assign(Object.create(ACTOR_PROTOTYPE), { invoke }) as UserActor;
 
 /** A job long poll's answer. */
 export interface JobWaitResult {

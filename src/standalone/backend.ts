@@ -1,8 +1,8 @@
 // HubBackend for one process: each user id names one in-process actor from
 // the directory. The same HTTP app and the same actor logic as on Cloudflare.
 
-import type { HubBackend, JobWaitResult, SseOptions, StreamOpen, UserActor, Wait, WaitResult } from '../core/backend.ts';
-import type { Hub, OpenOptions } from '../core/actor/hub.ts';
+import { actorVia, callHub, type HubBackend, type JobWaitResult, type SseOptions, type StreamOpen, type UserActor, type Wait, type WaitResult } from '../core/backend.ts';
+import type { OpenOptions } from '../core/actor/hub.ts';
 import { jobAnswer, pollAnswer, Waiter } from '../core/actor/waiter.ts';
 import { SILENT_OBSERVER, type HubObserver } from '../core/observability/observer.ts';
 import type { ActorDirectory } from './actor-directory.ts';
@@ -28,29 +28,11 @@ export class StandaloneBackend implements HubBackend {
    * client or publisher never learns of a write that could still be lost.
    */
   actor(userId: string): UserActor {
-    const call = async <T>(fn: (hub: Hub) => T): Promise<T> => {
-      const result = fn(this.#actors.get(userId).hub);
+    return actorVia(async (name, args) => {
+      const result = callHub(this.#actors.get(userId).hub, name, args);
       await this.#actors.committed();
       return result;
-    };
-    return {
-      publish: (input) => call((hub) => hub.publish(input)),
-      updateJob: (jobId, update, key) => call((hub) => hub.updateJob(jobId, update, key)),
-      getJob: (jobId, credential) => call((hub) => hub.getJob(jobId, credential)),
-      listJobs: (status, limit, credential) => call((hub) => hub.listJobs(status, limit, credential)),
-      poll: (after, limit, credential) => call((hub) => hub.poll(after, limit, credential)),
-      presence: () => call((hub) => hub.presence()),
-      stats: () => call((hub) => hub.stats()),
-      endSessions: (revoke, key) => call((hub) => hub.endSessions({ revoke }, key)),
-      erase: (key) => call((hub) => hub.erase(key)),
-      notify: (input) => call((hub) => hub.notify(input)),
-      getNotification: (id) => call((hub) => hub.getNotification(id)),
-      listInbox: (status, before, limit, credential) => call((hub) => hub.listInbox(status, before, limit, credential)),
-      changeInbox: (action, target, credential) => call((hub) => hub.changeInbox(action, target, credential)),
-      acknowledge: (through, credential) => call((hub) => hub.acknowledge(through, credential)),
-      subscribePush: (subscription, credential) => call((hub) => hub.subscribePush(subscription, credential)),
-      unsubscribePush: (endpoint, credential) => call((hub) => hub.unsubscribePush(endpoint, credential)),
-    };
+    });
   }
 
   async openWebSocket({ userId, request, protocol, after, redeem, credential }: StreamOpen): Promise<Response> {

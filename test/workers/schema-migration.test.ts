@@ -21,13 +21,13 @@ describe('schema migrations in a Durable Object', () => {
       const upgraded = new UserHub(state, env as unknown as ConstructorParameters<typeof UserHub>[1]);
       const version = state.storage.sql.exec(`SELECT value FROM meta WHERE owner = '' AND key = 'schema_version'`).one();
       expect(version.value).toBe(SCHEMA_VERSION);
-      expect(unwrapped(upgraded.poll(1, 10)).frames.map((f) => JSON.parse(f).id)).toEqual(['2', '3', '4']);
-      expect(await upgraded.publish({ type: 'n', data: '1', webhookId: 'msg_v1' })).toEqual({
+      expect(unwrapped(upgraded.call('poll', [1, 10])).frames.map((f) => JSON.parse(f).id)).toEqual(['2', '3', '4']);
+      expect(upgraded.call('publish', [{ type: 'n', data: '1', webhookId: 'msg_v1' }])).toEqual({
         ok: true,
         value: { id: '4', delivered: 0, duplicate: true },
       });
-      expect(await upgraded.updateJob('zip', { status: 'queued' }, { webhookId: 'msg_job' })).toMatchObject({ ok: true, value: { eventId: '5' } });
-      expect(JSON.parse(unwrapped(upgraded.getJob('zip'))!)).toMatchObject({ status: 'queued', version: 1 });
+      expect(upgraded.call('updateJob', ['zip', { status: 'queued' }, { webhookId: 'msg_job' }])).toMatchObject({ ok: true, value: { eventId: '5' } });
+      expect(JSON.parse(unwrapped(upgraded.call('getJob', ['zip']))!)).toMatchObject({ status: 'queued', version: 1 });
     });
   });
 });

@@ -144,7 +144,7 @@ async function endSessions(c: SignedContext) {
   const userId = c.req.param('userId')!;
   const revoke = c.req.query('revoke');
   if (revoke !== undefined && revoke !== 'true' && revoke !== 'false') throw badRequest('revoke: true or false.');
-  return c.json(await c.get('backend').actor(userId).endSessions(revoke === 'true', await bodylessKey(c)));
+  return c.json(await c.get('backend').actor(userId).endSessions({ revoke: revoke === 'true' }, await bodylessKey(c)));
 }
 
 /** DELETE /v1/users/:userId: ends the user's connections and deletes everything the actor holds for them. */
