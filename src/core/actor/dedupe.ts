@@ -5,7 +5,7 @@
 // Stripe refuses a reused idempotency key.
 
 import { HubError } from '../errors.ts';
-import type { SqlStore } from './ports.ts';
+import { OwnedRows } from './ports.ts';
 
 export interface IdempotencyKey {
   /** Standard Webhooks id. */
@@ -14,20 +14,13 @@ export interface IdempotencyKey {
   fingerprint?: string;
 }
 
-export class DedupeLedger {
-  readonly #sql: SqlStore;
-  readonly #owner: string;
-
-  constructor(sql: SqlStore, owner: string) {
-    this.#sql = sql;
-    this.#owner = owner;
-  }
+export class DedupeLedger extends OwnedRows {
 
   /** The answer this id got, or undefined when it is new; throws 409 when it came with another request. */
   seen<T>(key: IdempotencyKey): T | undefined {
-    const row = this.#sql.all<{ result: string; fingerprint: string | null }>(
+    const row = this.sql.all<{ result: string; fingerprint: string | null }>(
       `SELECT result, fingerprint FROM dedupe WHERE owner = ? AND webhook_id = ?`,
-      this.#owner,
+      this.owner,
       key.webhookId,
     )[0];
     if (!row) return undefined;
@@ -41,9 +34,9 @@ export class DedupeLedger {
   }
 
   remember(key: IdempotencyKey, result: object, now: number): void {
-    this.#sql.run(
+    this.sql.run(
       `INSERT INTO dedupe (owner, webhook_id, result, created_at, fingerprint) VALUES (?, ?, ?, ?, ?)`,
-      this.#owner,
+      this.owner,
       key.webhookId,
       JSON.stringify(result),
       now,
@@ -53,11 +46,11 @@ export class DedupeLedger {
 
   /** Forgets ids remembered at or before `before`. */
   forget(before: number): void {
-    this.#sql.run(`DELETE FROM dedupe WHERE owner = ? AND created_at <= ?`, this.#owner, before);
+    this.sql.run(`DELETE FROM dedupe WHERE owner = ? AND created_at <= ?`, this.owner, before);
   }
 
   /** When the oldest id was remembered, or null. */
   oldest(): number | null {
-    return this.#sql.all<{ v: number | null }>(`SELECT min(created_at) AS v FROM dedupe WHERE owner = ?`, this.#owner)[0]?.v ?? null;
+    return this.sql.all<{ v: number | null }>(`SELECT min(created_at) AS v FROM dedupe WHERE owner = ?`, this.owner)[0]?.v ?? null;
   }
 }

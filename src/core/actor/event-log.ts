@@ -4,20 +4,17 @@
 
 import type { ResetInfo } from '../../protocol/wire.ts';
 import type { EventRow } from './frames.ts';
-import type { SqlStore } from './ports.ts';
+import { OwnedRows, type SqlStore } from './ports.ts';
 
 const EVENT_COLUMNS = 'id, type, data, created_at';
 
-export class EventLog {
-  readonly #sql: SqlStore;
-  readonly #owner: string;
+export class EventLog extends OwnedRows {
   #lastId: number;
   /** Highest id ever pruned: a resume point below it has lost events. */
   #prunedThrough: number;
 
   constructor(sql: SqlStore, owner: string) {
-    this.#sql = sql;
-    this.#owner = owner;
+    super(sql, owner);
     // One statement: an actor starts on every wake from hibernation.
     const start = sql.all<{ pruned: number | null; last: number | null }>(
       `SELECT (SELECT value FROM meta WHERE owner = ? AND key = 'pruned_through') AS pruned, (SELECT max(id) FROM events WHERE owner = ?) AS last`,
@@ -39,7 +36,7 @@ export class EventLog {
   /** Appends an event with the next id. Inside the caller's transaction; see rollBack(). */
   append(type: string, data: string, now: number): EventRow {
     const row: EventRow = { id: this.#lastId + 1, type, data, created_at: now };
-    this.#sql.run(`INSERT INTO events (owner, ${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?)`, this.#owner, row.id, row.type, row.data, row.created_at);
+    this.sql.run(`INSERT INTO events (owner, ${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?)`, this.owner, row.id, row.type, row.data, row.created_at);
     this.#lastId = row.id;
     return row;
   }
@@ -51,9 +48,9 @@ export class EventLog {
 
   /** Events after `after` in id order; `limit` -1 for all. */
   after(after: number, limit: number): EventRow[] {
-    return this.#sql.all<EventRow>(
+    return this.sql.all<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE owner = ? AND id > ? ORDER BY id LIMIT ?`,
-      this.#owner,
+      this.owner,
       after,
       limit,
     );
@@ -75,7 +72,7 @@ export class EventLog {
    */
   erase(): number {
     const count = this.retained();
-    this.#sql.run(`DELETE FROM events WHERE owner = ?`, this.#owner);
+    this.sql.run(`DELETE FROM events WHERE owner = ?`, this.owner);
     this.#markPruned(this.#lastId + 1);
     this.#lastId = this.#prunedThrough;
     return count;
@@ -84,18 +81,18 @@ export class EventLog {
   /** Drops events beyond the newest `maxEvents` or older than `before`; the ids stay taken. */
   prune(maxEvents: number, before: number): void {
     const beyondCount =
-      this.#sql.all<{ id: number }>(`SELECT id FROM events WHERE owner = ? ORDER BY id DESC LIMIT 1 OFFSET ?`, this.#owner, maxEvents)[0]?.id ?? 0;
+      this.sql.all<{ id: number }>(`SELECT id FROM events WHERE owner = ? ORDER BY id DESC LIMIT 1 OFFSET ?`, this.owner, maxEvents)[0]?.id ?? 0;
     const beyondAge = this.#one<number>(`SELECT max(id) AS v FROM events WHERE owner = ? AND created_at <= ?`, before) ?? 0;
     const through = Math.max(beyondCount, beyondAge);
     if (through <= this.#prunedThrough) return;
-    this.#sql.run(`DELETE FROM events WHERE owner = ? AND id <= ?`, this.#owner, through);
+    this.sql.run(`DELETE FROM events WHERE owner = ? AND id <= ?`, this.owner, through);
     this.#markPruned(through);
   }
 
   #markPruned(through: number): void {
-    this.#sql.run(
+    this.sql.run(
       `INSERT INTO meta (owner, key, value) VALUES (?, 'pruned_through', ?) ON CONFLICT (owner, key) DO UPDATE SET value = excluded.value`,
-      this.#owner,
+      this.owner,
       through,
     );
     this.#prunedThrough = through;
@@ -108,6 +105,6 @@ export class EventLog {
 
   /** A single value from a query whose first parameter is the owner. */
   #one<T>(query: string, ...params: Array<string | number>): T | null {
-    return this.#sql.all<{ v: T | null }>(query, this.#owner, ...params)[0]?.v ?? null;
+    return this.sql.all<{ v: T | null }>(query, this.owner, ...params)[0]?.v ?? null;
   }
 }

@@ -137,10 +137,18 @@ const isStream = (connection: Connection) => connection.transport === 'websocket
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export interface HubOptions {
+  /**
+   * The user whose rows these are: '' when the store holds one user (a
+   * Durable Object), the user id when it holds many (standalone).
+   */
   owner?: string;
+  /** The platform's alarm for this actor, kept at the earliest time the actor asked to be woken (see wake()). */
   alarm?: Alarm;
+  /** Checks the ticket of an in-band refresh; without it every refresh is refused. */
   readTicket?: TicketReader;
+  /** Sends receipts to the publisher (RECEIPTS_URL) for the user `userId`; without it none are queued. */
   receipts?: ReceiptSettings & { userId: string };
+  /** Sends Web Push (VAPID keys set); without it the push routes answer 501 and nothing is pushed. */
   push?: PushSender;
   /** Every push attempt and its outcome (the host's logs and counters); logged when absent. */
   onPush?: (push: Omit<PushObservation, 'userId'>) => void;
@@ -176,19 +184,7 @@ export class Hub {
     frameHandlers?: FrameHandlers;
   } = {};
 
-  /**
-   * The store must be migrated first (migrate(), once per store).
-   * @param options.owner the user whose rows these are: '' when the store holds
-   *   one user (a Durable Object), the user id when it holds many (standalone).
-   * @param options.alarm the platform's alarm for this actor, kept at the
-   *   earliest time the actor asked to be woken (see wake()).
-   * @param options.readTicket checks the ticket of an in-band refresh; without
-   *   it every refresh is refused.
-   * @param options.receipts sends receipts to the publisher (RECEIPTS_URL) for
-   *   the user `userId`; without it none are queued.
-   * @param options.push sends Web Push (VAPID keys set); without it the push
-   *   routes answer 501 and nothing is pushed.
-   */
+  /** The store must be migrated first (migrate(), once per store). */
   constructor(sql: SqlStore, connections: ConnectionSet, limits: Limits, options: HubOptions = {}) {
     const owner = (this.#owner = options.owner ?? '');
     this.#sql = sql;
@@ -202,37 +198,14 @@ export class Hub {
     this.#readTicket = options.readTicket ?? (async () => null);
   }
 
-  get #jobs(): JobStore {
-    return (this.#parts.jobs ??= new JobStore(this.#sql, this.#owner));
-  }
-
-  get #tickets(): TicketLedger {
-    return (this.#parts.tickets ??= new TicketLedger(this.#sql, this.#owner));
-  }
-
-  get #inbox(): Inbox {
-    return (this.#parts.inbox ??= new Inbox(this.#sql, this.#owner));
-  }
-
-  get #outbox(): ReceiptOutbox {
-    return (this.#parts.outbox ??= new ReceiptOutbox(this.#sql, this.#owner));
-  }
-
-  get #pushes(): PushStore {
-    return (this.#parts.pushes ??= new PushStore(this.#sql, this.#owner));
-  }
-
-  get #publishBudget(): TokenBucket {
-    return (this.#parts.publishBudget ??= new TokenBucket(this.#limits.publishRatePerUser, this.#limits.publishBurstPerUser));
-  }
-
-  get #inboxBudget(): TokenBucket {
-    return (this.#parts.inboxBudget ??= new TokenBucket(INBOX_WRITE_RATE.perSecond, INBOX_WRITE_RATE.burst));
-  }
-
-  get #ackBudget(): TokenBucket {
-    return (this.#parts.ackBudget ??= new TokenBucket(INBOX_WRITE_RATE.perSecond, INBOX_WRITE_RATE.burst));
-  }
+  get #jobs(): JobStore { return (this.#parts.jobs ??= new JobStore(this.#sql, this.#owner)); }
+  get #tickets(): TicketLedger { return (this.#parts.tickets ??= new TicketLedger(this.#sql, this.#owner)); }
+  get #inbox(): Inbox { return (this.#parts.inbox ??= new Inbox(this.#sql, this.#owner)); }
+  get #outbox(): ReceiptOutbox { return (this.#parts.outbox ??= new ReceiptOutbox(this.#sql, this.#owner)); }
+  get #pushes(): PushStore { return (this.#parts.pushes ??= new PushStore(this.#sql, this.#owner)); }
+  get #publishBudget(): TokenBucket { return (this.#parts.publishBudget ??= new TokenBucket(this.#limits.publishRatePerUser, this.#limits.publishBurstPerUser)); }
+  get #inboxBudget(): TokenBucket { return (this.#parts.inboxBudget ??= new TokenBucket(INBOX_WRITE_RATE.perSecond, INBOX_WRITE_RATE.burst)); }
+  get #ackBudget(): TokenBucket { return (this.#parts.ackBudget ??= new TokenBucket(INBOX_WRITE_RATE.perSecond, INBOX_WRITE_RATE.burst)); }
 
   get #receipts(): { userId: string; delivery: ReceiptDelivery } | undefined {
     if (this.#parts.receipts === undefined) {
@@ -267,17 +240,11 @@ export class Hub {
     // The Worker validated this already; the actor does not take it on trust.
     this.#checkType(input.type);
     this.#checkData(input.data);
-    const { result, event } = this.#atomically(() => {
-      const seen = this.#dedupe.seen<PublishResult>(input);
-      if (seen) return { result: { ...seen, duplicate: true as const } };
+    return this.#once(input, now, () => {
       this.#spendPublishBudget(now);
       const event = this.#insertEvent(input.type, input.data, now);
-      const result: PublishResult = { id: String(event.row.id), delivered: this.#connections.receivers() };
-      this.#dedupe.remember(input, result, now);
-      return { result, event };
+      return { result: { id: String(event.row.id), delivered: this.#connections.receivers() }, event };
     });
-    if (event) this.#deliver(event);
-    return result;
   }
 
   /**
@@ -290,9 +257,7 @@ export class Hub {
   notify(input: NotifyInput, now = Date.now()): PublishResult {
     this.#checkType(input.type);
     if (input.data !== undefined) this.#checkData(input.data);
-    const { result, event } = this.#atomically(() => {
-      const seen = this.#dedupe.seen<PublishResult>(input);
-      if (seen) return { result: { ...seen, duplicate: true as const } };
+    return this.#once(input, now, () => {
       this.#spendPublishBudget(now);
       const delivered = this.#connections.receivers();
       const id = this.#log.lastId + 1;
@@ -304,12 +269,8 @@ export class Hub {
       const event = this.#insertEvent(INBOX_CREATED, data, now);
       this.#queuePush(id, input.push, delivered, now);
       this.#pruneAfterWrite(now, false, this.#limits.inboxMaxAgeSeconds);
-      const result: PublishResult = { id: event.id, delivered };
-      this.#dedupe.remember(input, result, now);
-      return { result, event };
+      return { result: { id: event.id, delivered }, event };
     });
-    if (event) this.#deliver(event);
-    return result;
   }
 
   /**
@@ -415,33 +376,18 @@ export class Hub {
   updateJob(jobId: string, update: JobUpdate, idempotency: IdempotencyKey, now = Date.now()): JobUpdateResult {
     if (!isJobId(jobId) || !(JOB_STATUSES as readonly string[]).includes(update.status)) throw badRequest('A job update names a job id and a job status.');
     for (const text of [update.result, update.error]) if (text !== undefined) this.#checkData(text);
-    const { result, event, job } = this.#atomically((): { result: JobUpdateResult; event?: OutgoingEvent; job?: StoredJob } => {
-      const seen = this.#dedupe.seen<JobUpdateResult>(idempotency);
-      if (seen) return { result: { ...seen, duplicate: true } };
+    let changed: StoredJob | undefined;
+    const result = this.#once<JobUpdateResult>(idempotency, now, () => {
       const change = this.#jobs.plan(jobId, update, now);
-      if (change.kind === 'unchanged') {
-        const result = { job: change.job.json, created: false, eventId: null, delivered: 0 };
-        this.#remember(idempotency, result, now);
-        return { result };
-      }
+      if (change.kind === 'unchanged') return { result: { job: change.job.json, created: false, eventId: null, delivered: 0 } };
       // Only a change that emits an event counts against the rate; a refused or empty one does not.
       this.#spendPublishBudget(now);
-      this.#jobs.write(change.job);
+      this.#jobs.write((changed = change.job));
       const event = this.#insertEvent(change.eventType, change.job.json, now);
-      const result = {
-        job: change.job.json,
-        created: change.created,
-        eventId: String(event.row.id),
-        delivered: this.#connections.receivers(),
-      };
-      this.#dedupe.remember(idempotency, result, now);
-      return { result, event, job: change.job };
+      const delivered = this.#connections.receivers();
+      return { result: { job: change.job.json, created: change.created, eventId: String(event.row.id), delivered }, event };
     });
-    if (event) this.#deliver(event);
-    if (job) {
-      const message = new JobMessage(job.json);
-      this.#sendLive(this.#connections.jobWatchers(jobId), message);
-    }
+    if (changed) this.#sendLive(this.#connections.jobWatchers(jobId), new JobMessage(changed.json));
     return result;
   }
 
@@ -810,6 +756,23 @@ export class Hub {
       this.#log.rollBack(lastId);
       throw err;
     }
+  }
+
+  /**
+   * A publisher's write, once per webhook-id: a retry is answered from the
+   * dedupe table; else `fn` writes in one transaction that keeps its answer,
+   * and the event it emitted goes out once that commits.
+   */
+  #once<T extends object>(key: IdempotencyKey, now: number, fn: () => { result: T; event?: OutgoingEvent }): T {
+    const { result, event } = this.#atomically((): { result: T; event?: OutgoingEvent } => {
+      const seen = this.#dedupe.seen<T>(key);
+      if (seen) return { result: { ...seen, duplicate: true } };
+      const written = fn();
+      this.#remember(key, written.result, now);
+      return written;
+    });
+    if (event) this.#deliver(event);
+    return result;
   }
 
   /** Data arrives as canonical JSON text from the routes; here only its size is checked again (parsing it costs a publish). */

@@ -4,7 +4,7 @@
 // changes, retention) and the storage; hub.ts emits the events.
 
 import type { InboxAction, InboxCounts, InboxStatus } from '../../protocol/wire.ts';
-import type { SqlStore, SqlValue } from './ports.ts';
+import { OwnedRows, type SqlValue } from './ports.ts';
 import type { PushOptions } from './push.ts';
 
 /** What a publisher sends for one notification; `data` is canonical JSON text. */
@@ -105,14 +105,7 @@ const ACTIONS: Record<InboxAction, { set: string; when: string }> = {
 /** The items an action names: listed ids, or every item up to an id. */
 export type InboxTarget = { ids: number[] } | { through: number };
 
-export class Inbox {
-  readonly #sql: SqlStore;
-  readonly #owner: string;
-
-  constructor(sql: SqlStore, owner: string) {
-    this.#sql = sql;
-    this.#owner = owner;
-  }
+export class Inbox extends OwnedRows {
 
   /**
    * Stores a new item under its event's id; `delivered` when it is being
@@ -141,15 +134,15 @@ export class Inbox {
     const replaces =
       row.collapse_key === null
         ? null
-        : (this.#sql.all<{ id: number }>(
+        : (this.sql.all<{ id: number }>(
             `SELECT id FROM inbox WHERE owner = ? AND collapse_key = ? AND read_at IS NULL AND archived_at IS NULL ORDER BY id DESC LIMIT 1`,
-            this.#owner,
+            this.owner,
             row.collapse_key,
           )[0]?.id ?? null);
-    if (replaces !== null) this.#sql.run(`DELETE FROM inbox WHERE owner = ? AND id = ?`, this.#owner, replaces);
-    this.#sql.run(
+    if (replaces !== null) this.sql.run(`DELETE FROM inbox WHERE owner = ? AND id = ?`, this.owner, replaces);
+    this.sql.run(
       `INSERT INTO inbox (owner, id, type, title, body, url, data, category, collapse_key, created_at, delivered_at, push) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      this.#owner,
+      this.owner,
       row.id,
       row.type,
       row.title,
@@ -166,15 +159,15 @@ export class Inbox {
   }
 
   get(id: number): StoredItem | null {
-    const row = this.#sql.all<ItemRow>(`SELECT ${COLUMNS} FROM inbox WHERE owner = ? AND id = ?`, this.#owner, id)[0];
+    const row = this.sql.all<ItemRow>(`SELECT ${COLUMNS} FROM inbox WHERE owner = ? AND id = ?`, this.owner, id)[0];
     return row ? new StoredItem(row) : null;
   }
 
   /** Newest first, older than `before` when given; `next` is the cursor of the following page. */
   list(status: InboxStatus, before: number | undefined, limit: number): { items: StoredItem[]; next: string | null } {
-    const rows = this.#sql.all<ItemRow>(
+    const rows = this.sql.all<ItemRow>(
       `SELECT ${COLUMNS} FROM inbox WHERE owner = ? AND id < ? AND ${STATUS_WHERE[status]} ORDER BY id DESC LIMIT ?`,
-      this.#owner,
+      this.owner,
       before ?? Number.MAX_SAFE_INTEGER,
       limit + 1,
     );
@@ -184,10 +177,10 @@ export class Inbox {
 
   /** Counted from the rows, in the caller's transaction: what the user sees always adds up. */
   counts(): InboxCounts {
-    const row = this.#sql.all<{ unread: number | null; unseen: number | null; total: number }>(
+    const row = this.sql.all<{ unread: number | null; unseen: number | null; total: number }>(
       `SELECT sum(read_at IS NULL) AS unread, sum(seen_at IS NULL) AS unseen, count(*) AS total
        FROM inbox WHERE owner = ? AND archived_at IS NULL`,
-      this.#owner,
+      this.owner,
     )[0];
     return { unread: row?.unread ?? 0, unseen: row?.unseen ?? 0, total: row?.total ?? 0 };
   }
@@ -202,7 +195,7 @@ export class Inbox {
     const [where, named]: [string, SqlValue] =
       'ids' in target ? ['id IN (SELECT value FROM json_each(?2))', JSON.stringify(target.ids)] : ['id <= ?2', target.through];
     const select = (condition: string) =>
-      this.#sql.all<{ id: number }>(`SELECT id FROM inbox WHERE owner = ?1 AND ${where} AND ${condition}`, this.#owner, named).map((r) => r.id);
+      this.sql.all<{ id: number }>(`SELECT id FROM inbox WHERE owner = ?1 AND ${where} AND ${condition}`, this.owner, named).map((r) => r.id);
     const unknown: number[] = [];
     if ('ids' in target) {
       const known = new Set(select('1 = 1'));
@@ -211,25 +204,25 @@ export class Inbox {
     const ids = select(when);
     if (ids.length === 0) return { changed: [], unknown };
     const update = `UPDATE inbox SET ${set} WHERE owner = ?1 AND ${where} AND ${when}`;
-    if (set.includes('?3')) this.#sql.run(update, this.#owner, named, now);
-    else this.#sql.run(update, this.#owner, named);
-    const changed = this.#sql
-      .all<ItemRow>(`SELECT ${COLUMNS} FROM inbox WHERE owner = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY id`, this.#owner, JSON.stringify(ids))
+    if (set.includes('?3')) this.sql.run(update, this.owner, named, now);
+    else this.sql.run(update, this.owner, named);
+    const changed = this.sql
+      .all<ItemRow>(`SELECT ${COLUMNS} FROM inbox WHERE owner = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY id`, this.owner, JSON.stringify(ids))
       .map((row) => new StoredItem(row));
     return { changed, unknown };
   }
 
   /** Items up to `through` that a client now has: their first `receivedAt` (and `deliveredAt`, if unset). Returns them. */
   acknowledge(through: number, now: number): StoredItem[] {
-    const rows = this.#sql.all<ItemRow>(
+    const rows = this.sql.all<ItemRow>(
       `SELECT ${COLUMNS} FROM inbox WHERE owner = ? AND id <= ? AND received_at IS NULL ORDER BY id`,
-      this.#owner,
+      this.owner,
       through,
     );
     if (rows.length === 0) return [];
-    this.#sql.run(
+    this.sql.run(
       `UPDATE inbox SET received_at = ?3, delivered_at = coalesce(delivered_at, ?3) WHERE owner = ?1 AND id <= ?2 AND received_at IS NULL`,
-      this.#owner,
+      this.owner,
       through,
       now,
     );
@@ -238,44 +231,44 @@ export class Inbox {
 
   /** A push service accepted a push of the item: its first `pushedAt`. */
   pushed(id: number, now: number): void {
-    this.#sql.run(`UPDATE inbox SET pushed_at = ? WHERE owner = ? AND id = ? AND pushed_at IS NULL`, now, this.#owner, id);
+    this.sql.run(`UPDATE inbox SET pushed_at = ? WHERE owner = ? AND id = ? AND pushed_at IS NULL`, now, this.owner, id);
   }
 
   /** The items among `ids` written to a live connection for the first time now. */
   delivered(ids: readonly number[], now: number): void {
     if (ids.length === 0) return;
-    this.#sql.run(
+    this.sql.run(
       `UPDATE inbox SET delivered_at = ? WHERE owner = ? AND id IN (SELECT value FROM json_each(?)) AND delivered_at IS NULL`,
       now,
-      this.#owner,
+      this.owner,
       JSON.stringify(ids),
     );
   }
 
   /** Drops items created at or before `before`, and those beyond the newest `maxItems`. */
   prune(maxItems: number, before: number): void {
-    this.#sql.run(`DELETE FROM inbox WHERE owner = ? AND created_at <= ?`, this.#owner, before);
+    this.sql.run(`DELETE FROM inbox WHERE owner = ? AND created_at <= ?`, this.owner, before);
     this.trim(maxItems);
   }
 
   /** Drops the items beyond the newest `maxItems`. */
   trim(maxItems: number): void {
-    const beyond = this.#sql.all<{ id: number }>(
+    const beyond = this.sql.all<{ id: number }>(
       `SELECT id FROM inbox WHERE owner = ? ORDER BY id DESC LIMIT 1 OFFSET ?`,
-      this.#owner,
+      this.owner,
       maxItems,
     )[0]?.id;
-    if (beyond !== undefined) this.#sql.run(`DELETE FROM inbox WHERE owner = ? AND id <= ?`, this.#owner, beyond);
+    if (beyond !== undefined) this.sql.run(`DELETE FROM inbox WHERE owner = ? AND id <= ?`, this.owner, beyond);
   }
 
   /** When the oldest item was created, or null. */
   oldest(): number | null {
-    return this.#sql.all<{ t: number | null }>(`SELECT min(created_at) AS t FROM inbox WHERE owner = ?`, this.#owner)[0]?.t ?? null;
+    return this.sql.all<{ t: number | null }>(`SELECT min(created_at) AS t FROM inbox WHERE owner = ?`, this.owner)[0]?.t ?? null;
   }
 
   erase(): number {
-    const count = this.#sql.all<{ n: number }>(`SELECT count(*) AS n FROM inbox WHERE owner = ?`, this.#owner)[0]?.n ?? 0;
-    this.#sql.run(`DELETE FROM inbox WHERE owner = ?`, this.#owner);
+    const count = this.sql.all<{ n: number }>(`SELECT count(*) AS n FROM inbox WHERE owner = ?`, this.owner)[0]?.n ?? 0;
+    this.sql.run(`DELETE FROM inbox WHERE owner = ?`, this.owner);
     return count;
   }
 }

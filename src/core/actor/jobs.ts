@@ -3,7 +3,7 @@
 
 import { HubError } from '../errors.ts';
 import { JOB_STATUSES, TERMINAL_STATUSES, type Job, type JobStatus } from '../../protocol/wire.ts';
-import type { SqlStore } from './ports.ts';
+import { OwnedRows } from './ports.ts';
 
 export interface JobUpdate {
   status: JobStatus;
@@ -60,39 +60,33 @@ const COLUMNS = 'id, status, progress, result, error, version, created_at, updat
  * namesake reached (the `job_version_floor` meta row), so a client holding an
  * old version never mistakes the new job for one it has seen.
  */
-export class JobStore {
-  readonly #sql: SqlStore;
-  readonly #owner: string;
+export class JobStore extends OwnedRows {
   /** Highest version of any job forgotten so far; read when a job is first created or forgotten. */
   #loadedFloor: number | undefined;
 
-  constructor(sql: SqlStore, owner: string) {
-    this.#sql = sql;
-    this.#owner = owner;
-  }
 
   get #floor(): number {
     return (this.#loadedFloor ??=
-      this.#sql.all<{ value: number }>(`SELECT value FROM meta WHERE owner = ? AND key = 'job_version_floor'`, this.#owner)[0]?.value ?? 0);
+      this.sql.all<{ value: number }>(`SELECT value FROM meta WHERE owner = ? AND key = 'job_version_floor'`, this.owner)[0]?.value ?? 0);
   }
 
   get(id: string): StoredJob | null {
-    const row = this.#sql.all<JobRow>(`SELECT ${COLUMNS} FROM jobs WHERE owner = ? AND id = ?`, this.#owner, id)[0];
+    const row = this.sql.all<JobRow>(`SELECT ${COLUMNS} FROM jobs WHERE owner = ? AND id = ?`, this.owner, id)[0];
     return row ? new StoredJob(row) : null;
   }
 
   /** Newest first, optionally of one status. */
   list(status: JobStatus | undefined, limit: number): StoredJob[] {
     const rows = status
-      ? this.#sql.all<JobRow>(
+      ? this.sql.all<JobRow>(
           `SELECT ${COLUMNS} FROM jobs WHERE owner = ? AND status = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
-          this.#owner,
+          this.owner,
           status,
           limit,
         )
-      : this.#sql.all<JobRow>(
+      : this.sql.all<JobRow>(
           `SELECT ${COLUMNS} FROM jobs WHERE owner = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
-          this.#owner,
+          this.owner,
           limit,
         );
     return rows.map((row) => new StoredJob(row));
@@ -101,9 +95,9 @@ export class JobStore {
   /** Jobs kept, by status (every status present, zero when none). */
   countByStatus(): Record<JobStatus, number> {
     const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
-    const rows = this.#sql.all<{ status: JobStatus; n: number }>(
+    const rows = this.sql.all<{ status: JobStatus; n: number }>(
       `SELECT status, count(*) AS n FROM jobs WHERE owner = ? GROUP BY status`,
-      this.#owner,
+      this.owner,
     );
     for (const { status, n } of rows) counts[status] = n;
     return counts;
@@ -112,7 +106,7 @@ export class JobStore {
   /** When the least recently updated job was last updated, if any. */
   oldestUpdate(): number | null {
     return (
-      this.#sql.all<{ t: number | null }>(`SELECT min(updated_at) AS t FROM jobs WHERE owner = ?`, this.#owner)[0]?.t ??
+      this.sql.all<{ t: number | null }>(`SELECT min(updated_at) AS t FROM jobs WHERE owner = ?`, this.owner)[0]?.t ??
       null
     );
   }
@@ -163,41 +157,41 @@ export class JobStore {
     this.#forget(
       `status IN (${terminal}) AND id IN (
          SELECT id FROM jobs WHERE owner = ? AND status IN (${terminal}) ORDER BY updated_at DESC LIMIT -1 OFFSET ?)`,
-      this.#owner,
+      this.owner,
       keep,
     );
   }
 
   /** Forgets every job of this user; versions go on from above the highest. */
   erase(): number {
-    const count = this.#sql.all<{ n: number }>(`SELECT count(*) AS n FROM jobs WHERE owner = ?`, this.#owner)[0]?.n ?? 0;
+    const count = this.sql.all<{ n: number }>(`SELECT count(*) AS n FROM jobs WHERE owner = ?`, this.owner)[0]?.n ?? 0;
     this.#forget('1 = 1');
     return count;
   }
 
   /** Deletes the jobs matching `where` (its parameters follow the owner), raising the version floor past them first. */
   #forget(where: string, ...params: Array<string | number>): void {
-    const top = this.#sql.all<{ v: number | null }>(`SELECT max(version) AS v FROM jobs WHERE owner = ? AND ${where}`, this.#owner, ...params)[0]?.v;
+    const top = this.sql.all<{ v: number | null }>(`SELECT max(version) AS v FROM jobs WHERE owner = ? AND ${where}`, this.owner, ...params)[0]?.v;
     if (top === null || top === undefined) return;
     if (top > this.#floor) {
       this.#loadedFloor = top;
-      this.#sql.run(
+      this.sql.run(
         `INSERT INTO meta (owner, key, value) VALUES (?, 'job_version_floor', ?) ON CONFLICT (owner, key) DO UPDATE SET value = excluded.value`,
-        this.#owner,
+        this.owner,
         top,
       );
     }
-    this.#sql.run(`DELETE FROM jobs WHERE owner = ? AND ${where}`, this.#owner, ...params);
+    this.sql.run(`DELETE FROM jobs WHERE owner = ? AND ${where}`, this.owner, ...params);
   }
 
   write(job: StoredJob): void {
     const r = job.row;
-    this.#sql.run(
+    this.sql.run(
       `INSERT INTO jobs (owner, ${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (owner, id) DO UPDATE SET status = excluded.status, progress = excluded.progress,
          result = excluded.result, error = excluded.error, version = excluded.version,
          updated_at = excluded.updated_at`,
-      this.#owner,
+      this.owner,
       r.id,
       r.status,
       r.progress,

@@ -83,3 +83,19 @@ export interface ConnectionSet {
   receivers(): number;
   countBy(transport: Transport): number;
 }
+
+/**
+ * One owner's rows in the actor's store: the base of each part that keeps
+ * rows (event log, jobs, inbox, dedupe, tickets, schedule, receipts, pushes).
+ * `owner` is '' in a Durable Object (one user per store), the user id on a
+ * standalone host (every user in one store).
+ */
+export abstract class OwnedRows {
+  protected readonly sql: SqlStore;
+  protected readonly owner: string;
+
+  constructor(sql: SqlStore, owner: string) {
+    this.sql = sql;
+    this.owner = owner;
+  }
+}

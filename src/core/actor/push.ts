@@ -8,7 +8,7 @@ import { bytesToBase64Url } from '../auth/base64.ts';
 import { sha256 } from '../auth/crypto.ts';
 import type { PushObservation } from '../observability/observer.ts';
 import type { Inbox } from './inbox.ts';
-import type { SqlStore } from './ports.ts';
+import { OwnedRows, type SqlStore } from './ports.ts';
 
 /** A browser's PushSubscription as stored: its endpoint and its keys (base64url). */
 export interface PushSubscriptionRecord {
@@ -55,31 +55,24 @@ export interface QueuedPush {
   shrunk: number;
 }
 
-export class PushStore {
-  readonly #sql: SqlStore;
-  readonly #owner: string;
-
-  constructor(sql: SqlStore, owner: string) {
-    this.#sql = sql;
-    this.#owner = owner;
-  }
+export class PushStore extends OwnedRows {
 
   /** Adds (or renews) a subscription; beyond MAX_PUSH_SUBSCRIPTIONS the oldest goes. */
   subscribe(subscription: PushSubscriptionRecord, now: number): void {
-    this.#sql.run(
+    this.sql.run(
       `INSERT INTO push_subscriptions (owner, endpoint, p256dh, auth, created_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (owner, endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth, created_at = excluded.created_at`,
-      this.#owner,
+      this.owner,
       subscription.endpoint,
       subscription.p256dh,
       subscription.auth,
       now,
     );
-    this.#sql.run(
+    this.sql.run(
       `DELETE FROM push_subscriptions WHERE owner = ? AND endpoint IN (
          SELECT endpoint FROM push_subscriptions WHERE owner = ? ORDER BY created_at DESC, endpoint LIMIT -1 OFFSET ?)`,
-      this.#owner,
-      this.#owner,
+      this.owner,
+      this.owner,
       MAX_PUSH_SUBSCRIPTIONS,
     );
   }
@@ -87,26 +80,26 @@ export class PushStore {
   /** Removes one subscription and what was queued for it; true when there was one. */
   unsubscribe(endpoint: string): boolean {
     const had = this.subscription(endpoint) !== null;
-    this.#sql.run(`DELETE FROM push_subscriptions WHERE owner = ? AND endpoint = ?`, this.#owner, endpoint);
-    this.#sql.run(`DELETE FROM push_queue WHERE owner = ? AND endpoint = ?`, this.#owner, endpoint);
+    this.sql.run(`DELETE FROM push_subscriptions WHERE owner = ? AND endpoint = ?`, this.owner, endpoint);
+    this.sql.run(`DELETE FROM push_queue WHERE owner = ? AND endpoint = ?`, this.owner, endpoint);
     return had;
   }
 
   subscription(endpoint: string): PushSubscriptionRecord | null {
-    return this.#sql.all<PushSubscriptionRecord>(`SELECT endpoint, p256dh, auth FROM push_subscriptions WHERE owner = ? AND endpoint = ?`, this.#owner, endpoint)[0] ?? null;
+    return this.sql.all<PushSubscriptionRecord>(`SELECT endpoint, p256dh, auth FROM push_subscriptions WHERE owner = ? AND endpoint = ?`, this.owner, endpoint)[0] ?? null;
   }
 
   count(): number {
-    return this.#sql.all<{ n: number }>(`SELECT count(*) AS n FROM push_subscriptions WHERE owner = ?`, this.#owner)[0]?.n ?? 0;
+    return this.sql.all<{ n: number }>(`SELECT count(*) AS n FROM push_subscriptions WHERE owner = ?`, this.owner)[0]?.n ?? 0;
   }
 
   /** Queues one push of the item to every subscription, due at `dueAt`. */
   enqueue(itemId: number, dueAt: number, unlessReceived: boolean): number {
-    const endpoints = this.#sql.all<{ endpoint: string }>(`SELECT endpoint FROM push_subscriptions WHERE owner = ?`, this.#owner);
+    const endpoints = this.sql.all<{ endpoint: string }>(`SELECT endpoint FROM push_subscriptions WHERE owner = ?`, this.owner);
     for (const { endpoint } of endpoints) {
-      this.#sql.run(
+      this.sql.run(
         `INSERT INTO push_queue (owner, item_id, endpoint, due_at, attempts, unless_received, shrunk) VALUES (?, ?, ?, ?, 0, ?, 0) ON CONFLICT DO NOTHING`,
-        this.#owner,
+        this.owner,
         itemId,
         endpoint,
         dueAt,
@@ -117,9 +110,9 @@ export class PushStore {
   }
 
   due(now: number): QueuedPush[] {
-    return this.#sql.all<QueuedPush>(
+    return this.sql.all<QueuedPush>(
       `SELECT item_id, endpoint, attempts, unless_received, shrunk FROM push_queue WHERE owner = ? AND due_at <= ? ORDER BY due_at LIMIT ?`,
-      this.#owner,
+      this.owner,
       now,
       BATCH,
     );
@@ -127,7 +120,7 @@ export class PushStore {
 
   /** Done with one queued push (sent, or given up). */
   done(push: QueuedPush): void {
-    this.#sql.run(`DELETE FROM push_queue WHERE owner = ? AND item_id = ? AND endpoint = ?`, this.#owner, push.item_id, push.endpoint);
+    this.sql.run(`DELETE FROM push_queue WHERE owner = ? AND item_id = ? AND endpoint = ?`, this.owner, push.item_id, push.endpoint);
   }
 
   /** Tries one again later: after a backoff (or the service's Retry-After), or at once in its short form. */
@@ -137,12 +130,12 @@ export class PushStore {
       return false;
     }
     const at = shrink ? now : now + Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** push.attempts);
-    this.#sql.run(
+    this.sql.run(
       `UPDATE push_queue SET attempts = attempts + ?, due_at = ?, shrunk = shrunk + ? WHERE owner = ? AND item_id = ? AND endpoint = ?`,
       shrink ? 0 : 1,
       at,
       shrink ? 1 : 0,
-      this.#owner,
+      this.owner,
       push.item_id,
       push.endpoint,
     );
@@ -150,14 +143,14 @@ export class PushStore {
   }
 
   nextDue(): number | null {
-    return this.#sql.all<{ t: number | null }>(`SELECT min(due_at) AS t FROM push_queue WHERE owner = ?`, this.#owner)[0]?.t ?? null;
+    return this.sql.all<{ t: number | null }>(`SELECT min(due_at) AS t FROM push_queue WHERE owner = ?`, this.owner)[0]?.t ?? null;
   }
 
   /** Forgets every subscription and queued push (erasure, a revoke). */
   erase(): number {
     const count = this.count();
-    this.#sql.run(`DELETE FROM push_subscriptions WHERE owner = ?`, this.#owner);
-    this.#sql.run(`DELETE FROM push_queue WHERE owner = ?`, this.#owner);
+    this.sql.run(`DELETE FROM push_subscriptions WHERE owner = ?`, this.owner);
+    this.sql.run(`DELETE FROM push_queue WHERE owner = ?`, this.owner);
     return count;
   }
 }

@@ -7,7 +7,7 @@
 
 import { sha256 } from '../auth/crypto.ts';
 import { bytesToBase64Url } from '../auth/base64.ts';
-import type { SqlStore } from './ports.ts';
+import { OwnedRows, type SqlStore } from './ports.ts';
 
 export const RECEIPT_KINDS = ['received', 'seen', 'read'] as const;
 export type ReceiptKind = (typeof RECEIPT_KINDS)[number];
@@ -48,23 +48,16 @@ export async function receiptWebhookId(userId: string, key: string): Promise<str
   return `rcpt_${key}_h${bytesToBase64Url(await sha256(userId))}`;
 }
 
-export class ReceiptOutbox {
-  readonly #sql: SqlStore;
-  readonly #owner: string;
-
-  constructor(sql: SqlStore, owner: string) {
-    this.#sql = sql;
-    this.#owner = owner;
-  }
+export class ReceiptOutbox extends OwnedRows {
 
   /** Queues a receipt, due now; one already queued under the same id stays as it is. */
   enqueue(userId: string, itemId: number, kind: ReceiptKind, at: number): void {
     const body =
       `{"type":"inbox.${kind}","timestamp":"${new Date(at).toISOString()}",` +
       `"data":{"userId":${JSON.stringify(userId)},"id":"${itemId}","${kind}At":"${new Date(at).toISOString()}"}}`;
-    this.#sql.run(
+    this.sql.run(
       `INSERT INTO receipts (owner, receipt, body, created_at, attempts, due_at) VALUES (?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING`,
-      this.#owner,
+      this.owner,
       `${kind}_${itemId}`,
       body,
       at,
@@ -73,9 +66,9 @@ export class ReceiptOutbox {
   }
 
   due(now: number): ReceiptRow[] {
-    return this.#sql.all<ReceiptRow>(
+    return this.sql.all<ReceiptRow>(
       `SELECT receipt, body, created_at, attempts FROM receipts WHERE owner = ? AND due_at <= ? ORDER BY due_at LIMIT ?`,
-      this.#owner,
+      this.owner,
       now,
       BATCH,
     );
@@ -86,25 +79,25 @@ export class ReceiptOutbox {
     const next = now + Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** row.attempts);
     const outcome = delivered ? 'sent' : next > row.created_at + retrySeconds * 1000 ? 'dropped' : 'retry';
     if (outcome === 'retry') {
-      this.#sql.run(
+      this.sql.run(
         `UPDATE receipts SET attempts = attempts + 1, due_at = ? WHERE owner = ? AND receipt = ?`,
         next,
-        this.#owner,
+        this.owner,
         row.receipt,
       );
     } else {
-      this.#sql.run(`DELETE FROM receipts WHERE owner = ? AND receipt = ?`, this.#owner, row.receipt);
+      this.sql.run(`DELETE FROM receipts WHERE owner = ? AND receipt = ?`, this.owner, row.receipt);
     }
     return outcome;
   }
 
   /** When the next queued receipt is due, or null. */
   nextDue(): number | null {
-    return this.#sql.all<{ t: number | null }>(`SELECT min(due_at) AS t FROM receipts WHERE owner = ?`, this.#owner)[0]?.t ?? null;
+    return this.sql.all<{ t: number | null }>(`SELECT min(due_at) AS t FROM receipts WHERE owner = ?`, this.owner)[0]?.t ?? null;
   }
 
   erase(): void {
-    this.#sql.run(`DELETE FROM receipts WHERE owner = ?`, this.#owner);
+    this.sql.run(`DELETE FROM receipts WHERE owner = ?`, this.owner);
   }
 }
 

@@ -4,7 +4,7 @@
 // exactly one alarm (ctx.storage.setAlarm); a standalone host reads the rows.
 // https://developers.cloudflare.com/durable-objects/api/alarms/
 
-import type { SqlStore } from './ports.ts';
+import { OwnedRows, type SqlStore } from './ports.ts';
 
 /** Why the actor asked to be woken: pruning, the next session warning or expiry, receipts and pushes to send. */
 export type WakeReason = 'prune' | 'expire' | 'receipts' | 'push';
@@ -17,16 +17,13 @@ export interface Alarm {
 /** An alarm nobody reads: the host polls the schedule rows itself (standalone). */
 export const POLLED_ALARM: Alarm = { set() {} };
 
-export class Schedule {
-  readonly #sql: SqlStore;
-  readonly #owner: string;
+export class Schedule extends OwnedRows {
   readonly #alarm: Alarm;
   /** The rows, mirrored: asking again for a later time costs no write. */
   readonly #due = new Map<WakeReason, number>();
 
   constructor(sql: SqlStore, owner: string, alarm: Alarm) {
-    this.#sql = sql;
-    this.#owner = owner;
+    super(sql, owner);
     this.#alarm = alarm;
     for (const row of sql.all<{ reason: WakeReason; at: number }>(`SELECT reason, at FROM schedule WHERE owner = ?`, owner)) {
       this.#due.set(row.reason, row.at);
@@ -38,9 +35,9 @@ export class Schedule {
     const current = this.#due.get(reason);
     if (current !== undefined && current <= at) return;
     const earliest = this.earliest();
-    this.#sql.run(
+    this.sql.run(
       `INSERT INTO schedule (owner, reason, at) VALUES (?, ?, ?) ON CONFLICT (owner, reason) DO UPDATE SET at = excluded.at`,
-      this.#owner,
+      this.owner,
       reason,
       at,
     );
@@ -52,7 +49,7 @@ export class Schedule {
   takeDue(now: number): WakeReason[] {
     const due = [...this.#due].filter(([, at]) => at <= now).map(([reason]) => reason);
     for (const reason of due) {
-      this.#sql.run(`DELETE FROM schedule WHERE owner = ? AND reason = ?`, this.#owner, reason);
+      this.sql.run(`DELETE FROM schedule WHERE owner = ? AND reason = ?`, this.owner, reason);
       this.#due.delete(reason);
     }
     this.#alarm.set(this.earliest());
@@ -61,7 +58,7 @@ export class Schedule {
 
   /** Forgets every row and clears the alarm. */
   clear(): void {
-    this.#sql.run(`DELETE FROM schedule WHERE owner = ?`, this.#owner);
+    this.sql.run(`DELETE FROM schedule WHERE owner = ?`, this.owner);
     this.#due.clear();
     this.#alarm.set(null);
   }

@@ -3,7 +3,7 @@
 // and a revoke refuses every credential issued before its moment.
 
 import type { Credential } from '../auth/client-token.ts';
-import type { Session, SqlStore } from './ports.ts';
+import { OwnedRows, type Session } from './ports.ts';
 
 /** `hub.expiring` comes this long before the end: a minute, or a tenth of a shorter session. */
 export const warningLead = (lifetimeMs: number): number => Math.min(60_000, Math.max(0, lifetimeMs) / 10);
@@ -15,20 +15,14 @@ export function sessionFor(credential: Credential, now: number): Session {
 }
 
 /** The user's revocation point: credentials issued (`iat`, seconds) before it are refused. */
-export class Revocation {
-  readonly #sql: SqlStore;
-  readonly #owner: string;
+export class Revocation extends OwnedRows {
   /** Read on first use: a publish never needs it, and an actor should start with no more reads than it must. */
   #loaded: number | undefined;
 
-  constructor(sql: SqlStore, owner: string) {
-    this.#sql = sql;
-    this.#owner = owner;
-  }
 
   get #before(): number {
     return (this.#loaded ??=
-      this.#sql.all<{ value: number }>(`SELECT value FROM meta WHERE owner = ? AND key = 'revoked_before'`, this.#owner)[0]?.value ?? 0);
+      this.sql.all<{ value: number }>(`SELECT value FROM meta WHERE owner = ? AND key = 'revoked_before'`, this.owner)[0]?.value ?? 0);
   }
 
   /** Whether a credential issued at `issuedAt` (seconds; 0 for a token without `iat`) is still honoured. */
@@ -40,9 +34,9 @@ export class Revocation {
   /** Refuses, from now on, every credential issued before `now` (ms). */
   revoke(now: number): void {
     this.#loaded = Math.max(this.#before, Math.floor(now / 1000));
-    this.#sql.run(
+    this.sql.run(
       `INSERT INTO meta (owner, key, value) VALUES (?, 'revoked_before', ?) ON CONFLICT (owner, key) DO UPDATE SET value = excluded.value`,
-      this.#owner,
+      this.owner,
       this.#before,
     );
   }

@@ -1,39 +1,32 @@
 // Spent connection tickets: a ticket opens one connection, once. Each nonce is
 // kept until its ticket would have expired anyway, then forgotten.
 
-import type { SqlStore } from './ports.ts';
+import { OwnedRows } from './ports.ts';
 
-export class TicketLedger {
-  readonly #sql: SqlStore;
-  readonly #owner: string;
-
-  constructor(sql: SqlStore, owner: string) {
-    this.#sql = sql;
-    this.#owner = owner;
-  }
+export class TicketLedger extends OwnedRows {
 
   /** Marks a ticket as spent; false when it was spent before. */
   redeem(nonce: string, expiresAt: number): boolean {
-    return this.#sql.transaction(() => {
-      if (this.#sql.all(`SELECT 1 FROM tickets WHERE owner = ? AND nonce = ?`, this.#owner, nonce).length > 0) return false;
-      this.#sql.run(`INSERT INTO tickets (owner, nonce, expires_at) VALUES (?, ?, ?)`, this.#owner, nonce, expiresAt);
+    return this.sql.transaction(() => {
+      if (this.sql.all(`SELECT 1 FROM tickets WHERE owner = ? AND nonce = ?`, this.owner, nonce).length > 0) return false;
+      this.sql.run(`INSERT INTO tickets (owner, nonce, expires_at) VALUES (?, ?, ?)`, this.owner, nonce, expiresAt);
       return true;
     });
   }
 
   /** Forgets every spent ticket (an erase, which also revokes what they were issued from). */
   erase(): void {
-    this.#sql.run(`DELETE FROM tickets WHERE owner = ?`, this.#owner);
+    this.sql.run(`DELETE FROM tickets WHERE owner = ?`, this.owner);
   }
 
   /** Forgets tickets expired at `now` (ms). */
   forget(now: number): void {
-    this.#sql.run(`DELETE FROM tickets WHERE owner = ? AND expires_at <= ?`, this.#owner, Math.floor(now / 1000));
+    this.sql.run(`DELETE FROM tickets WHERE owner = ? AND expires_at <= ?`, this.owner, Math.floor(now / 1000));
   }
 
   /** When the last kept ticket expires (ms), or null. */
   lastExpiry(): number | null {
-    const at = this.#sql.all<{ v: number | null }>(`SELECT max(expires_at) AS v FROM tickets WHERE owner = ?`, this.#owner)[0]?.v;
+    const at = this.sql.all<{ v: number | null }>(`SELECT max(expires_at) AS v FROM tickets WHERE owner = ?`, this.owner)[0]?.v;
     return at === null || at === undefined ? null : at * 1000;
   }
 }
