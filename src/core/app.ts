@@ -10,7 +10,7 @@ import { HubError } from './errors.ts';
 import { log } from './observability/log.ts';
 import { SILENT_OBSERVER, type HubObserver } from './observability/observer.ts';
 import { observeRejects } from './observability/rejects.ts';
-import { openApiDocument, referencePage } from './openapi.ts';
+import { documentedRoutes, openApiDocument, referencePage } from './openapi.ts';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION, SUPPORTED_PROTOCOLS } from '../protocol/wire.ts';
 import { clientJobRoutes } from './routes/client-jobs.ts';
 import { inboxRoutes } from './routes/inbox.ts';
@@ -20,33 +20,8 @@ import { publisherRoutes } from './routes/publisher.ts';
 import { streamRoutes } from './routes/streams.ts';
 import { ticketRoutes } from './routes/tickets.ts';
 
-/** Every route and its methods; anything else on these paths is a 405. */
-export const ROUTES: Record<string, string[]> = {
-  '/v1/health': ['GET'],
-  '/v1/tickets': ['POST'],
-  '/v1/connect': ['GET'],
-  '/v1/events': ['GET'],
-  '/v1/poll': ['GET'],
-  '/v1/jobs': ['GET'],
-  '/v1/jobs/:jobId': ['GET'],
-  '/v1/inbox': ['GET'],
-  '/v1/inbox/seen': ['POST'],
-  '/v1/inbox/read': ['POST'],
-  '/v1/inbox/unread': ['POST'],
-  '/v1/inbox/archive': ['POST'],
-  '/v1/acks': ['POST'],
-  '/v1/push/key': ['GET'],
-  '/v1/push/subscriptions': ['POST', 'DELETE'],
-  '/v1/users/:userId/events': ['POST'],
-  '/v1/users/:userId/jobs/:jobId': ['PUT'],
-  '/v1/users/:userId/notifications': ['POST'],
-  '/v1/users/:userId/notifications/:id': ['GET'],
-  '/v1/users/:userId/presence': ['GET'],
-  '/v1/users/:userId/stats': ['GET'],
-  '/v1/users/:userId/connections': ['DELETE'],
-  '/v1/users/:userId': ['DELETE'],
-  '/v1/events:batch': ['POST'],
-};
+/** Every route and its methods, as the API description lists them (a test holds the two together). */
+export const ROUTES = documentedRoutes();
 
 /** Every method a route answers, for CORS preflights. */
 const ALLOWED_METHODS = [...new Set([...Object.values(ROUTES).flat(), 'OPTIONS'])];

@@ -137,18 +137,18 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   return value;
 }
 
-function secret(env: Env, name: string): string {
-  const value = env[name];
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw new HubError('server_misconfigured', `The secret ${name} is not set.`);
-  }
-  return value.trim();
-}
-
 const misconfigured = (message: string) => new HubError('server_misconfigured', message);
 
-const list = (env: Env, name: string): string[] =>
-  typeof env[name] === 'string' ? (env[name] as string).split(/[\s,]+/).filter(Boolean) : [];
+/** A variable's text, trimmed; '' when unset. */
+const text = (env: Env, name: string): string => (typeof env[name] === 'string' ? (env[name] as string).trim() : '');
+
+const list = (env: Env, name: string): string[] => text(env, name).split(/[\s,]+/).filter(Boolean);
+
+function secret(env: Env, name: string): string {
+  const value = text(env, name);
+  if (value === '') throw misconfigured(`The secret ${name} is not set.`);
+  return value;
+}
 
 /** https, or http to a loopback host (development and tests). */
 function secureUrl(name: string, raw: string): string {
@@ -168,8 +168,7 @@ function secureUrl(name: string, raw: string): string {
 
 /** The VAPID keys and subject, or null when none is set; a partial or malformed set fails closed. */
 export function readPush(env: Env): PushConfig | null {
-  const value = (name: string) => (typeof env[name] === 'string' ? (env[name] as string).trim() : '');
-  const [publicKey, privateKey, subject] = [value('VAPID_PUBLIC_KEY'), value('VAPID_PRIVATE_KEY'), value('VAPID_SUBJECT')];
+  const [publicKey, privateKey, subject] = [text(env, 'VAPID_PUBLIC_KEY'), text(env, 'VAPID_PRIVATE_KEY'), text(env, 'VAPID_SUBJECT')];
   if (!publicKey && !privateKey && !subject) return null;
   if (!publicKey || !privateKey || !subject) throw misconfigured('VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT are set together (npx userhub vapid makes a pair).');
   const point = base64UrlToBytes(publicKey);
@@ -183,8 +182,7 @@ export function readPush(env: Env): PushConfig | null {
 
 /** RECEIPTS_URL with RECEIPTS_SECRET, or null when neither is set; one without the other fails closed. */
 export function readReceipts(env: Env): ReceiptConfig | null {
-  const url = typeof env.RECEIPTS_URL === 'string' ? env.RECEIPTS_URL.trim() : '';
-  const secret = typeof env.RECEIPTS_SECRET === 'string' ? env.RECEIPTS_SECRET.trim() : '';
+  const [url, secret] = [text(env, 'RECEIPTS_URL'), text(env, 'RECEIPTS_SECRET')];
   if (!url && !secret) return null;
   if (!url || !secret) throw misconfigured('RECEIPTS_URL and RECEIPTS_SECRET are set together.');
   if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret)) throw misconfigured('RECEIPTS_SECRET must be whsec_… (base64).');
@@ -197,13 +195,12 @@ function readJwks(env: Env): JwksSettings | null {
   if (!algorithms.every((alg) => JWKS_ALGORITHMS.includes(alg))) {
     throw misconfigured(`JWT_ALGORITHMS may only name ${JWKS_ALGORITHMS.join(', ')}.`);
   }
-  const claim = typeof env.JWT_USER_CLAIM === 'string' ? env.JWT_USER_CLAIM.trim() : '';
-  const userClaim = claim || 'sub';
+  const userClaim = text(env, 'JWT_USER_CLAIM') || 'sub';
   if (!/^[\x21-\x7e]{1,200}$/.test(userClaim)) throw misconfigured('JWT_USER_CLAIM must be a claim name.');
   const clockSkewSeconds = int(env, 'JWT_CLOCK_SKEW_SECONDS', 60, 0, 600);
   const issuers = list(env, 'JWT_ISSUER');
   const audiences = list(env, 'JWT_AUDIENCE');
-  const url = typeof env.JWT_JWKS_URL === 'string' ? env.JWT_JWKS_URL.trim() : '';
+  const url = text(env, 'JWT_JWKS_URL');
   if (!url) {
     if (issuers.length || audiences.length) throw misconfigured('JWT_ISSUER and JWT_AUDIENCE need JWT_JWKS_URL.');
     return null;
@@ -243,11 +240,11 @@ export function readLimits(env: Env): Limits {
 
 /** The whole configuration; fails closed when a secret is missing. */
 export function readConfig(env: Env): Config {
-  const webhookSecrets = secret(env, 'WEBHOOK_SECRET').split(/[\s,]+/).filter(Boolean);
+  const webhookSecrets = list(env, 'WEBHOOK_SECRET');
+  if (webhookSecrets.length === 0) throw misconfigured('The secret WEBHOOK_SECRET is not set.');
   if (!webhookSecrets.every((s) => s.startsWith('whsec_'))) {
-    throw new HubError('server_misconfigured', 'WEBHOOK_SECRET must be whsec_… (base64).');
+    throw misconfigured('WEBHOOK_SECRET must be whsec_… (base64).');
   }
-  const origins = typeof env.ALLOWED_ORIGINS === 'string' ? env.ALLOWED_ORIGINS : '';
   return {
     ...readLimits(env),
     receipts: readReceipts(env),
@@ -255,7 +252,7 @@ export function readConfig(env: Env): Config {
     jwtSecret: secret(env, 'JWT_SECRET'),
     jwks: readJwks(env),
     webhookSecrets,
-    allowedOrigins: origins.split(/[\s,]+/).filter(Boolean),
+    allowedOrigins: list(env, 'ALLOWED_ORIGINS'),
     heartbeatSeconds: int(env, 'HEARTBEAT_SECONDS', 15, 1, 300),
     ticketTtlSeconds: int(env, 'TICKET_TTL_SECONDS', 30, 1, 60),
     sseSessionTtlSeconds: int(env, 'SSE_SESSION_TTL_SECONDS', 12 * 3600, 60, 7 * 86400),

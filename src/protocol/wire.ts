@@ -183,6 +183,16 @@ export interface Job {
   updatedAt: string;
 }
 
+/** What a publish (or a notification) answers. */
+export interface PublishResult {
+  /** The event's id (for a notification, the inbox item's too). */
+  id: EventId;
+  /** Live connections the event was written to. */
+  delivered: number;
+  /** A retried webhook-id: the first answer, nothing stored again. */
+  duplicate?: true;
+}
+
 /** The one path a WebSocket upgrade may name; every host refuses an upgrade of any other. */
 export const CONNECT_PATH = '/v1/connect';
 

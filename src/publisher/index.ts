@@ -5,9 +5,9 @@
 
 import { signedContent, signWebhook, verifyWebhook } from '../core/auth/webhook-signature.ts';
 import { ERRORS, isErrorCode } from '../protocol/errors.ts';
-import type { InboxItem, Presence, UserStats } from '../protocol/wire.ts';
+import type { InboxItem, JobStatus, Presence, PublishResult, UserStats } from '../protocol/wire.ts';
 
-export type { InboxItem, Presence, UserStats };
+export type { InboxItem, JobStatus, Presence, PublishResult, UserStats };
 
 /** A receipt the service POSTed to RECEIPTS_URL: an inbox item was received, seen or read. */
 export interface Receipt {
@@ -93,14 +93,8 @@ export interface SendOptions {
   idempotencyKey?: string;
 }
 
-export interface PublishResult {
-  id: string;
-  delivered: number;
-  duplicate?: true;
-}
-
 export interface JobUpdate {
-  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
+  status: JobStatus;
   progress?: number;
   result?: unknown;
   error?: Record<string, unknown>;

@@ -36,6 +36,7 @@ import {
   type InboxStatus,
   type JobStatus,
   type Presence,
+  type PublishResult,
   type UserStats,
 } from '../../protocol/wire.ts';
 import { receiveClientFrame, type FrameHandlers } from './client-frames.ts';
@@ -56,13 +57,6 @@ export interface PublishInput extends IdempotencyKey {
   type: string;
   /** The event's data as canonical one-line JSON text. */
   data: string;
-}
-
-export interface PublishResult {
-  id: string;
-  /** Live connections the event was written to. */
-  delivered: number;
-  duplicate?: true;
 }
 
 export interface JobUpdateResult {

@@ -95,7 +95,6 @@ export async function fingerprint(method: string, target: string, body: string):
   return bytesToBase64(await sha256(`${method} ${target}\n${body}`));
 }
 
-/** Body size and media type for JSON bodies, checked before anything is read. */
 /** Oversized bodies up to this size are read and dropped before the 413 (see jsonBody). */
 const DRAIN_BYTES = 8 * 1024 * 1024;
 
@@ -110,6 +109,7 @@ async function drain(body: ReadableStream<Uint8Array> | null): Promise<void> {
   }
 }
 
+/** Body size and media type for JSON bodies, checked before anything is read. */
 export const jsonBody = createMiddleware<HubEnv>(async (c, next) => {
   const type = c.req.header('Content-Type') ?? '';
   if (!/^application\/json\s*(;|$)/i.test(type)) {

@@ -3,11 +3,11 @@
 
 import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
-import type { PublishInput, PublishResult } from '../actor/hub.ts';
+import type { PublishInput } from '../actor/hub.ts';
 import { createMiddleware } from 'hono/factory';
 import { checkTarget, fingerprint, jsonBody, requireSignature, validUserId, type SignedEnv } from '../auth/publisher.ts';
 import { badRequest, HubError } from '../errors.ts';
-import { isJobId, parseEventId } from '../../protocol/wire.ts';
+import { isJobId, parseEventId, type PublishResult } from '../../protocol/wire.ts';
 import { batchBody, jobUpdateBody, notificationBody, publishBody } from '../schemas.ts';
 
 type PublishBody = z.infer<typeof publishBody>;
