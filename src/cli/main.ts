@@ -7,9 +7,8 @@
 import { parseArgs } from 'node:util';
 import { connect, type TransportName } from '../client/index.ts';
 import { signClientToken } from '../core/auth/client-token.ts';
-import { signedContent, signWebhook } from '../core/auth/webhook-signature.ts';
 import { CLIENT_TRANSPORTS, EVENT_TYPE_PATTERN, isJobId, isReservedType, isUserId, RESERVED_TYPE_PREFIXES } from '../protocol/wire.ts';
-import { bindTarget, createPublisher, PublisherError } from '../publisher/index.ts';
+import { createPublisher, PublisherError } from '../publisher/index.ts';
 import { readDevVars } from './dev-vars.ts';
 
 const USAGE = `usage: userhub <command> [options]
@@ -137,17 +136,8 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   },
 
   async job(args) {
-    const { values } = parseArgs({
-      args,
-      options: {
-        user: { type: 'string' },
-        id: { type: 'string' },
-        status: { type: 'string' },
-        progress: { type: 'string' },
-        result: { type: 'string' },
-        error: { type: 'string' },
-      },
-    });
+    const text = { type: 'string' } as const;
+    const { values } = parseArgs({ args, options: { user: text, id: text, status: text, progress: text, result: text, error: text } });
     const user = userFlag(values.user);
     if (!values.id || !isJobId(values.id)) throw new UsageError('--id <jobId> is required');
     if (!values.status) throw new UsageError('--status is required');
@@ -185,7 +175,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   async call(args) {
     const [method, path, body] = args;
     if (!method || !path?.startsWith('/')) throw new UsageError('usage: userhub call <METHOD> </v1/path> [<json body>]');
-    print(await signedCall(method.toUpperCase(), path, json('body', body)));
+    print(await publisher().request(method, path, json('body', body)));
   },
 
   async listen(args) {
@@ -226,22 +216,6 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     });
   },
 };
-
-/** A signed request with any method, for `userhub call`: a body names its target, a bodyless request signs `METHOD path`. */
-async function signedCall(method: string, path: string, body: unknown): Promise<unknown> {
-  const text = body === undefined ? undefined : JSON.stringify(bindTarget(path, body));
-  const url = new URL(`${hubUrl()}${path}`);
-  const content = signedContent(method, `${url.pathname}${url.search}`, text);
-  const headers: Record<string, string> = await signWebhook(secret('WEBHOOK_SECRET'), `msg_${crypto.randomUUID()}`, content);
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await fetch(url, { method, headers, body: text });
-  const answer = await response.json().catch(() => null);
-  if (!response.ok) {
-    const error = (answer as { error?: { code: string; message: string } } | null)?.error;
-    throw new PublisherError(response.status, error?.code ?? 'http_error', error?.message ?? `HTTP ${response.status}`);
-  }
-  return answer;
-}
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;

@@ -257,6 +257,17 @@ export function createPublisher(options: PublisherOptions) {
       send<{ closed: number; events: number; jobs: number; notifications: number; duplicate?: true }>('DELETE', userPath(userId), undefined, sendOptions),
 
     /**
+     * Any publisher request, signed and retried like the others: a body is
+     * bound to the target of its path (bindTarget), a request without one
+     * signs `METHOD path?query`. For routes without a helper of their own.
+     *
+     * @example
+     * await hub.request('GET', '/v1/users/john/stats');
+     */
+    request: <T = unknown>(method: string, path: string, body?: unknown, sendOptions?: SendOptions) =>
+      send<T>(method.toUpperCase(), path, body === undefined ? undefined : bindTarget(path, body), sendOptions),
+
+    /**
      * One event to many users, each through its own actor, in batches of at most
      * 1,000 users whose body stays within `maxBodyBytes`.
      */

@@ -19,6 +19,7 @@ function recordingService() {
               published.push(userId);
               return { id: '1', delivered: 0 };
             },
+            presence: async () => ({ online: false, connections: { websocket: 0, sse: 0, poll: 0 }, userId }),
           })
         : () => Promise.reject(new Error(`reached ${String(name)}`)),
   });
@@ -52,5 +53,20 @@ describe('publishMany', () => {
     const { publisher, bodies } = recordingService();
     await publisher.publishMany(Array.from({ length: 2001 }, (_, i) => `u${i}`), 't');
     expect(bodies).toHaveLength(3);
+  });
+});
+
+describe('request', () => {
+  it('signs any publisher route: a body bound to the target of its path, a bodyless request over its path', async () => {
+    const { publisher, published } = recordingService();
+    expect(await publisher.request('post', '/v1/users/john/events', { type: 'raw.call' })).toEqual({ id: '1', delivered: 0 });
+    expect(published).toEqual(['john']);
+    expect(await publisher.request('GET', '/v1/users/jane/presence')).toMatchObject({ online: false, userId: 'jane' });
+    // A body that names another user than its path is refused by the service, not rebound.
+    await expect(publisher.request('POST', '/v1/users/jane/events', { userId: 'john', type: 'x' })).rejects.toMatchObject({
+      status: 400,
+      code: 'target_mismatch',
+    });
+    expect(published).toEqual(['john']);
   });
 });
