@@ -325,7 +325,7 @@ export function connect(options: ConnectOptions): HubClient {
     inbox: inbox.api,
     push: createPushApi(api),
     watchJob(jobId, onChange) {
-      return watchJob(jobId, { url: options.url, fetch: fetchImpl, token, subscribe }, onChange);
+      return watchJob(jobId, { ...api, subscribe }, onChange);
     },
     on(kind: 'event' | 'status' | 'inbox', listener: (value: never) => void) {
       const set = (kind === 'event' ? eventListeners : kind === 'status' ? statusListeners : inboxListeners) as Set<typeof listener>;
@@ -334,13 +334,7 @@ export function connect(options: ConnectOptions): HubClient {
       return () => void set.delete(listener);
     },
     waitForJob(jobId, waitOptions) {
-      return waitForJob(jobId, {
-        ...waitOptions,
-        url: options.url,
-        fetch: fetchImpl,
-        token,
-        subscribe,
-      });
+      return waitForJob(jobId, { ...waitOptions, ...api, subscribe });
     },
     close() {
       closed = true;

@@ -89,15 +89,9 @@ export function renderMetrics(counters: StandaloneCounters, actors: ActorDirecto
     ['{kind="job"}', live.job],
   ]);
   metric('userhub_actors', 'gauge', 'User actors in memory.', [['', actors.size]]);
-  metric('userhub_events_published_total', 'counter', 'Events appended to a user log (publishes and job changes).', [
-    ['', counters.eventsPublished],
-  ]);
-  metric('userhub_events_delivered_total', 'counter', 'Event frames written to live connections.', [
-    ['', counters.eventsDelivered],
-  ]);
-  metric('userhub_publishes_duplicate_total', 'counter', 'Publishes answered from the dedupe record.', [
-    ['', counters.duplicatePublishes],
-  ]);
+  metric('userhub_events_published_total', 'counter', 'Events appended to a user log (publishes and job changes).', [['', counters.eventsPublished]]);
+  metric('userhub_events_delivered_total', 'counter', 'Event frames written to live connections.', [['', counters.eventsDelivered]]);
+  metric('userhub_publishes_duplicate_total', 'counter', 'Publishes answered from the dedupe record.', [['', counters.duplicatePublishes]]);
   metric(
     'userhub_rejects_total',
     'counter',
@@ -130,13 +124,8 @@ function tokenMatches(header: string | null, token: string): boolean {
 }
 
 /** GET /metrics for one host: the text, or a refusal reported to the observer like any other. */
-export function createMetricsEndpoint(
-  access: MetricsAccess,
-  counters: StandaloneCounters,
-  actors: ActorDirectory,
-  observer: HubObserver,
-): (request: Request) => Response {
-  return (request) => {
+export function createMetricsEndpoint(access: MetricsAccess, counters: StandaloneCounters, actors: ActorDirectory, observer: HubObserver) {
+  return (request: Request): Response => {
     try {
       return serveMetrics(request, access, () => renderMetrics(counters, actors));
     } catch (err) {
@@ -149,11 +138,7 @@ export function createMetricsEndpoint(
 }
 
 /** Answers GET /metrics, or the refusal (thrown as a HubError) its access rule gives. */
-export function serveMetrics(
-  request: Request,
-  access: MetricsAccess,
-  render: () => string,
-): Response {
+export function serveMetrics(request: Request, access: MetricsAccess, render: () => string): Response {
   if (access.mode === 'disabled') throw new HubError('not_found', 'No such route.');
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     throw new HubError('method_not_allowed', 'Use GET on this route.', { headers: { Allow: 'GET, HEAD' } });
