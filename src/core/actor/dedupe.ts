@@ -15,7 +15,6 @@ export interface IdempotencyKey {
 }
 
 export class DedupeLedger extends OwnedRows {
-
   /** The answer this id got, or undefined when it is new; throws 409 when it came with another request. */
   seen<T>(key: IdempotencyKey): T | undefined {
     const row = this.sql.all<{ result: string; fingerprint: string | null }>(

@@ -106,7 +106,6 @@ const ACTIONS: Record<InboxAction, { set: string; when: string }> = {
 export type InboxTarget = { ids: number[] } | { through: number };
 
 export class Inbox extends OwnedRows {
-
   /**
    * Stores a new item under its event's id; `delivered` when it is being
    * written to a live connection now. An unread item with the same collapse

@@ -56,7 +56,6 @@ export interface QueuedPush {
 }
 
 export class PushStore extends OwnedRows {
-
   /** Adds (or renews) a subscription; beyond MAX_PUSH_SUBSCRIPTIONS the oldest goes. */
   subscribe(subscription: PushSubscriptionRecord, now: number): void {
     this.sql.run(

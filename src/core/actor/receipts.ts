@@ -49,7 +49,6 @@ export async function receiptWebhookId(userId: string, key: string): Promise<str
 }
 
 export class ReceiptOutbox extends OwnedRows {
-
   /** Queues a receipt, due now; one already queued under the same id stays as it is. */
   enqueue(userId: string, itemId: number, kind: ReceiptKind, at: number): void {
     const body =

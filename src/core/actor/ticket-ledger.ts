@@ -4,7 +4,6 @@
 import { OwnedRows } from './ports.ts';
 
 export class TicketLedger extends OwnedRows {
-
   /** Marks a ticket as spent; false when it was spent before. */
   redeem(nonce: string, expiresAt: number): boolean {
     return this.sql.transaction(() => {
