@@ -30,6 +30,16 @@ describe('code layout', () => {
     // The transport list and the slow-consumer bound, once each.
     expect(defining(/\[\s*'websocket',\s*'sse'/)).toEqual(['src/protocol/wire.ts']);
     expect(defining(/=\s*1024\s*\*\s*1024;/)).toEqual(['src/protocol/wire.ts']);
+    expect(defining(/export interface PublishResult\b/)).toEqual(['src/protocol/wire.ts']);
+  });
+
+  it('names the actor’s calls once: no host forwards them one by one', () => {
+    // A host reaches the Hub through actorVia/callHub (core/backend.ts); a
+    // method or property of its own per call would be a second list to keep.
+    const forwarding = /^\s+(?:async\s+)?(publish|updateJob|getJob|listJobs|poll|notify|listInbox|changeInbox|acknowledge|subscribePush|unsubscribePush|endSessions|erase|presence|stats)(?:\(|:\s*(?:async\s*)?\()/m;
+    const hosts = [...files('src/cloudflare'), ...files('src/standalone')];
+    expect(hosts.filter((file) => forwarding.test(readFileSync(file, 'utf8')))).toEqual([]);
+    expect(readFileSync('src/core/backend.ts', 'utf8')).toMatch(/export const ACTOR_CALLS = \[/);
   });
 
   it('keeps the demo out of src/core and out of the deployed Worker entry', () => {
