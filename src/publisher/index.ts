@@ -156,13 +156,14 @@ function batches(userIds: string[], type: string, data: unknown, maxBytes: numbe
   let chunk: string[] = [];
   let size = fixed;
   for (const userId of userIds) {
-    const entry = utf8.encode(JSON.stringify(userId)).length + (chunk.length > 0 ? 1 : 0);
-    if (chunk.length > 0 && (chunk.length === BATCH_SIZE || size + entry > maxBytes)) {
+    const bytes = utf8.encode(JSON.stringify(userId)).length;
+    if (chunk.length > 0 && (chunk.length === BATCH_SIZE || size + 1 + bytes > maxBytes)) {
       chunks.push(chunk);
       chunk = [];
       size = fixed;
     }
-    size += utf8.encode(JSON.stringify(userId)).length + (chunk.length > 0 ? 1 : 0);
+    // A comma before every id but the first.
+    size += bytes + (chunk.length > 0 ? 1 : 0);
     chunk.push(userId);
   }
   if (chunk.length > 0) chunks.push(chunk);

@@ -172,7 +172,7 @@ export class Hub {
     inboxBudget?: TokenBucket;
     ackBudget?: TokenBucket;
     /** Receipts to the publisher (RECEIPTS_URL configured); without it none are queued. */
-    receipts?: { userId: string; delivery: ReceiptDelivery } | null;
+    receipts?: ReceiptDelivery | null;
     /** Web Push (VAPID keys configured); without it nothing is pushed or accepted. */
     pushDelivery?: PushDelivery | null;
     frameHandlers?: FrameHandlers;
@@ -201,10 +201,10 @@ export class Hub {
   get #inboxBudget(): TokenBucket { return (this.#parts.inboxBudget ??= new TokenBucket(INBOX_WRITE_RATE.perSecond, INBOX_WRITE_RATE.burst)); }
   get #ackBudget(): TokenBucket { return (this.#parts.ackBudget ??= new TokenBucket(INBOX_WRITE_RATE.perSecond, INBOX_WRITE_RATE.burst)); }
 
-  get #receipts(): { userId: string; delivery: ReceiptDelivery } | undefined {
+  get #receipts(): ReceiptDelivery | undefined {
     if (this.#parts.receipts === undefined) {
       const settings = this.#options.receipts;
-      this.#parts.receipts = settings ? { userId: settings.userId, delivery: new ReceiptDelivery(this.#sql, this.#outbox, settings) } : null;
+      this.#parts.receipts = settings ? new ReceiptDelivery(this.#sql, this.#outbox, settings) : null;
     }
     return this.#parts.receipts ?? undefined;
   }
@@ -357,7 +357,7 @@ export class Hub {
     const receipts = this.#receipts;
     if (!receipts || items.length === 0) return;
     for (const item of items) {
-      for (const kind of RECEIPT_KINDS) if (item.row[`${kind}_at`] === now) this.#outbox.enqueue(receipts.userId, item.row.id, kind, now);
+      for (const kind of RECEIPT_KINDS) if (item.row[`${kind}_at`] === now) receipts.enqueue(item.row.id, kind, now);
     }
     this.#schedule.request('receipts', now);
   }
@@ -580,13 +580,12 @@ export class Hub {
   }
 
   #closeAll(): number {
-    let closed = 0;
-    for (const connection of [...this.#connections.all()]) {
+    const connections = [...this.#connections.all()];
+    for (const connection of connections) {
       this.#close(connection, CloseCode.ended, 'ended by the service');
       this.#connections.remove(connection);
-      closed++;
     }
-    return closed;
+    return connections.length;
   }
 
   /**
@@ -649,11 +648,7 @@ export class Hub {
   /** Who is connected, by transport; parked job polls count as polls. */
   presence(): Presence {
     const c = this.#connections;
-    const connections = {
-      websocket: c.countBy('websocket'),
-      sse: c.countBy('sse'),
-      poll: c.countBy('poll') + c.countBy('job'),
-    };
+    const connections = { websocket: c.countBy('websocket'), sse: c.countBy('sse'), poll: c.countBy('poll') + c.countBy('job') };
     return { online: connections.websocket + connections.sse + connections.poll > 0, connections };
   }
 
@@ -682,7 +677,7 @@ export class Hub {
     const dueAt = alarmFired && earliest !== null ? Math.max(now, earliest) : now;
     let sending: Promise<void> | undefined;
     for (const reason of this.#schedule.takeDue(dueAt)) {
-      const delivery = reason === 'receipts' ? this.#receipts?.delivery : reason === 'push' ? this.#pushDelivery : undefined;
+      const delivery = reason === 'receipts' ? this.#receipts : reason === 'push' ? this.#pushDelivery : undefined;
       if (delivery) {
         const round = this.#runDelivery(reason as 'receipts' | 'push', delivery, dueAt);
         sending = sending ? Promise.all([sending, round]).then(() => undefined) : round;

@@ -114,6 +114,11 @@ export class ReceiptDelivery {
     this.#settings = settings;
   }
 
+  /** Queues the receipt of one item's `kind`, due now (in the caller's transaction). */
+  enqueue(itemId: number, kind: ReceiptKind, at: number): void {
+    this.#outbox.enqueue(this.#settings.userId, itemId, kind, at);
+  }
+
   async round(now: number): Promise<void> {
     if (this.#sending) return;
     this.#sending = true;
