@@ -4,7 +4,10 @@
 
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
+import { signWebhook } from '../../src/core/auth/webhook-signature.ts';
+import { DEFAULT_LIMITS } from '../../src/core/config.ts';
 import { publishRequest, tokenFor, uniqueUser } from '../helpers/requests.ts';
+import { TEST_VARS } from '../helpers/test-vars.ts';
 import { createHubClient, eventually } from './clients.ts';
 
 export interface LimitsOptions {
@@ -58,6 +61,38 @@ export function describeLimitsContract(host: string, baseUrl: () => string, opti
       const again = await tryConnect(base, token);
       expect(again).toBeInstanceOf(WebSocket);
       (again as WebSocket).close();
+    });
+
+    it('bounds a publish body by MAX_EVENT_BYTES whether its length is declared or it comes chunked, storing nothing over it', async () => {
+      const base = baseUrl();
+      const user = uniqueUser();
+      const limit = DEFAULT_LIMITS.maxEventBytes;
+      /** A signed body of exactly `size` bytes: the data string fills what the rest leaves. */
+      const bodyOf = (size: number) => {
+        const shell = JSON.stringify({ userId: user, type: 'big', data: '' }).length;
+        return JSON.stringify({ userId: user, type: 'big', data: 'x'.repeat(size - shell) });
+      };
+      const send = async (body: string, chunked: boolean) => {
+        const headers = { ...(await signWebhook(TEST_VARS.WEBHOOK_SECRET, `msg_${crypto.randomUUID()}`, body)), 'Content-Type': 'application/json' };
+        const bytes = new TextEncoder().encode(body);
+        // A stream body has no length to declare: it goes out chunked.
+        const stream = new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (let i = 0; i < bytes.length; i += 16 * 1024) controller.enqueue(bytes.subarray(i, i + 16 * 1024));
+            controller.close();
+          },
+        });
+        const init = { method: 'POST', headers, body: chunked ? stream : body, duplex: 'half' };
+        const response = await fetch(`${base}/v1/users/${user}/events`, init as RequestInit);
+        await response.arrayBuffer();
+        return response.status;
+      };
+      expect(await send(bodyOf(limit), false)).toBe(202);
+      expect(await send(bodyOf(limit + 1), false)).toBe(413);
+      expect(await send(bodyOf(1000), true)).toBe(202);
+      expect(await send(bodyOf(limit + 1), true)).toBe(413);
+      const poll = await createHubClient(base).get(user, '/v1/poll?after=0');
+      expect(((await poll.json()) as { events: unknown[] }).events).toHaveLength(2);
     });
 
     it('refuses publishes beyond the per-user burst with 429 and Retry-After, storing only what it accepted', async () => {

@@ -127,6 +127,13 @@ export const jsonBody = createMiddleware<HubEnv>(async (c, next) => {
     if (Number(declared) <= DRAIN_BYTES) await drain(c.req.raw.body);
     throw tooLarge();
   }
+  // A declared length within the limit is the body's length (the runtime's
+  // HTTP parser reads exactly that many bytes), so there is nothing to count:
+  // bodyLimit would pass it on too, but only after touching `c.req.raw.body`,
+  // which makes @hono/node-server build a web Request and a stream for every
+  // request instead of reading the body straight from the socket. Only a body
+  // without a length (chunked) is counted as it is read.
+  if (declared !== undefined && c.req.header('Transfer-Encoding') === undefined) return next();
   return bodyLimit({
     maxSize,
     onError: () => {
