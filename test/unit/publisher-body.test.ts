@@ -59,6 +59,17 @@ describe('publish bodies are exactly the bytes that were signed', () => {
     expect(published.map((p) => p.input.data)).toEqual(['"héllo €🙂"']);
   });
 
+  it('accepts a body that starts with a UTF-8 BOM, signed over its bytes, BOM included', async () => {
+    const { published, post } = recordingApp();
+    const body = bytes([0xef, 0xbb, 0xbf], '{"userId":"john","type":"a","data":{"n":1}}');
+    const response = await post(body, await webhookHeaders(body));
+    expect(response.status).toBe(202);
+    expect(published.map((p) => p.input.data)).toEqual(['{"n":1}']);
+    // The BOM is part of what was signed: the same JSON signed without it is refused.
+    const unsigned = await post(body, await webhookHeaders(body.subarray(3)));
+    expect(unsigned.status).toBe(401);
+  });
+
   it('reads an oversized body to its end before the 413, and leaves a huge one unread', async () => {
     // Drained, the sender gets the 413 on a usable connection; left unread,
     // @hono/node-server and wrangler's proxy cut the connection mid-upload.

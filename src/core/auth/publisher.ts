@@ -68,6 +68,13 @@ export const requireSignature = createMiddleware<SignedEnv>(async (c, next) => {
   if (!webhookId) throw signatureFailed();
   c.set('webhookId', webhookId);
   c.set('signedBody', body);
+  // The validator parses this very text (c.req.json() reads the text cache
+  // first), so the body is decoded once; without it Hono turns the cached
+  // bytes into text through a Response built for the purpose, a web Response
+  // per publish on Node. A leading BOM is dropped there, as a Response's
+  // text() drops it (RFC 8259 §8.1 lets a parser ignore it); the signature
+  // covered it. (Hono keeps a promise there, though its type names the value.)
+  if (body !== null) c.req.bodyCache.text = Promise.resolve(body.startsWith('\uFEFF') ? body.slice(1) : body) as unknown as string;
   await next();
 });
 
