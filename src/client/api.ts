@@ -3,6 +3,13 @@
 
 import { endpoint } from './transports/transport.ts';
 
+/** The server refused a token (401). */
+export class TokenRefused extends Error {
+  constructor() {
+    super('unauthorized');
+  }
+}
+
 export interface ApiContext {
   url: string;
   fetch: typeof fetch;

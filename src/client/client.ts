@@ -1,17 +1,19 @@
 // One object per user session: connects by the best transport that works,
 // falls back, reconnects with backoff, and resumes from the last id it
-// delivered, so the application sees every event once and in order.
+// delivered, so the application sees every event once and in order. It serves
+// one user for its whole life: every token it is given is shown to the server
+// before its first use, and a token of another user closes the client.
 
 import { CLIENT_TRANSPORTS, PROTOCOL_HEADER, PROTOCOL_VERSION } from '../protocol/wire.ts';
 import { backoffDelay } from './backoff.ts';
 import { HUB_READY, HUB_RESET, type Frame, type HubEvent, type ResetInfo } from './frames.ts';
-import { callApi } from './api.ts';
+import { callApi, TokenRefused } from './api.ts';
 import { createClientInbox, type InboxApi, type InboxCounts } from './inbox.ts';
 import { createPushApi, type PushApi } from './push.ts';
 import { canShareTabs, joinTabGroup, type TabGroup } from './tabs.ts';
 import { longPollTransport } from './transports/long-poll.ts';
 import { sseTransport } from './transports/sse.ts';
-import { type Session, type SessionEnd, type Transport, type TransportName } from './transports/transport.ts';
+import { endpoint, type Session, type SessionEnd, type Transport, type TransportName } from './transports/transport.ts';
 import { websocketTransport } from './transports/websocket.ts';
 import { waitForJob, type Job, type WaitForJobOptions } from './wait-for-job.ts';
 import { watchJob } from './watch-job.ts';
@@ -25,7 +27,22 @@ export type Status =
   | { state: 'unauthorized' }
   /** The service ended the session (4503: a kick, a revoke, an erased user); the client does not reconnect. */
   | { state: 'ended'; code: number; reason: string }
+  /** The client stopped for a reason the application must act on (see ClientErrorCode); it does not reconnect. */
+  | { state: 'failed'; error: ClientError }
   | { state: 'closed' };
+
+/**
+ * Why a client stopped by itself (status `failed`):
+ * - `user_changed`: a token (from `getToken`, or a refreshed one) names another
+ *   user than the one the client was opened for. Nothing of that user was
+ *   delivered; call `connect()` again for the new user (`HubProvider` does).
+ */
+export type ClientErrorCode = 'user_changed';
+
+export interface ClientError {
+  code: ClientErrorCode;
+  message: string;
+}
 
 export interface ConnectOptions {
   /** Base URL of the service, e.g. `https://hub.example.com`. */
@@ -69,6 +86,8 @@ export interface ConnectOptions {
 }
 
 export interface HubClient {
+  /** The user this client serves, as the server stated it for the first token; undefined until then. */
+  readonly userId: string | undefined;
   /** The last event id delivered to onEvent (the resume point). */
   readonly lastId: string | undefined;
   readonly status: Status;
@@ -94,6 +113,9 @@ const TRANSPORTS: Record<TransportName, Transport> = {
   sse: sseTransport,
   poll: longPollTransport,
 };
+
+/** A ticket minted while checking a token is used for the next WebSocket if it is younger than this. */
+const SPARE_TICKET_MS = 5000;
 
 /** Acknowledgements of received inbox items go out at most this often. */
 const ACK_INTERVAL_MS = 1000;
@@ -143,9 +165,20 @@ export function connect(options: ConnectOptions): HubClient {
   let cachedToken = options.token;
   let closed = false;
   let tabs: TabGroup | undefined;
+  /** The user this client serves: the one the server stated for its first token. */
+  let userId: string | undefined;
+  /** The token whose user was last checked, and that check while it runs. */
+  let identified: string | undefined;
+  let identifying: { token: string; done: Promise<void> } | undefined;
+  /** The ticket the last check minted: the next WebSocket uses it instead of asking again. */
+  let spare: { token: string; ticket: string; at: number } | undefined;
 
-  /** The service's HTTP API as this client calls it (its fetch, its token). */
-  const api = { url: options.url, fetch: fetchImpl, token };
+  /** The service's HTTP API as this client calls it (its fetch, its token; a refused token is replaced once). */
+  const api = {
+    url: options.url,
+    fetch: fetchImpl,
+    token: (refresh: boolean) => token(refresh).catch((err: unknown) => (err instanceof TokenRefused && !refresh && options.getToken ? token(true) : Promise.reject(err))),
+  };
   const inbox = createClientInbox({
     ...api,
     lastId: () => lastId,
@@ -176,9 +209,40 @@ export function connect(options: ConnectOptions): HubClient {
     tabs?.shareStatus(next);
   };
 
+  /**
+   * The token to use, its user checked: the first token's user becomes the
+   * client's; a token of any other user fails the client (`user_changed`)
+   * before anything is asked with it. Throws TokenRefused for a refused token.
+   */
   async function token(refresh: boolean): Promise<string> {
     if (options.getToken && (refresh || !cachedToken)) cachedToken = await options.getToken({ refresh });
-    return cachedToken!;
+    const current = cachedToken!;
+    if (current === identified) return current;
+    if (identifying?.token !== current) identifying = { token: current, done: identify(current) };
+    await identifying.done;
+    return current;
+  }
+
+  /** Asks the server whose token this is (POST /v1/tickets answers the user it takes it for). */
+  async function identify(current: string): Promise<void> {
+    const response = await fetchImpl(endpoint(options.url, 'v1/tickets', {}), { method: 'POST', headers: { Authorization: `Bearer ${current}` } });
+    if (response.status === 401) throw new TokenRefused();
+    if (!response.ok) throw new Error(`POST /v1/tickets: ${response.status}`);
+    const answer = (await response.json()) as { ticket: string; userId: string };
+    userId ??= answer.userId;
+    if (answer.userId !== userId) {
+      fail({ code: 'user_changed', message: `The token is for another user than this client's (${userId}); connect() again for the new user.` });
+      throw new Error('user_changed');
+    }
+    identified = current;
+    spare = { token: current, ticket: answer.ticket, at: Date.now() };
+  }
+
+  /** A fresh ticket the last check minted for `current`, once. */
+  function takeTicket(current: string): string | undefined {
+    const ticket = spare?.token === current && Date.now() - spare.at < SPARE_TICKET_MS ? spare.ticket : undefined;
+    spare = undefined;
+    return ticket;
   }
 
   function deliver(frame: Frame) {
@@ -212,13 +276,14 @@ export function connect(options: ConnectOptions): HubClient {
     let current: string;
     try {
       current = await token(refreshToken);
-    } catch {
-      return ended(mine, { kind: 'network', opened: false });
+    } catch (err) {
+      return ended(mine, { kind: err instanceof TokenRefused ? 'unauthorized' : 'network', opened: false });
     }
     if (closed || mine !== generation) return;
     session = TRANSPORTS[name]({
       url: options.url,
       token: current,
+      ticket: takeTicket(current),
       freshToken: () => token(true),
       after: lastId,
       fetch: fetchImpl,
@@ -286,13 +351,25 @@ export function connect(options: ConnectOptions): HubClient {
     return () => void eventListeners.delete(listener);
   };
 
+  /** Stops for good: the application must act (connect again for the new user). */
+  function fail(error: ClientError) {
+    if (closed) return;
+    closed = true;
+    generation++;
+    clearTimeout(timer);
+    clearTimeout(ackTimer);
+    session?.close();
+    tabs?.close(); // before the status, which must not reach the other tabs: it is this tab's alone
+    setStatus({ state: 'failed', error });
+  }
+
   /** Learns which user the server takes the token for, then joins that user's tabs; alone if that fails. */
   async function shareTabs() {
     // Unreachable or refused for now: connect alone, which retries and falls back as usual.
-    const { userId } = await callApi<{ userId?: string }>(api, 'v1/tickets', { method: 'POST' }).catch(() => ({ userId: undefined }));
+    await api.token(false).catch(() => undefined);
     if (closed) return;
     if (userId === undefined) return void attempt(false);
-    tabs = joinTabGroup<Status>(`userhub:${new URL(options.url).origin}:${userId}`, {
+    tabs = joinTabGroup<Status>(`userhub:${new URL(options.url).origin}:${userId}`, userId, {
       lead: () => void attempt(false),
       follow: () => {
         generation++;
@@ -303,7 +380,7 @@ export function connect(options: ConnectOptions): HubClient {
       frame: deliver,
       status: (next) => {
         // The leader's own ending is not this tab's.
-        if (next.state !== 'closed') setStatus(next);
+        if (next.state !== 'closed' && next.state !== 'failed') setStatus(next);
       },
       current: () => status,
     });
@@ -313,6 +390,9 @@ export function connect(options: ConnectOptions): HubClient {
   else void attempt(false);
 
   return {
+    get userId() {
+      return userId;
+    },
     get lastId() {
       return lastId;
     },

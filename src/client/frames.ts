@@ -21,3 +21,4 @@ export type HubEvent<Data = unknown> = Notification<Data>;
 /** Close codes as literals (type-checked against CloseCode), so the bundle carries no close-code table. */
 export const CLOSE_UNAUTHORIZED: typeof CloseCode.unauthorized = 4401;
 export const CLOSE_RESUME_NOW: typeof CloseCode.resumeNow = 4009;
+export const CLOSE_ENDED: typeof CloseCode.ended = 4503;

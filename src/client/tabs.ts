@@ -4,7 +4,9 @@
 // A leader that closes releases its lock and the next tab takes over at once;
 // one that stops beating (a frozen tab keeps its lock) has its lock stolen.
 // Each tab keeps its own last id and drops what it has seen, so a new leader
-// resumes from there and every tab gets every event once, in order.
+// resumes from there and every tab gets every event once, in order. Every
+// message names its user, and a tab drops any other user's, so no bug
+// elsewhere can hand one user's events to another through the channel.
 
 import type { Frame } from './frames.ts';
 
@@ -12,7 +14,7 @@ import type { Frame } from './frames.ts';
 const BEAT_MS = 1000;
 const TAKEOVER_MS = 3500;
 
-type Message = { kind: 'frame'; frame: Frame } | { kind: 'status'; status: unknown } | { kind: 'beat' } | { kind: 'hello' };
+type Message = ({ kind: 'frame'; frame: Frame } | { kind: 'status'; status: unknown } | { kind: 'beat' } | { kind: 'hello' }) & { user: string };
 
 interface LockManager {
   request(name: string, options: { steal?: boolean }, callback: () => Promise<void>): Promise<void>;
@@ -46,8 +48,8 @@ export interface TabGroup {
   close(): void;
 }
 
-/** Joins the group `name` (one per origin, service and user). */
-export function joinTabGroup<Status>(name: string, hooks: TabGroupHooks<Status>): TabGroup {
+/** Joins the group `name` (one per origin, service and user) as a tab of `user`. */
+export function joinTabGroup<Status>(name: string, user: string, hooks: TabGroupHooks<Status>): TabGroup {
   const locks = browser.navigator!.locks!;
   const channel = new BroadcastChannel(name);
   let leading = false;
@@ -55,7 +57,8 @@ export function joinTabGroup<Status>(name: string, hooks: TabGroupHooks<Status>)
   let release: (() => void) | undefined;
   let lastBeat = Date.now();
   let beat: ReturnType<typeof setInterval> | undefined;
-  const post = (message: Message) => !closed && channel.postMessage(message);
+  type Body = Message extends infer M ? (M extends Message ? Omit<M, 'user'> : never) : never;
+  const post = (message: Body) => !closed && channel.postMessage({ ...message, user });
 
   const held = () =>
     new Promise<void>((resolve) => {
@@ -88,6 +91,7 @@ export function joinTabGroup<Status>(name: string, hooks: TabGroupHooks<Status>)
 
   channel.onmessage = (event: unknown) => {
     const data = (event as { data: Message }).data;
+    if (data?.user !== user) return; // another user's tab: never this one's
     if (data.kind === 'beat') lastBeat = Date.now();
     else if (data.kind === 'hello') {
       if (leading) post({ kind: 'status', status: hooks.current() });

@@ -78,6 +78,7 @@ export function waitForJob(jobId: string, context: WaitContext): Promise<Job> {
           version = 0; // not created yet: wait for it
           continue;
         }
+        if (response.status === 410) throw new Error(`GET job ${jobId}: the service ended the session (session_ended)`);
         if (!response.ok) throw new Error(`GET job ${jobId}: ${response.status}`);
         const job = (await response.json()) as Job;
         if (isFinal(job)) return finish(null, job);

@@ -57,7 +57,11 @@ function collect(socket: WebSocket, transport: 'poll' | 'job', wait: Wait): Prom
       if (item) items.push(item);
       if (isAnswered(items, transport)) finish();
     });
-    socket.addEventListener('close', finish);
+    socket.addEventListener('close', (event) => {
+      // The actor ended the poll with a code of its own (4503: the service ended the session).
+      if (!settled && event.code >= 4000) items.push({ kind: 'closed', code: event.code, reason: event.reason });
+      finish();
+    });
     socket.addEventListener('error', finish);
   });
 }

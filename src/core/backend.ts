@@ -3,6 +3,7 @@
 
 import type { Credential } from './auth/client-token.ts';
 import type { Hub, PollResult } from './actor/hub.ts';
+import type { ClosedInfo } from '../protocol/wire.ts';
 
 export interface StreamOpen {
   userId: string;
@@ -42,7 +43,7 @@ export interface Wait {
  * Adding one is a Hub method and its name here.
  */
 export const ACTOR_CALLS = [
-  ...['publish', 'updateJob', 'getJob', 'listJobs', 'poll', 'presence', 'stats', 'endSessions', 'erase'],
+  ...['publish', 'updateJob', 'getJob', 'listJobs', 'poll', 'presence', 'stats', 'endSessions', 'erase', 'admit'],
   ...['notify', 'getNotification', 'listInbox', 'changeInbox', 'acknowledge', 'subscribePush', 'unsubscribePush'],
 ] as const satisfies readonly (keyof Hub)[];
 
@@ -73,11 +74,15 @@ export interface JobWaitResult {
   job: string | null;
   /** True when the job changed past the version the poll had seen. */
   changed: boolean;
+  /** The service ended the session while the poll waited (a kick, a revoke, an erase). */
+  ended?: ClosedInfo;
 }
 
 /** A long poll's answer: what a short poll would say, and whether the wait ran out with nothing. */
 export interface WaitResult extends PollResult {
   timedOut: boolean;
+  /** The service ended the session while the poll waited (a kick, a revoke, an erase). */
+  ended?: ClosedInfo;
 }
 
 /** What a host gives the HTTP layer: the user's actor, and the three ways a connection is held open. */

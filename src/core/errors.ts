@@ -89,3 +89,7 @@ export function unwrap<T>(outcome: Outcome<T>): T {
 
 export const badRequest = (message: string): HubError =>
   new HubError('invalid_request', message);
+
+/** A long poll the service ended while it waited (close code 4503 on a stream). */
+export const sessionEnded = ({ code, reason }: { code: number; reason: string }): HubError =>
+  new HubError('session_ended', `The service ended this session (${code}: ${reason}); do not poll again without a new login.`);

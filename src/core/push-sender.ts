@@ -7,9 +7,7 @@
 import { buildPushPayload } from '@block65/webcrypto-web-push';
 import type { PushSender } from './actor/push.ts';
 import type { PushConfig } from './config.ts';
-
-/** A push service that does not answer within this long is tried again later. */
-const SEND_TIMEOUT_MS = 10_000;
+import { postOnce } from './outbound.ts';
 
 export function createPushSender(config: PushConfig, fetchImpl: typeof fetch = (input, init) => fetch(input, init)): PushSender {
   const vapid = { subject: config.subject, publicKey: config.publicKey, privateKey: config.privateKey };
@@ -24,14 +22,8 @@ export function createPushSender(config: PushConfig, fetchImpl: typeof fetch = (
         { endpoint: subscription.endpoint, expirationTime: null, keys: { p256dh: subscription.p256dh, auth: subscription.auth } },
         vapid,
       );
-      const response = await fetchImpl(subscription.endpoint, {
-        method: 'POST',
-        headers: request.headers,
-        body: request.body,
-        signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
-      });
-      await response.body?.cancel();
-      return response.status;
+      // A redirect is the push service answering wrongly: refused, never followed.
+      return await postOnce(fetchImpl, 'push', subscription.endpoint, { headers: request.headers, body: request.body });
     } catch {
       return null;
     }

@@ -4,22 +4,15 @@
 import type { ReceiptSender } from './actor/receipts.ts';
 import { signWebhook } from './auth/webhook-signature.ts';
 import type { ReceiptConfig } from './config.ts';
-
-/** A receiver that does not answer within this long is tried again later. */
-const SEND_TIMEOUT_MS = 10_000;
+import { postOnce } from './outbound.ts';
 
 export function createReceiptSender(config: ReceiptConfig, fetchImpl: typeof fetch = (input, init) => fetch(input, init)): ReceiptSender {
   return async (webhookId, body) => {
     try {
       const headers = await signWebhook(config.secret, webhookId, body);
-      const response = await fetchImpl(config.url, {
-        method: 'POST',
-        headers: { ...headers, 'Content-Type': 'application/json' },
-        body,
-        signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
-      });
-      await response.body?.cancel();
-      return response.ok;
+      // A redirect is a failed attempt, retried like a 5xx: a signed receipt goes to RECEIPTS_URL only.
+      const status = await postOnce(fetchImpl, 'receipt', config.url, { headers: { ...headers, 'Content-Type': 'application/json' }, body });
+      return status >= 200 && status < 300;
     } catch {
       return false;
     }

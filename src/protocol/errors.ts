@@ -28,6 +28,8 @@ export const ERRORS = {
   /** A webhook-id already used for a different request (method, path or body). */
   idempotency_key_reused: { status: 409, retryable: false },
   job_not_found: { status: 404, retryable: false },
+  /** A parked long poll was ended by the service (a kick, a revoke, an erase): what close code 4503 says to a stream. Do not poll again without a new login. */
+  session_ended: { status: 410, retryable: false },
   /** Web Push is off: the service has no VAPID keys. */
   push_disabled: { status: 501, retryable: false },
   /** A secret is missing or a setting is invalid: the service fails closed until fixed. */

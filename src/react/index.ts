@@ -9,7 +9,12 @@ import { connect, type ConnectOptions, type HubClient, type HubEvent, type Inbox
 const HubContext = createContext<HubClient | null>(null);
 
 export interface HubProviderProps {
-  /** As for connect(); read when the provider mounts (change `key` to reconnect with others). */
+  /**
+   * As for connect(); read when the provider mounts (change `key` to reconnect
+   * with others). When `getToken` starts returning another user's token (a
+   * logout and a login without a reload), the provider connects again for that
+   * user by itself, from now: nothing of the old user's client is carried over.
+   */
   options: ConnectOptions;
   children?: ReactNode;
 }
@@ -19,9 +24,21 @@ export function HubProvider({ options, children }: HubProviderProps) {
   const [hub, setHub] = useState<HubClient | null>(null);
   const initial = useRef(options);
   useEffect(() => {
-    const client = connect(initial.current);
-    setHub(client);
+    let client: HubClient;
+    let unsubscribe: () => void;
+    const open = (connectOptions: ConnectOptions) => {
+      client = connect(connectOptions);
+      setHub(client);
+      unsubscribe = client.on('status', (status) => {
+        if (status.state !== 'failed' || status.error.code !== 'user_changed') return;
+        unsubscribe();
+        // A new user starts a new client: no resume point of the old one.
+        open({ ...initial.current, lastId: undefined });
+      });
+    };
+    open(initial.current);
     return () => {
+      unsubscribe();
       client.close();
       setHub(null);
     };

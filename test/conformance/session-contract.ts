@@ -155,6 +155,39 @@ export function describeSessionContract(host: string, baseUrl: () => string) {
       again.ws.close();
     });
 
+    it('ends parked long polls on a kick with 410 session_ended, for events and for a job', async () => {
+      const client = createHubClient(baseUrl());
+      const user = uniqueUser('kick-poll');
+      expect((await client.putJob(user, 'zip-1', { status: 'running' })).status).toBeLessThan(300);
+      const headers = await bearer(user);
+      const { lastId } = (await (await fetch(`${client.base}/v1/poll`, { headers })).json()) as { lastId: string };
+      const events = fetch(`${client.base}/v1/poll?after=${lastId}&wait=20`, { headers });
+      const job = fetch(`${client.base}/v1/jobs/zip-1?wait=20&version=1`, { headers });
+      await eventually(async () => (await client.presence(user)).connections.poll === 2, 5000);
+      const kicked = await client.signed('DELETE', `/v1/users/${user}/connections`);
+      expect(await kicked.json()).toEqual({ closed: 2 });
+      for (const answer of await Promise.all([events, job])) {
+        expect(answer.status).toBe(410);
+        expect(((await answer.json()) as { error: { code: string } }).error.code).toBe('session_ended');
+      }
+    });
+
+    it('refuses a token minted in the same second as a revoke, even before it, and gives a revoked token no ticket', async () => {
+      const client = createHubClient(baseUrl());
+      const user = uniqueUser('revoke-second');
+      // Early in a second: the token and the revoke 300 ms later share it.
+      while (Date.now() % 1000 > 400) await sleep(20);
+      const token = await tokenFor(user);
+      await sleep(300);
+      expect(await (await client.signed('DELETE', `/v1/users/${user}/connections?revoke=true`)).json()).toEqual({ closed: 0 });
+      const old = { Authorization: `Bearer ${token}` };
+      expect((await fetch(`${client.base}/v1/tickets`, { method: 'POST', headers: old })).status).toBe(401);
+      expect((await fetch(`${client.base}/v1/poll`, { headers: old })).status).toBe(401);
+      await expect(client.socket(user, { headers: old })).rejects.toThrow(/401/);
+      await sleep(1000); // a token from a later second is admitted
+      expect((await fetch(`${client.base}/v1/tickets`, { method: 'POST', headers: await bearer(user) })).status).toBe(201);
+    });
+
     it('refuses, after a revoke, every token, ticket and cookie issued before it, and admits newer ones', async () => {
       const client = createHubClient(baseUrl());
       const user = uniqueUser('revoke');
@@ -178,7 +211,8 @@ export function describeSessionContract(host: string, baseUrl: () => string) {
       expect((await fetch(`${client.base}/v1/events?ticket=${unusedTicket}`)).status).toBe(401);
       expect((await fetch(`${client.base}/v1/events?ticket=${oldTicket}`, { headers: { Cookie: cookie } })).status).toBe(401);
 
-      const fresh = await client.socket(user); // a token issued after the revoke
+      await sleep(1000); // a token from a second after the revoke's
+      const fresh = await client.socket(user);
       await fresh.untilReady();
       fresh.ws.close();
     });

@@ -4,6 +4,8 @@
 // push service is handled, and that nothing reaches another user.
 
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { connect } from '../../src/client/index.ts';
 import { createPublisher } from '../../src/publisher/index.ts';
@@ -16,13 +18,19 @@ import { useEveryHost, type HostName } from '../hosts/every-host.ts';
 const SUBJECT = 'mailto:ops@example.com';
 const keys = await vapidKeys();
 const service = await startPushService(keys.publicKey, SUBJECT);
-afterAll(() => service.close());
+/** Off the allowlist: where a push service's redirect points, and what a sender that followed it would reach. */
+let trapped = 0;
+const trap = createServer((_, response) => void (trapped++, response.writeHead(201).end()));
+await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+const trapUrl = `http://127.0.0.1:${(trap.address() as AddressInfo).port}/internal/push/abc`;
+afterAll(() => Promise.all([service.close(), new Promise((resolve) => trap.close(resolve))]));
 const VARS = {
   ...TEST_VARS,
   VAPID_PUBLIC_KEY: keys.publicKey,
   VAPID_PRIVATE_KEY: keys.privateKey,
   VAPID_SUBJECT: SUBJECT,
-  PUSH_ENDPOINT_HOSTS: '127.0.0.1',
+  // An entry without a port allows 443 only; the local push service listens on another.
+  PUSH_ENDPOINT_HOSTS: new URL(service.origin).host,
   // The hosts trust the push service's self-signed certificate (Node and Bun read the first, Deno the second).
   NODE_EXTRA_CA_CERTS: service.caFile,
   DENO_CERT: service.caFile,
@@ -111,10 +119,23 @@ describe.concurrent.each(HOSTS)('Web Push on %s', (host) => {
     await eventually(() => service.pushes(busy).filter((p) => p.status === 201).length === 1, 15_000);
     expect(service.pushes(busy).map((p) => p.status)).toEqual([429, 201]);
     expect(service.pushes(gone).map((p) => p.status)).toEqual([410]);
-    expect((await publisher().getNotification(user, id)).pushedAt).not.toBeNull();
+    // The push service counts a push before its answer reaches the host, which then commits pushedAt.
+    await eventually(async () => (await publisher().getNotification(user, id)).pushedAt !== null, 5_000);
     await publisher().notify(user, { type: 'n', title: 'second' });
     await eventually(() => service.pushes(busy).length === 3, 10_000);
     expect(service.pushes(gone)).toHaveLength(1); // its subscription is gone
+  });
+
+  it('never follows a push service redirect: a 307 is a refusal, nothing reaches where it points', async () => {
+    const user = uniqueUser('push-307');
+    const browser = await subscribed(user);
+    service.script(browser, [307], trapUrl);
+    const { id } = await publisher().notify(user, { type: 'n', title: 'redirected' });
+    await eventually(() => service.pushes(browser).length === 1, 10_000);
+    await sleep(1500);
+    expect(service.pushes(browser).map((p) => p.status)).toEqual([307]);
+    expect(trapped).toBe(0);
+    expect((await publisher().getNotification(user, id)).pushedAt).toBeNull();
   });
 
   it('sends the short form once when the push service finds the payload too large (413)', async () => {
@@ -144,6 +165,10 @@ describe.concurrent.each(HOSTS)('Web Push on %s', (host) => {
     const bad = [
       { ...browser.json, endpoint: browser.json.endpoint.replace('https:', 'http:') },
       { ...browser.json, endpoint: 'https://internal.example/push/x' },
+      // A user and password in the URL, or an allowed host on a port its entry does not name.
+      { ...browser.json, endpoint: browser.json.endpoint.replace('https://', 'https://user:pass@') },
+      { ...browser.json, endpoint: browser.json.endpoint.replace(/:\d+\//, ':1/') },
+      { ...browser.json, endpoint: browser.json.endpoint.replace(/:\d+\//, '/') },
       { ...browser.json, keys: { ...browser.json.keys, p256dh: browser.json.keys.p256dh.slice(2) } },
       { ...browser.json, keys: { ...browser.json.keys, auth: 'AAAA' } },
       { ...browser.json, extra: 1 },

@@ -2,8 +2,11 @@
 // received (a client acknowledged it), seen and read, the user's actor POSTs a
 // signed receipt to RECEIPTS_URL, retried with backoff under the same
 // webhook-id. The receiver verifies with the `standardwebhooks` package and
-// refuses each first attempt, so every receipt here arrives by a retry.
+// answers each first attempt with a 307 to another address, so every receipt
+// here arrives by a retry, and none is ever posted where the redirect points.
 
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect, type HubClient } from '../../src/client/index.ts';
 import { createPublisher } from '../../src/publisher/index.ts';
@@ -14,13 +17,17 @@ import { TEST_VARS } from '../helpers/test-vars.ts';
 import { EVERY_HOST, useEveryHost } from '../hosts/every-host.ts';
 
 const RECEIPTS_SECRET = 'whsec_cmVjZWlwdHMtdGVzdC1zZWNyZXQtMDEyMzQ1Njc4OQ==';
-const receiver = await startReceiptReceiver(RECEIPTS_SECRET);
-afterAll(() => receiver.close());
+/** Where the receiver's redirects point: a sender that followed one would land here. */
+let trapped = 0;
+const trap = createServer((_, response) => void (trapped++, response.writeHead(204).end()));
+await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+const receiver = await startReceiptReceiver(RECEIPTS_SECRET, { redirectFirstTo: `http://127.0.0.1:${(trap.address() as AddressInfo).port}/stolen` });
+afterAll(() => Promise.all([receiver.close(), new Promise((resolve) => trap.close(resolve))]));
 const hosts = useEveryHost({ ...TEST_VARS, RECEIPTS_URL: receiver.url, RECEIPTS_SECRET, RECEIPTS_RETRY_SECONDS: '60' });
 
 describe.concurrent('receipts to the publisher', () => {
   for (const host of EVERY_HOST) {
-    it(`sends received, seen and read once each, signed and retried under one webhook-id, on ${host}`, { timeout: 30_000 }, async () => {
+    it(`sends received, seen and read once each, signed, never following a redirect, retried under one webhook-id, on ${host}`, { timeout: 30_000 }, async () => {
       const base = hosts.url(host);
       const user = uniqueUser('receipts');
       const publisher = createPublisher({ url: base, secret: TEST_VARS.WEBHOOK_SECRET });
@@ -48,6 +55,7 @@ describe.concurrent('receipts to the publisher', () => {
         const item = await publisher.getNotification(user, id);
         expect(receipts.find((r) => r.type === 'inbox.received')!.data.receivedAt).toBe(item.receivedAt);
         expect(receiver.forged).toBe(0);
+        expect(trapped).toBe(0);
       } finally {
         hub?.close();
       }

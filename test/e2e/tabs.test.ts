@@ -2,7 +2,8 @@
 // leader (Web Locks) that holds the only WebSocket and hands every event to
 // the others (BroadcastChannel). Closing the leader or freezing it moves the
 // connection; every tab still gets every event once, in order; two users in
-// one browser keep two connections and never see each other's events.
+// one browser keep two connections and never see each other's events, even
+// when one tab's login changes to another user.
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -15,14 +16,24 @@ import { tokenFor, uniqueUser } from '../helpers/requests.ts';
 import { TEST_VARS } from '../helpers/test-vars.ts';
 const ROOT = resolve('.');
 
+// A page of the application: its token comes from getToken, which answers the
+// first token, then \`window.nextToken\` on a refresh (a login changes it).
 const APP = `
 import { connect } from ${JSON.stringify(`${ROOT}/src/client/index.ts`)};
 const query = new URLSearchParams(location.search);
 window.events = [];
-window.hub = connect({ url: query.get('hub'), token: query.get('token'), lastId: '0', onEvent: (event) => window.events.push(event.id) });
+window.types = [];
+window.nextToken = query.get('next') ?? query.get('token');
+window.open = (first) => connect({
+  url: query.get('hub'),
+  getToken: ({ refresh }) => (refresh ? window.nextToken : first),
+  lastId: '0',
+  onEvent: (event) => { window.events.push(event.id); window.types.push(event.type); },
+});
+window.hub = window.open(query.get('token'));
 `;
 
-type Tab = { hub: { role: string; status: { state: string } }; events: string[] };
+type Tab = { hub: { role: string; status: { state: string; error?: { code: string } }; userId?: string }; events: string[]; types: string[] };
 
 describe.skipIf(!existsSync(CHROMIUM))('one connection per browser, in Chromium', () => {
   let site: AppSite;
@@ -36,12 +47,12 @@ describe.skipIf(!existsSync(CHROMIUM))('one connection per browser, in Chromium'
   const publisher = () => createPublisher({ url: site.host.url, secret: TEST_VARS.WEBHOOK_SECRET });
   const websockets = async (user: string) => (await publisher().presence(user)).connections.websocket;
   const read = (page: Page) => page.evaluate(() => ({ role: (globalThis as unknown as Tab).hub.role, events: (globalThis as unknown as Tab).events }));
-  async function openTabs(context: BrowserContext, user: string, count: number): Promise<Page[]> {
-    const token = await tokenFor(user);
+  async function openTabs(context: BrowserContext, user: string, count: number, tokens?: { first: string; next: string }): Promise<Page[]> {
+    const { first, next } = tokens ?? { first: await tokenFor(user), next: await tokenFor(user) };
     const pages: Page[] = [];
     for (let i = 0; i < count; i++) {
       const page = await context.newPage();
-      await page.goto(`${site.origin}/?hub=${encodeURIComponent(site.host.url)}&token=${encodeURIComponent(token)}`);
+      await page.goto(`${site.origin}/?hub=${encodeURIComponent(site.host.url)}&token=${encodeURIComponent(first)}&next=${encodeURIComponent(next)}`);
       pages.push(page);
     }
     await expect.poll(async () => (await Promise.all(pages.map(read))).map((t) => t.role).sort().join(), { timeout: 15_000 }).toBe(
@@ -116,6 +127,63 @@ describe.skipIf(!existsSync(CHROMIUM))('one connection per browser, in Chromium'
     await everyTabHas(alices, ['1']);
     await new Promise((r) => setTimeout(r, 500));
     for (const page of bobs) expect((await read(page)).events).toEqual([]);
+    await context.close();
+  });
+
+  it('a tab whose login changes to another user leaves the group: no tab gets events of the new user, and the others go on', { timeout: 90_000 }, async () => {
+    const context = await site.browser.newContext();
+    const [amy, bob] = [uniqueUser('amy'), uniqueUser('bob')];
+    for (let i = 1; i <= 6; i++) await publisher().publish(bob, 'bob.event', { i });
+    // amy's first token runs out in 8 s; at the warning before it, the leader asks for a fresh one.
+    const pages = await openTabs(context, amy, 3, { first: await tokenFor(amy, 8), next: await tokenFor(amy) });
+    await publisher().publish(amy, 'amy.event', { i: 1 });
+    await everyTabHas(pages, ['1']);
+    // In the leader's tab the user logs out and bob logs in: its next token is bob's.
+    const leader = await leaderOf(pages);
+    const bobToken = await tokenFor(bob);
+    await leader.evaluate((token) => void ((globalThis as unknown as { nextToken: string }).nextToken = token), bobToken);
+    const state = (page: Page) => page.evaluate(() => (globalThis as unknown as Tab).hub.status);
+    await expect.poll(() => state(leader), { timeout: 15_000 }).toMatchObject({ state: 'failed', error: { code: 'user_changed' } });
+    const rest = pages.filter((page) => page !== leader);
+    await expect.poll(async () => (await Promise.all(rest.map(read))).filter((t) => t.role === 'leader').length, { timeout: 10_000 }).toBe(1);
+    await publisher().publish(bob, 'bob.event', { i: 7 });
+    await publisher().publish(amy, 'amy.event', { i: 2 });
+    await everyTabHas(rest, ['1', '2']);
+    // The switched tab's application connects again, as bob: it has bob's events, and amy's tabs none of them.
+    await leader.evaluate((token) => {
+      const page = globalThis as unknown as Tab & { open(token: string): Tab['hub']; hub: Tab['hub'] };
+      page.events = [];
+      page.types = [];
+      page.hub = page.open(token);
+    }, bobToken);
+    await expect.poll(async () => (await read(leader)).events.length, { timeout: 10_000 }).toBe(7);
+    expect(await leader.evaluate(() => (globalThis as unknown as Tab).types.every((type) => type === 'bob.event'))).toBe(true);
+    await publisher().publish(amy, 'amy.event', { i: 3 });
+    await everyTabHas(rest, ['1', '2', '3']);
+    for (const page of rest) expect(await page.evaluate(() => (globalThis as unknown as Tab).types)).toEqual(['amy.event', 'amy.event', 'amy.event']);
+    expect(await leader.evaluate(() => (globalThis as unknown as Tab).hub.userId)).toBe(bob);
+    await context.close();
+  });
+
+  it('a follower drops a frame on its channel that names another user', { timeout: 60_000 }, async () => {
+    const context = await site.browser.newContext();
+    const [amy, bob] = [uniqueUser('amy-chan'), uniqueUser('bob-chan')];
+    const pages = await openTabs(context, amy, 2);
+    await publisher().publish(amy, 'amy.event', {});
+    await everyTabHas(pages, ['1']);
+    // A message on amy's channel that is not amy's (what a bug elsewhere could post): dropped by every tab.
+    await pages[0]!.evaluate(
+      ([name, user]) => {
+        const channel = new BroadcastChannel(name!);
+        channel.postMessage({ kind: 'frame', frame: { id: '50', type: 'bob.event', data: {}, time: new Date().toISOString() }, user });
+        channel.postMessage({ kind: 'frame', frame: { id: '51', type: 'unnamed', data: {}, time: new Date().toISOString() } });
+        channel.close();
+      },
+      [`userhub:${new URL(site.host.url).origin}:${amy}`, bob],
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await publisher().publish(amy, 'amy.event', {});
+    await everyTabHas(pages, ['1', '2']);
     await context.close();
   });
 });

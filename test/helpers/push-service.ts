@@ -37,8 +37,8 @@ export interface PushService {
   caFile: string;
   /** A new browser's subscription, with its own key pair and auth secret. */
   subscribe(): BrowserSubscription;
-  /** Statuses to answer, in order, for this subscription's next pushes (then 201). */
-  script(subscription: BrowserSubscription, statuses: number[]): void;
+  /** Statuses to answer, in order, for this subscription's next pushes (then 201); a 3xx points Location at `redirectTo`. */
+  script(subscription: BrowserSubscription, statuses: number[], redirectTo?: string): void;
   /** Every push received for one subscription, answered or not, in order. */
   pushes(subscription: BrowserSubscription): Push[];
   /** Requests refused for a bad VAPID token or a body that did not decrypt. */
@@ -59,7 +59,7 @@ export async function startPushService(vapidPublicKey: string, vapidSubject: str
   ], { stdio: 'ignore' });
   const point = Buffer.from(vapidPublicKey, 'base64url');
   const vapidKey = await importJWK({ kty: 'EC', crv: 'P-256', x: b64url(point.subarray(1, 33)), y: b64url(point.subarray(33)) }, 'ES256');
-  const browsers = new Map<string, { ecdh: ECDH; auth: Buffer; statuses: number[]; pushes: Push[] }>();
+  const browsers = new Map<string, { ecdh: ECDH; auth: Buffer; statuses: number[]; redirectTo?: string; pushes: Push[] }>();
   const refused: string[] = [];
   let origin = '';
 
@@ -90,7 +90,7 @@ export async function startPushService(vapidPublicKey: string, vapidSubject: str
         headers: { ttl: h.ttl as string, urgency: h.urgency as string | undefined, topic: h.topic as string | undefined },
         status,
       });
-      response.writeHead(status).end();
+      response.writeHead(status, status >= 300 && status < 400 && browser.redirectTo ? { Location: browser.redirectTo } : {}).end();
     } catch (err) {
       refused.push(String(err));
       response.writeHead(401).end();
@@ -110,8 +110,10 @@ export async function startPushService(vapidPublicKey: string, vapidSubject: str
       browsers.set(id, { ecdh, auth, statuses: [], pushes: [] });
       return { id, json: { endpoint: `${origin}/push/${id}`, expirationTime: null, keys: { p256dh: b64url(ecdh.getPublicKey()), auth: b64url(auth) } } };
     },
-    script(subscription, statuses) {
-      browsers.get(subscription.id)!.statuses.push(...statuses);
+    script(subscription, statuses, redirectTo) {
+      const browser = browsers.get(subscription.id)!;
+      browser.statuses.push(...statuses);
+      browser.redirectTo = redirectTo;
     },
     pushes: (subscription) => browsers.get(subscription.id)?.pushes ?? [],
     refused,

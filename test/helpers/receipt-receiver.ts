@@ -1,7 +1,9 @@
 // A publisher's receipt endpoint, as a real one would be written: every
 // request's signature verified with the `standardwebhooks` package (not the
 // service's own code), deduplicated by webhook-id, and the first attempt of
-// each id refused with 503 so that every receipt is delivered by a retry.
+// each id refused so that every receipt is delivered by a retry: with 503, or
+// with a 307 to `trap` (an address the service must never POST to, since a
+// sender that followed the redirect would hand the signed receipt elsewhere).
 
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,7 +32,7 @@ const read = (request: IncomingMessage) =>
     request.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve(body)).on('error', reject);
   });
 
-export async function startReceiptReceiver(secret: string): Promise<ReceiptReceiver> {
+export async function startReceiptReceiver(secret: string, options: { redirectFirstTo?: string } = {}): Promise<ReceiptReceiver> {
   const webhook = new Webhook(secret);
   const byId = new Map<string, Receipt>();
   const attempts = new Map<string, number>();
@@ -47,7 +49,10 @@ export async function startReceiptReceiver(secret: string): Promise<ReceiptRecei
     const id = String(request.headers['webhook-id']);
     const seen = (attempts.get(id) ?? 0) + 1;
     attempts.set(id, seen);
-    if (seen === 1) return response.writeHead(503).end(); // the first try of every receipt fails
+    if (seen === 1) {
+      // The first try of every receipt fails.
+      return options.redirectFirstTo ? response.writeHead(307, { Location: options.redirectFirstTo }).end() : response.writeHead(503).end();
+    }
     const known = byId.get(id);
     if (known) known.attempts = seen;
     else byId.set(id, { webhookId: id, type: payload.type, data: payload.data, attempts: seen });

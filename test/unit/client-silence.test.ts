@@ -17,6 +17,8 @@ describe('an SSE stream that goes silent', () => {
     const streams: Array<{ after: string | null; response: ServerResponse }> = [];
     const server = createServer((request, response) => {
       const url = new URL(request.url!, 'http://x');
+      // The client shows its token to the server first: whose is it?
+      if (request.method === 'POST' && url.pathname === '/v1/tickets') return response.writeHead(201, { 'Content-Type': 'application/json' }).end('{"ticket":"t","userId":"u"}');
       if (url.pathname !== '/v1/events') return response.writeHead(404).end();
       response.writeHead(200, { 'Content-Type': 'text/event-stream' });
       const after = url.searchParams.get('after');
@@ -51,7 +53,7 @@ describe('an SSE stream that goes silent', () => {
     const sockets: string[] = [];
     const server = createServer((request, response) => {
       // The ticket exchange the WebSocket transport starts with.
-      if (request.method === 'POST' && request.url === '/v1/tickets') return response.writeHead(201, { 'Content-Type': 'application/json' }).end('{"ticket":"t"}');
+      if (request.method === 'POST' && request.url === '/v1/tickets') return response.writeHead(201, { 'Content-Type': 'application/json' }).end('{"ticket":"t","userId":"u"}');
       response.writeHead(404).end();
     });
     const wss = new WebSocketServer({ server, handleProtocols: () => 'userhub.v1' });

@@ -222,6 +222,8 @@ describe('inbox', () => {
     await notify(user, { type: 'n' });
     const erased = await signedCall('DELETE', `/v1/users/${user}`);
     expect(await erased.json()).toMatchObject({ notifications: 1 });
+    // The erase revoked every credential not issued after its second.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     expect((await inbox(user)).counts.total).toBe(0);
   });
 

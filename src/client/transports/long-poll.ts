@@ -1,6 +1,6 @@
 // Long polling: works through anything that passes plain HTTP requests.
 
-import { HUB_READY, type Frame } from '../frames.ts';
+import { CLOSE_ENDED, HUB_READY, type Frame } from '../frames.ts';
 import { endpoint, fetchSession, type Transport } from './transport.ts';
 
 /** Seconds each poll may park on the server (its cap is 30). */
@@ -32,13 +32,15 @@ export const longPollTransport: Transport = (context) =>
           signal,
         });
         if (response.status === 401) return 'unauthorized';
+        // 410 session_ended: the service ended the session while the poll waited, as 4503 does a stream's.
+        if (response.status === 410) return { kind: 'stop' as const, code: CLOSE_ENDED, reason: 'ended by the service' };
         if (!response.ok) return 'network';
         return (await response.json()) as PollAnswer;
       })();
       // An abort does not always end a request stuck in a proxy; the race does.
       const watchdog = stalled();
       const answer = await Promise.race([request, watchdog.promise]).finally(watchdog.clear);
-      if (typeof answer === 'string') return answer;
+      if (typeof answer === 'string' || !('events' in answer)) return answer;
       for (const frame of answer.events) context.onFrame(frame);
       if (first) context.onFrame({ type: HUB_READY, data: { lastId: answer.lastId } });
       first = false;

@@ -33,6 +33,8 @@ export interface SessionContext {
   /** Base URL of the service, http(s). */
   url: string;
   token: string;
+  /** A connection ticket already minted for `token`, if the client has a fresh one. */
+  ticket?: string;
   /** A fresh token (getToken with refresh), for an in-band session refresh. */
   freshToken(): Promise<string>;
   /** Resume point: the last event id delivered, if any. */

@@ -26,14 +26,17 @@ export const websocketTransport: Transport = (context) => {
 
   /** Renews the session in band; if that fails, the server closes with 4401 at expiry and the client reconnects. */
   const renew = async () => {
-    const ticket = await ticketFor(context, await context.freshToken(), controller.signal).catch(() => null);
+    const ticket = await context
+      .freshToken()
+      .then((token) => ticketFor(context, token, controller.signal))
+      .catch(() => null);
     if (typeof ticket === 'string' && socket?.readyState === 1) socket.send(JSON.stringify({ type: 'auth', ticket }));
   };
 
   (async () => {
     let ticket: string | 'unauthorized' | 'network';
     try {
-      ticket = await ticketFor(context, context.token, controller.signal);
+      ticket = context.ticket ?? (await ticketFor(context, context.token, controller.signal));
     } catch {
       return end('network');
     }

@@ -645,6 +645,11 @@ export class Hub {
     return receiveClientFrame(connection, message, this.#frameHandlers);
   }
 
+  /** Throws 401 for a credential the user's revocation point refuses (POST /v1/tickets mints none for it). */
+  admit(credential: Credential): void {
+    this.#admit(credential);
+  }
+
   /** Who is connected, by transport; parked job polls count as polls. */
   presence(): Presence {
     const c = this.#connections;

@@ -1,6 +1,6 @@
 // How long a connection may live, and who may open one: a stream's session
 // ends with the credential it was opened with, is warned some time before,
-// and a revoke refuses every credential issued before its moment.
+// and a revoke refuses every credential not issued after its second.
 
 import type { Credential } from '../auth/client-token.ts';
 import { OwnedRows, type Session } from './ports.ts';
@@ -14,7 +14,12 @@ export function sessionFor(credential: Credential, now: number): Session {
   return { userId: credential.userId, expiresAt, warnAt: expiresAt - warningLead(expiresAt - now), issuedAt: credential.issuedAt };
 }
 
-/** The user's revocation point: credentials issued (`iat`, seconds) before it are refused. */
+/**
+ * The user's revocation point, the second (`iat` resolution) of the last
+ * revoke: a credential issued in that second or before is refused, so a token
+ * minted in the same second as a revoke, even just before it, opens nothing
+ * and must be minted again.
+ */
 export class Revocation extends OwnedRows {
   /** Read on first use: a publish never needs it, and an actor should start with no more reads than it must. */
   #loaded: number | undefined;
@@ -28,10 +33,10 @@ export class Revocation extends OwnedRows {
   /** Whether a credential issued at `issuedAt` (seconds; 0 for a token without `iat`) is still honoured. */
   admits(credential: Pick<Credential, 'issuedAt'>): boolean {
     const before = this.#before;
-    return before === 0 || credential.issuedAt >= before;
+    return before === 0 || credential.issuedAt > before;
   }
 
-  /** Refuses, from now on, every credential issued before `now` (ms). */
+  /** Refuses, from now on, every credential issued in the second of `now` (ms) or before. */
   revoke(now: number): void {
     this.#loaded = Math.max(this.#before, Math.floor(now / 1000));
     this.sql.run(

@@ -3,7 +3,7 @@
 // of the actor's own), the Worker parks the request and reads the same items
 // off its bridge to the Durable Object (cloudflare/wait-bridge.ts).
 
-import { HUB_READY } from '../../protocol/wire.ts';
+import { HUB_READY, isStopCode, type ClosedInfo } from '../../protocol/wire.ts';
 import type { JobWaitResult, WaitResult } from '../backend.ts';
 import type { Outgoing } from './frames.ts';
 import type { Connection } from './ports.ts';
@@ -14,10 +14,13 @@ export type PollItem =
   | { kind: 'reset'; json: string }
   | { kind: 'ready'; lastId: string; more?: boolean }
   | { kind: 'job'; json: string }
-  | { kind: 'snapshot'; job: string | null };
+  | { kind: 'snapshot'; job: string | null }
+  /** The actor closed the poll (a kick, a revoke, an erase: a stop code; or a replaced connection). */
+  | { kind: 'closed'; code: number; reason: string };
 
 /** An event poll is answered once the replay has ended and it holds an event or a reset; a job poll by its job. */
 export function isAnswered(items: readonly PollItem[], transport: 'poll' | 'job'): boolean {
+  if (items.some((item) => item.kind === 'closed')) return true;
   if (transport === 'job') return items.some((item) => item.kind === 'job');
   return items.some((item) => item.kind === 'ready') && items.some((item) => item.kind === 'event' || item.kind === 'reset');
 }
@@ -37,7 +40,14 @@ export function pollAnswer(items: readonly PollItem[], limit: number): WaitResul
     // `more` from the ready frame: the replay was cut at REPLAY_MAX_BYTES.
     more: events.length > limit || ready?.more === true,
     timedOut: page.length === 0 && !reset,
+    ended: endedBy(items),
   };
+}
+
+/** The stop code the actor closed a poll with (the service ended the session), if it did. */
+function endedBy(items: readonly PollItem[]): ClosedInfo | undefined {
+  const closed = items.find((item): item is Extract<PollItem, { kind: 'closed' }> => item.kind === 'closed');
+  return closed && isStopCode(closed.code) ? { code: closed.code, reason: closed.reason } : undefined;
 }
 
 /** The in-process long poll: a connection that collects items until its answer is complete, then settles once. */
@@ -64,7 +74,8 @@ export class Waiter implements Connection {
     return true;
   }
 
-  close(): void {
+  close(code?: number, reason = ''): void {
+    if (code !== undefined && !this.#settled) this.items.push({ kind: 'closed', code, reason });
     this.settle();
   }
 
@@ -80,7 +91,7 @@ export function jobAnswer(items: readonly PollItem[]): JobWaitResult {
   const changed = items.find((item): item is Extract<PollItem, { kind: 'job' }> => item.kind === 'job');
   if (changed) return { job: changed.json, changed: true };
   const snapshot = items.find((item): item is Extract<PollItem, { kind: 'snapshot' }> => item.kind === 'snapshot');
-  return { job: snapshot?.job ?? null, changed: false };
+  return { job: snapshot?.job ?? null, changed: false, ended: endedBy(items) };
 }
 
 function itemOf(message: Outgoing): PollItem {

@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { requireBearer } from '../auth/authenticate.ts';
 import type { z } from 'zod';
 import type { HubContext, HubEnv } from '../context.ts';
-import { HubError, badRequest } from '../errors.ts';
+import { HubError, badRequest, sessionEnded } from '../errors.ts';
 import { isJobId, TIMED_OUT_HEADER } from '../../protocol/wire.ts';
 import { jobListQuery, jobQuery } from '../schemas.ts';
 import { validate } from '../validate.ts';
@@ -29,6 +29,7 @@ async function readJob(c: HubContext, { wait = 0, version }: z.infer<typeof jobQ
     return c.body(job, 200, jsonHeaders);
   }
   const answer = await c.get('backend').waitForJob({ userId, credential, waitMs: wait * 1000, signal: c.req.raw.signal }, jobId, version);
+  if (answer.ended) throw sessionEnded(answer.ended);
   if (!answer.job) throw notFound(jobId);
   return c.body(answer.job, 200, answer.changed ? jsonHeaders : { ...jsonHeaders, [TIMED_OUT_HEADER]: 'true' });
 }

@@ -8,6 +8,7 @@ import type { HubContext, HubEnv } from '../context.ts';
 import { POLL_PAGE_SIZE, TIMED_OUT_HEADER } from '../../protocol/wire.ts';
 import { pollQuery } from '../schemas.ts';
 import { validate } from '../validate.ts';
+import { sessionEnded } from '../errors.ts';
 
 
 function pollBody(frames: readonly string[], lastId: string, more: boolean): string {
@@ -28,6 +29,7 @@ async function poll(c: HubContext, { after, wait = 0, limit = POLL_PAGE_SIZE }: 
     return c.body(pollBody(page.frames, page.lastId, page.more), 200, HEADERS);
   }
   const answer = await c.get('backend').waitForEvents({ userId, credential, waitMs: wait * 1000, signal: c.req.raw.signal }, after, limit);
+  if (answer.ended) throw sessionEnded(answer.ended);
   const headers = answer.timedOut ? { ...HEADERS, [TIMED_OUT_HEADER]: 'true' } : HEADERS;
   return c.body(pollBody(answer.frames, answer.lastId, answer.more), 200, headers);
 }

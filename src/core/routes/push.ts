@@ -17,11 +17,25 @@ function pushConfig(c: HubContext): PushConfig {
   return push;
 }
 
-/** Only the browsers' push services (PUSH_ENDPOINT_HOSTS): the actor never POSTs to a URL a client made up. */
+/**
+ * Only the browsers' push services (PUSH_ENDPOINT_HOSTS): the actor never
+ * POSTs to a URL a client made up. An entry is a host (and its subdomains) on
+ * port 443, or `host:port` for that port only; an endpoint with a user or a
+ * password in it is refused whatever its host.
+ */
+export function isAllowedPushEndpoint(allowedHosts: readonly string[], endpoint: string): boolean {
+  const url = new URL(endpoint);
+  if (url.protocol !== 'https:' || url.username !== '' || url.password !== '') return false;
+  const port = url.port || '443';
+  return allowedHosts.some((entry) => {
+    const [, host = entry, allowedPort = '443'] = /^(.*):(\d+)$/.exec(entry) ?? [];
+    return port === allowedPort && (url.hostname === host || url.hostname.endsWith(`.${host}`));
+  });
+}
+
 function checkEndpoint(push: PushConfig, endpoint: string): void {
-  const host = new URL(endpoint).hostname;
-  if (!push.endpointHosts.some((allowed) => host === allowed || host.endsWith(`.${allowed}`))) {
-    throw badRequest(`endpoint: not a push service this server sends to (PUSH_ENDPOINT_HOSTS: ${push.endpointHosts.join(', ')}).`);
+  if (!isAllowedPushEndpoint(push.endpointHosts, endpoint)) {
+    throw badRequest(`endpoint: not a push service this server sends to (PUSH_ENDPOINT_HOSTS: ${push.endpointHosts.join(', ')}; port 443 unless an entry names another; no user or password).`);
   }
 }
 

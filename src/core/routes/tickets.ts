@@ -11,6 +11,8 @@ import type { HubContext, HubEnv } from '../context.ts';
  */
 async function issueConnectionTicket(c: HubContext) {
   const credential = await requireBearer(c);
+  // A revoked token gets no ticket: refused here, not only when the ticket is redeemed.
+  await c.get('backend').actor(credential.userId).admit(credential);
   const { jwtSecret, ticketTtlSeconds } = c.get('config');
   const { ticket, exp } = await issueTicket(jwtSecret, credential, ticketTtlSeconds, nowSeconds());
   c.header('Cache-Control', 'no-store');

@@ -1,0 +1,73 @@
+// A client serves one user for its whole life, in Node (no tabs): when
+// getToken starts returning another user's token (a logout and a login
+// without a new connect()), the client stops with `user_changed` before it
+// asks anything with that token. Nothing of the other user is delivered, and
+// the old user's resume point is never used for the new one.
+
+import { describe, expect, inject, it } from 'vitest';
+import { connect, type HubEvent, type Status } from '../../src/client/index.ts';
+import { createPublisher } from '../../src/publisher/index.ts';
+import { eventually } from '../conformance/clients.ts';
+import { tokenFor, uniqueUser } from '../helpers/requests.ts';
+import { TEST_VARS } from '../helpers/test-vars.ts';
+
+const HOSTS = ['node', 'wrangler dev'] as const;
+const TRANSPORTS = ['websocket', 'sse', 'poll'] as const;
+
+describe.concurrent.each(HOSTS)('a client changes user, on %s', (host) => {
+  const base = () => inject('hostUrls')[host]!;
+  const publisher = () => createPublisher({ url: base(), secret: TEST_VARS.WEBHOOK_SECRET });
+
+  it.each(TRANSPORTS)('over %s: stops with user_changed when its refreshed token is another user, delivering none of that user', { timeout: 60_000 }, async (transport) => {
+    const [amy, bob] = [uniqueUser('amy'), uniqueUser('bob')];
+    for (let i = 1; i <= 9; i++) await publisher().publish(bob, 'bob.event', { i });
+    let calls = 0;
+    const events: HubEvent[] = [];
+    const statuses: Status[] = [];
+    const resets: unknown[] = [];
+    // amy's first token runs out in 3 s; the next one the application hands over is bob's.
+    const hub = connect({
+      url: base(),
+      getToken: () => (calls++ === 0 ? tokenFor(amy, 3) : tokenFor(bob)),
+      transports: [transport],
+      onEvent: (event) => events.push(event),
+      onStatus: (status) => statuses.push(status),
+      onReset: (reset) => resets.push(reset),
+    });
+    try {
+      await eventually(() => hub.status.state === 'open', 10_000);
+      expect(hub.userId).toBe(amy);
+      for (let i = 1; i <= 3; i++) await publisher().publish(amy, 'amy.event', { i });
+      await eventually(() => events.length === 3, 10_000);
+      // A parked long poll learns of the expiry when it next asks (its wait is 25 s).
+      await eventually(() => hub.status.state === 'failed', transport === 'poll' ? 40_000 : 15_000);
+      expect(hub.status).toEqual({ state: 'failed', error: { code: 'user_changed', message: expect.stringContaining(amy) } });
+      await publisher().publish(bob, 'bob.event', { i: 10 });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(events.map((e) => e.type)).toEqual(['amy.event', 'amy.event', 'amy.event']);
+      expect(resets).toEqual([]);
+      expect(hub.userId).toBe(amy);
+      expect(hub.lastId).toBe('3');
+      // The client asked nothing as bob: no connection of bob's was ever open, and it never reconnects.
+      expect((await publisher().presence(bob)).connections).toEqual({ websocket: 0, sse: 0, poll: 0 });
+      expect(statuses.at(-1)!.state).toBe('failed');
+    } finally {
+      hub.close();
+    }
+  });
+
+  it('keeps working across a refresh to a token of the same user', { timeout: 30_000 }, async () => {
+    const amy = uniqueUser('amy-same');
+    const events: HubEvent[] = [];
+    const hub = connect({ url: base(), getToken: ({ refresh }) => tokenFor(amy, refresh ? 600 : 3), transports: ['websocket'], onEvent: (e) => events.push(e) });
+    try {
+      await eventually(() => hub.status.state === 'open', 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 4000)); // past the first token's expiry
+      await publisher().publish(amy, 'still.amy', {});
+      await eventually(() => events.length === 1, 10_000);
+      expect(hub.status.state).toBe('open');
+    } finally {
+      hub.close();
+    }
+  });
+});
