@@ -31,18 +31,48 @@ const upgrade: WebSocketUpgrader = (request, protocol, onOpen) => {
   const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: options.peerIdleSeconds });
   if (protocol) response.headers.set('Sec-WebSocket-Protocol', protocol);
   let handlers: ReturnType<typeof onOpen> | undefined;
+  let lastMessageAt = 0;
   socket.addEventListener('open', () => {
     handlers = onOpen({
       send: (text) => socket.send(text),
       bufferedAmount: () => socket.bufferedAmount,
-      close: (code, reason) => socket.close(code, reason),
+      close: (code, reason) => closeWhenQuiet(socket, code, reason, () => lastMessageAt),
     });
   });
-  socket.addEventListener('message', (event) => handlers?.onMessage(event.data as string | ArrayBuffer));
+  socket.addEventListener('message', (event) => {
+    lastMessageAt = Date.now();
+    handlers?.onMessage(event.data as string | ArrayBuffer);
+  });
   socket.addEventListener('close', () => handlers?.onClose());
   socket.addEventListener('error', () => handlers?.onClose());
   return response;
 };
+
+/** A socket quiet this long has nothing left unread; one that never goes quiet is closed after CLOSE_LINGER_MAX_MS. */
+const CLOSE_QUIET_MS = 50;
+const CLOSE_LINGER_MAX_MS = 2000;
+
+/**
+ * Deno closes the TCP connection right after the close frame while frames the
+ * client already sent are still unread, so the kernel answers with a reset and
+ * the client loses the close frame (it sees 1006, not the code: a client cut
+ * for sending too fast never learns why). Closing once the client's frames
+ * have stopped for a moment (they are read, and ignored, meanwhile) lets the
+ * close frame and its code arrive; Node's ws and Bun drain by themselves.
+ */
+function closeWhenQuiet(socket: WebSocket, code: number, reason: string, lastMessageAt: () => number): void {
+  const started = Date.now();
+  const check = () => {
+    const now = Date.now();
+    if (now - lastMessageAt() < CLOSE_QUIET_MS && now - started < CLOSE_LINGER_MAX_MS) return void setTimeout(check, CLOSE_QUIET_MS / 2);
+    try {
+      socket.close(code, reason);
+    } catch {
+      // already closed
+    }
+  };
+  check();
+}
 
 const db = new DatabaseSync(prepareDatabasePath(options.databasePath));
 const host = createStandaloneHost(env, db as unknown as SqliteDatabase, upgrade, options);
