@@ -46,6 +46,56 @@ describe('the inbox on real SQLite', () => {
     expect((await backend.actor('u').listInbox('all', undefined, 10)).counts.total).toBe(0);
   });
 
+  it('never lets the user\'s own clicks evict a publisher\'s event: inbox.changed keeps one event per item and is not counted', async () => {
+    const { directory, backend } = open({ ...DEFAULT_LIMITS, retentionMaxEvents: 5 });
+    const actor = backend.actor('u');
+    let now = Date.now();
+    await actor.publish({ type: 'invoice.paid', data: '{"amount":42}', webhookId: 'msg_invoice' }, now);
+    const [a, b] = [await actor.notify(note(), now), await actor.notify(note(), now)];
+    const resumeFrom = 3; // a device saw everything so far
+    // 61 toggles, one a second (under INBOX_WRITE_RATE), then a prune is due.
+    for (let i = 0; i < 61; i++) {
+      now += 1000;
+      const action = i % 2 === 0 ? 'read' : 'unread';
+      await actor.changeInbox(action, { ids: [i % 3 === 0 ? a.id : b.id] }, undefined, now);
+    }
+    await actor.changeInbox('archive', { ids: [a.id] }, undefined, (now += 1000));
+    await actor.publish({ type: 'later', data: '{}', webhookId: 'msg_later' }, (now += 1000));
+    directory.runDueAlarms(now + 3600_000);
+
+    const all = (await actor.poll(0, 100)).frames.map((frame) => JSON.parse(frame) as { id: string; type: string; data: never });
+    expect(all.map((e) => e.type)).toEqual(['invoice.paid', 'inbox.created', 'inbox.created', 'inbox.changed', 'inbox.changed', 'later']);
+    // A device resuming after the notifications still ends up with every item's state and the counts.
+    const states = new Map<string, { readAt: string | null; archivedAt: string | null }>();
+    let counts: unknown;
+    for (const event of all.filter((e) => Number(e.id) > resumeFrom && e.type === 'inbox.changed')) {
+      const change = event.data as { counts: unknown; items: Array<{ id: string; readAt: string | null; archivedAt: string | null }> };
+      for (const item of change.items) states.set(item.id, item);
+      counts = change.counts;
+    }
+    const items = (await actor.listInbox('all', undefined, 10)).items.concat((await actor.listInbox('archived', undefined, 10)).items).map((item) => JSON.parse(item));
+    for (const item of items) expect(states.get(item.id)).toMatchObject({ readAt: item.readAt, archivedAt: item.archivedAt });
+    expect(counts).toEqual((await actor.listInbox('all', undefined, 1)).counts);
+  });
+
+  it.each([
+    ['unseen', [], { unread: 0, unseen: 0, total: 0 }, true],
+    ['seen, not read', ['seen'], { unread: 0, unseen: 1, total: 0 }, true],
+    ['read', ['read'], { unread: 1, unseen: 1, total: 1 }, false],
+    ['archived', ['archive'], { unread: 1, unseen: 1, total: 1 }, false],
+  ] as const)('collapses an item that is %s: the counts move by %j', async (_, actions, delta, replaced) => {
+    const { backend } = open();
+    const actor = backend.actor('u');
+    const first = await actor.notify(note({ collapseKey: 'k' }));
+    for (const action of actions) await actor.changeInbox(action, { ids: [Number(first.id)] });
+    const before = (await actor.listInbox('all', undefined, 1)).counts;
+    const second = await actor.notify(note({ collapseKey: 'k' }));
+    const after = (await actor.listInbox('all', undefined, 1)).counts;
+    expect({ unread: after.unread - before.unread, unseen: after.unseen - before.unseen, total: after.total - before.total }).toEqual(delta);
+    const created = JSON.parse((await actor.poll(Number(second.id) - 1, 1)).frames[0]!) as { data: { replaces?: string } };
+    expect(created.data.replaces).toBe(replaced ? first.id : undefined);
+  });
+
   it('never lets the counts drift from the rows, whatever the order of changes (seeded random)', async () => {
     const { sql, backend } = open({ ...DEFAULT_LIMITS, inboxMaxItems: 20 });
     const random = createRandom(17);

@@ -2,7 +2,7 @@
 // after pruning; what is retained; and whether a resume point is still covered
 // (if not, the reset notice a client gets instead of a silent gap).
 
-import type { ResetInfo } from '../../protocol/wire.ts';
+import { INBOX_CHANGED, type ResetInfo } from '../../protocol/wire.ts';
 import type { EventRow } from './frames.ts';
 import { OwnedRows, type SqlStore } from './ports.ts';
 
@@ -78,15 +78,41 @@ export class EventLog extends OwnedRows {
     return count;
   }
 
-  /** Drops events beyond the newest `maxEvents` or older than `before`; the ids stay taken. */
+  /**
+   * Drops events older than `before`, and those before the newest `maxEvents`
+   * that are not `inbox.changed` (what the user's own clicks write never
+   * counts, so it never evicts what a publisher sent); the ids stay taken.
+   */
   prune(maxEvents: number, before: number): void {
     const beyondCount =
-      this.sql.all<{ id: number }>(`SELECT id FROM events WHERE owner = ? ORDER BY id DESC LIMIT 1 OFFSET ?`, this.owner, maxEvents)[0]?.id ?? 0;
+      this.sql.all<{ id: number }>(
+        `SELECT id FROM events WHERE owner = ? AND type <> '${INBOX_CHANGED}' ORDER BY id DESC LIMIT 1 OFFSET ?`,
+        this.owner,
+        maxEvents,
+      )[0]?.id ?? 0;
     const beyondAge = this.#one<number>(`SELECT max(id) AS v FROM events WHERE owner = ? AND created_at <= ?`, before) ?? 0;
     const through = Math.max(beyondCount, beyondAge);
     if (through <= this.#prunedThrough) return;
     this.sql.run(`DELETE FROM events WHERE owner = ? AND id <= ?`, this.owner, through);
     this.#markPruned(through);
+  }
+
+  /**
+   * Before an `inbox.changed` event for `itemIds` is appended: earlier ones
+   * keep only the items it does not carry again, and one left with none is
+   * dropped. The new event has those items' latest states and the latest
+   * counts, so a device resuming from anywhere still ends up with every item's
+   * state, and the user's clicks keep at most one retained event per item.
+   */
+  supersedeInboxChanges(itemIds: ReadonlySet<string>): void {
+    const rows = this.sql.all<{ id: number; data: string }>(`SELECT id, data FROM events WHERE owner = ? AND type = '${INBOX_CHANGED}'`, this.owner);
+    for (const row of rows) {
+      const change = JSON.parse(row.data) as { counts: unknown; items: Array<{ id: string }> };
+      const items = change.items.filter((item) => !itemIds.has(item.id));
+      if (items.length === change.items.length) continue;
+      if (items.length === 0) this.sql.run(`DELETE FROM events WHERE owner = ? AND id = ?`, this.owner, row.id);
+      else this.sql.run(`UPDATE events SET data = ? WHERE owner = ? AND id = ?`, JSON.stringify({ ...change, items }), this.owner, row.id);
+    }
   }
 
   #markPruned(through: number): void {

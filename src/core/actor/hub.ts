@@ -326,6 +326,7 @@ export class Hub {
       const result = { changed: changed.map((item) => item.id), unknown: unknown.map(String), counts };
       if (changed.length === 0) return { result };
       this.#queueReceipts(changed, now);
+      this.#log.supersedeInboxChanges(new Set(changed.map((item) => String(item.id))));
       const data = `{"counts":${JSON.stringify(counts)},"items":[${changed.map((item) => item.state).join(',')}]}`;
       return { result, event: this.#insertEvent(INBOX_CHANGED, data, now) };
     });
