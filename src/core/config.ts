@@ -2,7 +2,7 @@
 // process env on standalone hosts). Defaults are chosen to be defensible in
 // production; every one can be overridden.
 
-import { base64UrlToBytes } from './auth/base64.ts';
+import { base64ToBytes, base64UrlToBytes } from './auth/base64.ts';
 import { HubError } from './errors.ts';
 
 export interface Limits {
@@ -150,6 +150,29 @@ function secret(env: Env, name: string): string {
   return value;
 }
 
+/** The shortest JWT_SECRET accepted (bytes): an HS256 key should be at least as long as its hash (RFC 7518 §3.2). */
+export const MIN_JWT_SECRET_BYTES = 32;
+/** The fewest bytes a whsec_ secret may decode to (Standard Webhooks asks for 24 to 64). */
+export const MIN_WEBHOOK_SECRET_BYTES = 24;
+
+/** A JWT_SECRET long enough to resist guessing; `npx userhub init` writes one. */
+function jwtSecret(env: Env): string {
+  const value = secret(env, 'JWT_SECRET');
+  if (new TextEncoder().encode(value).length < MIN_JWT_SECRET_BYTES) {
+    throw misconfigured(`JWT_SECRET must be at least ${MIN_JWT_SECRET_BYTES} bytes (openssl rand -base64 32 makes one).`);
+  }
+  return value;
+}
+
+/** A `whsec_…` secret whose base64 decodes to at least MIN_WEBHOOK_SECRET_BYTES. */
+function checkWebhookSecret(name: string, value: string): void {
+  const bytes = /^whsec_[A-Za-z0-9+/]+={0,2}$/.test(value) ? base64ToBytes(value.slice('whsec_'.length)) : null;
+  if (!bytes) throw misconfigured(`${name} must be whsec_… (base64).`);
+  if (bytes.length < MIN_WEBHOOK_SECRET_BYTES) {
+    throw misconfigured(`${name} must decode to at least ${MIN_WEBHOOK_SECRET_BYTES} bytes (echo whsec_$(openssl rand -base64 32) makes one).`);
+  }
+}
+
 /** https, or http to a loopback host (development and tests). */
 function secureUrl(name: string, raw: string): string {
   let url: URL;
@@ -185,7 +208,7 @@ export function readReceipts(env: Env): ReceiptConfig | null {
   const [url, secret] = [text(env, 'RECEIPTS_URL'), text(env, 'RECEIPTS_SECRET')];
   if (!url && !secret) return null;
   if (!url || !secret) throw misconfigured('RECEIPTS_URL and RECEIPTS_SECRET are set together.');
-  if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret)) throw misconfigured('RECEIPTS_SECRET must be whsec_… (base64).');
+  checkWebhookSecret('RECEIPTS_SECRET', secret);
   return { url: secureUrl('RECEIPTS_URL', url), secret, retrySeconds: int(env, 'RECEIPTS_RETRY_SECONDS', 86400, 10, 7 * 86400) };
 }
 
@@ -242,14 +265,12 @@ export function readLimits(env: Env): Limits {
 export function readConfig(env: Env): Config {
   const webhookSecrets = list(env, 'WEBHOOK_SECRET');
   if (webhookSecrets.length === 0) throw misconfigured('The secret WEBHOOK_SECRET is not set.');
-  if (!webhookSecrets.every((s) => s.startsWith('whsec_'))) {
-    throw misconfigured('WEBHOOK_SECRET must be whsec_… (base64).');
-  }
+  for (const value of webhookSecrets) checkWebhookSecret('WEBHOOK_SECRET', value);
   return {
     ...readLimits(env),
     receipts: readReceipts(env),
     push: readPush(env),
-    jwtSecret: secret(env, 'JWT_SECRET'),
+    jwtSecret: jwtSecret(env),
     jwks: readJwks(env),
     webhookSecrets,
     allowedOrigins: list(env, 'ALLOWED_ORIGINS'),

@@ -57,6 +57,9 @@ const refusals: Array<[string, Record<string, string>, RegExp]> = [
   ['an identity provider without an audience', { ...REAL_SECRETS, JWT_JWKS_URL: 'https://idp.example/jwks.json', JWT_ISSUER: 'https://idp.example/' }, /JWT_AUDIENCE must be set/],
   ['the published development JWT secret on a public HOST', { ...REAL_SECRETS, JWT_SECRET: PUBLISHED_DEVELOPMENT_SECRETS.JWT_SECRET, HOST: PUBLIC_HOST }, /JWT_SECRET is the published development secret/],
   ['the published development webhook secret among several on a public HOST', { ...REAL_SECRETS, WEBHOOK_SECRET: `${TEST_VARS.WEBHOOK_SECRET} ${PUBLISHED_DEVELOPMENT_SECRETS.WEBHOOK_SECRET}`, HOST: PUBLIC_HOST }, /WEBHOOK_SECRET is the published development secret/],
+  ['a JWT_SECRET shorter than 32 bytes', { ...REAL_SECRETS, JWT_SECRET: 'x' }, /JWT_SECRET must be at least 32 bytes/],
+  ['a WEBHOOK_SECRET that decodes to fewer than 24 bytes', { ...REAL_SECRETS, WEBHOOK_SECRET: 'whsec_dGVzdA==' }, /WEBHOOK_SECRET must decode to at least 24 bytes/],
+  ['a RECEIPTS_SECRET that decodes to fewer than 24 bytes', { ...REAL_SECRETS, RECEIPTS_URL: 'https://receipts.example/r', RECEIPTS_SECRET: 'whsec_YWJj' }, /RECEIPTS_SECRET must decode to at least 24 bytes/],
   ['the demo on a public HOST', { ...REAL_SECRETS, DEMO_ENABLED: 'true', HOST: PUBLIC_HOST }, /DEMO_ENABLED=true .* refused on a non-loopback HOST/],
 ];
 

@@ -7,10 +7,12 @@ const unreachable = new Proxy({} as HubBackend, {
   get: () => () => Promise.reject(new Error('reached the actor')),
 });
 
+const STRONG = { JWT_SECRET: 'unit-jwt-secret-0123456789abcdef0123', WEBHOOK_SECRET: 'whsec_dW5pdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5' };
+
 describe('configuration', () => {
   it('fails closed with a clear error when a secret is missing', async () => {
     const app = createApp(() => unreachable);
-    for (const env of [{}, { JWT_SECRET: 'x' }, { WEBHOOK_SECRET: 'whsec_eA==' }]) {
+    for (const env of [{}, { JWT_SECRET: STRONG.JWT_SECRET }, { WEBHOOK_SECRET: STRONG.WEBHOOK_SECRET }]) {
       const response = await app.request('/v1/health', {}, env);
       expect(response.status).toBe(500);
       const body = (await response.json()) as { error: { code: string; message: string } };
@@ -21,19 +23,38 @@ describe('configuration', () => {
 
   it('refuses a webhook secret that is not whsec_', async () => {
     const app = createApp(() => unreachable);
-    const response = await app.request('/v1/health', {}, { JWT_SECRET: 'x', WEBHOOK_SECRET: 'plain' });
+    const response = await app.request('/v1/health', {}, { JWT_SECRET: STRONG.JWT_SECRET, WEBHOOK_SECRET: 'plain' });
     expect(response.status).toBe(500);
+  });
+
+  it('refuses weak secrets with a one-line reason: JWT_SECRET under 32 bytes, a whsec_ under 24', async () => {
+    const app = createApp(() => unreachable);
+    for (const [env, reason] of [
+      [{ ...STRONG, JWT_SECRET: 'x' }, /JWT_SECRET must be at least 32 bytes/],
+      [{ ...STRONG, JWT_SECRET: 'x'.repeat(31) }, /JWT_SECRET must be at least 32 bytes/],
+      [{ ...STRONG, WEBHOOK_SECRET: 'whsec_eA==' }, /WEBHOOK_SECRET must decode to at least 24 bytes/],
+      [{ ...STRONG, WEBHOOK_SECRET: `${STRONG.WEBHOOK_SECRET},whsec_dGVzdA==` }, /WEBHOOK_SECRET must decode to at least 24 bytes/],
+      [{ ...STRONG, RECEIPTS_URL: 'https://example.com/r', RECEIPTS_SECRET: 'whsec_YWJj' }, /RECEIPTS_SECRET must decode to at least 24 bytes/],
+    ] as const) {
+      const response = await app.request('/v1/health', {}, env);
+      expect(response.status).toBe(500);
+      const { error } = (await response.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe('server_misconfigured');
+      expect(error.message).toMatch(reason);
+      expect(error.message).not.toContain('\n');
+    }
+    expect((await app.request('/v1/health', {}, { ...STRONG, JWT_SECRET: 'x'.repeat(32) })).status).toBe(200);
   });
 
   it('is healthy with both secrets, and states its protocol version', async () => {
     const app = createApp(() => unreachable);
-    const response = await app.request('/v1/health', {}, { JWT_SECRET: 'x', WEBHOOK_SECRET: 'whsec_eA==' });
+    const response = await app.request('/v1/health', {}, STRONG);
     expect(await response.json()).toEqual({ ok: true, protocol: 1 });
   });
 });
 
 describe('protocol versions', () => {
-  const env = { JWT_SECRET: 'x', WEBHOOK_SECRET: 'whsec_eA==' };
+  const env = STRONG;
   it('refuses a Hub-Protocol it does not speak before anything else, and answers one it does', async () => {
     const app = createApp(() => unreachable);
     for (const version of ['2', '0', 'x', '']) {
@@ -48,7 +69,7 @@ describe('protocol versions', () => {
 describe('CORS', () => {
   it('allows in a preflight every method a route answers, taken from the route table', async () => {
     const app = createApp(() => ({}) as HubBackend);
-    const env = { JWT_SECRET: 'x'.repeat(32), WEBHOOK_SECRET: 'whsec_dGVzdA==', ALLOWED_ORIGINS: 'https://app.example' };
+    const env = { ...STRONG, ALLOWED_ORIGINS: 'https://app.example' };
     const response = await app.request(
       '/v1/jobs/j1',
       { method: 'OPTIONS', headers: { Origin: 'https://app.example', 'Access-Control-Request-Method': 'GET' } },

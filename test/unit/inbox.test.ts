@@ -57,9 +57,9 @@ describe('the inbox on real SQLite', () => {
     for (let i = 0; i < 61; i++) {
       now += 1000;
       const action = i % 2 === 0 ? 'read' : 'unread';
-      await actor.changeInbox(action, { ids: [i % 3 === 0 ? a.id : b.id] }, undefined, now);
+      await actor.changeInbox(action, { ids: [Number(i % 3 === 0 ? a.id : b.id)] }, undefined, now);
     }
-    await actor.changeInbox('archive', { ids: [a.id] }, undefined, (now += 1000));
+    await actor.changeInbox('archive', { ids: [Number(a.id)] }, undefined, (now += 1000));
     await actor.publish({ type: 'later', data: '{}', webhookId: 'msg_later' }, (now += 1000));
     directory.runDueAlarms(now + 3600_000);
 
@@ -157,9 +157,10 @@ describe('receipts to the publisher', () => {
     expect(sql.all(`SELECT * FROM receipts`)).toEqual([]);
     expect(readReceipts({})).toBeNull();
     expect(() => readReceipts({ RECEIPTS_URL: 'https://example.com/r' })).toThrow(/together/);
-    expect(() => readReceipts({ RECEIPTS_URL: 'http://example.com/r', RECEIPTS_SECRET: 'whsec_YWJj' })).toThrow(/https/);
+    expect(() => readReceipts({ RECEIPTS_URL: 'http://example.com/r', RECEIPTS_SECRET: 'whsec_cmVjZWlwdHMtdGVzdC1zZWNyZXQtMDEyMzQ1Njc4OQ==' })).toThrow(/https/);
     expect(() => readReceipts({ RECEIPTS_URL: 'https://example.com/r', RECEIPTS_SECRET: 'plain' })).toThrow(/whsec_/);
-    expect(readReceipts({ RECEIPTS_URL: 'https://example.com/r', RECEIPTS_SECRET: 'whsec_YWJj' })).toMatchObject({ retrySeconds: 86400 });
+    expect(() => readReceipts({ RECEIPTS_URL: 'https://example.com/r', RECEIPTS_SECRET: 'whsec_YWJj' })).toThrow(/24 bytes/);
+    expect(readReceipts({ RECEIPTS_URL: 'https://example.com/r', RECEIPTS_SECRET: 'whsec_cmVjZWlwdHMtdGVzdC1zZWNyZXQtMDEyMzQ1Njc4OQ==' })).toMatchObject({ retrySeconds: 86400 });
   });
 });
 

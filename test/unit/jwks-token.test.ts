@@ -13,7 +13,7 @@ import { readConfig } from '../../src/core/config.ts';
 
 const SECRETS = {
   JWT_SECRET: 'unit-jwt-secret-0123456789abcdef',
-  WEBHOOK_SECRET: 'whsec_dW5pdC13ZWJob29rLXNlY3JldA==',
+  WEBHOOK_SECRET: 'whsec_dW5pdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5',
 };
 const ISSUER = 'https://tenant.idp.example/';
 const AUDIENCE = 'https://hub.example.com';
