@@ -1,29 +1,60 @@
-// npm run package (also `prepare`, so every install builds it, and so does
-// `npm pack`): the npm package's contents in lib/. The client, the publisher
-// and the React bindings as ES modules with .d.ts declarations, the CLI as one file that
-// plain Node 20+ runs from node_modules; every dependency bundled in, so the
-// package has none. The service (Worker, standalone hosts) is not in it.
+// npm run package: the npm package, built into npm-package/ with a manifest of
+// its own (what a consumer needs: exports, bin, engines, licence; no
+// development scripts or dependencies), packed by `npm pack ./npm-package`.
+// What it holds, as ES modules with .d.ts declarations and every dependency
+// bundled in, so the package declares none:
+//   userhub/client, userhub/publisher, userhub/react   the libraries
+//   userhub/cloudflare                                the Worker and its Durable Object, for a Worker of your own
+//   lib/standalone/{node,bun,deno}.js                 the standalone host `userhub serve` runs
+//   lib/cli/main.js                                   the `userhub` command (plain Node 20+; `serve` Node 22+)
 
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const LIB = 'lib';
+export const PACKAGE_DIR = 'npm-package';
 
 /** Every file under `dir`. */
 const files = (dir: string): string[] =>
   readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? files(join(dir, name)) : [join(dir, name)]));
 
-/** Builds the package's files into `out` (lib/, which package.json's exports and bin name). */
-export async function buildPackage(out = LIB): Promise<void> {
+/** The packed manifest: the workspace's name, version and metadata, and nothing of its development. */
+function manifest(): Record<string, unknown> {
+  const workspace = JSON.parse(readFileSync('package.json', 'utf8')) as Record<string, unknown>;
+  const entry = (name: string) => ({ types: `./lib/types/${name}/index.d.ts`, default: `./lib/${name}/index.js` });
+  return {
+    name: workspace.name,
+    version: workspace.version,
+    description: workspace.description,
+    license: workspace.license,
+    keywords: ['notifications', 'websocket', 'sse', 'durable-objects', 'cloudflare-workers', 'inbox', 'web-push'],
+    type: 'module',
+    engines: { node: '>=20' },
+    bin: { userhub: 'lib/cli/main.js' },
+    exports: {
+      './client': entry('client'),
+      './publisher': entry('publisher'),
+      './react': entry('react'),
+      './cloudflare': { types: './lib/types/cloudflare/index.d.ts', workerd: './lib/cloudflare/index.js', default: './lib/cloudflare/index.js' },
+      './package.json': './package.json',
+    },
+    files: ['lib', 'LICENSE', 'README.md', 'CHANGELOG.md'],
+    peerDependencies: { react: '>=18' },
+    peerDependenciesMeta: { react: { optional: true } },
+  };
+}
+
+/** Builds the package into `out`: its files in lib/, its manifest, licence, README and changelog. */
+export async function buildPackage(out = PACKAGE_DIR): Promise<void> {
   rmSync(out, { recursive: true, force: true });
+  const lib = join(out, 'lib');
   const common = { bundle: true, format: 'esm', legalComments: 'none', logLevel: 'warning' } as const;
   // Platform-neutral: the same files load in browsers, Node, Bun, Deno and Workers.
   await build({
     ...common,
     entryPoints: { 'client/index': 'src/client/index.ts', 'publisher/index': 'src/publisher/index.ts' },
-    outdir: out,
+    outdir: lib,
     platform: 'neutral',
     target: 'es2022',
   });
@@ -31,7 +62,7 @@ export async function buildPackage(out = LIB): Promise<void> {
   await build({
     ...common,
     entryPoints: { 'react/index': 'src/react/index.ts' },
-    outdir: out,
+    outdir: lib,
     platform: 'neutral',
     target: 'es2022',
     external: ['react'],
@@ -44,21 +75,44 @@ export async function buildPackage(out = LIB): Promise<void> {
       },
     ],
   });
+  // The Worker and its Durable Object class, for wrangler to bundle into a Worker of the user's.
+  await build({
+    ...common,
+    entryPoints: { 'cloudflare/index': 'src/cloudflare/index.ts' },
+    outdir: lib,
+    platform: 'neutral',
+    target: 'es2022',
+    external: ['cloudflare:*'],
+  });
+  // The standalone host on each runtime, started by `userhub serve`.
+  await build({
+    ...common,
+    entryPoints: { 'standalone/node': 'src/standalone/node.ts', 'standalone/bun': 'src/standalone/bun.ts', 'standalone/deno': 'src/standalone/deno.ts' },
+    outdir: lib,
+    platform: 'node',
+    target: 'node22',
+    // ws's optional native speed-ups, loaded only when installed.
+    external: ['bun:sqlite', 'bufferutil', 'utf-8-validate'],
+    // The CommonJS dependencies (ws) require Node's modules: give the ES module a require.
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  });
   await build({
     ...common,
     entryPoints: { 'cli/main': 'src/cli/main.ts' },
-    outdir: out,
+    outdir: lib,
     platform: 'node',
     target: 'node20', // src/cli/main.ts starts with its #! line, which esbuild keeps
   });
   // Declarations from the sources; their relative imports name .js, as the package's files do.
-  execFileSync('tsc', ['-p', 'tsconfig.package.json', '--outDir', `${out}/types`], { stdio: 'inherit' });
-  for (const file of files(`${out}/types`)) {
+  execFileSync('tsc', ['-p', 'tsconfig.package.json', '--outDir', `${lib}/types`], { stdio: 'inherit' });
+  for (const file of files(`${lib}/types`)) {
     writeFileSync(file, readFileSync(file, 'utf8').replace(/(from\s+['"]\.{1,2}\/[^'"]+)\.ts(['"])/g, '$1.js$2'));
   }
+  writeFileSync(join(out, 'package.json'), `${JSON.stringify(manifest(), null, 2)}\n`);
+  for (const file of ['LICENSE', 'README.md', 'CHANGELOG.md']) copyFileSync(file, join(out, file));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   await buildPackage();
-  console.log(`package contents built in ${LIB}/: client, publisher (ES modules + .d.ts), cli/main.js`);
+  console.log(`the npm package is built in ${PACKAGE_DIR}/: npm pack ./${PACKAGE_DIR} makes its tarball`);
 }

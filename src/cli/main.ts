@@ -4,14 +4,21 @@
 //   npx userhub listen --user john
 //   npx userhub token john
 
+import { existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { connect, type TransportName } from '../client/index.ts';
 import { signClientToken } from '../core/auth/client-token.ts';
 import { CLIENT_TRANSPORTS, EVENT_TYPE_PATTERN, isJobId, isReservedType, isUserId, RESERVED_TYPE_PREFIXES } from '../protocol/wire.ts';
 import { createPublisher, PublisherError } from '../publisher/index.ts';
-import { readDevVars } from './dev-vars.ts';
+import { readDevVars, readVarsFile } from './dev-vars.ts';
 
 const USAGE = `usage: userhub <command> [options]
+
+  init    [--file <path>]
+          write strong secrets (JWT_SECRET, WEBHOOK_SECRET, VAPID keys) to .dev.vars,
+          never over an existing file, and print the wrangler secret put commands
+  serve   run the service here (Node 22+, Bun or Deno): variables from the environment,
+          then .dev.vars; the database in ./userhub-data/ unless DATABASE_PATH says otherwise
 
   send    --user <id> --type <type> [--data <json>] [--id <webhook-id>]
           publish one signed event
@@ -90,7 +97,53 @@ function userFlag(value: string | undefined): string {
 const publisher = () => createPublisher({ url: hubUrl(), secret: secret('WEBHOOK_SECRET'), retries: 2 });
 const print = (value: unknown) => console.log(JSON.stringify(value));
 
+/** A new VAPID key pair, base64url: the raw public point and the private scalar. */
+async function vapidPair(): Promise<{ publicKey: string; privateKey: string }> {
+  const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const publicKey = Buffer.from(await crypto.subtle.exportKey('raw', pair.publicKey)).toString('base64url');
+  const { d } = (await crypto.subtle.exportKey('jwk', pair.privateKey)) as JsonWebKey;
+  return { publicKey, privateKey: d! };
+}
+
+const randomBase64 = (bytes: number) => Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('base64');
+
+/** The runtime this process is: Bun and Deno say so with their globals. */
+const runtime = (): 'bun' | 'deno' | 'node' => ('Bun' in globalThis ? 'bun' : 'Deno' in globalThis ? 'deno' : 'node');
+
 const commands: Record<string, (args: string[]) => Promise<void>> = {
+  async init(args) {
+    const { values } = parseArgs({ args, options: { file: { type: 'string' } } });
+    const file = values.file ?? '.dev.vars';
+    if (existsSync(file)) throw new UsageError(`${file} exists: not overwritten (remove it, or give --file)`);
+    const vapid = await vapidPair();
+    const vars = {
+      JWT_SECRET: randomBase64(32),
+      WEBHOOK_SECRET: `whsec_${randomBase64(32)}`,
+      VAPID_PUBLIC_KEY: vapid.publicKey,
+      VAPID_PRIVATE_KEY: vapid.privateKey,
+      VAPID_SUBJECT: 'mailto:you@example.com',
+    };
+    const lines = Object.entries(vars).map(([name, value]) => `${name}=${value}`);
+    writeFileSync(file, `# Secrets for this service: keep this file out of version control.\n${lines.join('\n')}\n`, { flag: 'wx', mode: 0o600 });
+    console.log(`wrote ${file} (JWT_SECRET, WEBHOOK_SECRET, VAPID keys; set VAPID_SUBJECT to your address)\n`);
+    console.log('For production on Cloudflare, store each as a secret (each command asks for the value):');
+    for (const name of Object.keys(vars)) console.log(`  npx wrangler secret put ${name}`);
+  },
+
+  async serve() {
+    const here = runtime();
+    if (here === 'node' && Number(process.versions.node.split('.')[0]) < 22) {
+      throw new UsageError(`serve needs Node 22 or newer (node:sqlite); this is ${process.version}. Or: bunx userhub serve`);
+    }
+    // Variables from the environment first, then .dev.vars (as wrangler dev reads it).
+    if (existsSync('.dev.vars')) for (const [name, value] of Object.entries(readVarsFile('.dev.vars'))) process.env[name] ??= value;
+    process.env.DATABASE_PATH ||= 'userhub-data/userhub.sqlite';
+    // The host starts on import; this command then runs as long as it does.
+    const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+    await import(new URL(`../standalone/${here}.${extension}`, import.meta.url).href);
+    await new Promise<never>(() => undefined);
+  },
+
   async send(args) {
     const { values } = parseArgs({ args, options: { user: { type: 'string' }, type: { type: 'string' }, data: { type: 'string' }, id: { type: 'string' } } });
     const user = userFlag(values.user);
@@ -121,10 +174,8 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   },
 
   async vapid() {
-    const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
-    const publicKey = Buffer.from(await crypto.subtle.exportKey('raw', pair.publicKey)).toString('base64url');
-    const { d } = (await crypto.subtle.exportKey('jwk', pair.privateKey)) as JsonWebKey;
-    console.log(`VAPID_PUBLIC_KEY=${publicKey}\nVAPID_PRIVATE_KEY=${d}`);
+    const { publicKey, privateKey } = await vapidPair();
+    console.log(`VAPID_PUBLIC_KEY=${publicKey}\nVAPID_PRIVATE_KEY=${privateKey}`);
     console.error('# set both as secrets (wrangler secret put NAME), with VAPID_SUBJECT=mailto:you@example.com');
   },
 

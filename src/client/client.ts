@@ -284,6 +284,7 @@ export function connect(options: ConnectOptions): HubClient {
       url: options.url,
       token: current,
       ticket: takeTicket(current),
+      takeTicket,
       freshToken: () => token(true),
       after: lastId,
       fetch: fetchImpl,

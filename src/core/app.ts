@@ -10,6 +10,7 @@ import { HubError } from './errors.ts';
 import { log } from './observability/log.ts';
 import { SILENT_OBSERVER, type HubObserver } from './observability/observer.ts';
 import { observeRejects } from './observability/rejects.ts';
+import { frontDoorRoutes } from './front-door.ts';
 import { documentedRoutes, openApiDocument, referencePage } from './openapi.ts';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION, SUPPORTED_PROTOCOLS } from '../protocol/wire.ts';
 import { clientJobRoutes } from './routes/client-jobs.ts';
@@ -85,6 +86,7 @@ export function createApp(backendFor: BackendFactory, observerFor?: (env: Env) =
   });
 
   app.get('/v1/health', (c) => c.json({ ok: true, protocol: PROTOCOL_VERSION }));
+  app.route('/', frontDoorRoutes);
   app.route('/', ticketRoutes);
   app.route('/', streamRoutes);
   app.route('/', pollRoutes);

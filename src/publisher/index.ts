@@ -8,6 +8,7 @@ import { ERRORS, isErrorCode } from '../protocol/errors.ts';
 import type { InboxItem, JobStatus, Presence, PublishResult, UserStats } from '../protocol/wire.ts';
 
 export type { InboxItem, JobStatus, Presence, PublishResult, UserStats };
+export { createClientToken, type ClientTokenOptions } from './client-token.ts';
 
 /** A receipt the service POSTed to RECEIPTS_URL: an inbox item was received, seen or read. */
 export interface Receipt {

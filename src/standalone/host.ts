@@ -62,7 +62,7 @@ export function readStandaloneOptions(env: Env): StandaloneOptions {
   return {
     host,
     port: int(env, 'PORT', 8787),
-    databasePath: String(env.DATABASE_PATH || 'data/userhub.sqlite'),
+    databasePath: String(env.DATABASE_PATH || 'userhub-data/userhub.sqlite'),
     synchronous,
     idleMs: int(env, 'IDLE_ACTOR_SECONDS', 60) * 1000,
     peerIdleSeconds: Math.min(255, Math.max(2, int(env, 'WS_PEER_IDLE_SECONDS', 60))),

@@ -1,16 +1,17 @@
-// The npm package as an application gets it: `npm pack`, installed offline
-// from the tarball into a fresh project, and used there with the project's
-// own tools: each entry imported under plain Node, the CLI run from
-// node_modules, a TypeScript file type-checked against the declarations, and
-// the client bundled with esbuild and run in real Chromium against a host.
+// The npm package as an application gets it: `npm pack ./npm-package` (once
+// per run, in the e2e global setup), installed offline from the tarball into a
+// fresh project, and used there with the project's own tools: its manifest,
+// each entry imported under plain Node, the CLI run from node_modules, a
+// TypeScript file type-checked against the declarations, and the client
+// bundled with esbuild and run in real Chromium against a host.
 
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { jwtVerify } from 'jose';
 import { CHROMIUM, startAppSite, type AppSite } from '../helpers/app-site.ts';
 import { publishRequest, tokenFor, uniqueUser } from '../helpers/requests.ts';
@@ -23,14 +24,18 @@ const SYSTEM_NODE = ['/usr/bin/node', '/usr/local/bin/node'].find((path) => exis
 const plainPath = `${dirname(SYSTEM_NODE)}:${process.env.PATH!.split(':').filter((dir) => !dir.includes('node_modules')).join(':')}`;
 
 let app: string;
+let installOutput = '';
 
 beforeAll(async () => {
   app = mkdtempSync(join(tmpdir(), 'userhub-app-'));
-  // npm pack runs `prepare`, which builds lib/ from the sources.
-  await run('npm', ['pack', '--pack-destination', app, '--silent'], { cwd: ROOT, timeout: 120_000 });
-  const tarball = readdirSync(app).find((name) => name.endsWith('.tgz'))!;
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-  await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--silent', `./${tarball}`], { cwd: app, timeout: 120_000 });
+  // Lifecycle scripts on (npm's default): whatever the package would run, and whatever npm says about it, shows.
+  const { stdout, stderr } = await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=warn', inject('packageTarball')], {
+    cwd: app,
+    timeout: 120_000,
+    env: { ...process.env, PATH: plainPath },
+  });
+  installOutput = stdout + stderr;
 }, 240_000);
 afterAll(() => rmSync(app, { recursive: true, force: true }));
 
@@ -38,10 +43,25 @@ const inApp = (command: string, args: string[], env: Record<string, string> = {}
   run(command, args, { cwd: app, timeout: 60_000, env: { ...process.env, PATH: plainPath, ...env } });
 
 describe('the npm package, installed from its tarball', () => {
-  it('holds built files only, and no dependencies to install', async () => {
+  it('installs without a word from npm, holds built files only, and no dependencies to install', async () => {
+    expect(installOutput).not.toMatch(/warn|ERR/i);
     const { stdout } = await inApp('npm', ['ls', '--all', '--parseable']);
     expect(stdout.trim().split('\n').map((line) => line.replace(app, '.'))).toEqual(['.', './node_modules/userhub']);
-    expect(readdirSync(join(app, 'node_modules/userhub/lib')).sort()).toEqual(['cli', 'client', 'publisher', 'react', 'types']);
+    expect(readdirSync(join(app, 'node_modules/userhub/lib')).sort()).toEqual(['cli', 'client', 'cloudflare', 'publisher', 'react', 'standalone', 'types']);
+    expect(readdirSync(join(app, 'node_modules/userhub')).sort()).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'lib', 'package.json']);
+  });
+
+  it('has a manifest a consumer needs and nothing of the development: licence, engines, exports, bin; no scripts or devDependencies', () => {
+    const manifest = JSON.parse(readFileSync(join(app, 'node_modules/userhub/package.json'), 'utf8')) as Record<string, unknown>;
+    expect(manifest).toMatchObject({ name: 'userhub', license: 'MIT', type: 'module', engines: { node: '>=20' }, bin: { userhub: 'lib/cli/main.js' } });
+    expect(manifest.private).toBeUndefined();
+    for (const key of ['scripts', 'devDependencies', 'dependencies', 'allowScripts', 'overrides']) expect(manifest[key], key).toBeUndefined();
+    const exports = manifest.exports as Record<string, Record<string, string> | string>;
+    expect(Object.keys(exports).sort()).toEqual(['./client', './cloudflare', './package.json', './publisher', './react']);
+    for (const target of Object.values(exports).flatMap((entry) => (typeof entry === 'string' ? [entry] : Object.values(entry)))) {
+      expect(existsSync(join(app, 'node_modules/userhub', target)), target).toBe(true);
+    }
+    expect(readFileSync(join(app, 'node_modules/userhub/LICENSE'), 'utf8')).toMatch(/^MIT License/);
   });
 
   it(`imports each entry under plain Node (${SYSTEM_NODE})`, async () => {

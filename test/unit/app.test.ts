@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createApp, ROUTES } from '../../src/core/app.ts';
 import type { HubBackend } from '../../src/core/backend.ts';
+import { SERVICE_VERSION } from '../../src/core/version.ts';
 
 // A host that must never be reached: every request here is refused earlier.
 const unreachable = new Proxy({} as HubBackend, {
@@ -79,5 +81,24 @@ describe('CORS', () => {
     const used = [...new Set(Object.values(ROUTES).flat())];
     expect(used.length).toBeGreaterThan(2);
     for (const method of used) expect(allowed).toContain(method);
+  });
+});
+
+describe('the front door', () => {
+  it('answers GET / with a page naming the service, its version and its docs, and the favicon without a 404', async () => {
+    const app = createApp(() => unreachable);
+    const page = await app.request('/', {}, STRONG);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('Content-Type')).toMatch(/text\/html/);
+    const html = await page.text();
+    expect(html).toContain(`userhub <small>${SERVICE_VERSION}</small>`);
+    expect(html).toContain('href="/docs"');
+    expect(html).not.toContain('href="/demo/"');
+    expect(await (await app.request('/', {}, { ...STRONG, DEMO_ENABLED: 'true' })).text()).toContain('href="/demo/"');
+    expect((await app.request('/favicon.ico', {}, STRONG)).status).toBe(204);
+  });
+
+  it('states the version of the package', () => {
+    expect(SERVICE_VERSION).toBe((JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version);
   });
 });

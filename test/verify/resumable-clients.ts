@@ -12,7 +12,10 @@ export type StormTransport = 'websocket' | 'sse' | 'poll';
 export class Ledger {
   readonly userId: string;
   readonly transport: StormTransport;
-  /** Highest id received with every id below it received too: the resume point. */
+  /**
+   * The highest id received: the resume point. Ids may skip (an `inbox.changed`
+   * superseded by a later one is no longer in the log), but they only rise.
+   */
   lastId = 0;
   readonly #seen = new Set<number>();
   duplicated = 0;
@@ -34,9 +37,14 @@ export class Ledger {
       this.duplicated++;
       return;
     }
-    if (id !== this.lastId + 1) this.outOfOrder++;
+    if (id <= this.lastId) this.outOfOrder++;
     this.#seen.add(id);
-    while (this.#seen.has(this.lastId + 1)) this.lastId++;
+    this.lastId = Math.max(this.lastId, id);
+  }
+
+  /** Whether `id` was received. */
+  has(id: number): boolean {
+    return this.#seen.has(id);
   }
 
   /** Distinct events received with ids up to `through`. */

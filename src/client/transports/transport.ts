@@ -35,6 +35,8 @@ export interface SessionContext {
   token: string;
   /** A connection ticket already minted for `token`, if the client has a fresh one. */
   ticket?: string;
+  /** A fresh ticket the client minted while checking `token` (once), if any. */
+  takeTicket?(token: string): string | undefined;
   /** A fresh token (getToken with refresh), for an in-band session refresh. */
   freshToken(): Promise<string>;
   /** Resume point: the last event id delivered, if any. */

@@ -28,7 +28,7 @@ export const websocketTransport: Transport = (context) => {
   const renew = async () => {
     const ticket = await context
       .freshToken()
-      .then((token) => ticketFor(context, token, controller.signal))
+      .then((token) => context.takeTicket?.(token) ?? ticketFor(context, token, controller.signal))
       .catch(() => null);
     if (typeof ticket === 'string' && socket?.readyState === 1) socket.send(JSON.stringify({ type: 'auth', ticket }));
   };

@@ -1,0 +1,136 @@
+// The service from the npm package, three ways, each installed from the packed
+// tarball into a fresh directory (never run from this repository), and each
+// held to the conformance contract:
+// - in a Worker project of one's own: `export { default, UserHub } from
+//   'userhub/cloudflare'` and a few lines of wrangler configuration, built by
+//   `wrangler deploy --dry-run` and run by `wrangler dev`;
+// - `userhub serve` from the installed package on Node, Bun and Deno;
+// - the single executable (`npm run build:binary`) with a clean PATH.
+
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describeContract } from '../conformance/contract.ts';
+import { freePort, startWranglerDev, waitForHealth, type RunningHost } from '../hosts/wrangler-dev.ts';
+import { HOST_VARS } from './hosts.setup.ts';
+
+const run = promisify(execFile);
+const ROOT = resolve('.');
+const BIN = join(ROOT, 'node_modules/.bin');
+
+/** The Worker project of the README ("Run it in your own Worker"): the worker file and its configuration. */
+export const OWN_WORKER = {
+  'src/index.ts': `export { default, UserHub } from 'userhub/cloudflare';\n`,
+  'wrangler.toml': `name = "my-app"
+main = "src/index.ts"
+compatibility_date = "2026-11-01"
+compatibility_flags = ["enable_request_signal"]
+
+[[durable_objects.bindings]]
+name = "USER_HUB"
+class_name = "UserHub"
+
+[[migrations]]
+tag = "v1"
+new_sqlite_classes = ["UserHub"]
+`,
+};
+
+/** A fresh directory with the tarball installed (and wrangler, for the Worker project). */
+async function project(files: Record<string, string>, withWrangler: boolean): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'userhub-project-'));
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'my-app', private: true, type: 'module' }));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--silent', inject('packageTarball')], { cwd: dir, timeout: 120_000 });
+  // wrangler as the project would have it: this repository's installed copy (offline, the same version).
+  if (withWrangler) symlinkSync(join(ROOT, 'node_modules/wrangler'), join(dir, 'node_modules/wrangler'));
+  return dir;
+}
+
+/** Runs `command` in `cwd` until stopped; resolves once it answers /v1/health. */
+async function serve(cwd: string, command: string[], env: Record<string, string>): Promise<RunningHost & { output(): string }> {
+  const port = await freePort();
+  const child = spawn(command[0]!, command.slice(1), { cwd, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+    await exited;
+  };
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHealth(url, child, 60_000, () => output);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, stop, output: () => output };
+}
+
+/** What a shell of this machine has: the runtimes of this repository first (Node 22, Bun, Deno). */
+const SHELL_ENV = { PATH: `${BIN}:${process.env.PATH}`, HOME: process.env.HOME ?? '/tmp' };
+
+const SERVES = {
+  'npx userhub serve (Node)': ['npx', '--no-install', 'userhub', 'serve'],
+  'bunx --bun userhub serve': ['bunx', '--bun', 'userhub', 'serve'],
+  'deno run -A node_modules/userhub/lib/cli/main.js serve': ['deno', 'run', '-A', 'node_modules/userhub/lib/cli/main.js', 'serve'],
+} as const;
+
+const hosts = new Map<string, RunningHost>();
+const dirs: string[] = [];
+let workerDir = '';
+let dryRun = '';
+
+beforeAll(async () => {
+  workerDir = await project(OWN_WORKER, true);
+  const app = await project({}, false);
+  const bin = mkdtempSync(join(tmpdir(), 'userhub-binary-'));
+  dirs.push(workerDir, app, bin);
+  const wranglerEnv = { ...process.env, PATH: SHELL_ENV.PATH, WRANGLER_SEND_METRICS: 'false' };
+  dryRun = (await run('npx', ['--no-install', 'wrangler', 'deploy', '--dry-run', '--outdir', 'out'], { cwd: workerDir, env: wranglerEnv, timeout: 120_000 })).stdout;
+  await run('npm', ['run', 'build:binary', '--silent'], { cwd: ROOT, timeout: 120_000 });
+  const starts: Array<Promise<void>> = [
+    startWranglerDev(HOST_VARS, { config: join(workerDir, 'wrangler.toml') }).then((host) => void hosts.set('your own Worker (wrangler dev)', host)),
+    ...Object.entries(SERVES).map(([name, command]) =>
+      serve(app, [...command], { ...SHELL_ENV, ...HOST_VARS, DATABASE_PATH: join(app, `${command[0]}.sqlite`) }).then((host) => void hosts.set(name, host)),
+    ),
+    // No PATH at all: nothing but the file itself runs.
+    serve(bin, [join(ROOT, 'dist/userhub')], { ...HOST_VARS }).then((host) => void hosts.set('the single executable', host)),
+  ];
+  const results = await Promise.allSettled(starts);
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+}, 240_000);
+
+afterAll(async () => {
+  await Promise.all([...hosts.values()].map((host) => host.stop()));
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the service from the npm package', () => {
+  it('builds a Worker project of your own with wrangler deploy --dry-run, binding the UserHub Durable Object', () => {
+    expect(dryRun).toMatch(/env\.USER_HUB \(UserHub\)\s+Durable Object/);
+    expect(existsSync(join(workerDir, 'out/index.js'))).toBe(true);
+  });
+
+  it('serves its database from ./userhub-data/ unless DATABASE_PATH says otherwise', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'userhub-data-'));
+    dirs.push(dir);
+    const { DATABASE_PATH: _, ...vars } = { ...HOST_VARS, DATABASE_PATH: '' };
+    const host = await serve(dir, [join(ROOT, 'dist/userhub')], vars);
+    await host.stop();
+    expect(existsSync(join(dir, 'userhub-data/userhub.sqlite'))).toBe(true);
+  });
+});
+
+for (const name of ['your own Worker (wrangler dev)', ...Object.keys(SERVES), 'the single executable']) {
+  describeContract(`${name}, from the package`, () => hosts.get(name)!.url, { sseMaxStreamSeconds: Number(HOST_VARS.SSE_MAX_STREAM_SECONDS) });
+}
