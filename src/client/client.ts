@@ -23,7 +23,8 @@ export type { TransportName } from './transports/transport.ts';
 export type Status =
   | { state: 'connecting'; transport: TransportName }
   | { state: 'open'; transport: TransportName }
-  | { state: 'reconnecting'; transport: TransportName; inMs: number }
+  /** `error`: why the last attempt failed, when the application can do something about it. */
+  | { state: 'reconnecting'; transport: TransportName; inMs: number; error?: ClientError }
   | { state: 'unauthorized' }
   /** The service ended the session (4503: a kick, a revoke, an erased user); the client does not reconnect. */
   | { state: 'ended'; code: number; reason: string }
@@ -32,12 +33,18 @@ export type Status =
   | { state: 'closed' };
 
 /**
- * Why a client stopped by itself (status `failed`):
- * - `user_changed`: a token (from `getToken`, or a refreshed one) names another
- *   user than the one the client was opened for. Nothing of that user was
- *   delivered; call `connect()` again for the new user (`HubProvider` does).
+ * What went wrong, for the application:
+ * - `user_changed` (status `failed`): a token (from `getToken`, or a refreshed
+ *   one) names another user than the one the client was opened for. Nothing
+ *   of that user was delivered; call `connect()` again for the new user
+ *   (`HubProvider` does).
+ * - `origin_refused` (status `failed`): the service refused this page's origin
+ *   (403 forbidden_origin): add it to the service's ALLOWED_ORIGINS.
+ * - `network` (status `reconnecting`, which goes on): the service could not be
+ *   reached, or, in a browser, refused this page's origin in its CORS answer
+ *   (the browser does not say which): check the url and ALLOWED_ORIGINS.
  */
-export type ClientErrorCode = 'user_changed';
+export type ClientErrorCode = 'user_changed' | 'origin_refused' | 'network';
 
 export interface ClientError {
   code: ClientErrorCode;
@@ -114,6 +121,12 @@ const TRANSPORTS: Record<TransportName, Transport> = {
   poll: longPollTransport,
 };
 
+const ORIGIN_REFUSED: ClientError = { code: 'origin_refused', message: "The service refused this page's origin (403 forbidden_origin): add it to the service's ALLOWED_ORIGINS." };
+const UNREACHABLE: ClientError = {
+  code: 'network',
+  message: "The service could not be reached, or (in a browser) it did not allow this page's origin: check the url and the service's ALLOWED_ORIGINS.",
+};
+
 /** A ticket minted while checking a token is used for the next WebSocket if it is younger than this. */
 const SPARE_TICKET_MS = 5000;
 
@@ -170,6 +183,8 @@ export function connect(options: ConnectOptions): HubClient {
   /** The token whose user was last checked, and that check while it runs. */
   let identified: string | undefined;
   let identifying: { token: string; done: Promise<void> } | undefined;
+  /** Whether the last check could not reach the service at all. */
+  let unreachable = false;
   /** The ticket the last check minted: the next WebSocket uses it instead of asking again. */
   let spare: { token: string; ticket: string; at: number } | undefined;
 
@@ -218,15 +233,28 @@ export function connect(options: ConnectOptions): HubClient {
     if (options.getToken && (refresh || !cachedToken)) cachedToken = await options.getToken({ refresh });
     const current = cachedToken!;
     if (current === identified) return current;
-    if (identifying?.token !== current) identifying = { token: current, done: identify(current) };
-    await identifying.done;
+    if (identifying?.token !== current) {
+      const check = { token: current, done: identify(current) };
+      identifying = check;
+      // A check that failed (the network, a refusal) is asked again next time, not remembered.
+      check.done.catch(() => identifying === check && (identifying = undefined));
+    }
+    await identifying!.done;
     return current;
   }
 
   /** Asks the server whose token this is (POST /v1/tickets answers the user it takes it for). */
   async function identify(current: string): Promise<void> {
-    const response = await fetchImpl(endpoint(options.url, 'v1/tickets', {}), { method: 'POST', headers: { Authorization: `Bearer ${current}` } });
+    const response = await fetchImpl(endpoint(options.url, 'v1/tickets', {}), { method: 'POST', headers: { Authorization: `Bearer ${current}` } }).catch((err: unknown) => {
+      unreachable = true;
+      throw err;
+    });
+    unreachable = false;
     if (response.status === 401) throw new TokenRefused();
+    if (response.status === 403) {
+      fail(ORIGIN_REFUSED);
+      throw new Error('origin_refused');
+    }
     if (!response.ok) throw new Error(`POST /v1/tickets: ${response.status}`);
     const answer = (await response.json()) as { ticket: string; userId: string };
     userId ??= answer.userId;
@@ -277,7 +305,7 @@ export function connect(options: ConnectOptions): HubClient {
     try {
       current = await token(refreshToken);
     } catch (err) {
-      return ended(mine, { kind: err instanceof TokenRefused ? 'unauthorized' : 'network', opened: false });
+      return ended(mine, { kind: err instanceof TokenRefused ? 'unauthorized' : 'network', opened: false, error: unreachable ? 'network' : undefined });
     }
     if (closed || mine !== generation) return;
     session = TRANSPORTS[name]({
@@ -329,6 +357,8 @@ export function connect(options: ConnectOptions): HubClient {
       return schedule(first ? 0 : backoffDelay(authFailures - 1, backoff), true);
     }
     if (end.kind === 'resume') return schedule(0, false); // the replay goes on from lastId
+    if (end.error === 'origin_refused') return fail(ORIGIN_REFUSED);
+    const error = end.error === 'network' ? UNREACHABLE : undefined;
     if (end.kind === 'stop') {
       closed = true;
       setStatus(end.code === undefined ? { state: 'closed' } : { state: 'ended', code: end.code, reason: end.reason ?? '' });
@@ -336,14 +366,14 @@ export function connect(options: ConnectOptions): HubClient {
     }
     if (!end.opened && index < transports.length - 1) {
       index++; // this transport cannot connect: fall back at once
-      return schedule(0, false);
+      return schedule(0, false, error);
     }
     if (!end.opened) index = 0; // none could: start over from the best, after a pause
-    schedule(backoffDelay(failures++, backoff), false);
+    schedule(backoffDelay(failures++, backoff), false, error);
   }
 
-  function schedule(inMs: number, refreshToken: boolean) {
-    setStatus({ state: 'reconnecting', transport: transports[index]!, inMs });
+  function schedule(inMs: number, refreshToken: boolean, error?: ClientError) {
+    setStatus({ state: 'reconnecting', transport: transports[index]!, inMs, ...(error ? { error } : {}) });
     timer = setTimeout(() => void attempt(refreshToken), inMs);
   }
 

@@ -71,3 +71,30 @@ describe.concurrent.each(HOSTS)('a client changes user, on %s', (host) => {
     }
   });
 });
+
+describe('a client tells the application why it cannot connect', () => {
+  it('reports an unreachable service as status reconnecting with error network, and keeps trying', { timeout: 20_000 }, async () => {
+    const statuses: Status[] = [];
+    const hub = connect({ url: 'http://127.0.0.1:1', token: 't', transports: ['sse'], backoff: { baseMs: 50, capMs: 100 }, onStatus: (s) => statuses.push(s) });
+    try {
+      await eventually(() => statuses.filter((s) => s.state === 'reconnecting').length >= 2, 10_000);
+      expect(statuses.find((s) => s.state === 'reconnecting')).toMatchObject({ error: { code: 'network', message: expect.stringContaining('ALLOWED_ORIGINS') } });
+    } finally {
+      hub.close();
+    }
+  });
+
+  it.each(['sse', 'poll'] as const)('stops with origin_refused when the service refuses the page\'s origin (%s)', { timeout: 20_000 }, async (transport) => {
+    const base = inject('hostUrls').node!;
+    const user = uniqueUser('origin');
+    // As a browser on another site would send it.
+    const fromElsewhere: typeof fetch = (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), Origin: 'https://elsewhere.example' } });
+    const hub = connect({ url: base, getToken: () => tokenFor(user), transports: [transport], fetch: fromElsewhere });
+    try {
+      await eventually(() => hub.status.state === 'failed', 10_000);
+      expect(hub.status).toMatchObject({ state: 'failed', error: { code: 'origin_refused', message: expect.stringContaining('ALLOWED_ORIGINS') } });
+    } finally {
+      hub.close();
+    }
+  });
+});

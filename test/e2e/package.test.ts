@@ -16,6 +16,7 @@ import { jwtVerify } from 'jose';
 import { CHROMIUM, startAppSite, type AppSite } from '../helpers/app-site.ts';
 import { publishRequest, tokenFor, uniqueUser } from '../helpers/requests.ts';
 import { TEST_VARS } from '../helpers/test-vars.ts';
+import { readConfig } from '../../src/core/config.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve('.');
@@ -96,6 +97,25 @@ describe('the npm package, installed from its tarball', () => {
     // Checked by another JWT implementation than the one that signed it.
     const { payload } = await jwtVerify(token, new TextEncoder().encode(TEST_VARS.JWT_SECRET), { algorithms: ['HS256'] });
     expect(payload.sub).toBe('john');
+  });
+
+  it('npx userhub init writes strong secrets to .dev.vars that the service accepts, never over an existing file', async () => {
+    const dir = mkdtempSync(join(app, 'init-'));
+    const cli = join(app, 'node_modules/.bin/userhub');
+    const first = await run(cli, ['init'], { cwd: dir, env: { ...process.env, PATH: plainPath } });
+    expect(first.stdout).toMatch(/npx wrangler secret put JWT_SECRET/);
+    expect(first.stdout).toMatch(/npx wrangler secret put WEBHOOK_SECRET/);
+    const written = readFileSync(join(dir, '.dev.vars'), 'utf8');
+    const vars = Object.fromEntries([...written.matchAll(/^([A-Z_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+    expect(Object.keys(vars).sort()).toEqual(['JWT_SECRET', 'VAPID_PRIVATE_KEY', 'VAPID_PUBLIC_KEY', 'VAPID_SUBJECT', 'WEBHOOK_SECRET']);
+    expect(Buffer.from(vars.JWT_SECRET!, 'base64').length).toBe(32);
+    expect(Buffer.from(vars.WEBHOOK_SECRET!.slice('whsec_'.length), 'base64').length).toBe(32);
+    expect(() => readConfig(vars)).not.toThrow();
+    expect(readConfig(vars).push?.publicKey).toBe(vars.VAPID_PUBLIC_KEY);
+    // A second run leaves the file as it was, and says so.
+    const again = await run(cli, ['init'], { cwd: dir, env: { ...process.env, PATH: plainPath } }).catch((err: { code: number; stderr: string }) => err);
+    expect(again).toMatchObject({ code: 2, stderr: expect.stringMatching(/exists: not overwritten/) });
+    expect(readFileSync(join(dir, '.dev.vars'), 'utf8')).toBe(written);
   });
 
   it('type-checks an application against the declarations with tsc (strict, NodeNext)', async () => {

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
 import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPublisher } from '../../src/publisher/index.ts';
 import { CHROMIUM, startAppSite, type AppSite } from '../helpers/app-site.ts';
 import { tokenFor, uniqueUser } from '../helpers/requests.ts';
@@ -184,6 +184,19 @@ describe.skipIf(!existsSync(CHROMIUM))('one connection per browser, in Chromium'
     await new Promise((resolve) => setTimeout(resolve, 500));
     await publisher().publish(amy, 'amy.event', {});
     await everyTabHas(pages, ['1', '2']);
+    await context.close();
+  });
+
+  it('reports a service that does not allow this page\'s origin as status reconnecting with error network', { timeout: 60_000 }, async () => {
+    const context = await site.browser.newContext();
+    const page = await context.newPage();
+    // The shared node host allows https://app.example only: Chromium refuses its CORS answers to this page.
+    const other = inject('hostUrls').node!;
+    const token = await tokenFor(uniqueUser('cors'));
+    await page.goto(`${site.origin}/?hub=${encodeURIComponent(other)}&token=${encodeURIComponent(token)}`);
+    await expect
+      .poll(() => page.evaluate(() => (globalThis as unknown as Tab).hub.status), { timeout: 15_000 })
+      .toMatchObject({ state: 'reconnecting', error: { code: 'network' } });
     await context.close();
   });
 });

@@ -32,6 +32,7 @@ export const longPollTransport: Transport = (context) =>
           signal,
         });
         if (response.status === 401) return 'unauthorized';
+        if (response.status === 403) return { kind: 'stop' as const, error: 'origin_refused' as const };
         // 410 session_ended: the service ended the session while the poll waited, as 4503 does a stream's.
         if (response.status === 410) return { kind: 'stop' as const, code: CLOSE_ENDED, reason: 'ended by the service' };
         if (!response.ok) return 'network';

@@ -43,6 +43,7 @@ export const sseTransport: Transport = (context) =>
       signal,
     });
     if (response.status === 401) return 'unauthorized';
+    if (response.status === 403) return { kind: 'stop', error: 'origin_refused' };
     if (!response.ok || !response.body) return 'network';
     // After hub.expiring, a stream that ends is the session ending: reconnect with a fresh token.
     let expiring = false;

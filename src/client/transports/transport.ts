@@ -20,6 +20,8 @@ export interface SessionEnd {
   /** The server's close code and reason, when it gave one. */
   code?: number;
   reason?: string;
+  /** What the application is told: the service unreachable (`network`), or this page's origin refused (`origin_refused`). */
+  error?: 'network' | 'origin_refused';
 }
 
 /** What a close code (a WebSocket's, or an SSE stream's hub.closed) asks the client to do. */
@@ -76,7 +78,8 @@ export function fetchSession(
     context.onOpen();
   };
   run(controller.signal, opened)
-    .catch(() => 'network' as const) // a network failure, or our own abort
+    // A network failure (or, in a browser, a response the page may not read: CORS), or our own abort.
+    .catch(() => ({ kind: 'network' as const, error: 'network' as const }))
     .then((end) => {
       if (!closedByClient) context.onEnd({ ...(typeof end === 'string' ? { kind: end } : end), opened: wasOpened });
     });
