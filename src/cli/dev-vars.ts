@@ -23,11 +23,13 @@ export function readVarsFile(path: string): Record<string, string> {
 
 /**
  * What the CLI reads secrets from after the environment: .dev.vars in the
- * working directory, else this checkout's development file; none when the CLI
- * runs from an installed package elsewhere (then the environment only).
+ * working directory, else the development file there (a checkout of this
+ * repository) or beside the CLI's sources; none elsewhere (then the
+ * environment only).
  */
 export function readDevVars(): Record<string, string> {
-  const file = [`${process.cwd()}/.dev.vars`, devVarsFile()].find((path) => existsSync(path));
+  const cwd = process.cwd();
+  const file = [`${cwd}/.dev.vars`, `${cwd}/.dev.vars.example`, devVarsFile()].find((path) => existsSync(path));
   return file ? readVarsFile(file) : {};
 }
 
