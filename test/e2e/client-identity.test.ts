@@ -84,7 +84,7 @@ describe('a client tells the application why it cannot connect', () => {
     }
   });
 
-  it.each(['sse', 'poll'] as const)('stops with origin_refused when the service refuses the page\'s origin (%s)', { timeout: 20_000 }, async (transport) => {
+  it.each(['sse'] as const)('stops with origin_refused when the service refuses the page\'s origin on a stream open (%s)', { timeout: 20_000 }, async (transport) => {
     const base = inject('hostUrls').node!;
     const user = uniqueUser('origin');
     // As a browser on another site would send it.
