@@ -39,6 +39,8 @@ function manifest(): Record<string, unknown> {
       './cloudflare': { types: './lib/types/cloudflare/index.d.ts', workerd: './lib/cloudflare/index.js', default: './lib/cloudflare/index.js' },
       './package.json': './package.json',
     },
+    // TypeScript that resolves without `exports` (moduleResolution node10) finds the declarations here.
+    typesVersions: { '*': Object.fromEntries(['client', 'publisher', 'react', 'cloudflare'].map((name) => [name, [`lib/types/${name}/index.d.ts`]])) },
     files: ['lib', 'LICENSE', 'README.md', 'CHANGELOG.md'],
     peerDependencies: { react: '>=18' },
     peerDependenciesMeta: { react: { optional: true } },
