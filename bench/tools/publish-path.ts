@@ -5,7 +5,7 @@
 //   B=1 SYNC=NORMAL taskset -c 1 bun bench/tools/publish-path.ts
 import { Database } from 'bun:sqlite';
 import { createStandaloneHost, readStandaloneOptions } from '../../src/standalone/host.ts';
-import { signWebhook } from '../../src/core/auth/webhook-signature.ts';
+import { signWebhook } from '../../src/shared/webhook-signature.ts';
 import { TEST_VARS } from '../../test/helpers/test-vars.ts';
 
 const env = { ...TEST_VARS, PUBLISH_RATE_PER_USER: '0', LOG_LEVEL: 'info', SQLITE_SYNCHRONOUS: process.env.SYNC ?? 'FULL', HEARTBEAT_SECONDS: '15' };

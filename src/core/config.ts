@@ -2,7 +2,7 @@
 // process env on standalone hosts). Defaults are chosen to be defensible in
 // production; every one can be overridden.
 
-import { base64ToBytes, base64UrlToBytes } from './auth/base64.ts';
+import { base64ToBytes, base64UrlToBytes } from '../shared/base64.ts';
 import { HubError } from './errors.ts';
 
 export interface Limits {

@@ -2,7 +2,7 @@
 // Webhooks with RECEIPTS_SECRET: the actor's ReceiptSender on every host.
 
 import type { ReceiptSender } from './actor/receipts.ts';
-import { signWebhook } from './auth/webhook-signature.ts';
+import { signWebhook } from '../shared/webhook-signature.ts';
 import type { ReceiptConfig } from './config.ts';
 import { postOnce } from './outbound.ts';
 

@@ -1,7 +1,7 @@
 // Request schemas, validated at the edge before anything reaches an actor.
 
 import { z } from 'zod';
-import { base64UrlToBytes } from './auth/base64.ts';
+import { base64UrlToBytes } from '../shared/base64.ts';
 import {
   EVENT_TYPE_PATTERN,
   INBOX_STATUSES,

@@ -3,7 +3,7 @@
 // request it signs names its target (the body's userId and jobId, or
 // `METHOD path?query`), so a captured copy works nowhere else.
 
-import { signedContent, signWebhook, verifyWebhook } from '../core/auth/webhook-signature.ts';
+import { signedContent, signWebhook, verifyWebhook } from '../shared/webhook-signature.ts';
 import { ERRORS, isErrorCode } from '../protocol/errors.ts';
 import type { InboxItem, JobStatus, Presence, PublishResult, UserStats } from '../protocol/wire.ts';
 

@@ -5,7 +5,7 @@ import { mkdirSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createApp } from '../core/app.ts';
 import { mountDemo } from '../demo/routes.ts';
-import { useCryptoImplementation } from '../core/auth/crypto.ts';
+import { useCryptoImplementation } from '../shared/crypto.ts';
 import { readConfig, readLimits, type Env } from '../core/config.ts';
 import { readTicket } from '../core/auth/tickets.ts';
 import { createReceiptSender } from '../core/receipt-sender.ts';

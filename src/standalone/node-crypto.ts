@@ -3,7 +3,7 @@
 // a thread pool.
 
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { HmacKeyFactory, Sha256 } from '../core/auth/crypto.ts';
+import type { HmacKeyFactory, Sha256 } from '../shared/crypto.ts';
 
 export const nodeSha256: Sha256 = async (data) => new Uint8Array(createHash('sha256').update(data).digest());
 

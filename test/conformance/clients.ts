@@ -4,7 +4,7 @@
 import { EventSource, type FetchLike } from 'eventsource';
 import WebSocket from 'ws';
 import { createInbox, type Inbox } from '../helpers/inbox.ts';
-import { signWebhook } from '../../src/core/auth/webhook-signature.ts';
+import { signWebhook } from '../../src/shared/webhook-signature.ts';
 import { bindTarget, publishRequest, signedText, tokenFor, type PublishOptions } from '../helpers/requests.ts';
 import { TEST_VARS } from '../helpers/test-vars.ts';
 

@@ -4,7 +4,7 @@
 
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
-import { signWebhook } from '../../src/core/auth/webhook-signature.ts';
+import { signWebhook } from '../../src/shared/webhook-signature.ts';
 import { DEFAULT_LIMITS } from '../../src/core/config.ts';
 import { publishRequest, tokenFor, uniqueUser } from '../helpers/requests.ts';
 import { TEST_VARS } from '../helpers/test-vars.ts';

@@ -4,7 +4,7 @@
 // false, the setting a deployment uses while it moves its publishers over.
 
 import { describe, expect, it } from 'vitest';
-import { signWebhook } from '../../src/core/auth/webhook-signature.ts';
+import { signWebhook } from '../../src/shared/webhook-signature.ts';
 import { createPublisher } from '../../src/publisher/index.ts';
 import { tokenFor, uniqueUser } from '../helpers/requests.ts';
 import { TEST_VARS } from '../helpers/test-vars.ts';

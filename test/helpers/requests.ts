@@ -1,7 +1,7 @@
 // Builds signed publisher requests and client tokens, the same on every host.
 
 import { signClientToken } from '../../src/core/auth/client-token.ts';
-import { signedContent, signWebhook } from '../../src/core/auth/webhook-signature.ts';
+import { signedContent, signWebhook } from '../../src/shared/webhook-signature.ts';
 import { TEST_VARS } from './test-vars.ts';
 
 let counter = 0;

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const files = (dir: string): string[] =>
@@ -8,8 +8,8 @@ const files = (dir: string): string[] =>
   );
 
 describe('code layout', () => {
-  it('keeps src/core free of runtime-specific imports and globals', () => {
-    const offenders = files('src/core').filter((file) =>
+  it('keeps src/core and src/shared free of runtime-specific imports and globals', () => {
+    const offenders = [...files('src/core'), ...files('src/shared')].filter((file) =>
       /from ['"](cloudflare:|node:|bun:)|\b(Bun|Deno)\.|require\(/.test(readFileSync(file, 'utf8')),
     );
     expect(offenders).toEqual([]);
@@ -47,5 +47,50 @@ describe('code layout', () => {
     expect(files('src/core').filter(importsDemo)).toEqual([]);
     expect(importsDemo('src/cloudflare/worker.ts')).toBe(false);
     expect(importsDemo('src/cloudflare/dev-worker.ts')).toBe(true);
+  });
+});
+
+describe('import graph', () => {
+  /** Every relative import of every source file, type-only ones included, as resolved paths. */
+  function importGraph(): Map<string, string[]> {
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? files(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : []));
+    const graph = new Map<string, string[]>();
+    for (const file of files('src')) {
+      const text = readFileSync(file, 'utf8');
+      const targets = [...text.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s+'(\.{1,2}\/[^']+)'/gms)].map((m) => resolve(dirname(file), m[1]!));
+      graph.set(resolve(file), targets);
+    }
+    return graph;
+  }
+
+  it('has no import cycles in src/', () => {
+    const graph = importGraph();
+    const cycles: string[] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const visit = (file: string, path: string[]) => {
+      if (state.get(file) === 'done') return;
+      if (state.get(file) === 'open') {
+        cycles.push([...path.slice(path.indexOf(file)), file].map((f) => relative('.', f)).join(' -> '));
+        return;
+      }
+      state.set(file, 'open');
+      for (const next of graph.get(file) ?? []) visit(next, [...path, file]);
+      state.set(file, 'done');
+    };
+    for (const file of graph.keys()) visit(file, []);
+    expect(cycles).toEqual([]);
+  });
+
+  it('keeps the publisher library out of the server: it imports no src/core file', () => {
+    const graph = importGraph();
+    const reached = new Set<string>();
+    const walk = (file: string) => {
+      if (reached.has(file)) return;
+      reached.add(file);
+      for (const next of graph.get(file) ?? []) walk(next);
+    };
+    walk(resolve('src/publisher/index.ts'));
+    expect([...reached].map((f) => relative('.', f)).filter((f) => f.startsWith('src/core/'))).toEqual([]);
   });
 });

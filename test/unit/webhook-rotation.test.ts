@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/core/app.ts';
-import { signWebhook } from '../../src/core/auth/webhook-signature.ts';
+import { signWebhook } from '../../src/shared/webhook-signature.ts';
 import type { HubBackend } from '../../src/core/backend.ts';
 
 const OLD = 'whsec_b2xkLXdlYmhvb2stc2VjcmV0LTAxMjM0NTY3';

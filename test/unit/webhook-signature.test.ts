@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signWebhook, verifyWebhook } from '../../src/core/auth/webhook-signature.ts';
+import { signWebhook, verifyWebhook } from '../../src/shared/webhook-signature.ts';
 
 // The example from the Standard Webhooks specification.
 const SPEC = {

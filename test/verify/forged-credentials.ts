@@ -4,7 +4,7 @@
 // Each is built here from the test secret, so only the flaw named differs
 // from a token the service would accept.
 
-import { bytesToBase64Url, utf8 } from '../../src/core/auth/base64.ts';
+import { bytesToBase64Url, utf8 } from '../../src/shared/base64.ts';
 import { issueTicket } from '../../src/core/auth/tickets.ts';
 import { TEST_VARS } from '../helpers/test-vars.ts';
 

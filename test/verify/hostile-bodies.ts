@@ -2,7 +2,7 @@
 // deep nesting, bad UTF-8, bad event types, NUL bytes, wrong content types,
 // bad batches and bad job updates. Each must be refused, never stored.
 
-import { utf8 } from '../../src/core/auth/base64.ts';
+import { utf8 } from '../../src/shared/base64.ts';
 import { MAX_BATCH_USERS } from '../../src/protocol/wire.ts';
 import { bearer, concat, eventsPath, jobPath, makeCases, MAX_EVENT_BYTES, signed } from './hostile-case-builder.ts';
 import type { HttpCase } from './hostile-corpus.ts';

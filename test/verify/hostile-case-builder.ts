@@ -1,7 +1,7 @@
 // Helpers the hostile corpus builds its cases with: requests signed over
 // exact bytes, paths, and a per-category case list bound to the seed.
 
-import { utf8 } from '../../src/core/auth/base64.ts';
+import { utf8 } from '../../src/shared/base64.ts';
 import type { Category, CorpusContext, HttpCase, RawRequest } from './hostile-corpus.ts';
 import { webhookHeaders } from './hub-wire.ts';
 import type { Random } from './seeded-random.ts';

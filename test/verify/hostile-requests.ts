@@ -2,7 +2,7 @@
 // characters, bad resume points and query parameters, bad signatures, query
 // and header floods, wrong methods and unknown routes, foreign origins.
 
-import { utf8 } from '../../src/core/auth/base64.ts';
+import { utf8 } from '../../src/shared/base64.ts';
 import { bearer, eventsPath, jobPath, makeCases, signed } from './hostile-case-builder.ts';
 import type { HttpCase } from './hostile-corpus.ts';
 import type { Random } from './seeded-random.ts';

@@ -4,7 +4,7 @@
 // `hub.ready`. Plain Node (no test framework), so `npm run verify` can use it.
 
 import WebSocket from 'ws';
-import { base64ToBytes, bytesToBase64, utf8 } from '../../src/core/auth/base64.ts';
+import { base64ToBytes, bytesToBase64, utf8 } from '../../src/shared/base64.ts';
 import { createInbox, type Inbox } from '../helpers/inbox.ts';
 import { createSseParser } from '../helpers/sse-parser.ts';
 import { bindTarget, signedText } from '../helpers/requests.ts';

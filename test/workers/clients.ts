@@ -125,7 +125,7 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
  * `unbound`: the old forms (no target in the body, an empty GET body).
  */
 export async function signedCall(method: string, path: string, body?: unknown, options: PublishOptions & { unbound?: boolean } = {}) {
-  const { signWebhook } = await import('../../src/core/auth/webhook-signature.ts');
+  const { signWebhook } = await import('../../src/shared/webhook-signature.ts');
   const { TEST_VARS } = await import('../helpers/test-vars.ts');
   const { bindTarget, signedText } = await import('../helpers/requests.ts');
   const text = body === undefined ? undefined : JSON.stringify(options.unbound ? body : bindTarget(path, body));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signWebhook } from '../../src/core/auth/webhook-signature.ts';
+import { signWebhook } from '../../src/shared/webhook-signature.ts';
 import { publishRequest, tokenFor, uniqueUser } from '../helpers/requests.ts';
 import { TEST_VARS } from '../helpers/test-vars.ts';
 import { BASE, call, openSocket, publish } from './clients.ts';

@@ -5,7 +5,6 @@
 
 import type { InboxAction, InboxCounts, InboxStatus } from '../../protocol/wire.ts';
 import { OwnedRows, type SqlValue } from './ports.ts';
-import type { PushOptions } from './push.ts';
 
 /** What a publisher sends for one notification; `data` is canonical JSON text. */
 export interface NotificationContent {
@@ -101,6 +100,15 @@ const ACTIONS: Record<InboxAction, { set: string; when: string }> = {
   unread: { set: 'read_at = NULL', when: 'read_at IS NOT NULL' },
   archive: { set: 'archived_at = ?3', when: 'archived_at IS NULL' },
 };
+
+/** How a notification is pushed to the user's browsers when no client took it (push.ts sends it). */
+export interface PushOptions {
+  /** Push only if no client acknowledged the item by then (seconds after it was created). */
+  after?: number;
+  /** How long the push service keeps the message for an offline browser, seconds. */
+  ttl?: number;
+  urgency?: 'very-low' | 'low' | 'normal' | 'high';
+}
 
 /** The items an action names: listed ids, or every item up to an id. */
 export type InboxTarget = { ids: number[] } | { through: number };

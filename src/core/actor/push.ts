@@ -4,10 +4,12 @@
 // hub.ts (no live connection at publish time, or no receipt by `after`); the
 // encryption and VAPID signature are the sender's (push-sender.ts).
 
-import { bytesToBase64Url } from '../auth/base64.ts';
-import { sha256 } from '../auth/crypto.ts';
+import { bytesToBase64Url } from '../../shared/base64.ts';
+import { sha256 } from '../../shared/crypto.ts';
 import type { PushObservation } from '../observability/observer.ts';
-import type { Inbox } from './inbox.ts';
+import type { Inbox, PushOptions } from './inbox.ts';
+
+export type { PushOptions } from './inbox.ts';
 import { OwnedRows, type SqlStore } from './ports.ts';
 
 /** A browser's PushSubscription as stored: its endpoint and its keys (base64url). */
@@ -18,13 +20,6 @@ export interface PushSubscriptionRecord {
 }
 
 /** The per-notification push options a publisher may give. */
-export interface PushOptions {
-  /** Push only if no client acknowledged the item by then (seconds after it was created). */
-  after?: number;
-  /** How long the push service keeps the message for an offline browser, seconds. */
-  ttl?: number;
-  urgency?: 'very-low' | 'low' | 'normal' | 'high';
-}
 
 /** How a push service answered: an HTTP status, or null when it could not be reached. */
 export type PushStatus = number | null;

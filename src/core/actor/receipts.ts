@@ -5,8 +5,8 @@
 // Each receipt's webhook-id is derived from the user, the item and the kind,
 // so every retry carries the same one and a receiver dedupes by it.
 
-import { sha256 } from '../auth/crypto.ts';
-import { bytesToBase64Url } from '../auth/base64.ts';
+import { sha256 } from '../../shared/crypto.ts';
+import { bytesToBase64Url } from '../../shared/base64.ts';
 import { OwnedRows, type SqlStore } from './ports.ts';
 
 export const RECEIPT_KINDS = ['received', 'seen', 'read'] as const;

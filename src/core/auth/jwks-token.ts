@@ -5,7 +5,7 @@
 
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { JwksSettings } from '../config.ts';
-import { credentialFrom, type TokenVerifier } from './client-token.ts';
+import { credentialFrom, type TokenVerifier } from './credential.ts';
 
 /**
  * How the key set behaves, jose's defaults written out: keys are reused for

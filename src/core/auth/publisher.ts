@@ -10,9 +10,9 @@ import { createMiddleware } from 'hono/factory';
 import type { HubEnv } from '../context.ts';
 import { HubError, badRequest } from '../errors.ts';
 import { isUserId } from '../../protocol/wire.ts';
-import { bytesToBase64 } from './base64.ts';
-import { sha256 } from './crypto.ts';
-import { signedContent, verifyWebhook } from './webhook-signature.ts';
+import { bytesToBase64 } from '../../shared/base64.ts';
+import { sha256 } from '../../shared/crypto.ts';
+import { signedContent, verifyWebhook } from '../../shared/webhook-signature.ts';
 
 export type SignedEnv = HubEnv & {
   Variables: {

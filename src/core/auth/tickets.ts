@@ -18,8 +18,8 @@
 // `exp` and `iat`): a connection opened with either lives no longer than that
 // token, and a revoke (`iat` before its moment) refuses both.
 
-import { base64UrlToBytes, bytesToBase64Url, utf8 } from './base64.ts';
-import { hmacKey } from './crypto.ts';
+import { base64UrlToBytes, bytesToBase64Url, utf8 } from '../../shared/base64.ts';
+import { hmacKey } from '../../shared/crypto.ts';
 import { isUserId } from '../../protocol/wire.ts';
 import type { Credential } from './client-token.ts';
 

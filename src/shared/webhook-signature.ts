@@ -5,7 +5,7 @@
 
 import { base64ToBytes, bytesToBase64 } from './base64.ts';
 import { hmacKey, type HmacKey } from './crypto.ts';
-import { WEBHOOK_ID_PATTERN } from '../../protocol/wire.ts';
+import { WEBHOOK_ID_PATTERN } from '../protocol/wire.ts';
 
 /** Signed requests older or newer than this are refused (replay window). */
 export const TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
