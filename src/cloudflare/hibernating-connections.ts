@@ -38,12 +38,17 @@ export class HibernatingConnection implements Connection {
     return this.socket;
   }
 
+  /** The attachment as read once by this wrapper (a wrapper lives for one call of the actor). */
+  #attachment: Attachment | null | undefined;
+
   get session(): Session | undefined {
-    return (this.socket.deserializeAttachment() as Attachment | null)?.session;
+    if (this.#attachment === undefined) this.#attachment = this.socket.deserializeAttachment() as Attachment | null;
+    return this.#attachment?.session;
   }
 
   set session(session: Session | undefined) {
-    this.socket.serializeAttachment({ session } satisfies Attachment);
+    this.#attachment = { session };
+    this.socket.serializeAttachment(this.#attachment);
   }
 
   /** An SSE bridge carries the SSE form, which the Worker writes to the stream as is; every other socket the JSON. */

@@ -7,13 +7,9 @@ import { createInbox, type Inbox } from '../helpers/inbox.ts';
 import { signWebhook } from '../../src/shared/webhook-signature.ts';
 import { bindTarget, publishRequest, signedText, tokenFor, type PublishOptions } from '../helpers/requests.ts';
 import { TEST_VARS } from '../helpers/test-vars.ts';
+export { eventually, type Frame } from '../helpers/wire.ts';
+import type { Frame } from '../helpers/wire.ts';
 
-export interface Frame {
-  id?: string;
-  type: string;
-  data: unknown;
-  time?: string;
-}
 
 export function createHubClient(base: string) {
   const publish = async (userId: string, type: string, data: unknown, options?: PublishOptions) =>
@@ -118,11 +114,3 @@ export function createHubClient(base: string) {
 
 export type HubClient = ReturnType<typeof createHubClient>;
 
-/** Polls `check` until it returns true or `timeoutMs` passes. */
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -9,14 +9,9 @@ import { createInbox, type Inbox } from '../helpers/inbox.ts';
 import { createSseParser } from '../helpers/sse-parser.ts';
 import { bindTarget, signedText } from '../helpers/requests.ts';
 import { TEST_VARS } from '../helpers/test-vars.ts';
+export type { Frame } from '../helpers/wire.ts';
+import type { Frame } from '../helpers/wire.ts';
 
-/** A frame as every transport delivers it: events carry an id, control frames do not. */
-export interface Frame {
-  id?: string;
-  type: string;
-  data: unknown;
-  time?: string;
-}
 
 /** Every request a suite makes gives up after this long. */
 export const REQUEST_TIMEOUT_MS = 15_000;

@@ -5,6 +5,8 @@ import { exports } from 'cloudflare:workers';
 import { createInbox, type Inbox } from '../helpers/inbox.ts';
 import { publishRequest, tokenFor, type PublishOptions } from '../helpers/requests.ts';
 import { createSseParser, type SseFrame } from '../helpers/sse-parser.ts';
+export { eventually, type Frame } from '../helpers/wire.ts';
+import type { Frame } from '../helpers/wire.ts';
 
 export const BASE = 'https://hub.test';
 
@@ -15,12 +17,6 @@ export async function publish(userId: string, type: string, data: unknown, optio
   return call(await publishRequest(BASE, userId, type, data, options));
 }
 
-export interface Frame {
-  id?: string;
-  type: string;
-  data: unknown;
-  time?: string;
-}
 
 export interface SocketClient {
   ws: WebSocket;
@@ -110,14 +106,6 @@ export async function openSse(path: string, init?: RequestInit): Promise<SseClie
   };
 }
 
-/** Polls `check` until it returns true or `timeoutMs` passes. */
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /**
  * A signed publisher request with any method, bound to its target: a body

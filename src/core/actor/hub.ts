@@ -542,7 +542,7 @@ export class Hub {
     let next = Infinity;
     for (const connection of this.#connections.list()) {
       const session = connection.session;
-      if (!session || this.#closeIfEnded(connection, now)) continue;
+      if (!session || this.#closeIfEnded(connection, now, session)) continue;
       let warnAt = session.warnAt;
       if (warnAt <= now) {
         this.#send(connection, new ControlMessage(HUB_EXPIRING, { expiresAt: iso(session.expiresAt) }));
@@ -828,9 +828,9 @@ export class Hub {
     for (const connection of connections) if (!this.#closeIfEnded(connection, now)) this.#send(connection, message);
   }
 
-  /** Closes (4401) a stream whose session has ended by `now`; true when it did. */
-  #closeIfEnded(connection: Connection, now: number): boolean {
-    if (!connection.session || connection.session.expiresAt > now) return false;
+  /** Closes (4401) a stream whose session has ended by `now`; true when it did. The session is read once (on Cloudflare, an attachment). */
+  #closeIfEnded(connection: Connection, now: number, session = connection.session): boolean {
+    if (!session || session.expiresAt > now) return false;
     this.#close(connection, CloseCode.unauthorized, 'session expired');
     return true;
   }
