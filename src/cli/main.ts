@@ -138,9 +138,16 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     // Variables from the environment first, then .dev.vars (as wrangler dev reads it).
     if (existsSync('.dev.vars')) for (const [name, value] of Object.entries(readVarsFile('.dev.vars'))) process.env[name] ??= value;
     process.env.DATABASE_PATH ||= 'userhub-data/userhub.sqlite';
-    // The host starts on import; this command then runs as long as it does.
+    // The runtime's host, built and started; this command runs as long as it does.
     const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-    await import(new URL(`../standalone/${here}.${extension}`, import.meta.url).href);
+    const { startHost } = (await import(new URL(`../standalone/${here}.${extension}`, import.meta.url).href)) as { startHost(): { stop(): void } };
+    const running = startHost();
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(signal, () => {
+        running.stop();
+        process.exit(0);
+      });
+    }
     await new Promise<never>(() => undefined);
   },
 

@@ -8,4 +8,11 @@ import { readVarsFile } from '../cli/dev-vars.ts';
 
 if (existsSync('.dev.vars')) for (const [name, value] of Object.entries(readVarsFile('.dev.vars'))) process.env[name] ??= value;
 process.env.DATABASE_PATH ||= 'userhub-data/userhub.sqlite';
-await import('./bun.ts');
+const { startHost } = await import('./bun.ts');
+const running = startHost();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    running.stop();
+    process.exit(0);
+  });
+}

@@ -1,5 +1,6 @@
 // The standalone host on Bun: Bun.serve for HTTP and WebSockets, bun:sqlite
-// for storage.
+// for storage. startHost() builds and starts one (userhub serve and the single
+// executable call it); run as a program, this file starts one itself.
 //   bun --env-file=.env src/standalone/bun.ts
 
 import { Database } from 'bun:sqlite';
@@ -21,7 +22,7 @@ interface BunServer {
   stop(closeActive?: boolean): void;
 }
 declare const Bun: {
-  env: Record<string, string>;
+  env: Record<string, string | undefined>;
   serve(options: {
     hostname: string;
     port: number;
@@ -58,63 +59,83 @@ class BunServerSocket implements ServerSocket {
   }
 }
 
-const env = Bun.env;
-const options = startOrExit(() => readStandaloneOptions(env));
-let server: BunServer;
+/** A started host: stop() closes its server and its database. */
+export interface RunningHost {
+  stop(): void;
+}
 
-const upgrade: WebSocketUpgrader = (request, protocol, onOpen) => {
-  const headers = protocol ? { 'Sec-WebSocket-Protocol': protocol } : undefined;
-  if (!server.upgrade(request, { data: { onOpen }, headers })) {
-    return badRequest('WebSocket upgrade failed.').toResponse();
-  }
-  return new Response(null); // ignored: Bun has already answered 101
-};
+/**
+ * Builds and starts the Bun host from `env` (its variables: PORT, HOST,
+ * DATABASE_PATH, the secrets, …): reads its options, opens its database and
+ * listens. A bad setting ends the process with a one-line reason.
+ */
+export function startHost(env: Record<string, string | undefined> = Bun.env): RunningHost {
+  const options = startOrExit(() => readStandaloneOptions(env));
+  let server: BunServer;
 
-const host = createStandaloneHost(env, new Database(prepareDatabasePath(options.databasePath)), upgrade, options);
+  const upgrade: WebSocketUpgrader = (request, protocol, onOpen) => {
+    const headers = protocol ? { 'Sec-WebSocket-Protocol': protocol } : undefined;
+    if (!server.upgrade(request, { data: { onOpen }, headers })) {
+      return badRequest('WebSocket upgrade failed.').toResponse();
+    }
+    return new Response(null); // ignored: Bun has already answered 101
+  };
 
-server = Bun.serve({
-  hostname: options.host,
-  port: options.port,
-  // Bun closes a connection that has written nothing for `idleTimeout` seconds
-  // (10 by default, at most 255), shorter than an SSE heartbeat or a long poll's
-  // `wait` may be. Streams and parked polls end on the protocol's own clock
-  // (heartbeats find dead peers), so their idle timer is off; every other
-  // request keeps Bun's. https://bun.sh/docs/api/http#idletimeout
-  idleTimeout: 10,
-  // Never Bun's HTML error page (it carries a stack); host.fetch already answers
-  // every request, this is the last line behind it.
-  development: false,
-  error: () => new HubError('internal', 'Internal error.').toResponse(),
-  fetch: (request, server) => {
-    if (holdsOpen(request)) server.timeout(request, 0);
-    return host.fetch(request);
-  },
-  websocket: {
-    maxPayloadLength: 64 * 1024,
-    // Bun pings an idle socket and closes one that stays silent (no pong either): a dead peer frees its memory.
-    idleTimeout: options.peerIdleSeconds,
-    sendPings: true,
-    // Above the host's own bound (SLOW_CONSUMER_BYTES), where Bun would drop frames.
-    backpressureLimit: 16 * 1024 * 1024,
-    open(ws) {
-      const { data } = ws;
-      data.handlers = data.onOpen!(new BunServerSocket(ws));
-      data.onOpen = undefined;
+  const host = createStandaloneHost(env, new Database(prepareDatabasePath(options.databasePath)), upgrade, options);
+
+  server = Bun.serve({
+    hostname: options.host,
+    port: options.port,
+    // Bun closes a connection that has written nothing for `idleTimeout` seconds
+    // (10 by default, at most 255), shorter than an SSE heartbeat or a long poll's
+    // `wait` may be. Streams and parked polls end on the protocol's own clock
+    // (heartbeats find dead peers), so their idle timer is off; every other
+    // request keeps Bun's. https://bun.sh/docs/api/http#idletimeout
+    idleTimeout: 10,
+    // Never Bun's HTML error page (it carries a stack); host.fetch already answers
+    // every request, this is the last line behind it.
+    development: false,
+    error: () => new HubError('internal', 'Internal error.').toResponse(),
+    fetch: (request, server) => {
+      if (holdsOpen(request)) server.timeout(request, 0);
+      return host.fetch(request);
     },
-    message(ws, message) {
-      ws.data.handlers?.onMessage(typeof message === 'string' ? message : message.slice().buffer);
+    websocket: {
+      maxPayloadLength: 64 * 1024,
+      // Bun pings an idle socket and closes one that stays silent (no pong either): a dead peer frees its memory.
+      idleTimeout: options.peerIdleSeconds,
+      sendPings: true,
+      // Above the host's own bound (SLOW_CONSUMER_BYTES), where Bun would drop frames.
+      backpressureLimit: 16 * 1024 * 1024,
+      open(ws) {
+        const { data } = ws;
+        data.handlers = data.onOpen!(new BunServerSocket(ws));
+        data.onOpen = undefined;
+      },
+      message(ws, message) {
+        ws.data.handlers?.onMessage(typeof message === 'string' ? message : message.slice().buffer);
+      },
+      close(ws) {
+        ws.data.handlers?.onClose();
+      },
     },
-    close(ws) {
-      ws.data.handlers?.onClose();
-    },
-  },
-});
-log.info('listening', { runtime: 'bun', url: `http://${options.host}:${options.port}`, database: options.databasePath });
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    server.stop(true);
-    host.close();
-    process.exit(0);
   });
+  log.info('listening', { runtime: 'bun', url: `http://${options.host}:${options.port}`, database: options.databasePath });
+  return {
+    stop() {
+      server.stop(true);
+      host.close();
+    },
+  };
+}
+
+// Run as a program (bun src/standalone/bun.ts): start, and stop on a signal.
+if ((import.meta as { main?: boolean }).main) {
+  const running = startHost();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      running.stop();
+      process.exit(0);
+    });
+  }
 }

@@ -1,5 +1,6 @@
 // The standalone host on Deno: Deno.serve with Deno.upgradeWebSocket, and
-// node:sqlite for storage.
+// node:sqlite for storage. startHost() builds and starts one (userhub serve
+// calls it); run as a program, this file starts one itself.
 //   deno run --env-file=.env --allow-net --allow-env --allow-read --allow-write src/standalone/deno.ts
 
 import { DatabaseSync } from 'node:sqlite';
@@ -18,34 +19,6 @@ declare const Deno: {
   ): { shutdown(): Promise<void> };
   addSignalListener(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
   exit(code: number): never;
-};
-
-const env = Deno.env.toObject();
-const options = startOrExit(() => readStandaloneOptions(env));
-
-const upgrade: WebSocketUpgrader = (request, protocol, onOpen) => {
-  // Deno matches `protocol` against the offered list split on ", " only, so a
-  // client that sends "a,b" (the ws package does) would be refused; the
-  // echoed protocol is set on the response instead.
-  // Deno pings every idleTimeout seconds and closes a socket whose pong does not come back.
-  const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: options.peerIdleSeconds });
-  if (protocol) response.headers.set('Sec-WebSocket-Protocol', protocol);
-  let handlers: ReturnType<typeof onOpen> | undefined;
-  let lastMessageAt = 0;
-  socket.addEventListener('open', () => {
-    handlers = onOpen({
-      send: (text) => socket.send(text),
-      bufferedAmount: () => socket.bufferedAmount,
-      close: (code, reason) => closeWhenQuiet(socket, code, reason, () => lastMessageAt),
-    });
-  });
-  socket.addEventListener('message', (event) => {
-    lastMessageAt = Date.now();
-    handlers?.onMessage(event.data as string | ArrayBuffer);
-  });
-  socket.addEventListener('close', () => handlers?.onClose());
-  socket.addEventListener('error', () => handlers?.onClose());
-  return response;
 };
 
 /** A socket quiet this long has nothing left unread; one that never goes quiet is closed after CLOSE_LINGER_MAX_MS. */
@@ -74,18 +47,66 @@ function closeWhenQuiet(socket: WebSocket, code: number, reason: string, lastMes
   check();
 }
 
-const db = new DatabaseSync(prepareDatabasePath(options.databasePath));
-const host = createStandaloneHost(env, db as unknown as SqliteDatabase, upgrade, options);
+/** A started host: stop() closes its server and its database. */
+export interface RunningHost {
+  stop(): void;
+}
 
-const server = Deno.serve({ hostname: options.host, port: options.port, onListen: () => {} }, (request) =>
-  host.fetch(request),
-);
-log.info('listening', { runtime: 'deno', url: `http://${options.host}:${options.port}`, database: options.databasePath });
+/**
+ * Builds and starts the Deno host from `env` (its variables: PORT, HOST,
+ * DATABASE_PATH, the secrets, …): reads its options, opens its database and
+ * listens. A bad setting ends the process with a one-line reason.
+ */
+export function startHost(env: Record<string, string | undefined> = Deno.env.toObject()): RunningHost {
+  const options = startOrExit(() => readStandaloneOptions(env));
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  Deno.addSignalListener(signal, () => {
-    void server.shutdown();
-    host.close();
-    Deno.exit(0);
-  });
+  const upgrade: WebSocketUpgrader = (request, protocol, onOpen) => {
+    // Deno matches `protocol` against the offered list split on ", " only, so a
+    // client that sends "a,b" (the ws package does) would be refused; the
+    // echoed protocol is set on the response instead.
+    // Deno pings every idleTimeout seconds and closes a socket whose pong does not come back.
+    const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: options.peerIdleSeconds });
+    if (protocol) response.headers.set('Sec-WebSocket-Protocol', protocol);
+    let handlers: ReturnType<typeof onOpen> | undefined;
+    let lastMessageAt = 0;
+    socket.addEventListener('open', () => {
+      handlers = onOpen({
+        send: (text) => socket.send(text),
+        bufferedAmount: () => socket.bufferedAmount,
+        close: (code, reason) => closeWhenQuiet(socket, code, reason, () => lastMessageAt),
+      });
+    });
+    socket.addEventListener('message', (event) => {
+      lastMessageAt = Date.now();
+      handlers?.onMessage(event.data as string | ArrayBuffer);
+    });
+    socket.addEventListener('close', () => handlers?.onClose());
+    socket.addEventListener('error', () => handlers?.onClose());
+    return response;
+  };
+
+  const db = new DatabaseSync(prepareDatabasePath(options.databasePath));
+  const host = createStandaloneHost(env, db as unknown as SqliteDatabase, upgrade, options);
+
+  const server = Deno.serve({ hostname: options.host, port: options.port, onListen: () => {} }, (request) =>
+    host.fetch(request),
+  );
+  log.info('listening', { runtime: 'deno', url: `http://${options.host}:${options.port}`, database: options.databasePath });
+  return {
+    stop() {
+      void server.shutdown();
+      host.close();
+    },
+  };
+}
+
+// Run as a program (deno run … src/standalone/deno.ts): start, and stop on a signal.
+if ((import.meta as { main?: boolean }).main) {
+  const running = startHost();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    Deno.addSignalListener(signal, () => {
+      running.stop();
+      Deno.exit(0);
+    });
+  }
 }
