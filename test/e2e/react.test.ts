@@ -1,6 +1,7 @@
 // The React bindings in real Chromium against a real host: a small app
 // bundled with esbuild, whose progress bar follows useJob from the first read
-// to completion, and whose provider closes its connection when it unmounts.
+// to completion, and whose provider closes its connection when it unmounts,
+// and connects again by itself when the signed-in user changes.
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -15,7 +16,7 @@ const ROOT = resolve('.');
 const APP = `
 import { useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import { HubProvider, useHubStatus, useJob } from ${JSON.stringify(`${ROOT}/src/react/index.ts`)};
+import { HubProvider, useHub, useHubEvents, useHubStatus, useJob } from ${JSON.stringify(`${ROOT}/src/react/index.ts`)};
 
 function JobBar({ id }) {
   const job = useJob(id);
@@ -29,13 +30,28 @@ function Connection() {
   return <span id="connection">{status ? status.state : 'none'}</span>;
 }
 
+/** The user the provider's client serves, and every event it hands over, named by that user. */
+function Who() {
+  const hub = useHub();
+  useHubStatus();
+  useHubEvents(() => true, (event) => window.events.push(hub.userId + ':' + event.type));
+  return <span id="who">{hub && hub.userId ? hub.userId : 'none'}</span>;
+}
+
+// A refresh hands over HUB_NEXT (a logout and a login in this page), else the same token.
+const options = window.HUB_NEXT
+  ? { url: window.HUB_URL, getToken: ({ refresh }) => (refresh ? window.HUB_NEXT : window.HUB_TOKEN), transports: ['websocket'] }
+  : { url: window.HUB_URL, token: window.HUB_TOKEN, transports: ['websocket'] };
+
 function App() {
   const [shown, setShown] = useState(true);
   return <main>
     <button id="unmount" onClick={() => setShown(false)}>unmount</button>
-    {shown && <HubProvider options={{ url: window.HUB_URL, token: window.HUB_TOKEN, transports: ['websocket'] }}><Connection /><JobBar id="zip-1" /></HubProvider>}
+    {shown && <HubProvider options={options}><Connection /><Who /><JobBar id="zip-1" /></HubProvider>}
   </main>;
 }
+
+window.events = [];
 
 window.seen = [];
 createRoot(document.getElementById('root')).render(<App />);
@@ -44,9 +60,10 @@ createRoot(document.getElementById('root')).render(<App />);
 describe.skipIf(!existsSync(CHROMIUM))('the React bindings in Chromium', () => {
   let site: AppSite;
   let token = '';
+  let next = '';
 
   beforeAll(async () => {
-    site = await startAppSite((hub) => `<div id="root"></div><script>window.HUB_URL=${JSON.stringify(hub)};window.HUB_TOKEN=${JSON.stringify(token)}</script>`);
+    site = await startAppSite((hub) => `<div id="root"></div><script>window.HUB_URL=${JSON.stringify(hub)};window.HUB_TOKEN=${JSON.stringify(token)};window.HUB_NEXT=${JSON.stringify(next)}</script>`);
     const bundled = await build({
       stdin: { contents: APP, loader: 'jsx', resolveDir: ROOT },
       jsx: 'automatic',
@@ -82,5 +99,28 @@ describe.skipIf(!existsSync(CHROMIUM))('the React bindings in Chromium', () => {
     await page.locator('#unmount').click();
     await expect.poll(async () => (await publisher.presence(user)).connections.websocket, { timeout: 10_000 }).toBe(0);
     await page.close();
+  });
+
+  it('connects again by itself when the token turns into another user\'s: the new user\'s events, none of the old one\'s', { timeout: 60_000 }, async () => {
+    const [amy, bob] = [uniqueUser('react-amy'), uniqueUser('react-bob')];
+    token = await tokenFor(amy, 5); // the session ends soon; the refresh brings bob's token
+    next = await tokenFor(bob);
+    const publisher = createPublisher({ url: site.host.url, secret: TEST_VARS.WEBHOOK_SECRET });
+    const page = await site.browser.newPage();
+    try {
+      await page.goto(`${site.origin}/`);
+      await page.locator('#who', { hasText: amy }).waitFor({ timeout: 15_000 });
+      await publisher.publish(amy, 'for.amy', {});
+      await expect.poll(() => page.evaluate(() => (globalThis as unknown as { events: string[] }).events), { timeout: 10_000 }).toEqual([`${amy}:for.amy`]);
+      await page.locator('#who', { hasText: bob }).waitFor({ timeout: 20_000 });
+      await page.locator('#connection', { hasText: 'open' }).waitFor({ timeout: 10_000 });
+      await publisher.publish(bob, 'for.bob', {});
+      await publisher.publish(amy, 'for.amy.later', {});
+      await expect.poll(() => page.evaluate(() => (globalThis as unknown as { events: string[] }).events), { timeout: 10_000 }).toEqual([`${amy}:for.amy`, `${bob}:for.bob`]);
+      expect((await publisher.presence(amy)).connections.websocket).toBe(0);
+    } finally {
+      next = '';
+      await page.close();
+    }
   });
 });
