@@ -243,7 +243,9 @@ export function methods(random: Random): HttpCase[] {
       }));
     }
   }
-  for (const path of ['/', '/v1', '/v1/', '/v2/events', '/v1/users/TARGET/events/extra', '/v1/jobs/a/b', '/v1/events:batchx', '/v1/users//events', '/v1/EVENTS']) {
+  // `/` is the front door (GET only): every other method of it is unknown.
+  m.add('POST /', [404], async () => ({ method: 'POST', path: '/', headers: { 'Content-Type': 'application/json' }, body: utf8.encode('{"type":"a"}') }));
+  for (const path of ['/index.html', '/v1', '/v1/', '/v2/events', '/v1/users/TARGET/events/extra', '/v1/jobs/a/b', '/v1/events:batchx', '/v1/users//events', '/v1/EVENTS']) {
     m.add(`GET ${path}`, [404], async (c) => ({ method: 'GET', path: path.replace('TARGET', c.targets[0]!) }));
     m.add(`POST ${path}`, [404], async (c) => ({
       method: 'POST',

@@ -49,12 +49,13 @@ export function rawCorpus(): RawCase[] {
 
   for (const host of BAD_HOSTS) {
     // An empty Host is lawful (RFC 9112 §3.2) and names no one: the health check may answer it.
-    for (const path of PATHS) add(`upgrade ${path} with Host ${JSON.stringify(host)}`, `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${UPGRADE}\r\n`);
+    // The front door (/) answers a lawful empty Host as the plain GET the request also is.
+    for (const path of PATHS) add(`upgrade ${path} with Host ${JSON.stringify(host)}`, `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${UPGRADE}\r\n`, host === '' && path === '/');
     add(`GET /v1/health with Host ${JSON.stringify(host)}`, `GET /v1/health HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`, host === '');
   }
   for (const path of PATHS.slice(1)) {
-    // Served as the plain GET it also is, or refused; /metrics answers on a loopback host.
-    const mayServe = path === '/metrics';
+    // Served as the plain GET it also is, or refused; /metrics answers on a loopback host, / is the front door.
+    const mayServe = path === '/metrics' || path === '/';
     add(`WebSocket upgrade of ${path}`, `GET ${path} HTTP/1.1\r\nHost: {host}\r\n${UPGRADE}\r\n`, mayServe);
     add(`h2c upgrade of ${path}`, `GET ${path} HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n`, mayServe);
     add(`unknown upgrade of ${path}`, `GET ${path} HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade\r\nUpgrade: x-unknown/1\r\n\r\n`, mayServe);
