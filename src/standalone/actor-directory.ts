@@ -97,7 +97,7 @@ export class ActorDirectory {
 
   /** Resolves once every write so far is committed (the store's group commit; at once without one). */
   committed(): Promise<void> {
-    return (this.#sql as { committed?: () => Promise<void> }).committed?.() ?? Promise.resolve();
+    return this.#sql.committed?.() ?? Promise.resolve();
   }
 
   get size(): number {

@@ -18,6 +18,8 @@ export interface SqlStore {
    * provides it; without it, a transaction is committed when it returns.
    */
   afterCommit?(fn: () => void): void;
+  /** Resolves once every write made so far is committed (the same stores as afterCommit provide it). */
+  committed?(): Promise<void>;
 }
 
 /**
