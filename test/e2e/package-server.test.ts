@@ -8,7 +8,7 @@
 // - the single executable (`npm run build:binary`) with a clean PATH.
 
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,6 +16,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { describeContract } from '../conformance/contract.ts';
 import { freePort, startWranglerDev, waitForHealth, type RunningHost } from '../hosts/wrangler-dev.ts';
 import { HOST_VARS } from './hosts.setup.ts';
+import { connect } from '../../src/client/index.ts';
+import { createPublisher } from '../../src/publisher/index.ts';
+import { eventually } from '../helpers/wire.ts';
+import { tokenFor, uniqueUser } from '../helpers/requests.ts';
+import { TEST_VARS } from '../helpers/test-vars.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve('.');
@@ -36,6 +41,28 @@ class_name = "UserHub"
 [[migrations]]
 tag = "v1"
 new_sqlite_classes = ["UserHub"]
+`,
+};
+
+/** The same project with the service mounted under a path of a Worker of one's own (README). */
+export const MOUNTED_WORKER = {
+  ...OWN_WORKER,
+  'src/index.ts': `import hub, { UserHub } from 'userhub/cloudflare';
+export { UserHub };
+
+// The service answers under /notifications/; everything else is your app's.
+const PREFIX = '/notifications';
+
+export default {
+  async fetch(request: Request, env: Record<string, unknown>, ctx: ExecutionContext): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname.startsWith(\`\${PREFIX}/\`)) {
+      url.pathname = url.pathname.slice(PREFIX.length);
+      return hub.fetch(new Request(url, request), env, ctx);
+    }
+    return new Response('my app');
+  },
+};
 `,
 };
 
@@ -88,9 +115,12 @@ const hosts = new Map<string, RunningHost>();
 const dirs: string[] = [];
 let workerDir = '';
 let dryRun = '';
+let mounted: RunningHost | undefined;
 
 beforeAll(async () => {
   workerDir = await project(OWN_WORKER, true);
+  const mountedDir = await project(MOUNTED_WORKER, true);
+  dirs.push(mountedDir);
   const app = await project({}, false);
   const bin = mkdtempSync(join(tmpdir(), 'userhub-binary-'));
   dirs.push(workerDir, app, bin);
@@ -99,6 +129,7 @@ beforeAll(async () => {
   await run('npm', ['run', 'build:binary', '--silent'], { cwd: ROOT, timeout: 120_000 });
   const starts: Array<Promise<void>> = [
     startWranglerDev(HOST_VARS, { config: join(workerDir, 'wrangler.toml') }).then((host) => void hosts.set('your own Worker (wrangler dev)', host)),
+    startWranglerDev(HOST_VARS, { config: join(mountedDir, 'wrangler.toml') }).then((host) => void (mounted = host)),
     ...Object.entries(SERVES).map(([name, command]) =>
       serve(app, [...command], { ...SHELL_ENV, ...HOST_VARS, DATABASE_PATH: join(app, `${command[0]}.sqlite`) }).then((host) => void hosts.set(name, host)),
     ),
@@ -111,7 +142,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await Promise.all([...hosts.values()].map((host) => host.stop()));
+  await Promise.all([...hosts.values(), ...(mounted ? [mounted] : [])].map((host) => host.stop()));
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -119,6 +150,35 @@ describe('the service from the npm package', () => {
   it('builds a Worker project of your own with wrangler deploy --dry-run, binding the UserHub Durable Object', () => {
     expect(dryRun).toMatch(/env\.USER_HUB \(UserHub\)\s+Durable Object/);
     expect(existsSync(join(workerDir, 'out/index.js'))).toBe(true);
+  });
+
+  it('is the project the README shows, file for file', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    // Each block of the README that starts by naming its file.
+    const shown = [...readme.matchAll(/^```\w+(?: fragment)?\n(?:\/\/|#) (src\/index\.ts|wrangler\.toml)\n([\s\S]*?)^```$/gm)].map((m) => [m[1]!, m[2]!] as const);
+    expect(shown.map(([file]) => file)).toEqual(['src/index.ts', 'wrangler.toml', 'src/index.ts']);
+    expect(shown[0]![1]).toBe(OWN_WORKER['src/index.ts']);
+    expect(shown[1]![1]).toBe(OWN_WORKER['wrangler.toml']);
+    expect(shown[2]![1]).toBe(MOUNTED_WORKER['src/index.ts']);
+  });
+
+  it('serves under a path of your own Worker: the client and the publisher reach it there, your routes stay yours', { timeout: 30_000 }, async () => {
+    const base = `${mounted!.url}/notifications`;
+    expect(await (await fetch(`${mounted!.url}/`)).text()).toBe('my app');
+    expect(await (await fetch(`${base}/v1/health`)).json()).toEqual({ ok: true, protocol: 1 });
+    const user = uniqueUser('mounted');
+    const received: string[] = [];
+    const clients = (['websocket', 'sse', 'poll'] as const).map((transport) =>
+      connect({ url: base, getToken: () => tokenFor(user), transports: [transport], onEvent: (event) => received.push(`${transport}:${event.type}`) }),
+    );
+    try {
+      await eventually(() => clients.every((client) => client.status.state === 'open'), 15_000);
+      await createPublisher({ url: base, secret: TEST_VARS.WEBHOOK_SECRET }).publish(user, 'export.ready', { zip: 'a.zip' });
+      await eventually(() => received.length === 3, 15_000);
+      expect(received.sort()).toEqual(['poll:export.ready', 'sse:export.ready', 'websocket:export.ready']);
+    } finally {
+      for (const client of clients) client.close();
+    }
   });
 
   it('serves its database from ./userhub-data/ unless DATABASE_PATH says otherwise', async () => {
