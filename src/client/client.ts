@@ -127,6 +127,9 @@ const UNREACHABLE: ClientError = {
   message: "The service could not be reached, or (in a browser) it did not allow this page's origin: check the url and the service's ALLOWED_ORIGINS.",
 };
 
+/** A check of a token that has no answer after this long is given up (and asked again on the next attempt). */
+const IDENTIFY_TIMEOUT_MS = 15_000;
+
 /** A ticket minted while checking a token is used for the next WebSocket if it is younger than this. */
 const SPARE_TICKET_MS = 5000;
 
@@ -198,6 +201,7 @@ export function connect(options: ConnectOptions): HubClient {
     ...api,
     lastId: () => lastId,
     onCounts: (counts) => {
+      if (closed) return; // an answer that lands after the client stopped is no longer this client's to give
       options.onInbox?.(counts);
       for (const listener of inboxListeners) listener(counts);
     },
@@ -230,6 +234,7 @@ export function connect(options: ConnectOptions): HubClient {
    * before anything is asked with it. Throws TokenRefused for a refused token.
    */
   async function token(refresh: boolean): Promise<string> {
+    if (closed) throw new Error('The client is closed.');
     if (options.getToken && (refresh || !cachedToken)) cachedToken = await options.getToken({ refresh });
     const current = cachedToken!;
     if (current === identified) return current;
@@ -245,7 +250,11 @@ export function connect(options: ConnectOptions): HubClient {
 
   /** Asks the server whose token this is (POST /v1/tickets answers the user it takes it for). */
   async function identify(current: string): Promise<void> {
-    const response = await fetchImpl(endpoint(options.url, 'v1/tickets', {}), { method: 'POST', headers: { Authorization: `Bearer ${current}` } }).catch((err: unknown) => {
+    const response = await fetchImpl(endpoint(options.url, 'v1/tickets', {}), {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${current}` },
+      signal: AbortSignal.timeout(IDENTIFY_TIMEOUT_MS),
+    }).catch((err: unknown) => {
       unreachable = true;
       throw err;
     });
@@ -256,7 +265,9 @@ export function connect(options: ConnectOptions): HubClient {
       throw new Error('origin_refused');
     }
     if (!response.ok) throw new Error(`POST /v1/tickets: ${response.status}`);
-    const answer = (await response.json()) as { ticket: string; userId: string };
+    const answer = (await response.json()) as { ticket?: unknown; userId?: unknown };
+    // A server that does not say whose the token is cannot be held to one user: refused as unreachable.
+    if (typeof answer.userId !== 'string' || typeof answer.ticket !== 'string') throw new Error('POST /v1/tickets: no userId in the answer');
     userId ??= answer.userId;
     if (answer.userId !== userId) {
       fail({ code: 'user_changed', message: `The token is for another user than this client's (${userId}); connect() again for the new user.` });

@@ -32,8 +32,8 @@ export function HubProvider({ options, children }: HubProviderProps) {
       unsubscribe = client.on('status', (status) => {
         if (status.state !== 'failed' || status.error.code !== 'user_changed') return;
         unsubscribe();
-        // A new user starts a new client: no resume point of the old one.
-        open({ ...initial.current, lastId: undefined });
+        // A new user starts a new client from getToken: neither the old user's fixed token nor its resume point.
+        open({ ...initial.current, token: undefined, lastId: undefined });
       });
     };
     open(initial.current);

@@ -56,6 +56,40 @@ describe.concurrent.each(HOSTS)('a client changes user, on %s', (host) => {
     }
   });
 
+  it('gives the application no inbox counts once it stopped for another user, even from an answer already on its way', { timeout: 30_000 }, async () => {
+    const [amy, bob] = [uniqueUser('amy-inbox'), uniqueUser('bob-inbox')];
+    await publisher().notify(amy, { type: 'secret.note', title: 'amy only' });
+    let refuseOnce = true;
+    const slowInbox: typeof fetch = async (input, init) => {
+      const url = String(input);
+      if (url.includes('/v1/inbox')) await new Promise((resolve) => setTimeout(resolve, 800)); // a slow inbox read
+      // A refused job read stands for anything that makes the client fetch a fresh token (a renew, a 4401).
+      if (url.includes('/v1/jobs/') && refuseOnce) {
+        refuseOnce = false;
+        return new Response('{}', { status: 401 });
+      }
+      return fetch(input, init);
+    };
+    const counts: Array<{ state: string }> = [];
+    const hub = connect({
+      url: base(),
+      getToken: ({ refresh }) => tokenFor(refresh ? bob : amy),
+      transports: ['websocket'],
+      fetch: slowInbox,
+      onInbox: () => counts.push({ state: hub.status.state }),
+    });
+    try {
+      await eventually(() => hub.status.state === 'open', 10_000);
+      const stop = hub.watchJob('j1', () => undefined); // its refused read brings bob's token: user_changed
+      await eventually(() => hub.status.state === 'failed', 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 1500)); // past the slow inbox answer
+      stop();
+      expect(counts.filter((c) => c.state === 'failed')).toEqual([]);
+    } finally {
+      hub.close();
+    }
+  });
+
   it('keeps working across a refresh to a token of the same user', { timeout: 30_000 }, async () => {
     const amy = uniqueUser('amy-same');
     const events: HubEvent[] = [];

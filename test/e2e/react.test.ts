@@ -40,7 +40,7 @@ function Who() {
 
 // A refresh hands over HUB_NEXT (a logout and a login in this page), else the same token.
 const options = window.HUB_NEXT
-  ? { url: window.HUB_URL, getToken: ({ refresh }) => (refresh ? window.HUB_NEXT : window.HUB_TOKEN), transports: ['websocket'] }
+  ? { url: window.HUB_URL, token: window.HUB_TOKEN, getToken: ({ refresh }) => (refresh ? window.HUB_NEXT : window.HUB_TOKEN), transports: ['websocket'] }
   : { url: window.HUB_URL, token: window.HUB_TOKEN, transports: ['websocket'] };
 
 function App() {

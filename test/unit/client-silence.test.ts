@@ -81,3 +81,41 @@ describe('an SSE stream that goes silent', () => {
     expect(events).toEqual(['1']);
   });
 });
+
+describe('the check of whose token it is', () => {
+  it('gives up a check that never answers after 15 s, and asks again', { timeout: 40_000 }, async () => {
+    const checks: number[] = [];
+    const server = createServer((request, response) => {
+      if (request.method === 'POST' && request.url === '/v1/tickets') {
+        checks.push(Date.now());
+        if (checks.length === 1) return; // never answered
+        return response.writeHead(201, { 'Content-Type': 'application/json' }).end('{"ticket":"t","userId":"u"}');
+      }
+      response.writeHead(200, { 'Content-Type': 'text/event-stream' }).write('data: {"type":"hub.ready","data":{"lastId":"0"}}\n\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    open.push({ close: () => server.close() }, { close: () => server.closeAllConnections() });
+    const hub = connect({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 't', transports: ['sse'], backoff: { baseMs: 10, capMs: 50 } });
+    open.push(hub);
+    for (let i = 0; i < 400 && hub.status.state !== 'open'; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(hub.status.state).toBe('open');
+    expect(checks.length).toBeGreaterThanOrEqual(2);
+    expect(checks[1]! - checks[0]!).toBeGreaterThanOrEqual(14_500);
+  });
+
+  it('never opens a stream for a server that does not say whose the token is', async () => {
+    const streams: string[] = [];
+    const server = createServer((request, response) => {
+      if (request.method === 'POST' && request.url === '/v1/tickets') return response.writeHead(201, { 'Content-Type': 'application/json' }).end('{"ticket":"t"}');
+      streams.push(request.url!);
+      response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    open.push({ close: () => server.close() });
+    const hub = connect({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 't', transports: ['sse', 'poll'], backoff: { baseMs: 10, capMs: 50 } });
+    open.push(hub);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(hub.status.state).not.toBe('open');
+    expect(streams).toEqual([]);
+  });
+});
