@@ -10,7 +10,7 @@
 
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const PACKAGE_DIR = 'npm-package';
@@ -41,7 +41,7 @@ function manifest(): Record<string, unknown> {
     },
     // TypeScript that resolves without `exports` (moduleResolution node10) finds the declarations here.
     typesVersions: { '*': Object.fromEntries(['client', 'publisher', 'react', 'cloudflare'].map((name) => [name, [`lib/types/${name}/index.d.ts`]])) },
-    files: ['lib', 'LICENSE', 'README.md', 'CHANGELOG.md'],
+    files: ['lib', 'docs', 'LICENSE', 'README.md', 'CHANGELOG.md'],
     peerDependencies: { react: '>=18' },
     peerDependenciesMeta: { react: { optional: true } },
   };
@@ -51,7 +51,8 @@ function manifest(): Record<string, unknown> {
 export async function buildPackage(out = PACKAGE_DIR): Promise<void> {
   rmSync(out, { recursive: true, force: true });
   const lib = join(out, 'lib');
-  const common = { bundle: true, format: 'esm', legalComments: 'none', logLevel: 'warning' } as const;
+  // The licence notices of what is bundled in stay with it, at the end of each file.
+  const common = { bundle: true, format: 'esm', legalComments: 'eof', logLevel: 'warning' } as const;
   // Platform-neutral: the same files load in browsers, Node, Bun, Deno and Workers.
   await build({
     ...common,
@@ -108,10 +109,13 @@ export async function buildPackage(out = PACKAGE_DIR): Promise<void> {
   // Declarations from the sources; their relative imports name .js, as the package's files do.
   execFileSync('tsc', ['-p', 'tsconfig.package.json', '--outDir', `${lib}/types`], { stdio: 'inherit' });
   for (const file of files(`${lib}/types`)) {
-    writeFileSync(file, readFileSync(file, 'utf8').replace(/(from\s+['"]\.{1,2}\/[^'"]+)\.ts(['"])/g, '$1.js$2'));
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/((?:from\s+|import\()['"]\.{1,2}\/[^'"]+)\.ts(['"])/g, '$1.js$2'));
   }
   writeFileSync(join(out, 'package.json'), `${JSON.stringify(manifest(), null, 2)}\n`);
   for (const file of ['LICENSE', 'README.md', 'CHANGELOG.md']) copyFileSync(file, join(out, file));
+  // The guides the README links to.
+  mkdirSync(join(out, 'docs'));
+  for (const file of readdirSync('docs').filter((name) => /\.(md|svg)$/.test(name))) copyFileSync(join('docs', file), join(out, 'docs', file));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -12,6 +12,14 @@ export function devVarsFile(): string {
 }
 
 /** NAME=value lines of a variables file (dotenv syntax, as wrangler reads it). */
+/** Runtime settings a variables file may not set for the service (TLS checks, loaders, flags): NODE_*, BUN_*, DENO_*. */
+const RUNTIME_SETTING = /^(NODE|BUN|DENO)_/;
+
+/** The service's variables from a variables file, without the runtime's own settings. */
+export function readServiceVars(path: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(readVarsFile(path)).filter(([name]) => !RUNTIME_SETTING.test(name)));
+}
+
 export function readVarsFile(path: string): Record<string, string> {
   const vars: Record<string, string> = {};
   for (const line of readFileSync(path, 'utf8').split('\n')) {

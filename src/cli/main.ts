@@ -10,7 +10,7 @@ import { connect, type TransportName } from '../client/index.ts';
 import { signClientToken } from '../core/auth/client-token.ts';
 import { CLIENT_TRANSPORTS, EVENT_TYPE_PATTERN, isJobId, isReservedType, isUserId, RESERVED_TYPE_PREFIXES } from '../protocol/wire.ts';
 import { createPublisher, PublisherError } from '../publisher/index.ts';
-import { readDevVars, readVarsFile } from './dev-vars.ts';
+import { readDevVars, readServiceVars } from './dev-vars.ts';
 
 const USAGE = `usage: userhub <command> [options]
 
@@ -132,11 +132,11 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
 
   async serve() {
     const here = runtime();
-    if (here === 'node' && Number(process.versions.node.split('.')[0]) < 22) {
-      throw new UsageError(`serve needs Node 22 or newer (node:sqlite); this is ${process.version}. Or: bunx userhub serve`);
+    if (here === 'node' && !(await import('node:sqlite').then(() => true, () => false))) {
+      throw new UsageError(`serve needs Node 22.13 or newer (node:sqlite); this is ${process.version}. Or: bunx --bun userhub serve`);
     }
-    // Variables from the environment first, then .dev.vars (as wrangler dev reads it).
-    if (existsSync('.dev.vars')) for (const [name, value] of Object.entries(readVarsFile('.dev.vars'))) process.env[name] ??= value;
+    // Variables from the environment first, then .dev.vars (as wrangler dev reads it), never the runtime's own settings.
+    if (existsSync('.dev.vars')) for (const [name, value] of Object.entries(readServiceVars('.dev.vars'))) process.env[name] ??= value;
     process.env.DATABASE_PATH ||= 'userhub-data/userhub.sqlite';
     // The runtime's host, built and started; this command runs as long as it does.
     const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';

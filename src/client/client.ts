@@ -157,7 +157,9 @@ const DEFAULTS = {
  */
 export function connect(options: ConnectOptions): HubClient {
   if (!options.token && !options.getToken) throw new TypeError('connect() needs token or getToken');
-  const transports = options.transports ?? DEFAULTS.transports;
+  // Without a WebSocket (Node 20, unless one is given), the default is SSE, then long polling.
+  const hasWebSocket = typeof (options.WebSocket ?? globalThis.WebSocket) === 'function';
+  const transports = options.transports ?? DEFAULTS.transports.filter((name) => name !== 'websocket' || hasWebSocket);
   if (transports.length === 0) throw new TypeError('connect() needs at least one transport');
   const baseFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   // Every request says which protocol this client speaks (a WebSocket says it in its subprotocol).

@@ -85,7 +85,10 @@ export class UserHub extends DurableObject<Env> {
       if (!isActorCall(name) || !Array.isArray(args)) throw badRequest('Not a call of the actor.');
       return callHub(this.#hub, name, args) as ReturnType<Hub[K]>;
     });
-    if (outcome.ok && (name === 'endSessions' || name === 'erase')) this.#releaseClosedSockets();
+    if (outcome.ok && (name === 'endSessions' || name === 'erase')) {
+      const ended = outcome.value as { closed: number; duplicate?: true };
+      if (ended.closed > 0 && !ended.duplicate) this.#releaseClosedSockets();
+    }
     return outcome;
   }
 
@@ -102,9 +105,10 @@ export class UserHub extends DurableObject<Env> {
    */
   #releaseClosedSockets(): void {
     setTimeout(() => {
-      // Not while anything is under way: a connection opened since, a stream opening, a wake sending receipts or pushes.
-      if (this.ctx.getWebSockets().some((socket) => socket.readyState === WebSocket.OPEN) || this.#openRequests > 0 || this.#waking > 0) return;
-      this.ctx.abort('every connection of the user was ended');
+      // Not while anything is under way: a connection opened since, a wake sending receipts or pushes.
+      if (this.ctx.getWebSockets().some((socket) => socket.readyState === WebSocket.OPEN) || this.#waking > 0) return;
+      // Every write durable first (they are already: nothing is answered before it commits); then the reset.
+      void this.ctx.storage.sync().then(() => this.ctx.abort('every connection of the user was ended'));
     }, RELEASE_DELAY_MS);
   }
 

@@ -200,6 +200,9 @@ export function readPush(env: Env): PushConfig | null {
   if (!d || d.length !== 32) throw misconfigured('VAPID_PRIVATE_KEY must be a P-256 private key, base64url (32 bytes).');
   if (!/^(mailto:[^\s@]+@[^\s@]+|https:\/\/\S+)$/.test(subject)) throw misconfigured('VAPID_SUBJECT must be a mailto: address or an https: URL.');
   const hosts = list(env, 'PUSH_ENDPOINT_HOSTS');
+  // Host names as URLs spell them (lower case), each with an optional port: anything else would silently match nothing, or too much.
+  const bad = hosts.find((entry) => !/^([a-z0-9-]+\.)*[a-z0-9-]+(:[0-9]{1,5})?$/.test(entry));
+  if (bad !== undefined) throw misconfigured(`PUSH_ENDPOINT_HOSTS: ${JSON.stringify(bad.slice(0, 100))} is not a host name (lower case, optionally :port).`);
   return { publicKey, privateKey, subject, endpointHosts: hosts.length ? hosts : DEFAULT_PUSH_HOSTS };
 }
 

@@ -7,11 +7,37 @@
 import { buildPushPayload } from '@block65/webcrypto-web-push';
 import type { PushSender } from './actor/push.ts';
 import type { PushConfig } from './config.ts';
+import { log } from './observability/log.ts';
 import { postOnce } from './outbound.ts';
+
+/** What a push service says of a subscription that is no more: the actor then forgets it. */
+const GONE = 410;
+
+/**
+ * Only the browsers' push services (PUSH_ENDPOINT_HOSTS): the actor never
+ * POSTs to a URL a client made up. An entry is a host (and its subdomains) on
+ * port 443, or `host:port` for that port only; an endpoint with a user or a
+ * password in it is refused whatever its host.
+ */
+export function isAllowedPushEndpoint(allowedHosts: readonly string[], endpoint: string): boolean {
+  if (!URL.canParse(endpoint)) return false;
+  const url = new URL(endpoint);
+  if (url.protocol !== 'https:' || url.username !== '' || url.password !== '') return false;
+  const port = url.port || '443';
+  return allowedHosts.some((entry) => {
+    const [, host = entry, allowedPort = '443'] = /^(.*):(\d+)$/.exec(entry) ?? [];
+    return port === allowedPort && (url.hostname === host || url.hostname.endsWith(`.${host}`));
+  });
+}
 
 export function createPushSender(config: PushConfig, fetchImpl: typeof fetch = (input, init) => fetch(input, init)): PushSender {
   const vapid = { subject: config.subject, publicKey: config.publicKey, privateKey: config.privateKey };
   return async (subscription, payload, options) => {
+    // A subscription stored before the allowlist said otherwise (a port, a user, a host since removed) is dropped, never sent to.
+    if (!isAllowedPushEndpoint(config.endpointHosts, subscription.endpoint)) {
+      log.warn('push_endpoint_refused', { host: URL.canParse(subscription.endpoint) ? new URL(subscription.endpoint).host : null });
+      return GONE;
+    }
     try {
       const request = await buildPushPayload(
         {

@@ -193,7 +193,9 @@ export function createPublisher(options: PublisherOptions) {
     for (let attempt = 0; ; attempt++) {
       // Each attempt gets a fresh timestamp and the same webhook-id, so a retry
       // of a request that did land is answered as a duplicate, never delivered twice.
-      const target = new URL(`${base}${path}`);
+      // The API path is signed (`/v1/…?query`, normalised as a URL would be), not the base URL's own
+      // path: a service mounted under a prefix of another Worker sees the request without it.
+      const target = new URL(path, 'http://api');
       const headers: Record<string, string> = await signWebhook(secret, id, signedContent(method, `${target.pathname}${target.search}`, text));
       if (body !== undefined) headers['Content-Type'] = 'application/json';
       let error: PublisherError;

@@ -4,9 +4,9 @@
 // ./userhub-data/ unless DATABASE_PATH says otherwise.
 
 import { existsSync } from 'node:fs';
-import { readVarsFile } from '../cli/dev-vars.ts';
+import { readServiceVars } from '../cli/dev-vars.ts';
 
-if (existsSync('.dev.vars')) for (const [name, value] of Object.entries(readVarsFile('.dev.vars'))) process.env[name] ??= value;
+if (existsSync('.dev.vars')) for (const [name, value] of Object.entries(readServiceVars('.dev.vars'))) process.env[name] ??= value;
 process.env.DATABASE_PATH ||= 'userhub-data/userhub.sqlite';
 const { startHost } = await import('./bun.ts');
 const running = startHost();

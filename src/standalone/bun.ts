@@ -27,6 +27,7 @@ declare const Bun: {
     hostname: string;
     port: number;
     idleTimeout: number;
+    reusePort: boolean;
     development: boolean;
     error(error: Error): Response;
     fetch(request: Request, server: BunServer): Promise<Response | undefined>;
@@ -92,6 +93,9 @@ export function startHost(env: Record<string, string | undefined> = Bun.env): Ru
     // (heartbeats find dead peers), so their idle timer is off; every other
     // request keeps Bun's. https://bun.sh/docs/api/http#idletimeout
     idleTimeout: 10,
+    // Bun would share a port taken by another process (SO_REUSEPORT) and split the requests between
+    // two hosts with two stores: a second host on the same port must fail to start instead.
+    reusePort: false,
     // Never Bun's HTML error page (it carries a stack); host.fetch already answers
     // every request, this is the last line behind it.
     development: false,

@@ -79,6 +79,8 @@ export class SocketConnection implements Connection, SocketHandlers {
   }
 
   onMessage(message: string | ArrayBuffer): void {
+    // A connection the actor closed hears nothing more (Deno reads a closing socket's frames for a moment).
+    if (this.#closed) return;
     this.#owner.receive(this, message);
   }
 

@@ -176,6 +176,8 @@ describe('the service from the npm package', () => {
       await createPublisher({ url: base, secret: TEST_VARS.WEBHOOK_SECRET }).publish(user, 'export.ready', { zip: 'a.zip' });
       await eventually(() => received.length === 3, 15_000);
       expect(received.sort()).toEqual(['poll:export.ready', 'sse:export.ready', 'websocket:export.ready']);
+      // A request without a body is signed with the API path, which is what the service sees under the prefix.
+      expect((await createPublisher({ url: base, secret: TEST_VARS.WEBHOOK_SECRET }).presence(user)).online).toBe(true);
     } finally {
       for (const client of clients) client.close();
     }

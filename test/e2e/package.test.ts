@@ -49,7 +49,7 @@ describe('the npm package, installed from its tarball', () => {
     const { stdout } = await inApp('npm', ['ls', '--all', '--parseable']);
     expect(stdout.trim().split('\n').map((line) => line.replace(app, '.'))).toEqual(['.', './node_modules/userhub']);
     expect(readdirSync(join(app, 'node_modules/userhub/lib')).sort()).toEqual(['cli', 'client', 'cloudflare', 'publisher', 'react', 'standalone', 'types']);
-    expect(readdirSync(join(app, 'node_modules/userhub')).sort()).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'lib', 'package.json']);
+    expect(readdirSync(join(app, 'node_modules/userhub')).sort()).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'docs', 'lib', 'package.json']);
   });
 
   it('has a manifest a consumer needs and nothing of the development: licence, engines, exports, bin; no scripts or devDependencies', () => {

@@ -76,6 +76,19 @@ describe.concurrent.each(RUNTIMES)('starting the %s host', (runtime: Runtime) =>
   }
 });
 
+describe('a port already taken', () => {
+  it('stops the second Bun host instead of sharing the port with the first', { timeout: 60_000 }, async () => {
+    const port = await freePort();
+    const first = await serve(runtimeCommand('bun'), { ...REAL_SECRETS, DATABASE_PATH: ':memory:', PORT: String(port) }, port);
+    try {
+      const { code } = await run(runtimeCommand('bun'), { ...REAL_SECRETS, DATABASE_PATH: ':memory:', PORT: String(port) });
+      expect(code).not.toBe(0);
+    } finally {
+      await first.stop();
+    }
+  });
+});
+
 describe.skipIf(existsSync('.dev.vars'))('npm run start:node', () => {
   const script = ['node', 'scripts/standalone.ts', 'node'];
 

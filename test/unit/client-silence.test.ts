@@ -82,6 +82,21 @@ describe('an SSE stream that goes silent', () => {
   });
 });
 
+describe('a runtime without a WebSocket (Node 20)', () => {
+  it('connects by SSE, then long polling, by default, instead of failing on the missing WebSocket', async () => {
+    const saved = globalThis.WebSocket;
+    // @ts-expect-error: Node 20 has none
+    delete globalThis.WebSocket;
+    try {
+      const hub = connect({ url: 'http://127.0.0.1:1', token: 't', backoff: { baseMs: 10, capMs: 50 } });
+      open.push(hub);
+      expect(hub.status).toMatchObject({ state: 'connecting', transport: 'sse' });
+    } finally {
+      globalThis.WebSocket = saved;
+    }
+  });
+});
+
 describe('the check of whose token it is', () => {
   it('gives up a check that never answers after 15 s, and asks again', { timeout: 40_000 }, async () => {
     const checks: number[] = [];

@@ -31,3 +31,15 @@ describe('development settings', () => {
     expect(isDevelopmentMode({ WEBHOOK_SECRET: 'whsec_real' })).toBe(false);
   });
 });
+
+describe('variables files for userhub serve and the single executable', () => {
+  it('give the service its variables, never the runtime\'s own settings (NODE_*, BUN_*, DENO_*)', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { readServiceVars } = await import('../../src/cli/dev-vars.ts');
+    const file = join(mkdtempSync(join(tmpdir(), 'userhub-vars-')), '.dev.vars');
+    writeFileSync(file, 'JWT_SECRET=abc\nNODE_TLS_REJECT_UNAUTHORIZED=0\nBUN_CONFIG_VERBOSE_FETCH=1\nDENO_CERT=/x\nPORT=9000\n');
+    expect(readServiceVars(file)).toEqual({ JWT_SECRET: 'abc', PORT: '9000' });
+  });
+});

@@ -78,6 +78,20 @@ describe('the inbox on real SQLite', () => {
     expect(counts).toEqual((await actor.listInbox('all', undefined, 1)).counts);
   });
 
+  it('asks for no count prune on every publish after many clicks: they do not count towards the limit', async () => {
+    const { sql, directory, backend } = open({ ...DEFAULT_LIMITS, retentionMaxEvents: 5, pruneDelaySeconds: 1 });
+    const actor = backend.actor('u');
+    let now = Date.now();
+    const { id } = await actor.notify(note(), now);
+    for (let i = 0; i < 30; i++) await actor.changeInbox(i % 2 === 0 ? 'read' : 'unread', { ids: [Number(id)] }, undefined, (now += 1000));
+    await actor.publish({ type: 'a', data: '{}', webhookId: 'msg_count_a' }, (now += 1000));
+    directory.runDueAlarms((now += 2000));
+    // The log holds 3 events that count (of 5 allowed): the next publish asks for a prune only when something ages out.
+    await actor.publish({ type: 'b', data: '{}', webhookId: 'msg_count_b' }, (now += 1000));
+    const due = sql.all<{ at: number }>(`SELECT at FROM schedule WHERE owner = 'u' AND reason = 'prune'`)[0]!.at;
+    expect(due - now).toBeGreaterThan(60_000);
+  });
+
   it.each([
     ['unseen', [], { unread: 0, unseen: 0, total: 0 }, true],
     ['seen, not read', ['seen'], { unread: 0, unseen: 1, total: 0 }, true],

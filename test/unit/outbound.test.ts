@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setLogSink } from '../../src/core/observability/log.ts';
 import { postOnce } from '../../src/core/outbound.ts';
 import { createReceiptSender } from '../../src/core/receipt-sender.ts';
+import { createPushSender } from '../../src/core/push-sender.ts';
+import { readPush } from '../../src/core/config.ts';
 import { isAllowedPushEndpoint } from '../../src/core/routes/push.ts';
 
 describe('push endpoints', () => {
@@ -67,5 +69,34 @@ describe('outbound senders never follow a redirect', () => {
       setLogSink(null);
     }
     expect(visits).toBe(0);
+  });
+});
+
+describe('the push sender at send time', () => {
+  it('drops a stored subscription the allowlist no longer admits, without sending to it', async () => {
+    let sent = 0;
+    const send = createPushSender(
+      { publicKey: 'x', privateKey: 'y', subject: 'mailto:ops@example.com', endpointHosts: ['push.example.com'] },
+      async () => {
+        sent++;
+        return new Response(null, { status: 201 });
+      },
+    );
+    setLogSink(() => undefined);
+    try {
+      for (const endpoint of ['https://push.example.com:6379/send/1', 'https://user:pw@push.example.com/send/1', 'https://elsewhere.example/send/1']) {
+        expect(await send({ endpoint, p256dh: 'x', auth: 'y' }, '{}', { ttl: 60 })).toBe(410);
+      }
+    } finally {
+      setLogSink(null);
+    }
+    expect(sent).toBe(0);
+  });
+
+  it('refuses a PUSH_ENDPOINT_HOSTS entry that is not a host name', () => {
+    const good = { VAPID_PUBLIC_KEY: `B${'A'.repeat(86)}`, VAPID_PRIVATE_KEY: 'A'.repeat(43), VAPID_SUBJECT: 'mailto:ops@example.com' };
+    for (const entry of ['https://push.example.com', 'Push.Example.com', ':8443', '::1', 'push.example.com/']) {
+      expect(() => readPush({ ...good, PUSH_ENDPOINT_HOSTS: entry }), entry).toThrow(/PUSH_ENDPOINT_HOSTS/);
+    }
   });
 });

@@ -12,6 +12,12 @@ export class EventLog extends OwnedRows {
   #lastId: number;
   /** Highest id ever pruned: a resume point below it has lost events. */
   #prunedThrough: number;
+  /**
+   * Events after this id are at most all the events that count towards the
+   * count limit (every id after it, less those found not to count at the last
+   * prune): the limit may be passed only once lastId - countBase exceeds it.
+   */
+  #countBase: number;
 
   constructor(sql: SqlStore, owner: string) {
     super(sql, owner);
@@ -23,6 +29,7 @@ export class EventLog extends OwnedRows {
     )[0];
     this.#prunedThrough = start?.pruned ?? 0;
     this.#lastId = Math.max(start?.last ?? 0, this.#prunedThrough);
+    this.#countBase = this.#prunedThrough;
   }
 
   get lastId(): number {
@@ -75,6 +82,7 @@ export class EventLog extends OwnedRows {
     this.sql.run(`DELETE FROM events WHERE owner = ?`, this.owner);
     this.#markPruned(this.#lastId + 1);
     this.#lastId = this.#prunedThrough;
+    this.#countBase = this.#prunedThrough;
     return count;
   }
 
@@ -92,9 +100,17 @@ export class EventLog extends OwnedRows {
       )[0]?.id ?? 0;
     const beyondAge = this.#one<number>(`SELECT max(id) AS v FROM events WHERE owner = ? AND created_at <= ?`, before) ?? 0;
     const through = Math.max(beyondCount, beyondAge);
-    if (through <= this.#prunedThrough) return;
-    this.sql.run(`DELETE FROM events WHERE owner = ? AND id <= ?`, this.owner, through);
-    this.#markPruned(through);
+    if (through > this.#prunedThrough) {
+      this.sql.run(`DELETE FROM events WHERE owner = ? AND id <= ?`, this.owner, through);
+      this.#markPruned(through);
+    }
+    const counted = this.#one<number>(`SELECT count(*) AS v FROM events WHERE owner = ? AND type <> '${INBOX_CHANGED}'`) ?? 0;
+    this.#countBase = this.#lastId - counted;
+  }
+
+  /** Whether the events that count towards the count limit may now be more than `maxEvents` (a prune is then due). */
+  mayHoldMoreThan(maxEvents: number): boolean {
+    return this.#lastId - this.#countBase > maxEvents;
   }
 
   /**

@@ -794,7 +794,8 @@ export class Hub {
 
   #insertEvent(type: string, data: string, now: number): OutgoingEvent {
     const row = this.#log.append(type, data, now);
-    this.#pruneAfterWrite(now, this.#log.lastId - this.#log.prunedThrough > this.#limits.retentionMaxEvents);
+    // What the user's clicks write (inbox.changed) does not count towards the limit, so it never asks for a count prune.
+    this.#pruneAfterWrite(now, type !== INBOX_CHANGED && this.#log.mayHoldMoreThan(this.#limits.retentionMaxEvents));
     return new OutgoingEvent(row);
   }
 

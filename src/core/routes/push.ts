@@ -10,27 +10,14 @@ import type { HubContext, HubEnv } from '../context.ts';
 import { badRequest, HubError } from '../errors.ts';
 import { pushEndpointBody, pushSubscriptionBody } from '../schemas.ts';
 import { validate } from '../validate.ts';
+import { isAllowedPushEndpoint } from '../push-sender.ts';
+
+export { isAllowedPushEndpoint };
 
 function pushConfig(c: HubContext): PushConfig {
   const push = c.get('config').push;
   if (!push) throw new HubError('push_disabled', 'Web Push is off: the service has no VAPID keys (VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT).');
   return push;
-}
-
-/**
- * Only the browsers' push services (PUSH_ENDPOINT_HOSTS): the actor never
- * POSTs to a URL a client made up. An entry is a host (and its subdomains) on
- * port 443, or `host:port` for that port only; an endpoint with a user or a
- * password in it is refused whatever its host.
- */
-export function isAllowedPushEndpoint(allowedHosts: readonly string[], endpoint: string): boolean {
-  const url = new URL(endpoint);
-  if (url.protocol !== 'https:' || url.username !== '' || url.password !== '') return false;
-  const port = url.port || '443';
-  return allowedHosts.some((entry) => {
-    const [, host = entry, allowedPort = '443'] = /^(.*):(\d+)$/.exec(entry) ?? [];
-    return port === allowedPort && (url.hostname === host || url.hostname.endsWith(`.${host}`));
-  });
 }
 
 function checkEndpoint(push: PushConfig, endpoint: string): void {
