@@ -82,7 +82,8 @@ export function startHost(env: Record<string, string | undefined> = Bun.env): Ru
     return new Response(null); // ignored: Bun has already answered 101
   };
 
-  const host = createStandaloneHost(env, new Database(prepareDatabasePath(options.databasePath)), upgrade, options);
+  const db = startOrExit(() => new Database(prepareDatabasePath(options.databasePath)));
+  const host = createStandaloneHost(env, db, upgrade, options);
 
   server = Bun.serve({
     hostname: options.host,

@@ -85,7 +85,7 @@ export function startHost(env: Record<string, string | undefined> = Deno.env.toO
     return response;
   };
 
-  const db = new DatabaseSync(prepareDatabasePath(options.databasePath));
+  const db = startOrExit(() => new DatabaseSync(prepareDatabasePath(options.databasePath)));
   const host = createStandaloneHost(env, db as unknown as SqliteDatabase, upgrade, options);
 
   const server = Deno.serve({ hostname: options.host, port: options.port, onListen: () => {} }, (request) =>

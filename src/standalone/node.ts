@@ -94,7 +94,7 @@ export function startHost(env: Record<string, string | undefined> = process.env)
     return new Response(null, { status: 200 });
   };
 
-  const db = new DatabaseSync(prepareDatabasePath(options.databasePath));
+  const db = startOrExit(() => new DatabaseSync(prepareDatabasePath(options.databasePath)));
   const host = createStandaloneHost(env, db as unknown as SqliteDatabase, upgrade, options);
   const server = serve({
     fetch: host.fetch,
@@ -165,6 +165,10 @@ export function startHost(env: Record<string, string | undefined> = process.env)
     });
   });
 
+  // A port already taken (or refused) stops the host with one line, as every other start-up refusal does.
+  server.on('error', (err: Error) => startOrExit(() => {
+    throw new Error(`cannot listen on ${options.host}:${options.port}: ${err.message}`);
+  }));
   server.on('listening', () => log.info('listening', { runtime: 'node', url: `http://${options.host}:${options.port}`, database: options.databasePath }));
   return {
     stop() {

@@ -146,3 +146,18 @@ describe('npm start', () => {
     expect(output).toMatch(/userhub: not starting: JWT_SECRET is the published development secret/);
   });
 });
+
+describe('a port already taken, on Node', () => {
+  it('stops the host with one line saying so', { timeout: 60_000 }, async () => {
+    const port = await freePort();
+    const first = await serve(runtimeCommand('node'), { ...REAL_SECRETS, DATABASE_PATH: ':memory:', PORT: String(port) }, port);
+    try {
+      const { code, output } = await run(runtimeCommand('node'), { ...REAL_SECRETS, DATABASE_PATH: ':memory:', PORT: String(port) });
+      expect(code).toBe(1);
+      expect(output.trim().split('\n').filter((line) => line.startsWith('userhub: not starting: '))).toHaveLength(1);
+      expect(output).toMatch(/cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+    } finally {
+      await first.stop();
+    }
+  });
+});
