@@ -32,15 +32,10 @@ export interface Usage extends RowCounts {
   alarms: number;
 }
 
-/** How long after ending every connection the object waits (for the clients' close frames) before it resets to release them. */
-const RELEASE_DELAY_MS = 100;
-
 export class UserHub extends DurableObject<Env> {
   readonly #connections: HibernatingConnectionSet;
   readonly #hub: Hub;
   /** Requests currently inside fetch(): an SSE client must not keep one open here. */
-  /** Wakes (alarms) under way: they may be sending receipts or pushes. */
-  #waking = 0;
   #openRequests = 0;
   /** Disconnects are seen here, where sockets close; the Worker reports the rest. */
   readonly #observer: HubObserver;
@@ -81,35 +76,10 @@ export class UserHub extends DurableObject<Env> {
    */
   call<K extends ActorCall>(name: K, args: Parameters<Hub[K]>): Outcome<ReturnType<Hub[K]>> {
     this.#usage.rpc++;
-    const outcome = attempt(() => {
+    return attempt(() => {
       if (!isActorCall(name) || !Array.isArray(args)) throw badRequest('Not a call of the actor.');
       return callHub(this.#hub, name, args) as ReturnType<Hub[K]>;
     });
-    if (outcome.ok && (name === 'endSessions' || name === 'erase')) {
-      const ended = outcome.value as { closed: number; duplicate?: true };
-      if (ended.closed > 0 && !ended.duplicate) this.#releaseClosedSockets();
-    }
-    return outcome;
-  }
-
-  /**
-   * workerd sends the close frame of a hibernatable WebSocket this object
-   * closes at once, but releases the socket's TCP connection only when the
-   * object next hibernates (about 10 s idle; measured on wrangler dev and on
-   * workerd run directly, compatibility date 2026-11-01; a close the client
-   * starts completes at once): a client that waits for the TCP close, as the
-   * `ws` package does, sees its 4503 that late. When the service has ended
-   * every connection of the user (a kick, a revoke, an erase) and none has
-   * opened since, resetting the object releases them all at once; its state
-   * is in SQLite, and the next request starts it again.
-   */
-  #releaseClosedSockets(): void {
-    setTimeout(() => {
-      // Not while anything is under way: a connection opened since, a wake sending receipts or pushes.
-      if (this.ctx.getWebSockets().some((socket) => socket.readyState === WebSocket.OPEN) || this.#waking > 0) return;
-      // Every write durable first (they are already: nothing is answered before it commits); then the reset.
-      void this.ctx.storage.sync().then(() => this.ctx.abort('every connection of the user was ended'));
-    }, RELEASE_DELAY_MS);
   }
 
   /** What this object was invoked for since it started (not itself counted; for tests and the cost model). */
@@ -169,11 +139,6 @@ export class UserHub extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.#usage.alarms++;
-    this.#waking++;
-    try {
-      await this.#hub.wake(Date.now(), true);
-    } finally {
-      this.#waking--;
-    }
+    await this.#hub.wake(Date.now(), true);
   }
 }

@@ -145,13 +145,11 @@ export function describeSessionContract(host: string, baseUrl: () => string) {
       await socket.untilReady();
       const sse = await openSse(client.base, { headers: await bearer(user) });
       await until(sse.frames, 'hub.ready');
-      const kickedAt = Date.now();
       const kicked = await client.signed('DELETE', `/v1/users/${user}/connections`);
       expect(kicked.status).toBe(200);
       expect(await kicked.json()).toEqual({ closed: 2 });
       expect(await socket.closed).toBe(4503);
-      // The close handshake completes at once (the TCP close included), not when a Durable Object next hibernates.
-      expect(Date.now() - kickedAt).toBeLessThan(1000);
+
       expect((await until(sse.frames, 'hub.closed')).frame.data).toMatchObject({ code: 4503 });
       const again = await client.socket(user);
       await again.untilReady();
