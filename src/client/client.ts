@@ -324,7 +324,6 @@ export function connect(options: ConnectOptions): HubClient {
     session = TRANSPORTS[name]({
       url: options.url,
       token: current,
-      ticket: takeTicket(current),
       takeTicket,
       freshToken: () => token(true),
       after: lastId,

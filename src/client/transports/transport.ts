@@ -35,8 +35,6 @@ export interface SessionContext {
   /** Base URL of the service, http(s). */
   url: string;
   token: string;
-  /** A connection ticket already minted for `token`, if the client has a fresh one. */
-  ticket?: string;
   /** A fresh ticket the client minted while checking `token` (once), if any. */
   takeTicket?(token: string): string | undefined;
   /** A fresh token (getToken with refresh), for an in-band session refresh. */

@@ -36,7 +36,7 @@ export const websocketTransport: Transport = (context) => {
   (async () => {
     let ticket: string | 'unauthorized' | 'network';
     try {
-      ticket = context.ticket ?? (await ticketFor(context, context.token, controller.signal));
+      ticket = context.takeTicket?.(context.token) ?? (await ticketFor(context, context.token, controller.signal));
     } catch {
       return end('network');
     }
