@@ -48,6 +48,8 @@ export const ASSUMED = {
   objectMemoryGb: 0.128,
   heartbeatCpuMs: 0.05,
   heartbeatSeconds: 15,
+  /** The client library pings an idle WebSocket every 25 s; the Worker relays it (the object's runtime answers). */
+  pingSeconds: 25,
   longPollSeconds: 25,
   /** Token lifetime for streams: each session gets a warning and an end, two alarm wakes. */
   sessionHours: 1,
@@ -80,6 +82,7 @@ export function costModel(): string[] {
   const perMillion = rates.map((r) => `${r}/h: **${money(costPerEvent(r) * 1e6)}**`).join(', ');
   const stored = COUNTS.publish.rowsWritten * (p.sqliteRowsWrittenPerMillion / 1e6) * 2 * 1e6;
   const sessionWakes = ((SECONDS_PER_MONTH / 3600 / a.sessionHours) * 2 * p.doRequestsPerMillion) / 1e6;
+  const webSocketIdle = (SECONDS_PER_MONTH / a.pingSeconds) * a.heartbeatCpuMs * (p.workerCpuPerMillionMs / 1e6) + sessionWakes;
   const sseIdle = (SECONDS_PER_MONTH / a.heartbeatSeconds) * a.heartbeatCpuMs * (p.workerCpuPerMillionMs / 1e6) + sessionWakes;
   const polls = SECONDS_PER_MONTH / a.longPollSeconds;
   const pollIdle = (polls * (p.workerRequestsPerMillion + COUNTS.longPollTimedOut.fetches * p.doRequestsPerMillion + a.workerCpuMs * p.workerCpuPerMillionMs)) / 1e6;
@@ -97,17 +100,17 @@ export function costModel(): string[] {
     `| Batch to N users | 1 | N RPC | 0 | ${COUNTS.publish.rowsWritten} × N |`,
     `| Open a WebSocket or SSE stream (first of a session) | 1 | ${COUNTS.openStream.fetches} fetch | ${COUNTS.openStream.rowsRead} | ${COUNTS.openStream.rowsWritten} |`,
     `| Open another stream (session ends no sooner) | 1 | ${COUNTS.openAnotherStream.fetches} fetch | 0 | 0 |`,
-    `| Client ping on an idle WebSocket | 0 | 0 (runtime auto-response) | 0 | 0 |`,
+    `| Client ping on an idle WebSocket | 0 (relayed by the Worker holding the socket) | 0 (runtime auto-response) | 0 | 0 |`,
     `| Long poll that times out | 1 | ${COUNTS.longPollTimedOut.fetches} fetch | 0 | 0 |`,
     `| Inbox notification (connected or not) | 1 | ${COUNTS.notify.rpc} RPC | ${COUNTS.notify.rowsRead}+ (grows with the inbox) | ${COUNTS.notify.rowsWritten} |`,
     `| Acknowledgement on a WebSocket (\`ack\` frame, at most 1/s per client, only after inbox items) | 0 | ${COUNTS.ackFrame.webSocketMessages} message (1/${p.wsMessagesPerRequest} request) | ${COUNTS.ackFrame.rowsRead} | ${COUNTS.ackFrame.rowsWritten} |`,
     `| Acknowledgement over HTTP (\`POST /v1/acks\`, SSE and poll clients) | 1 | ${COUNTS.ackHttp.rpc} RPC | ${COUNTS.ackHttp.rowsRead} | ${COUNTS.ackHttp.rowsWritten} |`,
     `| Mark one item read (and its \`inbox.changed\`) | 1 | ${COUNTS.markRead.rpc} RPC | ${COUNTS.markRead.rowsRead} | ${COUNTS.markRead.rowsWritten} |`,
     '',
-    `Assumed, not counted: ${a.workerCpuMs} ms of Worker CPU per request, an object billed ${a.objectActiveMs} ms at ${a.objectMemoryGb * 1024} MB per invocation (duration is billed only while it runs: an object that can hibernate is not billed while idle), a prune deleting each event with as many rows written as storing it, retention of ${a.retentionEvents} events or ${a.retentionDays} days and dedupe keys for ${a.dedupeDays} days (the defaults), ${a.sessionHours}-hour tokens, heartbeats every ${a.heartbeatSeconds} s at ${a.heartbeatCpuMs} ms CPU, long polls of ${a.longPollSeconds} s.`,
+    `Assumed, not counted: ${a.workerCpuMs} ms of Worker CPU per request, an object billed ${a.objectActiveMs} ms at ${a.objectMemoryGb * 1024} MB per invocation (duration is billed only while it runs: an object that can hibernate is not billed while idle), a prune deleting each event with as many rows written as storing it, retention of ${a.retentionEvents} events or ${a.retentionDays} days and dedupe keys for ${a.dedupeDays} days (the defaults), ${a.sessionHours}-hour tokens, heartbeats every ${a.heartbeatSeconds} s and client pings every ${a.pingSeconds} s at ${a.heartbeatCpuMs} ms of Worker CPU each, long polls of ${a.longPollSeconds} s.`,
     '',
     `- **Per million notifications**, at ${perMillion} events per user per hour. Most of it is SQLite: ${COUNTS.publish.rowsWritten} rows to store an event and the same to prune it (${money(stored)} per million). A user under about 60 events an hour also gets one prune alarm per event (each dedupe key ages out on its own); above that, prunes run at most once a minute. Fan-out costs nothing: outgoing WebSocket messages are not billed, so a notification to a user with three tabs costs what one to an offline user costs.`,
-    `- **Per idle connected user per month** — WebSocket: **${money(sessionWakes)}** (the object hibernates and pings are answered by the runtime; what remains is the two alarm wakes per session, the warning and the end). SSE: **${money(sseIdle)}** (the Worker holds the stream, billed for the CPU of its heartbeats only; the object holds a hibernated bridge socket). Long polling: **${money(pollIdle)}** (a Worker request and an object fetch every ${a.longPollSeconds} s).`,
+    `- **Per idle connected user per month** — WebSocket: **${money(webSocketIdle)}** (the Worker holds the socket, billed for the CPU of relaying pings only; the object holds a hibernated bridge socket whose pings the runtime answers; and the two alarm wakes per session, the warning and the end). SSE: **${money(sseIdle)}** (the Worker holds the stream, billed for the CPU of its heartbeats only; the object holds a hibernated bridge socket). Long polling: **${money(pollIdle)}** (a Worker request and an object fetch every ${a.longPollSeconds} s).`,
     `- **Batch publish** saves a Worker request and its signature check per user after the first: ${money(batchSaves)} per million recipients, about ${Math.round((batchSaves / (costPerEvent(10) * 1e6)) * 100)}% of a notification at 10/h; the object side (the RPC, the rows) is the same per user.`,
     `- For comparison, an SSE stream held open inside a Durable Object would keep it awake the whole month: ${money(SECONDS_PER_MONTH * a.objectMemoryGb * (p.doGbSecondsPerMillion / 1e6))} per user at 128 MB.`,
     `- What changed: since the events, dedupe and schedule tables became \`WITHOUT ROWID\` tables clustered on their primary keys (schema version 5), storing an event writes ${COUNTS.publish.rowsWritten} rows, not 5. Dropping the dedupe keys' age index would make it 2, at the price of a scan of the user's keys on each prune.`,

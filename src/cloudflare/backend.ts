@@ -5,6 +5,7 @@ import { actorVia, type HubBackend, type StreamOpen, type UserActor } from '../c
 import { HubError, unwrap } from '../core/errors.ts';
 import { SILENT_OBSERVER, type HubObserver } from '../core/observability/observer.ts';
 import { bridgeToSse } from './sse-bridge.ts';
+import { bridgeWebSocket } from './websocket-bridge.ts';
 import { OPEN_HEADER, type Opening } from './opening.ts';
 import type { UserHub } from './user-hub.ts';
 import { collectJobAnswer, collectPollAnswer } from './wait-bridge.ts';
@@ -29,7 +30,7 @@ export class DurableObjectBackend implements HubBackend {
     if (response.status !== 101 || !response.webSocket) return response;
     this.#observer.connected('websocket', open.userId);
     const headers = open.protocol ? { 'Sec-WebSocket-Protocol': open.protocol } : undefined;
-    return new Response(null, { status: 101, webSocket: response.webSocket, headers });
+    return new Response(null, { status: 101, webSocket: bridgeWebSocket(response.webSocket), headers });
   }
 
   async openSse(open: StreamOpen, options: Parameters<HubBackend['openSse']>[1]): Promise<Response> {

@@ -100,8 +100,8 @@ export class UserHub extends DurableObject<Env> {
   }
 
   /**
-   * Internal: the Worker upgrades here for every transport. For SSE and long
-   * polls the Worker holds the client's HTTP request and this socket is its
+   * Internal: the Worker upgrades here for every transport. The Worker holds
+   * the client's WebSocket, SSE stream or long poll, and this socket is its
    * bridge, accepted with the hibernation API so an idle client keeps nothing
    * awake.
    */
