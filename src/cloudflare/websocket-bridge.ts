@@ -25,6 +25,8 @@ export function bridgeWebSocket(actor: WebSocket): WebSocket {
   const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
   actor.accept();
   server.accept();
+  // Binary frames cross as they came (the actor refuses them with binary_frame), not as Blobs.
+  actor.binaryType = server.binaryType = 'arraybuffer';
   actor.addEventListener('message', (event) => {
     try {
       server.send(event.data);
