@@ -1,6 +1,7 @@
 // The frames a client may send on its connection, parsed and dispatched in
 // one place: `ping`, `auth` (a fresh ticket that moves the session's expiry
-// on) and `ack` (the client has every event up to an id: inbox receipts). Each new client frame is one entry in CLIENT_FRAMES. Every
+// on; features/sessions.ts) and `ack` (the client has every event up to an id:
+// inbox receipts; features/inbox.ts). A feature adds a frame in its `frames`. Every
 // connection has a budget: frames over MAX_CLIENT_FRAME_BYTES close it with
 // 1009, more than MAX_INVALID_CLIENT_FRAMES that are not understood or more
 // than CLIENT_FRAME_RATE a second with 1008, so a client cannot make the actor
@@ -12,33 +13,19 @@ import {
   HUB_ERROR,
   MAX_CLIENT_FRAME_BYTES,
   MAX_INVALID_CLIENT_FRAMES,
-  parseEventId,
 } from '../../protocol/wire.ts';
 import { ControlMessage } from './frames.ts';
 import type { Connection } from './ports.ts';
 import { TokenBucket } from './rate-limit.ts';
 
-/** What a client frame may ask of the actor. */
-export interface FrameHandlers {
-  /** `{"type":"auth","ticket"}`: spend the ticket to extend this connection's session. */
-  renew(connection: Connection, ticket: unknown): Promise<void>;
-  /** `{"type":"ack","through":"<id>"}`: this client has every event up to `through`. */
-  acknowledge(connection: Connection, through: number): void;
-}
+/** Answers one client frame type on a connection; `context` is the actor's (kernel.ts, whose features add frames). */
+export type ClientFrameHandler<C> = (context: C, connection: Connection, frame: Record<string, unknown>) => unknown;
 
 /** The answer to `{"type":"ping"}` (Cloudflare's auto-response gives the same without waking the actor). */
 const PONG = new ControlMessage('pong');
 
-/** Each client frame type and what the actor does with it. */
-const CLIENT_FRAMES: Record<string, (connection: Connection, frame: Record<string, unknown>, hub: FrameHandlers) => unknown> = {
-  ping: (connection) => connection.send(PONG),
-  auth: (connection, frame, hub) => hub.renew(connection, frame.ticket),
-  ack: (connection, frame, hub) => {
-    const through = typeof frame.through === 'string' ? parseEventId(frame.through) : null;
-    if (typeof through === 'number') return hub.acknowledge(connection, through);
-    connection.send(new ControlMessage(HUB_ERROR, { code: 'invalid_frame', message: 'ack: {"type":"ack","through":"<event id>"}.' }));
-  },
-};
+/** Every connection answers `ping`; the features' frames come after it. */
+const ping = (_context: unknown, connection: Connection) => connection.send(PONG);
 
 interface Budget {
   invalid: number;
@@ -81,24 +68,26 @@ function parse(message: string): Record<string, unknown> | null {
  * too fast or too many not understood close it (1008); anything else not
  * understood gets a `hub.error` frame and the connection stays open.
  */
-export async function receiveClientFrame(
+export async function receiveClientFrame<C>(
+  context: C,
   connection: Connection,
   message: string | ArrayBuffer,
-  hub: FrameHandlers,
+  frames: Readonly<Record<string, ClientFrameHandler<C>>>,
   now = Date.now(),
 ): Promise<void> {
   if (frameBytes(message) > MAX_CLIENT_FRAME_BYTES) return connection.close(CloseCode.messageTooBig, 'frame too large');
   const budget = budgetOf(connection);
   if (budget.rate.take(now) > 0) return connection.close(CloseCode.policyViolation, 'too many frames');
   const frame = typeof message === 'string' ? parse(message) : null;
-  const handler = typeof frame?.type === 'string' && Object.hasOwn(CLIENT_FRAMES, frame.type) ? CLIENT_FRAMES[frame.type] : undefined;
-  if (handler) return void (await handler(connection, frame!, hub));
+  const type = frame?.type;
+  const handler = type === 'ping' ? ping : typeof type === 'string' && Object.hasOwn(frames, type) ? frames[type] : undefined;
+  if (handler) return void (await handler(context, connection, frame!));
   if (++budget.invalid > MAX_INVALID_CLIENT_FRAMES) return connection.close(CloseCode.policyViolation, 'too many invalid frames');
   const error =
     typeof message !== 'string'
       ? { code: 'binary_frame', message: 'Frames must be JSON text.' }
       : frame?.type === undefined
         ? { code: 'invalid_frame', message: 'Frames must be JSON objects with a "type".' }
-        : { code: 'unknown_frame', message: `Unknown frame type; client frames are ${Object.keys(CLIENT_FRAMES).map((t) => `{"type":"${t}"}`).join(', ')}.` };
+        : { code: 'unknown_frame', message: `Unknown frame type; client frames are ${['ping', ...Object.keys(frames)].map((t) => `{"type":"${t}"}`).join(', ')}.` };
   connection.send(new ControlMessage(HUB_ERROR, error));
 }

@@ -33,6 +33,9 @@ export const TRANSPORTS = [...CLIENT_TRANSPORTS, 'job'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
 export type StreamTransport = Exclude<ClientTransport, 'poll'>;
 
+/** A WebSocket or an SSE stream: every event, and a session that ends it. */
+export const isStream = (connection: { transport: Transport }): boolean => connection.transport === 'websocket' || connection.transport === 'sse';
+
 export const isTransport = (value: unknown): value is Transport => (TRANSPORTS as readonly unknown[]).includes(value);
 
 /**

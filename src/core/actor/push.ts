@@ -1,7 +1,7 @@
 // Web Push for a user who is not connected: the user's push subscriptions
 // (one per browser), and the queue of pushes the actor owes, each sent from
 // its scheduler and retried with backoff. What to push and when is decided in
-// hub.ts (no live connection at publish time, or no receipt by `after`); the
+// features/push.ts (no live connection at publish time, or no receipt by `after`); the
 // encryption and VAPID signature are the sender's (push-sender.ts).
 
 import { bytesToBase64Url } from '../../shared/base64.ts';

@@ -6,8 +6,8 @@
 
 import { OwnedRows, type SqlStore } from './ports.ts';
 
-/** Why the actor asked to be woken: pruning, the next session warning or expiry, receipts and pushes to send. */
-export type WakeReason = 'prune' | 'expire' | 'receipts' | 'push';
+/** Why the actor asked to be woken: 'prune' (the kernel's), or one of a feature's `wakes` (session expiry, receipts, pushes). */
+export type WakeReason = string;
 
 /** The platform's one alarm for this actor: set to a time, or cleared. */
 export interface Alarm {

@@ -1,0 +1,297 @@
+// One user's actor: what every feature needs. Admission and caps; open,
+// replay and the switch to live; the log and delivery after commit; the
+// once-per-webhook-id write; the schedule, prune, end and erase. Features
+// (src/core/features/) plug in through feature.ts's hooks; hub.ts assembles.
+// Every call but a client frame's is synchronous, so a replay and the switch
+// to live happen in one turn and no publish slips between them. Writes commit
+// before anything is written to a connection (send).
+
+import type { Credential } from '../auth/client-token.ts';
+import type { Limits } from '../config.ts';
+import { badRequest, HubError, unauthorized } from '../errors.ts';
+import { CloseCode } from '../../protocol/wire.ts';
+import { receiveClientFrame } from './client-frames.ts';
+import { DedupeLedger, type IdempotencyKey } from './dedupe.ts';
+import { EventLog } from './event-log.ts';
+import type { Feature, FrameHandler } from './feature.ts';
+import { OutgoingEvent, type Outgoing } from './frames.ts';
+import { isTransport, type Connection, type ConnectionSet, type SqlStore } from './ports.ts';
+import type { TokenBucket } from './rate-limit.ts';
+import { resume, type Replaying } from './replay.ts';
+import { POLLED_ALARM, Schedule, type Alarm } from './schedule.ts';
+import { Revocation } from './sessions.ts';
+import type { Ended, HubOptions, OpenOptions } from './options.ts';
+
+/** Each list of features' client frames, merged once. */
+const framesOf = new WeakMap<readonly Feature<Kernel>[], Record<string, FrameHandler<Kernel>>>();
+
+export class Kernel implements Replaying {
+  readonly sql: SqlStore;
+  /** '' when the store holds one user (a Durable Object), the user id when it holds many (standalone). */
+  readonly owner: string;
+  readonly options: HubOptions;
+  readonly connections: ConnectionSet;
+  readonly limits: Limits;
+  readonly schedule: Schedule;
+  readonly log: EventLog;
+  readonly dedupe: DedupeLedger;
+  readonly #revocation: Revocation;
+  readonly #features: readonly Feature<Kernel>[];
+  /** What features keep per user, made on first use (part()). */
+  readonly #parts: Record<string, unknown> = {};
+
+  /** The store must be migrated first (migrate(), once per store). */
+  constructor(sql: SqlStore, connections: ConnectionSet, limits: Limits, options: HubOptions, features: readonly Feature<Kernel>[]) {
+    const owner = (this.owner = options.owner ?? '');
+    this.sql = sql;
+    this.options = options;
+    this.connections = connections;
+    this.limits = limits;
+    this.schedule = new Schedule(sql, owner, options.alarm ?? POLLED_ALARM);
+    this.dedupe = new DedupeLedger(sql, owner);
+    this.log = new EventLog(sql, owner);
+    this.#revocation = new Revocation(sql, owner);
+    this.#features = features;
+  }
+
+  /** A feature's per-user part (a store, a rate bucket), made by `make` on first use. */
+  part<T>(key: string, make: () => T): T {
+    const parts = this.#parts;
+    if (!(key in parts)) parts[key] = make();
+    return parts[key] as T;
+  }
+
+  /** Throws 401 for a credential issued before the user's revocation point. */
+  admit(credential: Credential | undefined): void {
+    if (credential && !this.#revocation.admits(credential)) throw unauthorized();
+  }
+
+  /** Takes a token or throws 429 with Retry-After. */
+  spend(bucket: TokenBucket, now: number, limit: string): void {
+    const waitMs = bucket.take(now);
+    if (waitMs === 0) return;
+    const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+    throw new HubError('rate_limited', `${limit}; retry in ${seconds} s.`, { headers: { 'Retry-After': String(seconds) } });
+  }
+
+  /** Runs writes in one transaction; the in-memory last id follows only a commit. */
+  atomically<T>(fn: () => T): T {
+    const lastId = this.log.lastId;
+    try {
+      return this.sql.transaction(fn);
+    } catch (err) {
+      this.log.rollBack(lastId);
+      throw err;
+    }
+  }
+
+  /**
+   * A publisher's write, once per webhook-id: a retry is answered from the
+   * dedupe table; else `fn` writes in one transaction that keeps its answer,
+   * and the event it emitted goes out once that commits.
+   */
+  once<T extends object>(key: IdempotencyKey, now: number, fn: () => { result: T; event?: OutgoingEvent }): T {
+    const { result, event } = this.atomically((): { result: T; event?: OutgoingEvent } => {
+      const seen = this.dedupe.seen<T>(key);
+      if (seen) return { result: { ...seen, duplicate: true } };
+      const written = fn();
+      this.remember(key, written.result, now);
+      return written;
+    });
+    if (event) this.deliver(event);
+    return result;
+  }
+
+  /** Keeps a result for its webhook-id; the next prune forgets it after DEDUPE_TTL_SECONDS. */
+  remember(key: IdempotencyKey, result: object, now: number): void {
+    this.dedupe.remember(key, result, now);
+    this.pruneAfterWrite(now);
+  }
+
+  /** Appends an event; `counted: false` for one that does not count towards RETENTION_MAX_EVENTS (inbox.changed). */
+  insertEvent(type: string, data: string, now: number, counted = true): OutgoingEvent {
+    const row = this.log.append(type, data, now);
+    this.pruneAfterWrite(now, counted && this.log.mayHoldMoreThan(this.limits.retentionMaxEvents));
+    return new OutgoingEvent(row);
+  }
+
+  /**
+   * Makes sure a prune is due by the time what was just written ages out, or
+   * within the prune delay once the log may hold more than the count limit.
+   * A prune already due by then costs nothing: no schedule row, no alarm
+   * moved (on Cloudflare an alarm per publish would wake the object again).
+   */
+  pruneAfterWrite(now: number, overCount = false, maxAgeSeconds = Infinity): void {
+    const { retentionMaxAgeSeconds, dedupeTtlSeconds, pruneDelaySeconds } = this.limits;
+    const seconds = overCount ? pruneDelaySeconds : Math.min(retentionMaxAgeSeconds, dedupeTtlSeconds, maxAgeSeconds);
+    this.schedule.request('prune', now + seconds * 1000);
+  }
+
+  /** Writes an event to every live connection. */
+  deliver(event: OutgoingEvent): void {
+    this.sendLive(this.connections.list(), event);
+  }
+
+  /**
+   * Writes to each connection whose session has not ended. The expire wake
+   * closes a session at its end, but a wake can be late: a stream past its
+   * token's `exp` is closed with 4401 here instead, and its client resumes the
+   * message with a fresh token.
+   */
+  sendLive(connections: Iterable<Connection>, message: Outgoing): void {
+    const now = Date.now();
+    for (const connection of connections) if (!this.closeIfEnded(connection, now)) this.send(connection, message);
+  }
+
+  /** Closes (4401) a stream whose session has ended by `now`; true when it did. The session is read once (on Cloudflare, an attachment). */
+  closeIfEnded(connection: Connection, now: number, session = connection.session): boolean {
+    if (!session || session.expiresAt > now) return false;
+    this.close(connection, CloseCode.unauthorized, 'session expired');
+    return true;
+  }
+
+  /** Writes once what was read or written is committed (SqlStore.afterCommit: a standalone host's group commit), in order. */
+  send(connection: Connection, message: Outgoing): void {
+    this.#whenCommitted(() => connection.send(message));
+  }
+
+  close(connection: Connection, code: number, reason: string): void {
+    this.#whenCommitted(() => connection.close(code, reason));
+  }
+
+  #whenCommitted(fn: () => void): void {
+    if (this.sql.afterCommit) this.sql.afterCommit(fn);
+    else fn();
+  }
+
+  /**
+   * Opens a connection in one turn: the cap, the features' checks (a ticket
+   * spent), registration, then the replay and `hub.ready` unless a feature
+   * answered it (a job poll). Throws 429 or 401 before anything is registered.
+   */
+  open(connection: Connection, options: OpenOptions = {}, now = Date.now()): void {
+    if (!isTransport(connection.transport) || (connection.transport === 'job') !== (options.job !== undefined)) {
+      throw badRequest('A connection is one of websocket, sse, poll, or job with its job.');
+    }
+    this.admit(options.credential);
+    this.#makeRoom();
+    for (const feature of this.#features) feature.admitting?.(this, connection, options, now);
+    this.connections.accept(connection, options.job?.id);
+    let answered = false;
+    for (const feature of this.#features) answered = feature.opened?.(this, connection, options, now) === true || answered;
+    if (!answered) resume(this, connection, options.after, options.replayLimit);
+  }
+
+  /** The connection ended: the actor forgets it. */
+  closed(connection: Connection): void {
+    this.connections.remove(connection);
+  }
+
+  /** Tells the features which events reached a connection (the inbox marks its items delivered). */
+  replayed(events: readonly OutgoingEvent[]): void {
+    if (events.length > 0) for (const feature of this.#features) feature.replayed?.(this, events);
+  }
+
+  /** At the cap, ends the oldest SSE stream or long poll (each resumes by itself) to make room; with only WebSockets, 429. */
+  #makeRoom(): void {
+    if (this.connections.count() < this.limits.maxConnectionsPerUser) return;
+    for (const connection of this.connections.all()) {
+      if (connection.transport === 'websocket') continue;
+      this.close(connection, CloseCode.reconnect, 'replaced by a newer connection');
+      this.connections.remove(connection);
+      return;
+    }
+    throw new HubError('connection_limit', `This user already holds ${this.limits.maxConnectionsPerUser} connections.`);
+  }
+
+  /** Answers a client frame: ping, and those of the features. */
+  receive(connection: Connection, message: string | ArrayBuffer): Promise<void> {
+    let frames = framesOf.get(this.#features);
+    if (!frames) framesOf.set(this.#features, (frames = Object.assign({}, ...this.#features.map((feature) => feature.frames ?? {})) as Record<string, FrameHandler<Kernel>>));
+    return receiveClientFrame(this, connection, message, frames);
+  }
+
+  /**
+   * The publisher ends the user's sessions: every stream and long poll is
+   * closed with 4503. With `revoke`, every credential issued before now is
+   * refused from then on (tickets, SSE cookies, tokens: by the token's `iat`).
+   */
+  endSessions(options: { revoke?: boolean }, idempotency?: IdempotencyKey, now = Date.now()): Ended {
+    const seen = idempotency && this.dedupe.seen<Ended>(idempotency);
+    if (seen) return { ...seen, duplicate: true };
+    const result = { closed: this.#closeAll() };
+    this.sql.transaction(() => {
+      if (options.revoke) {
+        this.#revocation.revoke(now);
+        for (const feature of this.#features) feature.revoked?.(this);
+      }
+      if (idempotency) this.remember(idempotency, result, now);
+    });
+    return result;
+  }
+
+  #closeAll(): number {
+    const connections = [...this.connections.all()];
+    for (const connection of connections) {
+      this.close(connection, CloseCode.ended, 'ended by the service');
+      this.connections.remove(connection);
+    }
+    return connections.length;
+  }
+
+  /**
+   * Erases the user: ends every connection (4503), deletes the events and every feature's rows.
+   * What stays is not the user's: the id high-water mark and a revocation point.
+   */
+  erase(idempotency?: IdempotencyKey, now = Date.now()): Ended & { events: number } {
+    const seen = idempotency && this.dedupe.seen<Ended & { events: number }>(idempotency);
+    if (seen) return { ...seen, duplicate: true };
+    const closed = this.#closeAll();
+    return this.atomically(() => {
+      const result = { closed, events: this.log.erase() };
+      for (const feature of this.#features) Object.assign(result, feature.erase?.(this));
+      this.dedupe.forget(Number.MAX_SAFE_INTEGER);
+      this.schedule.clear();
+      this.#revocation.revoke(now);
+      // Kept, so a replay of this request inside its signature window is answered and not redone.
+      if (idempotency) this.remember(idempotency, result, now);
+      return result;
+    });
+  }
+
+  /**
+   * Runs what is due at `now` when the platform's alarm fires (standalone:
+   * when a row is due). `alarmFired`: the earliest time has come even if this
+   * clock disagrees. Returns what is being sent (a Durable Object's alarm waits).
+   */
+  wake(now = Date.now(), alarmFired = false): Promise<void> | undefined {
+    const earliest = this.schedule.earliest();
+    const dueAt = alarmFired && earliest !== null ? Math.max(now, earliest) : now;
+    let sending: Promise<void> | undefined;
+    for (const reason of this.schedule.takeDue(dueAt)) {
+      if (reason === 'prune') {
+        const next = this.prune(now);
+        if (next !== null) this.schedule.request('prune', Math.max(next, now + this.limits.pruneDelaySeconds * 1000));
+        continue;
+      }
+      for (const feature of this.#features) {
+        const running = feature.wakes?.[reason]?.(this, now, dueAt);
+        if (running) sending = sending ? Promise.all([sending, running]).then(() => undefined) : running;
+      }
+    }
+    return sending;
+  }
+
+  /** Drops events past retention, dedupe keys past their TTL, and each feature's rows past its limits; when next due, or null. */
+  prune(now = Date.now()): number | null {
+    const { retentionMaxEvents, retentionMaxAgeSeconds, dedupeTtlSeconds } = this.limits;
+    const maxAge = retentionMaxAgeSeconds * 1000;
+    return this.sql.transaction(() => {
+      this.log.prune(retentionMaxEvents, now - maxAge);
+      this.dedupe.forget(now - dedupeTtlSeconds * 1000);
+      let next = Math.min((this.log.oldest() ?? Infinity) + maxAge, (this.dedupe.oldest() ?? Infinity) + dedupeTtlSeconds * 1000);
+      for (const feature of this.#features) next = Math.min(next, feature.prune?.(this, now) ?? Infinity);
+      return Number.isFinite(next) ? next : null;
+    });
+  }
+}

@@ -1,0 +1,86 @@
+// Sessions and tickets: a WebSocket or SSE stream lives as long as the
+// credential it opened with, is warned (`hub.expiring`) before the end and
+// closed with 4401 at it; `{"type":"auth","ticket"}` moves the end on; a
+// ticket opens one connection once.
+
+import type { Credential } from '../auth/client-token.ts';
+import { unauthorized } from '../errors.ts';
+import { CloseCode, HUB_AUTH, HUB_EXPIRING } from '../../protocol/wire.ts';
+import type { Feature } from '../actor/feature.ts';
+import { ControlMessage } from '../actor/frames.ts';
+import type { Kernel } from '../actor/kernel.ts';
+import { isStream, type Connection } from '../actor/ports.ts';
+import { sessionFor } from '../actor/sessions.ts';
+import { ticketLedger } from './parts.ts';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Spends a ticket (401 when spent before); its row is pruned once the ticket would have expired. */
+function redeem(k: Kernel, ticket: { nonce: string; exp: number }): void {
+  if (!ticketLedger(k).redeem(ticket.nonce, ticket.exp)) throw unauthorized();
+  k.schedule.request('prune', ticket.exp * 1000);
+}
+
+/** Gives a stream the session of its credential, and asks to be woken when its warning is due. */
+function startSession(k: Kernel, connection: Connection, credential: Credential, now: number): void {
+  connection.session = sessionFor(credential, now);
+  k.schedule.request('expire', connection.session.warnAt);
+}
+
+/**
+ * `{"type":"auth","ticket"}`: a fresh ticket of the same user, unspent and
+ * unrevoked, moves the session's end to its token's; anything else closes
+ * the connection with 4401 (the client reconnects with a fresh token).
+ */
+async function renew(k: Kernel, connection: Connection, text: unknown): Promise<void> {
+  const ticket = typeof text === 'string' && connection.session && k.options.readTicket ? await k.options.readTicket(text) : null;
+  const now = Date.now();
+  const session = connection.session;
+  const valid = ticket !== null && session !== undefined && ticket.userId === session.userId && ticket.exp * 1000 > now;
+  try {
+    if (!valid) throw unauthorized();
+    k.admit(ticket);
+    redeem(k, ticket);
+  } catch {
+    return k.close(connection, CloseCode.unauthorized, 'session refresh refused');
+  }
+  startSession(k, connection, ticket, now);
+  k.send(connection, new ControlMessage(HUB_AUTH, { expiresAt: iso(connection.session!.expiresAt) }));
+}
+
+/** Warns the sessions whose warning is due and closes (4401) those that ended; then asks for the next. */
+function expireSessions(k: Kernel, now: number): void {
+  let next = Infinity;
+  for (const connection of k.connections.list()) {
+    const session = connection.session;
+    if (!session || k.closeIfEnded(connection, now, session)) continue;
+    let warnAt = session.warnAt;
+    if (warnAt <= now) {
+      k.send(connection, new ControlMessage(HUB_EXPIRING, { expiresAt: iso(session.expiresAt) }));
+      // On Cloudflare each write of the session is a socket attachment: write it once, read it once.
+      connection.session = { ...session, warnAt: (warnAt = session.expiresAt) };
+    }
+    next = Math.min(next, warnAt);
+  }
+  if (next < Infinity) k.schedule.request('expire', next);
+}
+
+export const sessions: Feature<Kernel> = {
+  wakes: { expire: expireSessions },
+  frames: { auth: (k, connection, frame) => renew(k, connection, frame.ticket) },
+  admitting(k, _connection, options) {
+    if (options.redeem) redeem(k, options.redeem);
+  },
+  opened(k, connection, options, now) {
+    if (options.credential && isStream(connection)) startSession(k, connection, options.credential, now);
+    return false;
+  },
+  prune(k, now) {
+    const tickets = ticketLedger(k);
+    tickets.forget(now);
+    return tickets.lastExpiry();
+  },
+  erase(k) {
+    ticketLedger(k).erase();
+  },
+};
