@@ -110,6 +110,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the React bindings in Chromium', () => {
     try {
       await page.goto(`${site.origin}/`);
       await page.locator('#who', { hasText: amy }).waitFor({ timeout: 15_000 });
+      // Connected first: an event published before the socket is open is not the new connection's to replay.
+      await page.locator('#connection', { hasText: 'open' }).waitFor({ timeout: 10_000 });
       await publisher.publish(amy, 'for.amy', {});
       await expect.poll(() => page.evaluate(() => (globalThis as unknown as { events: string[] }).events), { timeout: 10_000 }).toEqual([`${amy}:for.amy`]);
       await page.locator('#who', { hasText: bob }).waitFor({ timeout: 20_000 });
