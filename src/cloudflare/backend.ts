@@ -3,6 +3,7 @@
 
 import { actorVia, type HubBackend, type StreamOpen, type UserActor } from '../core/backend.ts';
 import { HubError, unwrap } from '../core/errors.ts';
+import { encode } from '../core/json.ts';
 import { SILENT_OBSERVER, type HubObserver } from '../core/observability/observer.ts';
 import { bridgeToSse } from './sse-bridge.ts';
 import { bridgeWebSocket } from './websocket-bridge.ts';
@@ -58,7 +59,7 @@ export class DurableObjectBackend implements HubBackend {
 
   /** Upgrades to the user's actor; the actor answers 101 or a JSON error. */
   #upgrade(userId: string, opening: Opening): Promise<Response> {
-    const headers = { Upgrade: 'websocket', [OPEN_HEADER]: JSON.stringify(opening) };
+    const headers = { Upgrade: 'websocket', [OPEN_HEADER]: encode(opening) };
     return this.#namespace.getByName(userId).fetch('https://user-hub/stream', { headers });
   }
 }

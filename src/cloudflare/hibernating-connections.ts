@@ -6,6 +6,8 @@
 // https://developers.cloudflare.com/durable-objects/best-practices/websockets/
 
 import { closingFrame, type Outgoing } from '../core/actor/frames.ts';
+import { itemOf } from '../core/actor/waiter.ts';
+import { encode } from '../core/json.ts';
 import {
   EVENT_TRANSPORTS,
   isTransport,
@@ -51,10 +53,15 @@ export class HibernatingConnection implements Connection {
     this.socket.serializeAttachment(this.#attachment);
   }
 
-  /** An SSE bridge carries the SSE form, which the Worker writes to the stream as is; every other socket the JSON. */
+  /**
+   * A client's WebSocket carries the JSON form; an SSE bridge the SSE form,
+   * which the Worker writes to the stream as is; a long poll's bridge the
+   * poll's item (waiter.ts itemOf), which the Worker answers from.
+   */
   send(message: Outgoing): boolean {
+    const transport = this.transport;
     try {
-      this.socket.send(this.transport === 'sse' ? message.sse : message.json);
+      this.socket.send(transport === 'websocket' ? message.json : transport === 'sse' ? message.sse : encode(itemOf(message)));
       return true;
     } catch {
       return false; // closed or closing: the close handler cleans up

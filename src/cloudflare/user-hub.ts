@@ -17,6 +17,7 @@ import { HibernatingConnection, HibernatingConnectionSet } from './hibernating-c
 import { migrate } from '../core/actor/schema.ts';
 import { createDurableSqlStore, type RowCounts } from './sql-store.ts';
 import { OPEN_HEADER, type Opening } from './opening.ts';
+import { decode } from '../core/json.ts';
 
 /**
  * What this object was invoked for and the rows it touched since it started:
@@ -109,7 +110,7 @@ export class UserHub extends DurableObject<Env> {
     this.#usage.fetches++;
     this.#openRequests++;
     try {
-      const { transport, ...options } = JSON.parse(request.headers.get(OPEN_HEADER) ?? '{}') as Opening;
+      const { transport, ...options } = decode<Opening>(request.headers.get(OPEN_HEADER) ?? '{}');
       const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
       this.#hub.open(new HibernatingConnection(server, transport), options);
       return new Response(null, { status: 101, webSocket: client });

@@ -4,6 +4,7 @@
 import type { Credential } from './auth/client-token.ts';
 import type { Hub, PollResult } from './actor/hub.ts';
 import type { ClosedInfo } from '../protocol/wire.ts';
+import type { JsonText } from './json.ts';
 
 export interface StreamOpen {
   userId: string;
@@ -71,7 +72,7 @@ export const actorVia = (invoke: Invoke): UserActor => Object.assign(Object.crea
 /** A job long poll's answer. */
 export interface JobWaitResult {
   /** The job's JSON, or null when there is no such job. */
-  job: string | null;
+  job: JsonText | null;
   /** True when the job changed past the version the poll had seen. */
   changed: boolean;
   /** The service ended the session while the poll waited (a kick, a revoke, an erase). */

@@ -20,8 +20,8 @@ export class RawJson {
 /** Embeds JSON text in a value for encode(); null stays null. */
 export const raw = (text: JsonText | null): RawJson | null => (text === null ? null : new RawJson(text));
 
-/** A value encode() writes: JSON's own values, RawJson parts, and fields left out when undefined. */
-export type Encodable = null | boolean | number | string | RawJson | undefined | readonly Encodable[] | { readonly [key: string]: Encodable };
+/** A value encode() writes: JSON's own values, RawJson parts, arrays and plain objects of them; fields that are undefined are left out. */
+export type Encodable = null | boolean | number | string | RawJson | undefined | readonly Encodable[] | object;
 
 /**
  * JSON.stringify escapes CR and LF inside strings but leaves U+2028 and U+2029
@@ -38,9 +38,9 @@ const stringify = (value: unknown): JsonText => oneLineJson(JSON.stringify(value
 export function encode(value: Encodable): JsonText {
   if (value instanceof RawJson) return value.text;
   if (value === null || typeof value !== 'object') return stringify(value);
-  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : encode(item))).join(',')}]` as JsonText;
+  if (Array.isArray(value)) return `[${value.map((item: Encodable) => (item === undefined ? 'null' : encode(item))).join(',')}]` as JsonText;
   let text = '';
-  for (const key in value) {
+  for (const key of Object.keys(value)) {
     const field = (value as Record<string, Encodable>)[key];
     if (field === undefined) continue;
     text += `${text ? ',' : ''}${JSON.stringify(key)}:${encode(field)}`;

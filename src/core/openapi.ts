@@ -3,9 +3,8 @@
 // zod emits). Served at /openapi.json, with a reference page at /docs. A test
 // checks every route the app serves against this document, so neither drifts.
 
-import { ERRORS } from '../protocol/errors.ts';
 import { z } from 'zod';
-import { JOB_STATUSES, MAX_BATCH_USERS, TIMED_OUT_HEADER, USER_ID_PATTERN } from '../protocol/wire.ts';
+import { MAX_BATCH_USERS, TIMED_OUT_HEADER, USER_ID_PATTERN } from '../protocol/wire.ts';
 import {
   batchBody,
   idsBody,
@@ -21,8 +20,7 @@ import {
   readBody,
   throughBody,
 } from './schemas.ts';
-
-type JsonSchema = Record<string, unknown>;
+import { ref, SCHEMAS, type JsonSchema } from './openapi-schemas.ts';
 
 /** Request schemas as clients send them (before transforms), refinements left to the server. */
 const schemaOf = (schema: z.ZodType): JsonSchema => {
@@ -54,7 +52,6 @@ const USER_ID = idParameter('userId', 'The user the request is about.');
 const JOB_ID = idParameter('jobId', 'A job id, chosen by the publisher.');
 
 const json = (schema: JsonSchema, description: string) => ({ description, content: { 'application/json': { schema } } });
-const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const errors = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((status) => [String(status), { $ref: `#/components/responses/Error${status}` }]));
 
@@ -329,105 +326,6 @@ const PATHS: Record<string, Record<string, JsonSchema>> = {
         ),
         ...errors(400, 401, 413, 415),
       },
-    },
-  },
-};
-
-const connections = {
-  type: 'object',
-  properties: { websocket: { type: 'integer' }, sse: { type: 'integer' }, poll: { type: 'integer' } },
-};
-
-const time = { type: ['string', 'null'], format: 'date-time' };
-const text = { type: ['string', 'null'] };
-const counts = {
-  type: 'object',
-  properties: { unread: { type: 'integer' }, unseen: { type: 'integer' }, total: { type: 'integer' } },
-};
-
-const SCHEMAS: Record<string, JsonSchema> = {
-  InboxItem: {
-    type: 'object',
-    properties: {
-      id: { type: 'string' },
-      type: { type: 'string' },
-      title: text,
-      body: text,
-      url: text,
-      data: {},
-      category: text,
-      collapseKey: text,
-      createdAt: { type: 'string', format: 'date-time' },
-      deliveredAt: { ...time, description: 'First written to a live connection.' },
-      receivedAt: { ...time, description: 'First acknowledged by a client (ack).' },
-      pushedAt: { ...time, description: 'First accepted by a push service (Web Push).' },
-      seenAt: time,
-      readAt: time,
-      archivedAt: time,
-    },
-  },
-  InboxCounts: counts,
-  InboxPage: {
-    type: 'object',
-    properties: { items: { type: 'array', items: ref('InboxItem') }, counts, next: text },
-  },
-  InboxChange: {
-    type: 'object',
-    properties: { changed: { type: 'array', items: { type: 'string' } }, unknown: { type: 'array', items: { type: 'string' } }, counts },
-  },
-  Error: {
-    type: 'object',
-    required: ['error'],
-    properties: {
-      error: {
-        type: 'object',
-        required: ['code', 'message'],
-        properties: { code: { type: 'string', enum: Object.keys(ERRORS) }, message: { type: 'string' } },
-      },
-    },
-  },
-  Event: {
-    type: 'object',
-    required: ['id', 'type', 'data', 'time'],
-    properties: { id: { type: 'string' }, type: { type: 'string' }, data: {}, time: { type: 'string', format: 'date-time' } },
-  },
-  PollAnswer: {
-    type: 'object',
-    properties: { events: { type: 'array', items: ref('Event') }, lastId: { type: 'string' }, more: { type: 'boolean' } },
-  },
-  PublishResult: {
-    type: 'object',
-    properties: { userId: { type: 'string' }, id: { type: 'string' }, delivered: { type: 'integer' }, duplicate: { const: true } },
-  },
-  BatchError: { type: 'object', properties: { userId: { type: 'string' }, error: ref('Error') } },
-  Job: {
-    type: 'object',
-    properties: {
-      id: { type: 'string' },
-      status: { enum: [...JOB_STATUSES] },
-      progress: { type: ['number', 'null'] },
-      result: {},
-      error: {},
-      version: { type: 'integer' },
-      createdAt: { type: 'string', format: 'date-time' },
-      updatedAt: { type: 'string', format: 'date-time' },
-    },
-  },
-  JobUpdate: {
-    type: 'object',
-    properties: { job: ref('Job'), eventId: { type: ['string', 'null'] }, delivered: { type: 'integer' }, duplicate: { const: true } },
-  },
-  Presence: { type: 'object', properties: { online: { type: 'boolean' }, connections } },
-  Stats: {
-    type: 'object',
-    properties: {
-      online: { type: 'boolean' },
-      connections,
-      lastEventId: { type: 'string' },
-      retainedEvents: { type: 'integer' },
-      oldestRetainedId: { type: ['string', 'null'] },
-      jobs: { type: 'object', properties: Object.fromEntries(JOB_STATUSES.map((s) => [s, { type: 'integer' }])) },
-      inbox: counts,
     },
   },
 };

@@ -1,13 +1,8 @@
 // Server-Sent Events framing. Every frame carries one JSON object on one line.
 
-/**
- * JSON.stringify escapes CR and LF inside strings but leaves U+2028 and U+2029
- * raw. Neither ends an SSE line, but some JavaScript-era parsers and proxies
- * treat them as line breaks; escaping them keeps every frame one line anywhere.
- */
-export function oneLineJson(text: string): string {
-  return text.replace(/[\u2028\u2029]/g, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'));
-}
+import { oneLineJson } from './json.ts';
+
+export { oneLineJson };
 
 /** An SSE message. `id` is omitted for control frames so Last-Event-ID stays put. */
 export function sseFrame(event: string, json: string, id?: string): string {

@@ -5,7 +5,7 @@ import { zValidator } from '@hono/zod-validator';
 import type { ZodType } from 'zod';
 import { badRequest } from './errors.ts';
 import { jsonDepth, MAX_JSON_DEPTH } from './schemas.ts';
-import { oneLineJson } from './sse.ts';
+import { encodeParsed, type JsonText } from './json.ts';
 
 export const validate = <T extends ZodType, Target extends 'json' | 'query'>(target: Target, schema: T) =>
   zValidator(target, schema, (result) => {
@@ -16,7 +16,7 @@ export const validate = <T extends ZodType, Target extends 'json' | 'query'>(tar
   });
 
 /** Canonical one-line JSON for a payload; refuses absurd nesting. */
-export function canonicalJson(value: unknown, field = 'data'): string {
+export function canonicalJson(value: unknown, field = 'data'): JsonText {
   if (jsonDepth(value) > MAX_JSON_DEPTH) throw badRequest(`${field}: nested deeper than ${MAX_JSON_DEPTH} levels.`);
-  return oneLineJson(JSON.stringify(value ?? null));
+  return encodeParsed(value);
 }

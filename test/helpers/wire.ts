@@ -2,6 +2,8 @@
 // suites): frames as the protocol defines them, and waiting for a condition
 // with an explicit timeout instead of sleeping.
 
+import type { JsonText } from '../../src/core/json.ts';
+
 export type { Frame } from '../../src/protocol/wire.ts';
 
 /** Polls `check` until it returns true or `timeoutMs` passes. */
@@ -12,3 +14,6 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** Text taken as JSON text, as the routes hand the actor a body's data (canonicalJson); tests may hand it text the actor must refuse. */
+export const json = (text: string): JsonText => text as JsonText;

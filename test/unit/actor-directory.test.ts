@@ -1,4 +1,5 @@
 import { DatabaseSync } from 'node:sqlite';
+import { json } from '../helpers/wire.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/core/config.ts';
 import { ActorDirectory } from '../../src/standalone/actor-directory.ts';
@@ -18,7 +19,7 @@ function open(limits = DEFAULT_LIMITS) {
   return { sql, directory, backend };
 }
 
-const input = (i: number) => ({ type: 'n', data: String(i), webhookId: `msg_${i}` });
+const input = (i: number) => ({ type: 'n', data: json(String(i)), webhookId: `msg_${i}` });
 
 describe('the in-process actor directory (real SQLite through node:sqlite)', () => {
   it('gives each user one actor and keeps users apart in one database', async () => {
@@ -145,10 +146,10 @@ describe('the in-process actor directory (real SQLite through node:sqlite)', () 
     const { directory } = open({ ...DEFAULT_LIMITS, maxEventBytes: 1024 });
     const hub = directory.get('direct').hub;
     const refused = (fn: () => unknown) => expect(fn).toThrow(expect.objectContaining({ status: 400 }));
-    refused(() => hub.publish({ type: 'hub.ready', data: '1', webhookId: 'msg_1' }));
-    refused(() => hub.publish({ type: 'bad type', data: '1', webhookId: 'msg_2' }));
-    refused(() => hub.publish({ type: 'ok', data: 'x'.repeat(2000), webhookId: 'msg_3' }));
-    refused(() => hub.publish({ type: 'ok', data: '', webhookId: 'msg_4' }));
+    refused(() => hub.publish({ type: 'hub.ready', data: json('1'), webhookId: 'msg_1' }));
+    refused(() => hub.publish({ type: 'bad type', data: json('1'), webhookId: 'msg_2' }));
+    refused(() => hub.publish({ type: 'ok', data: json('x'.repeat(2000)), webhookId: 'msg_3' }));
+    refused(() => hub.publish({ type: 'ok', data: json(''), webhookId: 'msg_4' }));
     refused(() => hub.updateJob('bad id!', { status: 'queued' }, { webhookId: 'msg_5' }));
     refused(() => hub.updateJob('ok', { status: 'exploded' as 'queued' }, { webhookId: 'msg_6' }));
     const stranger = { transport: 'carrier-pigeon' as 'poll', identity: {}, session: undefined, send: () => true, close: () => {} };

@@ -3,6 +3,7 @@
 // back only itself, and nothing reaches a connection or a caller before the
 // commit.
 
+import { json } from '../helpers/wire.ts';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import type { Outgoing } from '../../src/core/actor/frames.ts';
@@ -65,7 +66,7 @@ function open() {
   return { store, stats, failures, directory, backend, close: () => (directory.close(), store.flush(), db.close()) };
 }
 
-const input = (i: number) => ({ type: 'n', data: String(i), webhookId: `msg_${i}` });
+const input = (i: number) => ({ type: 'n', data: json(String(i)), webhookId: `msg_${i}` });
 
 describe('group commit on a standalone host', () => {
   it('commits the writes of one turn once, and answers only after the commit', async () => {

@@ -26,6 +26,7 @@
 // model; each asserts one family of invariants, so a failure names its family.
 // VERIFY_PROPERTY_RUNS sets the runs per property (default 100).
 
+import { json } from '../helpers/wire.ts';
 import { DatabaseSync } from 'node:sqlite';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -581,7 +582,7 @@ class Simulation {
 
   /** A publish the hub has not seen (or has forgotten): the next id, written to every stream. */
   #publishNew(webhookId: string, type: string, data: unknown): void {
-    const result = this.#hub.publish({ type, data: JSON.stringify(data), webhookId }, this.#model.now);
+    const result = this.#hub.publish({ type, data: json(JSON.stringify(data)), webhookId }, this.#model.now);
     const event = this.#appendEvent(type, data);
     const expected = { id: String(event.id), delivered: this.#receivers() };
     this.#model.dedupe.set(webhookId, { createdAt: this.#model.now, result: expected });
@@ -599,7 +600,7 @@ class Simulation {
       return;
     }
     const sentBefore = this.#framesSent();
-    const result = this.#hub.publish({ type, data: JSON.stringify(data), webhookId }, this.#model.now);
+    const result = this.#hub.publish({ type, data: json(JSON.stringify(data)), webhookId }, this.#model.now);
     if (this.#checking('log')) {
       expect(result, `a retry of ${webhookId} returns the original result`).toEqual({ ...remembered, duplicate: true });
       expect(this.#hubLastId(), 'a duplicate stores nothing').toBe(this.#model.lastId);

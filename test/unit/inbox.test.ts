@@ -1,6 +1,7 @@
 // Inbox retention and the counts' invariant, on real SQLite (node:sqlite)
 // through the in-process actor directory.
 
+import { json } from '../helpers/wire.ts';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, readReceipts } from '../../src/core/config.ts';
@@ -50,7 +51,7 @@ describe('the inbox on real SQLite', () => {
     const { directory, backend } = open({ ...DEFAULT_LIMITS, retentionMaxEvents: 5 });
     const actor = backend.actor('u');
     let now = Date.now();
-    await actor.publish({ type: 'invoice.paid', data: '{"amount":42}', webhookId: 'msg_invoice' }, now);
+    await actor.publish({ type: 'invoice.paid', data: json('{"amount":42}'), webhookId: 'msg_invoice' }, now);
     const [a, b] = [await actor.notify(note(), now), await actor.notify(note(), now)];
     const resumeFrom = 3; // a device saw everything so far
     // 61 toggles, one a second (under INBOX_WRITE_RATE), then a prune is due.
@@ -60,7 +61,7 @@ describe('the inbox on real SQLite', () => {
       await actor.changeInbox(action, { ids: [Number(i % 3 === 0 ? a.id : b.id)] }, undefined, now);
     }
     await actor.changeInbox('archive', { ids: [Number(a.id)] }, undefined, (now += 1000));
-    await actor.publish({ type: 'later', data: '{}', webhookId: 'msg_later' }, (now += 1000));
+    await actor.publish({ type: 'later', data: json('{}'), webhookId: 'msg_later' }, (now += 1000));
     directory.runDueAlarms(now + 3600_000);
 
     const all = (await actor.poll(0, 100)).frames.map((frame) => JSON.parse(frame) as { id: string; type: string; data: never });
@@ -84,10 +85,10 @@ describe('the inbox on real SQLite', () => {
     let now = Date.now();
     const { id } = await actor.notify(note(), now);
     for (let i = 0; i < 30; i++) await actor.changeInbox(i % 2 === 0 ? 'read' : 'unread', { ids: [Number(id)] }, undefined, (now += 1000));
-    await actor.publish({ type: 'a', data: '{}', webhookId: 'msg_count_a' }, (now += 1000));
+    await actor.publish({ type: 'a', data: json('{}'), webhookId: 'msg_count_a' }, (now += 1000));
     directory.runDueAlarms((now += 2000));
     // The log holds 3 events that count (of 5 allowed): the next publish asks for a prune only when something ages out.
-    await actor.publish({ type: 'b', data: '{}', webhookId: 'msg_count_b' }, (now += 1000));
+    await actor.publish({ type: 'b', data: json('{}'), webhookId: 'msg_count_b' }, (now += 1000));
     const due = sql.all<{ at: number }>(`SELECT at FROM schedule WHERE owner = 'u' AND reason = 'prune'`)[0]!.at;
     expect(due - now).toBeGreaterThan(60_000);
   });

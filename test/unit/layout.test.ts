@@ -7,6 +7,9 @@ const files = (dir: string): string[] =>
     entry.isDirectory() ? files(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
   );
 
+/** A source file without its comments (block comments, and line comments on lines of their own). */
+const withoutComments = (file: string) => readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|^\s*\/\/.*$/gm, '');
+
 describe('code layout', () => {
   it('keeps src/core and src/shared free of runtime-specific imports and globals', () => {
     const offenders = [...files('src/core'), ...files('src/shared')].filter((file) =>
@@ -40,6 +43,25 @@ describe('code layout', () => {
     const hosts = [...files('src/cloudflare'), ...files('src/standalone')];
     expect(hosts.filter((file) => forwarding.test(readFileSync(file, 'utf8')))).toEqual([]);
     expect(readFileSync('src/core/backend.ts', 'utf8')).toMatch(/export const ACTOR_CALLS = \[/);
+  });
+
+  it('keeps the actor a small kernel with features around it: the kernel at most 300 lines, no file in src/core over 400', () => {
+    const lines = (file: string) => readFileSync(file, 'utf8').split('\n').length;
+    expect(lines('src/core/actor/kernel.ts')).toBeLessThanOrEqual(300);
+    expect(files('src/core').filter((file) => lines(file) > 400)).toEqual([]);
+    // The kernel knows no feature by name: they plug in through feature.ts.
+    const kernel = withoutComments('src/core/actor/kernel.ts');
+    expect(kernel).not.toMatch(/from '\.\.\/features\//);
+    expect(kernel).not.toMatch(/\b(inbox|jobs?|receipts?|push|tickets?)\b\.[a-z]/i);
+  });
+
+  it('writes JSON from values through the one encoder: none assembled from strings in src/core', () => {
+    // A template or concatenation that opens an object or names a field (`{"id":…`, `,"counts":${…}`),
+    // or JSON text cut open to add to it (`json.slice(0, -1)`).
+    const assembled = /`\{"|`\["|"[A-Za-z]+":\$\{|\.json\.slice\(|'\{"[A-Za-z]+":'\s*\+/;
+    expect(files('src/core').filter((file) => assembled.test(withoutComments(file)))).toEqual([]);
+    // Read back only where JSON crossed a socket or the store: no second reading of the actor's messages.
+    expect(files('src/cloudflare').filter((file) => /function itemOf\b/.test(readFileSync(file, 'utf8')))).toEqual([]);
   });
 
   it('keeps the demo out of src/core and out of the deployed Worker entry', () => {

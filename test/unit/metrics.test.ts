@@ -1,4 +1,5 @@
 import { DatabaseSync } from 'node:sqlite';
+import { json } from '../helpers/wire.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/core/config.ts';
 import { HubError } from '../../src/core/errors.ts';
@@ -112,7 +113,7 @@ describe('Prometheus text', () => {
 
     abort.abort();
     await sse.body!.cancel();
-    await backend.actor('b').publish({ type: 't', data: '1', webhookId: 'w1' });
+    await backend.actor('b').publish({ type: 't', data: json('1'), webhookId: 'w1' });
     await waiting;
     const after = renderMetrics(counters, actors);
     expect(after).toContain('userhub_connections{transport="sse"} 0');

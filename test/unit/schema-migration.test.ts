@@ -1,6 +1,7 @@
 // A newer build opens state the previous schema wrote: the actor migrates its
 // tables on first use, in one transaction, and nothing already stored changes.
 
+import { json } from '../helpers/wire.ts';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import { Hub } from '../../src/core/actor/hub.ts';
@@ -24,10 +25,10 @@ describe('schema migrations on a standalone host (node:sqlite)', () => {
     const poll = hub.poll(1, 10);
     expect(poll.frames.map((f) => JSON.parse(f).id)).toEqual(['2', '3', '4']);
     expect(JSON.parse(hub.poll(0, 10).frames[0]!)).toMatchObject({ type: 'hub.reset', data: { reason: 'not_retained' } });
-    expect(hub.publish({ type: 'n', data: '1', webhookId: 'msg_v1' })).toEqual({ id: '4', delivered: 0, duplicate: true });
+    expect(hub.publish({ type: 'n', data: json('1'), webhookId: 'msg_v1' })).toEqual({ id: '4', delivered: 0, duplicate: true });
     // A dedupe row from before fingerprints matches any request under its id until it expires.
-    expect(hub.publish({ type: 'other', data: '2', webhookId: 'msg_v1', fingerprint: 'f1' })).toEqual({ id: '4', delivered: 0, duplicate: true });
-    expect(hub.publish({ type: 'n', data: '1', webhookId: 'msg_new' })).toMatchObject({ id: '5' });
+    expect(hub.publish({ type: 'other', data: json('2'), webhookId: 'msg_v1', fingerprint: 'f1' })).toEqual({ id: '4', delivered: 0, duplicate: true });
+    expect(hub.publish({ type: 'n', data: json('1'), webhookId: 'msg_new' })).toMatchObject({ id: '5' });
     // The tables version 2 added work.
     expect(hub.updateJob('zip', { status: 'running' }, { webhookId: 'msg_job' })).toMatchObject({ created: true, eventId: '6' });
     // Version 3: every user with events has a prune due, run by the next wake.

@@ -4,6 +4,7 @@
 // of reaching it, and the client resumes the event with a fresh token. Real
 // SQLite through the standalone actor directory; only the clock is moved.
 
+import { json } from '../helpers/wire.ts';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Outgoing } from '../../src/core/actor/frames.ts';
@@ -52,12 +53,12 @@ describe('a session whose wake is late', () => {
       const now = Date.now();
       const connection = new Recorder(transport);
       directory.get('ann').hub.open(connection, { after: 0, credential: { userId: 'ann', expiresAt: Math.floor(now / 1000) + 120, issuedAt: Math.floor(now / 1000) } });
-      await backend.actor('ann').publish({ type: 'n', data: '1', webhookId: 'msg_1' });
+      await backend.actor('ann').publish({ type: 'n', data: json('1'), webhookId: 'msg_1' });
       await turn();
       expect(connection.frames.map((f) => JSON.parse(f).type)).toEqual(['hub.ready', 'n']);
 
       vi.setSystemTime(now + 121_000); // past the token's exp; no wake has run
-      const result = await backend.actor('ann').publish({ type: 'n', data: '2', webhookId: 'msg_2' });
+      const result = await backend.actor('ann').publish({ type: 'n', data: json('2'), webhookId: 'msg_2' });
       await turn();
       expect(connection.closed).toBe(4401);
       expect(connection.frames.map((f) => JSON.parse(f).type).filter((type) => type === 'n')).toHaveLength(1);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { json } from '../helpers/wire.ts';
 import { env } from 'cloudflare:test';
 import { uniqueUser } from '../helpers/requests.ts';
 import { clientGet, openSocket, openSse, signedCall } from './clients.ts';
@@ -63,7 +64,7 @@ describe('the actor’s one RPC method', () => {
   it('runs the actor’s calls by name and refuses any other name, running nothing', async () => {
     const user = uniqueUser();
     const stub = env.USER_HUB.getByName(user);
-    const published = await stub.call('publish', [{ type: 'n', data: '1', webhookId: 'msg_rpc' }]);
+    const published = await stub.call('publish', [{ type: 'n', data: json('1'), webhookId: 'msg_rpc' }]);
     expect(published).toEqual({ ok: true, value: { id: '1', delivered: 0 } });
     for (const name of ['prune', 'wake', 'open', 'constructor', 'toString']) {
       const refused = await stub.call(name as 'stats', [] as never);

@@ -2,6 +2,7 @@
 // previous schema wrote: its constructor migrates the tables before any
 // request or RPC is delivered, in one transaction, and nothing stored changes.
 
+import { json } from '../helpers/wire.ts';
 import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../src/core/actor/schema.ts';
@@ -22,7 +23,7 @@ describe('schema migrations in a Durable Object', () => {
       const version = state.storage.sql.exec(`SELECT value FROM meta WHERE owner = '' AND key = 'schema_version'`).one();
       expect(version.value).toBe(SCHEMA_VERSION);
       expect(unwrapped(upgraded.call('poll', [1, 10])).frames.map((f) => JSON.parse(f).id)).toEqual(['2', '3', '4']);
-      expect(upgraded.call('publish', [{ type: 'n', data: '1', webhookId: 'msg_v1' }])).toEqual({
+      expect(upgraded.call('publish', [{ type: 'n', data: json('1'), webhookId: 'msg_v1' }])).toEqual({
         ok: true,
         value: { id: '4', delivered: 0, duplicate: true },
       });

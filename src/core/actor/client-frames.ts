@@ -14,6 +14,7 @@ import {
   MAX_CLIENT_FRAME_BYTES,
   MAX_INVALID_CLIENT_FRAMES,
 } from '../../protocol/wire.ts';
+import { encode } from '../json.ts';
 import { ControlMessage } from './frames.ts';
 import type { Connection } from './ports.ts';
 import { TokenBucket } from './rate-limit.ts';
@@ -88,6 +89,6 @@ export async function receiveClientFrame<C>(
       ? { code: 'binary_frame', message: 'Frames must be JSON text.' }
       : frame?.type === undefined
         ? { code: 'invalid_frame', message: 'Frames must be JSON objects with a "type".' }
-        : { code: 'unknown_frame', message: `Unknown frame type; client frames are ${['ping', ...Object.keys(frames)].map((t) => `{"type":"${t}"}`).join(', ')}.` };
+        : { code: 'unknown_frame', message: `Unknown frame type; client frames are ${['ping', ...Object.keys(frames)].map((type) => encode({ type })).join(', ')}.` };
   connection.send(new ControlMessage(HUB_ERROR, error));
 }

@@ -2,6 +2,7 @@
 // after pruning; what is retained; and whether a resume point is still covered
 // (if not, the reset notice a client gets instead of a silent gap).
 
+import { decode, encode, type JsonText } from '../json.ts';
 import { INBOX_CHANGED, type ResetInfo } from '../../protocol/wire.ts';
 import type { EventRow } from './frames.ts';
 import { OwnedRows, type SqlStore } from './ports.ts';
@@ -41,7 +42,7 @@ export class EventLog extends OwnedRows {
   }
 
   /** Appends an event with the next id. Inside the caller's transaction; see rollBack(). */
-  append(type: string, data: string, now: number): EventRow {
+  append(type: string, data: JsonText, now: number): EventRow {
     const row: EventRow = { id: this.#lastId + 1, type, data, created_at: now };
     this.sql.run(`INSERT INTO events (owner, ${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?)`, this.owner, row.id, row.type, row.data, row.created_at);
     this.#lastId = row.id;
@@ -123,11 +124,11 @@ export class EventLog extends OwnedRows {
   supersedeInboxChanges(itemIds: ReadonlySet<string>): void {
     const rows = this.sql.all<{ id: number; data: string }>(`SELECT id, data FROM events WHERE owner = ? AND type = '${INBOX_CHANGED}'`, this.owner);
     for (const row of rows) {
-      const change = JSON.parse(row.data) as { counts: unknown; items: Array<{ id: string }> };
+      const change = decode<{ counts: unknown; items: Array<{ id: string }> }>(row.data);
       const items = change.items.filter((item) => !itemIds.has(item.id));
       if (items.length === change.items.length) continue;
       if (items.length === 0) this.sql.run(`DELETE FROM events WHERE owner = ? AND id = ?`, this.owner, row.id);
-      else this.sql.run(`UPDATE events SET data = ? WHERE owner = ? AND id = ?`, JSON.stringify({ ...change, items }), this.owner, row.id);
+      else this.sql.run(`UPDATE events SET data = ? WHERE owner = ? AND id = ?`, encode({ ...change, items }), this.owner, row.id);
     }
   }
 

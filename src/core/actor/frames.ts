@@ -3,7 +3,8 @@
 // read it. The connection, not the actor, chooses the form it writes: a
 // WebSocket or a long poll the JSON text, an SSE stream the SSE event.
 
-import { controlFrame, HUB_CLOSED, HUB_READY } from '../../protocol/wire.ts';
+import { HUB_CLOSED, HUB_READY } from '../../protocol/wire.ts';
+import { encode, raw, type Encodable, type JsonText } from '../json.ts';
 import { sseFrame } from '../sse.ts';
 
 /** One message for a connection, in every form a transport writes. */
@@ -11,7 +12,7 @@ export type Outgoing = OutgoingEvent | ControlMessage | JobMessage | JobSnapshot
 
 interface WireForms {
   /** The JSON text a WebSocket or long poll carries. */
-  readonly json: string;
+  readonly json: JsonText;
   /** The SSE event a stream carries. */
   readonly sse: string;
 }
@@ -19,7 +20,7 @@ interface WireForms {
 export interface EventRow {
   id: number;
   type: string;
-  data: string;
+  data: JsonText;
   created_at: number;
 }
 
@@ -27,7 +28,7 @@ export interface EventRow {
 export class OutgoingEvent implements WireForms {
   readonly kind = 'event';
   readonly row: EventRow;
-  #json?: string;
+  #json?: JsonText;
   #sse?: string;
 
   constructor(row: EventRow) {
@@ -38,10 +39,9 @@ export class OutgoingEvent implements WireForms {
     return String(this.row.id);
   }
 
-  get json(): string {
+  get json(): JsonText {
     const { id, type, data, created_at } = this.row;
-    return (this.#json ??=
-      `{"id":"${id}","type":${JSON.stringify(type)},"data":${data},"time":"${new Date(created_at).toISOString()}"}`);
+    return (this.#json ??= encode({ id: String(id), type, data: raw(data), time: new Date(created_at).toISOString() }));
   }
 
   get sse(): string {
@@ -53,7 +53,7 @@ export class OutgoingEvent implements WireForms {
 export class ControlMessage implements WireForms {
   readonly kind = 'control';
   readonly type: string;
-  readonly json: string;
+  readonly json: JsonText;
   /** For `hub.ready`: the last id when the replay ended. */
   readonly lastId?: string;
   /** For a long poll's `hub.ready`: the replay was cut at REPLAY_MAX_BYTES. */
@@ -61,7 +61,7 @@ export class ControlMessage implements WireForms {
 
   constructor(type: string, data?: unknown) {
     this.type = type;
-    this.json = data === undefined ? JSON.stringify({ type }) : controlFrame(type, data);
+    this.json = encode({ type, data: data as Encodable });
     if (type === HUB_READY) {
       this.lastId = (data as { lastId: string }).lastId;
       if ((data as { more?: true }).more) this.more = true;
@@ -83,9 +83,9 @@ export const closingFrame = (code: number, reason: string) => new ControlMessage
 /** A job as a job long poll receives it. */
 export class JobMessage implements WireForms {
   readonly kind = 'job';
-  readonly json: string;
+  readonly json: JsonText;
 
-  constructor(json: string) {
+  constructor(json: JsonText) {
     this.json = json;
   }
 
@@ -101,14 +101,14 @@ export class JobMessage implements WireForms {
 export class JobSnapshot implements WireForms {
   readonly kind = 'snapshot';
   /** The job's JSON, or null. */
-  readonly job: string | null;
+  readonly job: JsonText | null;
 
-  constructor(job: string | null) {
+  constructor(job: JsonText | null) {
     this.job = job;
   }
 
-  get json(): string {
-    return `{"snapshot":${this.job ?? 'null'}}`;
+  get json(): JsonText {
+    return encode({ snapshot: raw(this.job) });
   }
 
   get sse(): string {

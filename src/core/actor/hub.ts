@@ -7,6 +7,7 @@
 // tables in schema.ts. The kernel does not change.
 
 import type { Credential } from '../auth/client-token.ts';
+import type { JsonText } from '../json.ts';
 import type { Limits } from '../config.ts';
 import type { InboxAction, InboxChangeResult, InboxStatus, JobStatus, Presence, PublishResult, UserStats } from '../../protocol/wire.ts';
 import { changeInbox, getNotification, inbox, listInbox, notify, acknowledge, type InboxListing, type NotifyInput } from '../features/inbox.ts';
@@ -55,7 +56,7 @@ export class Hub extends Kernel {
     return notify(this, input, now);
   }
 
-  getNotification(id: number): string | null {
+  getNotification(id: number): JsonText | null {
     return getNotification(this, id);
   }
 
@@ -83,11 +84,11 @@ export class Hub extends Kernel {
     return updateJob(this, jobId, update, idempotency, now);
   }
 
-  getJob(jobId: string, credential?: Credential): string | null {
+  getJob(jobId: string, credential?: Credential): JsonText | null {
     return getJob(this, jobId, credential);
   }
 
-  listJobs(status: JobStatus | undefined, limit: number, credential?: Credential): string[] {
+  listJobs(status: JobStatus | undefined, limit: number, credential?: Credential): JsonText[] {
     return listJobs(this, status, limit, credential);
   }
 

@@ -4,6 +4,7 @@
 // changes, retention) and the storage; hub.ts emits the events.
 
 import type { InboxAction, InboxCounts, InboxStatus } from '../../protocol/wire.ts';
+import { decode, encode, raw, type Encodable, type JsonText } from '../json.ts';
 import { OwnedRows, type SqlValue } from './ports.ts';
 
 /** What a publisher sends for one notification; `data` is canonical JSON text. */
@@ -12,7 +13,7 @@ export interface NotificationContent {
   title?: string;
   body?: string;
   url?: string;
-  data?: string;
+  data?: JsonText;
   category?: string;
   collapseKey?: string;
   /** Web Push for this item (push.ts): options, or false for never; absent: the defaults. */
@@ -25,7 +26,7 @@ interface ItemRow {
   title: string | null;
   body: string | null;
   url: string | null;
-  data: string | null;
+  data: JsonText | null;
   category: string | null;
   collapse_key: string | null;
   created_at: number;
@@ -43,13 +44,12 @@ interface ItemRow {
 const COLUMNS =
   'id, type, title, body, url, data, category, collapse_key, created_at, delivered_at, received_at, seen_at, read_at, archived_at, push, pushed_at';
 
-const text = (value: string | null) => (value === null ? 'null' : JSON.stringify(value));
-const time = (ms: number | null) => (ms === null ? 'null' : `"${new Date(ms).toISOString()}"`);
+const time = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** An inbox row with its JSON rendered once. */
 export class StoredItem {
   readonly row: ItemRow;
-  #json?: string;
+  #json?: JsonText;
 
   constructor(row: ItemRow) {
     this.row = row;
@@ -59,25 +59,42 @@ export class StoredItem {
     return String(this.row.id);
   }
 
-  /** The item as clients and publishers see it (wire.ts InboxItem). */
-  get json(): string {
+  /** The item as clients and publishers see it (wire.ts InboxItem), as a value for encode(). */
+  get value(): { readonly [key: string]: Encodable } {
     const r = this.row;
-    return (this.#json ??=
-      `{"id":"${r.id}","type":${JSON.stringify(r.type)},"title":${text(r.title)},"body":${text(r.body)},"url":${text(r.url)},` +
-      `"data":${r.data ?? 'null'},"category":${text(r.category)},"collapseKey":${text(r.collapse_key)},` +
-      `"createdAt":${time(r.created_at)},"deliveredAt":${time(r.delivered_at)},"receivedAt":${time(r.received_at)},` +
-      `"seenAt":${time(r.seen_at)},"readAt":${time(r.read_at)},"archivedAt":${time(r.archived_at)},"pushedAt":${time(r.pushed_at)}}`);
+    return {
+      id: String(r.id),
+      type: r.type,
+      title: r.title,
+      body: r.body,
+      url: r.url,
+      data: raw(r.data),
+      category: r.category,
+      collapseKey: r.collapse_key,
+      createdAt: time(r.created_at),
+      deliveredAt: time(r.delivered_at),
+      receivedAt: time(r.received_at),
+      seenAt: time(r.seen_at),
+      readAt: time(r.read_at),
+      archivedAt: time(r.archived_at),
+      pushedAt: time(r.pushed_at),
+    };
+  }
+
+  /** The item's JSON, rendered once. */
+  get json(): JsonText {
+    return (this.#json ??= encode(this.value));
   }
 
   /** The item's push options (null: the defaults). */
   get pushOptions(): PushOptions | null {
-    return this.row.push === null ? null : (JSON.parse(this.row.push) as PushOptions);
+    return this.row.push === null ? null : decode<PushOptions>(this.row.push);
   }
 
   /** The state an `inbox.changed` event carries for it. */
-  get state(): string {
+  get state(): { readonly [key: string]: Encodable } {
     const r = this.row;
-    return `{"id":"${r.id}","seenAt":${time(r.seen_at)},"readAt":${time(r.read_at)},"archivedAt":${time(r.archived_at)}}`;
+    return { id: String(r.id), seenAt: time(r.seen_at), readAt: time(r.read_at), archivedAt: time(r.archived_at) };
   }
 }
 

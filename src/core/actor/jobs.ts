@@ -2,24 +2,25 @@
 // (upsert, version, terminal states are final) and its storage.
 
 import { HubError } from '../errors.ts';
-import { JOB_STATUSES, TERMINAL_STATUSES, type Job, type JobStatus } from '../../protocol/wire.ts';
+import { JOB_STATUSES, TERMINAL_STATUSES, type JobStatus } from '../../protocol/wire.ts';
+import { encode, raw, type JsonText } from '../json.ts';
 import { OwnedRows } from './ports.ts';
 
 export interface JobUpdate {
   status: JobStatus;
   progress?: number;
   /** JSON text, for succeeded jobs. */
-  result?: string;
+  result?: JsonText;
   /** JSON text, for failed or canceled jobs. */
-  error?: string;
+  error?: JsonText;
 }
 
 interface JobRow {
   id: string;
   status: JobStatus;
   progress: number | null;
-  result: string | null;
-  error: string | null;
+  result: JsonText | null;
+  error: JsonText | null;
   version: number;
   created_at: number;
   updated_at: number;
@@ -33,23 +34,26 @@ export type JobChange =
 /** A job row with its JSON rendered once. */
 export class StoredJob {
   readonly row: JobRow;
-  #json?: string;
+  #json?: JsonText;
 
   constructor(row: JobRow) {
     this.row = row;
   }
 
-  get json(): string {
+  get json(): JsonText {
     const r = this.row;
-    return (this.#json ??=
-      `{"id":${JSON.stringify(r.id)},"status":"${r.status}","progress":${r.progress ?? 'null'},` +
-      `"result":${r.result ?? 'null'},"error":${r.error ?? 'null'},"version":${r.version},` +
-      `"createdAt":"${new Date(r.created_at).toISOString()}","updatedAt":"${new Date(r.updated_at).toISOString()}"}`);
+    return (this.#json ??= encode({
+      id: r.id,
+      status: r.status,
+      progress: r.progress,
+      result: raw(r.result),
+      error: raw(r.error),
+      version: r.version,
+      createdAt: new Date(r.created_at).toISOString(),
+      updatedAt: new Date(r.updated_at).toISOString(),
+    }));
   }
 
-  toJob(): Job {
-    return JSON.parse(this.json) as Job;
-  }
 }
 
 const COLUMNS = 'id, status, progress, result, error, version, created_at, updated_at';

@@ -15,6 +15,7 @@ import { DedupeLedger, type IdempotencyKey } from './dedupe.ts';
 import { EventLog } from './event-log.ts';
 import type { Feature, FrameHandler } from './feature.ts';
 import { OutgoingEvent, type Outgoing } from './frames.ts';
+import type { JsonText } from '../json.ts';
 import { isTransport, type Connection, type ConnectionSet, type SqlStore } from './ports.ts';
 import type { TokenBucket } from './rate-limit.ts';
 import { resume, type Replaying } from './replay.ts';
@@ -109,7 +110,7 @@ export class Kernel implements Replaying {
   }
 
   /** Appends an event; `counted: false` for one that does not count towards RETENTION_MAX_EVENTS (inbox.changed). */
-  insertEvent(type: string, data: string, now: number, counted = true): OutgoingEvent {
+  insertEvent(type: string, data: JsonText, now: number, counted = true): OutgoingEvent {
     const row = this.log.append(type, data, now);
     this.pruneAfterWrite(now, counted && this.log.mayHoldMoreThan(this.limits.retentionMaxEvents));
     return new OutgoingEvent(row);

@@ -7,6 +7,7 @@
 
 import { sha256 } from '../../shared/crypto.ts';
 import { bytesToBase64Url } from '../../shared/base64.ts';
+import { encode } from '../json.ts';
 import { OwnedRows, type SqlStore } from './ports.ts';
 
 export const RECEIPT_KINDS = ['received', 'seen', 'read'] as const;
@@ -51,9 +52,8 @@ export async function receiptWebhookId(userId: string, key: string): Promise<str
 export class ReceiptOutbox extends OwnedRows {
   /** Queues a receipt, due now; one already queued under the same id stays as it is. */
   enqueue(userId: string, itemId: number, kind: ReceiptKind, at: number): void {
-    const body =
-      `{"type":"inbox.${kind}","timestamp":"${new Date(at).toISOString()}",` +
-      `"data":{"userId":${JSON.stringify(userId)},"id":"${itemId}","${kind}At":"${new Date(at).toISOString()}"}}`;
+    const time = new Date(at).toISOString();
+    const body = encode({ type: `inbox.${kind}`, timestamp: time, data: { userId, id: String(itemId), [`${kind}At`]: time } });
     this.sql.run(
       `INSERT INTO receipts (owner, receipt, body, created_at, attempts, due_at) VALUES (?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING`,
       this.owner,

@@ -4,6 +4,7 @@
 import type { Credential } from '../auth/client-token.ts';
 import type { Limits } from '../config.ts';
 import { CloseCode, HUB_READY, HUB_RESET, PROTOCOL_VERSION } from '../../protocol/wire.ts';
+import type { JsonText } from '../json.ts';
 import type { EventLog } from './event-log.ts';
 import { ControlMessage, OutgoingEvent, type Outgoing } from './frames.ts';
 import { isStream, type Connection } from './ports.ts';
@@ -22,7 +23,7 @@ export interface Replaying {
 
 export interface PollResult {
   /** Notifications (and a leading hub.reset when due) as JSON texts. */
-  frames: string[];
+  frames: JsonText[];
   /** Resume point for the next poll. */
   lastId: string;
   /** More events are waiting: poll again at once from lastId. */
@@ -59,7 +60,7 @@ export function resume(k: Replaying, connection: Connection, after: number | und
 export function poll(k: Replaying, after: number | undefined, limit: number, credential?: Credential): PollResult {
   k.admit(credential);
   if (after === undefined) return { frames: [], lastId: String(k.log.lastId), more: false };
-  const frames: string[] = [];
+  const frames: JsonText[] = [];
   const reset = k.log.resetFor(after);
   if (reset) frames.push(new ControlMessage(HUB_RESET, reset).json);
   const { events, more } = replay(k.log, reset ? k.log.prunedThrough : after, k.limits.replayMaxBytes, limit);

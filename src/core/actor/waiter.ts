@@ -1,20 +1,22 @@
 // A parked long poll: when its answer is complete, and what the answer is.
 // The rules live here once; the in-process host parks a Waiter (a connection
 // of the actor's own), the Worker parks the request and reads the same items
-// off its bridge to the Durable Object (cloudflare/wait-bridge.ts).
+// off its bridge to the Durable Object (cloudflare/wait-bridge.ts), where the
+// actor's socket sent each as itemOf() made it.
 
 import { HUB_READY, isStopCode, type ClosedInfo } from '../../protocol/wire.ts';
 import type { JobWaitResult, WaitResult } from '../backend.ts';
+import type { JsonText } from '../json.ts';
 import type { Outgoing } from './frames.ts';
 import type { Connection } from './ports.ts';
 
 /** What a long poll receives, as the answer rules see it. */
 export type PollItem =
-  | { kind: 'event'; id: string; json: string }
-  | { kind: 'reset'; json: string }
+  | { kind: 'event'; id: string; json: JsonText }
+  | { kind: 'reset'; json: JsonText }
   | { kind: 'ready'; lastId: string; more?: boolean }
-  | { kind: 'job'; json: string }
-  | { kind: 'snapshot'; job: string | null }
+  | { kind: 'job'; json: JsonText }
+  | { kind: 'snapshot'; job: JsonText | null }
   /** The actor closed the poll (a kick, a revoke, an erase: a stop code; or a replaced connection). */
   | { kind: 'closed'; code: number; reason: string };
 
@@ -94,7 +96,8 @@ export function jobAnswer(items: readonly PollItem[]): JobWaitResult {
   return { job: snapshot?.job ?? null, changed: false, ended: endedBy(items) };
 }
 
-function itemOf(message: Outgoing): PollItem {
+/** What a long poll takes of a message: the one reading of a message as a poll's item, in process and across the bridge. */
+export function itemOf(message: Outgoing): PollItem {
   if (message.kind === 'event') return { kind: 'event', id: message.id, json: message.json };
   if (message.kind === 'job') return { kind: 'job', json: message.json };
   if (message.kind === 'snapshot') return { kind: 'snapshot', job: message.job };

@@ -6,12 +6,13 @@ import { badRequest } from '../errors.ts';
 import { EVENT_TYPE_PATTERN, isReservedType, type PublishResult } from '../../protocol/wire.ts';
 import type { IdempotencyKey } from '../actor/dedupe.ts';
 import type { Kernel } from '../actor/kernel.ts';
+import type { JsonText } from '../json.ts';
 import { TokenBucket } from '../actor/rate-limit.ts';
 
 export interface PublishInput extends IdempotencyKey {
   type: string;
-  /** The event's data as canonical one-line JSON text. */
-  data: string;
+  /** The event's data as canonical one-line JSON text (canonicalJson). */
+  data: JsonText;
 }
 
 /** Event types a publisher may use: the pattern, and none of the service's own (hub., inbox., job.). */

@@ -24,6 +24,7 @@ import type { InboxTarget, NotificationContent, StoredItem } from '../actor/inbo
 import type { Kernel } from '../actor/kernel.ts';
 import { TokenBucket } from '../actor/rate-limit.ts';
 import { checkData, checkType, spendPublishBudget } from './events.ts';
+import { encode, type JsonText } from '../json.ts';
 import { inboxStore } from './parts.ts';
 import { queuePush } from './push.ts';
 import { queueReceipts } from './receipts.ts';
@@ -33,7 +34,7 @@ export interface NotifyInput extends IdempotencyKey, NotificationContent {}
 
 /** One page of the inbox: items as JSON texts, newest first. */
 export interface InboxListing {
-  items: string[];
+  items: JsonText[];
   counts: InboxCounts;
   next: string | null;
 }
@@ -62,8 +63,7 @@ export function notify(k: Kernel, input: NotifyInput, now: number): PublishResul
     const id = k.log.lastId + 1;
     const { item, replaces } = inbox.create(id, input, now, delivered > 0);
     inbox.trim(k.limits.inboxMaxItems);
-    const counts = JSON.stringify(inbox.counts());
-    const data = `${item.json.slice(0, -1)},"counts":${counts}${replaces === null ? '' : `,"replaces":"${replaces}"`}}`;
+    const data = encode({ ...item.value, counts: inbox.counts(), replaces: replaces === null ? undefined : String(replaces) });
     if (data.length > k.limits.maxEventBytes + INBOX_ITEM_OVERHEAD) throw badRequest('The notification is larger than MAX_EVENT_BYTES.');
     const event = k.insertEvent(INBOX_CREATED, data, now);
     queuePush(k, id, input.push, delivered, now);
@@ -73,7 +73,7 @@ export function notify(k: Kernel, input: NotifyInput, now: number): PublishResul
 }
 
 /** One inbox item's JSON (with its receipt times), or null. */
-export function getNotification(k: Kernel, id: number): string | null {
+export function getNotification(k: Kernel, id: number): JsonText | null {
   return inboxStore(k).get(id)?.json ?? null;
 }
 
@@ -102,7 +102,7 @@ export function changeInbox(k: Kernel, action: InboxAction, target: InboxTarget,
     if (changed.length === 0) return { result };
     queueReceipts(k, changed, now);
     k.log.supersedeInboxChanges(new Set(changed.map((item) => String(item.id))));
-    const data = `{"counts":${JSON.stringify(counts)},"items":[${changed.map((item) => item.state).join(',')}]}`;
+    const data = encode({ counts, items: changed.map((item) => item.state) });
     // What the user's clicks write does not count towards the retention limit, so it never asks for a count prune.
     return { result, event: k.insertEvent(INBOX_CHANGED, data, now, false) };
   });

@@ -12,11 +12,12 @@ import type { JobUpdate, StoredJob } from '../actor/jobs.ts';
 import type { Kernel } from '../actor/kernel.ts';
 import type { Connection } from '../actor/ports.ts';
 import { checkData, spendPublishBudget } from './events.ts';
+import type { JsonText } from '../json.ts';
 import { jobStore } from './parts.ts';
 
 export interface JobUpdateResult {
   /** The job as JSON text. */
-  job: string;
+  job: JsonText;
   created: boolean;
   /** The notification this change emitted; null when nothing changed. */
   eventId: string | null;
@@ -49,13 +50,13 @@ export function updateJob(k: Kernel, jobId: string, update: JobUpdate, idempoten
 }
 
 /** The job's JSON; with a client's credential, 401 when it is revoked. */
-export function getJob(k: Kernel, jobId: string, credential?: Credential): string | null {
+export function getJob(k: Kernel, jobId: string, credential?: Credential): JsonText | null {
   k.admit(credential);
   return jobStore(k).get(jobId)?.json ?? null;
 }
 
 /** Job JSON texts, newest first. */
-export function listJobs(k: Kernel, status: JobStatus | undefined, limit: number, credential?: Credential): string[] {
+export function listJobs(k: Kernel, status: JobStatus | undefined, limit: number, credential?: Credential): JsonText[] {
   k.admit(credential);
   return jobStore(k).list(status, limit).map((job) => job.json);
 }

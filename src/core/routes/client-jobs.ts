@@ -9,6 +9,7 @@ import { HubError, badRequest, sessionEnded } from '../errors.ts';
 import { isJobId, TIMED_OUT_HEADER } from '../../protocol/wire.ts';
 import { jobListQuery, jobQuery } from '../schemas.ts';
 import { validate } from '../validate.ts';
+import { encode, raw } from '../json.ts';
 
 const notFound = (jobId: string) => new HubError('job_not_found', `No job "${jobId}" for this user.`);
 const jsonHeaders = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
@@ -39,6 +40,6 @@ export const clientJobRoutes = new Hono<HubEnv>()
     const credential = await requireBearer(c);
     const { status, limit = 20 } = c.req.valid('query');
     const jobs = await c.get('backend').actor(credential.userId).listJobs(status, limit, credential);
-    return c.body(`{"jobs":[${jobs.join(',')}]}`, 200, jsonHeaders);
+    return c.body(encode({ jobs: jobs.map(raw) }), 200, jsonHeaders);
   })
   .get('/v1/jobs/:jobId', validate('query', jobQuery), (c) => readJob(c, c.req.valid('query')));

@@ -11,6 +11,7 @@ import type { InboxTarget } from '../actor/inbox.ts';
 import type { InboxAction } from '../../protocol/wire.ts';
 import { idsBody, inboxQuery, readBody, throughBody } from '../schemas.ts';
 import { validate } from '../validate.ts';
+import { encode, raw } from '../json.ts';
 
 const HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
 
@@ -18,8 +19,7 @@ const HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store
 async function listInbox(c: HubContext, { status = 'all', before, limit = 20 }: z.infer<typeof inboxQuery>) {
   const credential = await requireBearer(c);
   const page = await c.get('backend').actor(credential.userId).listInbox(status, before, limit, credential);
-  const next = page.next === null ? 'null' : `"${page.next}"`;
-  return c.body(`{"items":[${page.items.join(',')}],"counts":${JSON.stringify(page.counts)},"next":${next}}`, 200, HEADERS);
+  return c.body(encode({ items: page.items.map(raw), counts: page.counts, next: page.next }), 200, HEADERS);
 }
 
 /** POST /v1/inbox/<action>: changes the named items; answers what changed, what was unknown, and the counts. */

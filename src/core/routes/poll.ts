@@ -9,11 +9,10 @@ import { POLL_PAGE_SIZE, TIMED_OUT_HEADER } from '../../protocol/wire.ts';
 import { pollQuery } from '../schemas.ts';
 import { validate } from '../validate.ts';
 import { sessionEnded } from '../errors.ts';
+import { encode, raw, type JsonText } from '../json.ts';
 
 
-function pollBody(frames: readonly string[], lastId: string, more: boolean): string {
-  return `{"events":[${frames.join(',')}],"lastId":"${lastId}","more":${more}}`;
-}
+const pollBody = (frames: readonly JsonText[], lastId: string, more: boolean) => encode({ events: frames.map(raw), lastId, more });
 
 const HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
 

@@ -15,6 +15,7 @@ type JobUpdateBody = z.infer<typeof jobUpdateBody>;
 type BatchBody = z.infer<typeof batchBody>;
 type NotificationBody = z.infer<typeof notificationBody>;
 import { canonicalJson, validate } from '../validate.ts';
+import { encode, raw } from '../json.ts';
 
 /** Users whose actors one batch reaches at a time. */
 const BATCH_CONCURRENCY = 50;
@@ -104,7 +105,7 @@ async function updateJob(c: SignedContext, { userId: bodyUserId, jobId: bodyJobI
   const outcome = await c.get('backend').actor(userId).updateJob(jobId, update, key);
   const { eventId, delivered } = outcome;
   c.get('observer').published({ userId, eventId, delivered, duplicate: outcome.duplicate === true, jobId });
-  const body = `{"job":${outcome.job},"eventId":${JSON.stringify(eventId)},"delivered":${delivered}${outcome.duplicate ? ',"duplicate":true' : ''}}`;
+  const body = encode({ job: raw(outcome.job), eventId, delivered, duplicate: outcome.duplicate });
   return c.body(body, outcome.created && !outcome.duplicate ? 201 : 200, { 'Content-Type': 'application/json' });
 }
 
