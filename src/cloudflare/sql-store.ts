@@ -19,14 +19,17 @@ export function createDurableSqlStore(storage: DurableObjectStorage, counts: Row
     return rows;
   };
   return {
-    all<Row>(query: string, ...params: SqlValue[]): Row[] {
+    // The object is the only writer of its storage: what the actor reads may be kept between calls.
+    singleWriter: true,
+    async all<Row>(query: string, ...params: SqlValue[]): Promise<Row[]> {
       return exec(query, params) as Row[];
     },
-    run(query: string, ...params: SqlValue[]): void {
+    async run(query: string, ...params: SqlValue[]): Promise<void> {
       exec(query, params);
     },
-    transaction<T>(fn: () => T): T {
-      return storage.transactionSync(fn);
+    // Rolled back as a whole when `fn` rejects, across its awaits (transactionSync cannot span one).
+    transaction<T>(fn: () => Promise<T>): Promise<T> {
+      return storage.transaction(fn);
     },
   };
 }

@@ -10,7 +10,7 @@ import { readTicket } from '../core/auth/tickets.ts';
 import { badRequest, attempt, HubError, type Outcome } from '../core/errors.ts';
 import { Hub } from '../core/actor/hub.ts';
 import { callHub, isActorCall, type ActorCall } from '../core/backend.ts';
-import { parseLogLevel, setLogLevel } from '../core/observability/log.ts';
+import { log, parseLogLevel, setLogLevel } from '../core/observability/log.ts';
 import { createLoggingObserver, type HubObserver } from '../core/observability/observer.ts';
 import { createAnalyticsRecorder } from './analytics.ts';
 import { HibernatingConnection, HibernatingConnectionSet } from './hibernating-connections.ts';
@@ -49,7 +49,9 @@ export class UserHub extends DurableObject<Env> {
     setLogLevel(parseLogLevel(env.LOG_LEVEL));
     this.#observer = createLoggingObserver(createAnalyticsRecorder(env));
     const sql = createDurableSqlStore(ctx.storage, this.#usage);
-    migrate(sql);
+    // Every call of the actor waits for the migration (HubOptions.ready).
+    const ready = migrate(sql);
+    ready.catch((err: unknown) => log.error('migration_failed', { error: String(err) }));
     // The object's one alarm, kept at the earliest time the actor asked for. Not
     // awaited: storage writes reach disk before any answer leaves (output gate).
     // https://developers.cloudflare.com/durable-objects/api/alarms/
@@ -60,6 +62,7 @@ export class UserHub extends DurableObject<Env> {
     const receipts = readReceipts(env);
     const push = readPush(env);
     this.#hub = new Hub(sql, this.#connections, limits, {
+      ready,
       alarm,
       readTicket: (ticket) => readTicket(secret, ticket),
       // The object's name is the user id (getByName): receipts name the user.
@@ -75,11 +78,11 @@ export class UserHub extends DurableObject<Env> {
    * The Worker's one RPC: a call of this user's actor by name (ACTOR_CALLS),
    * its refusal returned as a value (a class does not cross the boundary).
    */
-  call<K extends ActorCall>(name: K, args: Parameters<Hub[K]>): Outcome<ReturnType<Hub[K]>> {
+  call<K extends ActorCall>(name: K, args: Parameters<Hub[K]>): Promise<Outcome<Awaited<ReturnType<Hub[K]>>>> {
     this.#usage.rpc++;
-    return attempt(() => {
+    return attempt(async (): Promise<Awaited<ReturnType<Hub[K]>>> => {
       if (!isActorCall(name) || !Array.isArray(args)) throw badRequest('Not a call of the actor.');
-      return callHub(this.#hub, name, args) as ReturnType<Hub[K]>;
+      return (await callHub(this.#hub, name, args)) as Awaited<ReturnType<Hub[K]>>;
     });
   }
 
@@ -112,7 +115,7 @@ export class UserHub extends DurableObject<Env> {
     try {
       const { transport, ...options } = decode<Opening>(request.headers.get(OPEN_HEADER) ?? '{}');
       const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-      this.#hub.open(new HibernatingConnection(server, transport), options);
+      await this.#hub.open(new HibernatingConnection(server, transport), options);
       return new Response(null, { status: 101, webSocket: client });
     } catch (err) {
       if (err instanceof HubError) return err.toResponse();
@@ -140,6 +143,7 @@ export class UserHub extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.#usage.alarms++;
-    await this.#hub.wake(Date.now(), true);
+    const { sent } = await this.#hub.wake(Date.now(), true);
+    await sent;
   }
 }

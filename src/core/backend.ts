@@ -53,11 +53,11 @@ export type ActorCall = (typeof ACTOR_CALLS)[number];
 export const isActorCall = (name: unknown): name is ActorCall => (ACTOR_CALLS as readonly unknown[]).includes(name);
 
 /** One user's actor as the routes reach it: the Hub's calls (ACTOR_CALLS), each answered asynchronously. */
-export type UserActor = { [K in ActorCall]: (...args: Parameters<Hub[K]>) => Promise<ReturnType<Hub[K]>> };
+export type UserActor = { [K in ActorCall]: (...args: Parameters<Hub[K]>) => Promise<Awaited<ReturnType<Hub[K]>>> };
 
 /** Runs one of ACTOR_CALLS on a Hub. */
-export const callHub = (hub: Hub, name: ActorCall, args: unknown[]): unknown =>
-  (hub[name] as (...args: unknown[]) => unknown).apply(hub, args);
+export const callHub = (hub: Hub, name: ActorCall, args: unknown[]): Promise<unknown> =>
+  (hub[name] as (...args: unknown[]) => Promise<unknown>).apply(hub, args);
 
 type Invoke = (name: ActorCall, args: unknown[]) => Promise<unknown>;
 

@@ -72,9 +72,9 @@ export interface ErrorShape {
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ErrorShape };
 
 /** Runs `fn`, turning a HubError into a value that survives structured clone. */
-export function attempt<T>(fn: () => T): Outcome<T> {
+export async function attempt<T>(fn: () => Promise<T>): Promise<Outcome<T>> {
   try {
-    return { ok: true, value: fn() };
+    return { ok: true, value: await fn() };
   } catch (err) {
     if (err instanceof HubError) return { ok: false, error: err.toShape() };
     throw err;

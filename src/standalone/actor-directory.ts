@@ -13,6 +13,7 @@ import type { SqlStore } from '../core/actor/ports.ts';
 import type { ReceiptSettings } from '../core/actor/receipts.ts';
 import type { PushSender } from '../core/actor/push.ts';
 import type { PushObservation } from '../core/observability/observer.ts';
+import { log } from '../core/observability/log.ts';
 import { migrate } from '../core/actor/schema.ts';
 import type { Alarm } from '../core/actor/schedule.ts';
 import { MemoryConnectionSet } from './memory-connections.ts';
@@ -58,6 +59,8 @@ const TICK_BUDGET_MS = 50;
 export class ActorDirectory {
   readonly #sql: SqlStore;
   readonly #options: DirectoryOptions;
+  /** Resolves once the store is migrated; every actor's first call waits for it. */
+  readonly ready: Promise<void>;
   readonly #actors = new Map<string, Actor>();
   readonly #timers: Array<ReturnType<typeof setInterval>>;
   /** Per actor, a timer for a wake due sooner than the tick would find it (a session's warning). */
@@ -67,10 +70,11 @@ export class ActorDirectory {
   constructor(sql: SqlStore, options: DirectoryOptions) {
     this.#sql = sql;
     this.#options = options;
-    migrate(sql); // once per store, before any actor reads it
+    this.ready = migrate(sql); // once per store
+    this.ready.catch((err: unknown) => log.error('migration_failed', { error: String(err) }));
     this.#timers = [
       setInterval(() => this.evictIdle(), Math.max(1000, options.idleMs / 2)),
-      setInterval(() => this.runDueAlarms(), options.alarmTickMs),
+      setInterval(() => void this.runDueAlarms().catch((err: unknown) => log.error('wake_failed', { error: String(err) })), options.alarmTickMs),
     ];
   }
 
@@ -81,6 +85,7 @@ export class ActorDirectory {
       const { limits, readTicket, receipts, push, onPush } = this.#options;
       const connections = new MemoryConnectionSet();
       const hub = new Hub(this.#sql, connections, limits, {
+        ready: this.ready,
         owner: userId,
         readTicket,
         alarm: new UserAlarm(userId, this.#wake),
@@ -121,15 +126,17 @@ export class ActorDirectory {
    * a backlog drains at full speed without starving requests.
    * @returns how many actors were woken.
    */
-  runDueAlarms(now = Date.now(), budgetMs = TICK_BUDGET_MS): number {
+  async runDueAlarms(now = Date.now(), budgetMs = TICK_BUDGET_MS): Promise<number> {
     const started = performance.now();
     let woken = 0;
+    await this.ready;
     for (;;) {
-      const due = this.#sql.all<{ owner: string }>(`SELECT DISTINCT owner FROM schedule WHERE at <= ? LIMIT 100`, now);
+      const due = await this.#sql.all<{ owner: string }>(`SELECT DISTINCT owner FROM schedule WHERE at <= ? LIMIT 100`, now);
       for (const { owner } of due) {
         const loaded = this.#actors.has(owner);
         const actor = this.get(owner);
-        actor.hub.wake(now);
+        // Its rows are taken off the schedule before the next query; what it sends goes on by itself.
+        await actor.hub.wake(now);
         woken++;
         // An actor loaded only for this leaves memory with the next eviction.
         if (!loaded) actor.lastUsed = 0;
@@ -149,7 +156,7 @@ export class ActorDirectory {
     if (at === null || at - Date.now() > 60_000) return;
     const timer = setTimeout(() => {
       this.#soon.delete(userId);
-      this.get(userId).hub.wake();
+      this.get(userId).hub.wake().catch((err: unknown) => log.error('wake_failed', { error: String(err) }));
     }, Math.max(0, at - Date.now()));
     this.#soon.set(userId, timer);
   }

@@ -23,13 +23,13 @@ export class StandaloneBackend implements HubBackend {
   }
 
   /**
-   * The user's in-process actor. Every Hub call is synchronous: it runs to its
-   * end before any other. Its answer waits for the turn's group commit, so a
-   * client or publisher never learns of a write that could still be lost.
+   * The user's in-process actor. Its calls run one at a time (Kernel.run),
+   * and each answer waits for the turn's group commit, so a client or
+   * publisher never learns of a write that could still be lost.
    */
   actor(userId: string): UserActor {
     return actorVia(async (name, args) => {
-      const result = callHub(this.#actors.get(userId).hub, name, args);
+      const result = await callHub(this.#actors.get(userId).hub, name, args);
       await this.#actors.committed();
       return result;
     });
@@ -40,7 +40,7 @@ export class StandaloneBackend implements HubBackend {
     // Opened now, in this turn, like a Durable Object's accept; frames wait for the runtime's socket.
     // What an open socket keeps is the connection alone (not the request it came from).
     const connection = new SocketConnection(hub, userId, this.#observer, OPEN_TIMEOUT_MS);
-    hub.open(connection, { after, redeem, credential });
+    await hub.open(connection, { after, redeem, credential });
     return this.#upgrade(request, protocol, (socket) => connection.open(socket));
   }
 
@@ -54,7 +54,7 @@ export class StandaloneBackend implements HubBackend {
       this.#observer.disconnected('sse', open.userId, Date.now() - since);
     });
     try {
-      hub.open(connection, { after: open.after, redeem: open.redeem, credential: open.credential });
+      await hub.open(connection, { after: open.after, redeem: open.redeem, credential: open.credential });
     } catch (err) {
       connection.close();
       throw err;
@@ -77,7 +77,7 @@ export class StandaloneBackend implements HubBackend {
   /** Opens a waiter and waits for its answer, its time to run out, or its client to leave; then forgets it. */
   async #park(wait: Wait, waiter: Waiter, options: OpenOptions): Promise<Waiter> {
     const { hub } = this.#actors.get(wait.userId);
-    hub.open(waiter, options);
+    await hub.open(waiter, options);
     const settle = () => waiter.settle();
     const timer = setTimeout(settle, wait.waitMs);
     wait.signal.addEventListener('abort', settle);

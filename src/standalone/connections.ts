@@ -4,6 +4,7 @@
 import { closingFrame, type Outgoing } from '../core/actor/frames.ts';
 import type { Connection, Session, StreamTransport } from '../core/actor/ports.ts';
 import type { HubObserver } from '../core/observability/observer.ts';
+import { log } from '../core/observability/log.ts';
 import { SseStream, type SseStreamOptions } from '../core/sse-stream.ts';
 import { CloseCode, SLOW_CONSUMER_BYTES } from '../protocol/wire.ts';
 
@@ -33,7 +34,7 @@ export type WebSocketUpgrader = (
 
 /** The actor's side of a socket: what its frames go to, and what it forgets once the socket is gone. */
 export interface SocketOwner {
-  receive(connection: Connection, message: string | ArrayBuffer): void;
+  receive(connection: Connection, message: string | ArrayBuffer): Promise<void>;
   closed(connection: Connection): void;
 }
 
@@ -81,7 +82,7 @@ export class SocketConnection implements Connection, SocketHandlers {
   onMessage(message: string | ArrayBuffer): void {
     // A connection the actor closed hears nothing more (Deno reads a closing socket's frames for a moment).
     if (this.#closed) return;
-    this.#owner.receive(this, message);
+    this.#owner.receive(this, message).catch((err: unknown) => log.error('frame_failed', { error: String(err) }));
   }
 
   onClose(): void {

@@ -102,6 +102,8 @@ export function createSqliteStore(db: SqliteDatabase, options: { onCommitFailure
 
   function commitGroup(): void {
     if (!open) return;
+    // Never inside a transaction: its savepoint is released first (it awaits only this store, so it ends within the turn).
+    if (depth > 0) return endOfTurn(commitGroup);
     const started = performance.now();
     try {
       commit.run();
@@ -126,21 +128,25 @@ export function createSqliteStore(db: SqliteDatabase, options: { onCommitFailure
   }
 
   return {
-    all<Row>(sql: string, ...params: SqlValue[]): Row[] {
+    // One process owns the file (locking_mode = EXCLUSIVE).
+    singleWriter: true,
+    async all<Row>(sql: string, ...params: SqlValue[]): Promise<Row[]> {
       return prepared(sql).all(...params) as Row[];
     },
-    run(sql: string, ...params: SqlValue[]): void {
+    async run(sql: string, ...params: SqlValue[]): Promise<void> {
       openGroup();
       prepared(sql).run(...params);
     },
-    transaction<T>(fn: () => T): T {
+    // The actors' calls on this store run one at a time (Kernel.run), so the
+    // statements between the savepoint and its release are this transaction's.
+    async transaction<T>(fn: () => Promise<T>): Promise<T> {
       // A transaction inside a transaction joins the outer one.
       if (depth > 0) return fn();
       openGroup();
       savepoint.run();
       depth++;
       try {
-        const result = fn();
+        const result = await fn();
         release.run();
         return result;
       } catch (err) {

@@ -57,11 +57,12 @@ class Recorder implements Connection {
 /** Long enough for any commit to have run (a commit after a slow one waits at most 10 ms). */
 const turn = () => new Promise((resolve) => setTimeout(resolve, 20));
 
-function open() {
+async function open() {
   const { db, stats } = countingDatabase();
   const failures: unknown[] = [];
   const store = createSqliteStore(db, { onCommitFailure: (error) => failures.push(error) });
   const directory = new ActorDirectory(store, { limits: DEFAULT_LIMITS, idleMs: 60_000, alarmTickMs: 60_000 });
+  await directory.ready;
   const backend = new StandaloneBackend(directory, () => new Response(null));
   return { store, stats, failures, directory, backend, close: () => (directory.close(), store.flush(), db.close()) };
 }
@@ -70,7 +71,7 @@ const input = (i: number) => ({ type: 'n', data: json(String(i)), webhookId: `ms
 
 describe('group commit on a standalone host', () => {
   it('commits the writes of one turn once, and answers only after the commit', async () => {
-    const { stats, backend, close } = open();
+    const { stats, backend, close } = await open();
     await turn();
     const before = stats.commits;
     let answered = 0;
@@ -83,7 +84,7 @@ describe('group commit on a standalone host', () => {
   });
 
   it('writes to a connection only after the commit, in order', async () => {
-    const { directory, backend, close } = open();
+    const { directory, backend, close } = await open();
     const connection = new Recorder();
     directory.get('john').hub.open(connection, { after: 0 });
     await turn();
@@ -96,7 +97,7 @@ describe('group commit on a standalone host', () => {
   });
 
   it('rolls back a refused request alone; the rest of its turn commits', async () => {
-    const { backend, close } = open();
+    const { backend, close } = await open();
     await backend.actor('jane').updateJob('zip', { status: 'succeeded' }, { webhookId: 'msg_done' });
     const ok = backend.actor('jane').publish(input(1));
     const refused = backend.actor('jane').updateJob('zip', { status: 'running' }, { webhookId: 'msg_again' });
@@ -110,7 +111,7 @@ describe('group commit on a standalone host', () => {
   });
 
   it('reports a failed commit and sends nothing of that turn', async () => {
-    const { stats, failures, directory, close } = open();
+    const { stats, failures, directory, close } = await open();
     const connection = new Recorder();
     directory.get('kim').hub.open(connection, { after: 0 });
     await turn();
@@ -123,7 +124,7 @@ describe('group commit on a standalone host', () => {
   });
 
   it('after a slow commit, waits as long again and commits what several turns wrote at once', async () => {
-    const { stats, backend, close } = open();
+    const { stats, backend, close } = await open();
     await turn();
     stats.slowMs = 5;
     await backend.actor('slow').publish(input(1)); // a commit that takes 5 ms

@@ -41,6 +41,7 @@ import { HUB_READY, HUB_RESET, JOB_STATUSES, PROTOCOL_VERSION, TERMINAL_STATUSES
 import { MemoryConnectionSet } from '../../src/standalone/memory-connections.ts';
 import { configure, createSqliteStore, type GroupCommitStore, type SqliteDatabase } from '../../src/standalone/sqlite-store.ts';
 import { createSseParser, type SseFrame } from '../helpers/sse-parser.ts';
+import { deferringStore } from '../helpers/deferring-store.ts';
 
 const RUNS = Number(process.env.VERIFY_PROPERTY_RUNS) || 100;
 const TIMEOUT_MS = 30_000 + RUNS * 100;
@@ -477,61 +478,70 @@ class Simulation {
   /** Every event ever appended, by id (the model's retained list forgets). */
   readonly #allEvents = new Map<string, ModelEvent>();
   #hub: Hub;
-  #store!: GroupCommitStore;
+  #store: GroupCommitStore | undefined;
   #webhookCounter = 0;
   /** The previous poll answer's lastId: where a polling client continues. */
   #pollCursor: number | undefined;
 
-  constructor(limits: Limits, checks: ReadonlySet<Check>) {
+  static async start(limits: Limits, checks: ReadonlySet<Check>, kind: StoreKind): Promise<Simulation> {
+    const simulation = new Simulation(limits, checks, kind);
+    await migrate(simulation.#sql);
+    return simulation;
+  }
+
+  private constructor(limits: Limits, checks: ReadonlySet<Check>, kind: StoreKind) {
     this.#db = new DatabaseSync(':memory:') as unknown as SqliteDatabase;
     configure(this.#db);
-    // The model checks what each call writes at once; the host's group commit
-    // (writes go out after the turn's commit) is tested on its own.
-    this.#store = createSqliteStore(this.#db);
-    this.#sql = { all: this.#store.all, run: this.#store.run, transaction: this.#store.transaction };
+    if (kind === 'sqlite') {
+      // The model checks what each call writes at once; the host's group commit
+      // (writes go out after the turn's commit) is tested on its own.
+      this.#store = createSqliteStore(this.#db);
+      this.#sql = { singleWriter: true, all: this.#store.all, run: this.#store.run, transaction: this.#store.transaction };
+    } else {
+      this.#sql = deferringStore(this.#db);
+    }
     this.#limits = limits;
     this.#checks = checks;
     this.#model = new HubModel(limits);
-    migrate(this.#sql);
     this.#hub = new Hub(this.#sql, this.#connections, limits);
   }
 
   close(): void {
-    this.#store.flush();
+    this.#store?.flush();
     this.#db.close();
   }
 
-  apply(operation: Operation): void {
+  async apply(operation: Operation): Promise<void> {
     switch (operation.kind) {
       case 'publish':
-        this.#publish(operation.type, { text: operation.text });
+        await this.#publish(operation.type, { text: operation.text });
         break;
       case 'republish':
-        this.#republish(operation.pick);
+        await this.#republish(operation.pick);
         break;
       case 'connect':
-        this.#connect(operation.slot, operation.transport, operation.from);
+        await this.#connect(operation.slot, operation.transport, operation.from);
         break;
       case 'watchJob':
-        this.#watchJob(operation.slot, operation.jobId, operation.version);
+        await this.#watchJob(operation.slot, operation.jobId, operation.version);
         break;
       case 'disconnect':
         this.#disconnect(operation.slot);
         break;
       case 'prune':
-        this.#prune(operation.advanceMs);
+        await this.#prune(operation.advanceMs);
         break;
       case 'poll':
-        this.#poll(operation.from, operation.limit);
+        await this.#poll(operation.from, operation.limit);
         break;
       case 'updateJob':
-        this.#updateJob(operation.jobId, operation.status, operation.progress);
+        await this.#updateJob(operation.jobId, operation.status, operation.progress);
         break;
       case 'advance':
         this.#model.now += operation.ms;
         break;
       case 'restart':
-        this.#restart();
+        await this.#restart();
         break;
     }
     this.#checkConnections();
@@ -541,8 +551,8 @@ class Simulation {
     return this.#checks.has(check);
   }
 
-  #hubLastId(): number {
-    return Number(this.#hub.poll(undefined, 1).lastId);
+  async #hubLastId(): Promise<number> {
+    return Number((await this.#hub.poll(undefined, 1)).lastId);
   }
 
   #liveSessions(): Session[] {
@@ -574,36 +584,36 @@ class Simulation {
 
   // ---- operations
 
-  #publish(type: string, data: unknown): void {
+  async #publish(type: string, data: unknown): Promise<void> {
     const webhookId = this.#nextWebhookId('msg');
     this.#model.publishes.push({ webhookId, type, data });
-    this.#publishNew(webhookId, type, data);
+    await this.#publishNew(webhookId, type, data);
   }
 
   /** A publish the hub has not seen (or has forgotten): the next id, written to every stream. */
-  #publishNew(webhookId: string, type: string, data: unknown): void {
-    const result = this.#hub.publish({ type, data: json(JSON.stringify(data)), webhookId }, this.#model.now);
+  async #publishNew(webhookId: string, type: string, data: unknown): Promise<void> {
+    const result = (await this.#hub.publish({ type, data: json(JSON.stringify(data)), webhookId }, this.#model.now));
     const event = this.#appendEvent(type, data);
     const expected = { id: String(event.id), delivered: this.#receivers() };
     this.#model.dedupe.set(webhookId, { createdAt: this.#model.now, result: expected });
     if (this.#checking('log')) expect(result, 'a new webhook-id gets the next id').toEqual(expected);
   }
 
-  #republish(pick: number): void {
+  async #republish(pick: number): Promise<void> {
     const { publishes, dedupe } = this.#model;
     if (publishes.length === 0) return;
     const { webhookId, type, data } = publishes[pick % publishes.length]!;
     const remembered = dedupe.get(webhookId)?.result;
     if (!remembered) {
       // Forgotten: pruned after its dedupe TTL, so the retry is a new event.
-      this.#publishNew(webhookId, type, data);
+      await this.#publishNew(webhookId, type, data);
       return;
     }
     const sentBefore = this.#framesSent();
-    const result = this.#hub.publish({ type, data: json(JSON.stringify(data)), webhookId }, this.#model.now);
+    const result = (await this.#hub.publish({ type, data: json(JSON.stringify(data)), webhookId }, this.#model.now));
     if (this.#checking('log')) {
       expect(result, `a retry of ${webhookId} returns the original result`).toEqual({ ...remembered, duplicate: true });
-      expect(this.#hubLastId(), 'a duplicate stores nothing').toBe(this.#model.lastId);
+      expect((await this.#hubLastId()), 'a duplicate stores nothing').toBe(this.#model.lastId);
       expect(this.#framesSent(), 'a duplicate sends nothing').toBe(sentBefore);
     }
   }
@@ -620,12 +630,12 @@ class Simulation {
     return this.#liveSessions().filter((session) => session.isStream).length;
   }
 
-  #connect(slot: number, transport: StreamTransport | 'poll', from: ResumePoint): void {
+  async #connect(slot: number, transport: StreamTransport | 'poll', from: ResumePoint): Promise<void> {
     this.#disconnect(slot);
     const client = this.#clients[slot]!;
     const after = this.#resolve(from, client.resumePoint);
     const connection = new RecordingConnection(transport);
-    this.#hub.open(connection, { after });
+    await this.#hub.open(connection, { after });
     const session = new Session(connection, after, this.#model.resumeFrames(after));
     client.session = session;
     if (this.#checking('streams')) this.#checkResume(session);
@@ -645,12 +655,12 @@ class Simulation {
     }
   }
 
-  #watchJob(slot: number, jobId: string, version: number | 'current'): void {
+  async #watchJob(slot: number, jobId: string, version: number | 'current'): Promise<void> {
     this.#disconnect(slot);
     const job = this.#model.jobs.get(jobId);
     const since = version === 'current' ? (job?.version ?? 0) : version;
     const connection = new RecordingConnection('job');
-    this.#hub.open(connection, { job: { id: jobId, version: since } });
+    await this.#hub.open(connection, { job: { id: jobId, version: since } });
     const expected = job && job.version > since ? [jobFrame(job)] : [];
     this.#clients[slot]!.session = new Session(connection, undefined, expected, jobId);
   }
@@ -666,50 +676,50 @@ class Simulation {
     this.#endedSessions.push(session);
   }
 
-  #prune(advanceMs: number): void {
+  async #prune(advanceMs: number): Promise<void> {
     this.#model.now += advanceMs;
-    const due = this.#hub.prune(this.#model.now);
+    const due = (await this.#hub.prune(this.#model.now));
     const expectedDue = this.#model.prune();
     if (this.#checking('log')) {
       expect(due, 'when the next prune is due').toBe(expectedDue);
-      this.#checkRetainedWindow();
+      await this.#checkRetainedWindow();
     }
   }
 
   /** The hub keeps exactly the model's window, and its ids do not move. */
-  #checkRetainedWindow(): void {
+  async #checkRetainedWindow(): Promise<void> {
     const { prunedThrough, lastId } = this.#model;
-    expect(this.#hubLastId(), 'lastId').toBe(lastId);
-    const retained = this.#hub.poll(prunedThrough, 10_000).frames.map((text) => Number((JSON.parse(text) as Frame).id));
+    expect((await this.#hubLastId()), 'lastId').toBe(lastId);
+    const retained = (await this.#hub.poll(prunedThrough, 10_000)).frames.map((text) => Number((JSON.parse(text) as Frame).id));
     const window = Array.from({ length: lastId - prunedThrough }, (_, index) => prunedThrough + 1 + index);
     expect(retained, 'the retained events').toEqual(window);
     if (prunedThrough > 0) {
-      const below = JSON.parse(this.#hub.poll(prunedThrough - 1, 1).frames[0]!) as Frame;
+      const below = JSON.parse((await this.#hub.poll(prunedThrough - 1, 1)).frames[0]!) as Frame;
       expect(below.type, `resume point ${prunedThrough - 1} is no longer retained`).toBe(HUB_RESET);
     }
   }
 
-  #restart(): void {
+  async #restart(): Promise<void> {
     this.#hub = new Hub(this.#sql, this.#connections, this.#limits);
-    if (this.#checking('log')) this.#checkRetainedWindow();
+    if (this.#checking('log')) (await this.#checkRetainedWindow());
   }
 
-  #poll(from: ResumePoint, limit: number): void {
+  async #poll(from: ResumePoint, limit: number): Promise<void> {
     const after = this.#resolve(from, this.#pollCursor);
-    const answer = this.#hub.poll(after, limit);
+    const answer = (await this.#hub.poll(after, limit));
     this.#pollCursor = Number(answer.lastId);
     if (!this.#checking('poll')) return;
     const decoded = { ...answer, frames: answer.frames.map((text) => JSON.parse(text) as Frame) };
     expect(decoded, `poll(${after}, ${limit})`).toEqual(this.#model.pollAnswer(after, limit));
-    if (after !== undefined) this.#checkPagesFollow(after, limit);
+    if (after !== undefined) (await this.#checkPagesFollow(after, limit));
   }
 
   /** Polling on from `after` until `more` is false reads every retained event once, in order, up to lastId. */
-  #checkPagesFollow(after: number, limit: number): void {
+  async #checkPagesFollow(after: number, limit: number): Promise<void> {
     const ids: number[] = [];
     let cursor = after;
     for (let page = 0; ; page++) {
-      const answer = this.#hub.poll(cursor, limit);
+      const answer = (await this.#hub.poll(cursor, limit));
       const frames = answer.frames.map((text) => JSON.parse(text) as Frame);
       const events = frames.filter((frame) => !isControl(frame));
       expect(events.length, 'a page holds at most `limit` events').toBeLessThanOrEqual(limit);
@@ -723,16 +733,16 @@ class Simulation {
     expect(cursor, 'the last page ends at lastId').toBe(this.#model.lastId);
   }
 
-  #updateJob(jobId: string, status: JobStatus, progress: number | undefined): void {
+  async #updateJob(jobId: string, status: JobStatus, progress: number | undefined): Promise<void> {
     const webhookId = this.#nextWebhookId('job_msg');
     const plan = this.#model.planJob(jobId, status, progress);
     const update = progress === undefined ? { status } : { status, progress };
     if (plan.kind === 'final') {
-      this.#updateFinishedJob(jobId, update, webhookId, plan.job);
+      await this.#updateFinishedJob(jobId, update, webhookId, plan.job);
       return;
     }
-    const stored = this.#hub.getJob(jobId);
-    const result = this.#hub.updateJob(jobId, update, { webhookId }, this.#model.now);
+    const stored = (await this.#hub.getJob(jobId));
+    const result = (await this.#hub.updateJob(jobId, update, { webhookId }, this.#model.now));
     this.#model.dedupe.set(webhookId, { createdAt: this.#model.now });
     if (plan.kind === 'unchanged') {
       if (this.#checking('jobs')) {
@@ -754,12 +764,12 @@ class Simulation {
   }
 
   /** A change to a job in a terminal state: refused, and nothing stored or sent. */
-  #updateFinishedJob(jobId: string, update: { status: JobStatus; progress?: number }, webhookId: string, job: ModelJob): void {
-    const stored = this.#hub.getJob(jobId);
+  async #updateFinishedJob(jobId: string, update: { status: JobStatus; progress?: number }, webhookId: string, job: ModelJob): Promise<void> {
+    const stored = (await this.#hub.getJob(jobId));
     const sentBefore = this.#framesSent();
     let error: unknown;
     try {
-      this.#hub.updateJob(jobId, update, { webhookId }, this.#model.now);
+      await this.#hub.updateJob(jobId, update, { webhookId }, this.#model.now);
     } catch (err) {
       error = err;
     }
@@ -767,9 +777,9 @@ class Simulation {
     const change = `${job.status} -> ${JSON.stringify(update)}`;
     expect(error, `${jobId}: ${change} is refused`).toBeInstanceOf(HubError);
     expect(error).toMatchObject({ status: 409, code: 'job_final' });
-    expect(this.#hub.getJob(jobId), 'a refused change stores nothing').toBe(stored);
+    expect((await this.#hub.getJob(jobId)), 'a refused change stores nothing').toBe(stored);
     expect(JSON.parse(stored!), 'the stored job is the model job').toEqual(jobFrame(job));
-    expect(this.#hubLastId(), 'a refused change emits no event').toBe(this.#model.lastId);
+    expect((await this.#hubLastId()), 'a refused change emits no event').toBe(this.#model.lastId);
     expect(this.#framesSent(), 'a refused change sends nothing').toBe(sentBefore);
   }
 
@@ -836,12 +846,16 @@ function brief(frame: Frame): string {
 
 // ---------------------------------------------------------------- properties
 
-function holds(checks: Check[]): void {
-  fc.assert(
-    fc.property(limitsArb, operationsArb, (limits, operations) => {
-      const simulation = new Simulation(limits, new Set(checks));
+/** The store the actor runs over: the host's SQLite store, or one that defers every call. */
+type StoreKind = 'sqlite' | 'deferred';
+
+
+function holds(checks: Check[], store: StoreKind = 'sqlite'): Promise<void> {
+  return fc.assert(
+    fc.asyncProperty(limitsArb, operationsArb, async (limits, operations) => {
+      const simulation = await Simulation.start(limits, new Set(checks), store);
       try {
-        for (const operation of operations) simulation.apply(operation);
+        for (const operation of operations) await simulation.apply(operation);
       } finally {
         simulation.close();
       }
@@ -850,30 +864,33 @@ function holds(checks: Check[]): void {
   );
 }
 
-describe('Hub under random interleavings (real SQLite, model-checked)', () => {
+describe.each([
+  ['the host\'s SQLite store', 'sqlite'],
+  ['a store that defers every call and holds nothing between calls', 'deferred'],
+] as const)('Hub under random interleavings (real SQLite, model-checked) over %s', (_name, store) => {
   it(
     'assigns consecutive ids that are never reused, across prunes and restarts; a duplicate webhook-id returns the original result and stores nothing',
-    () => holds(['log']),
+    () => holds(['log'], store),
     TIMEOUT_MS,
   );
 
   it(
     'gives every connected client a gap-free suffix: hub.reset only for a resume point outside the retained window, then replay, hub.ready and live events',
-    () => holds(['streams']),
+    () => holds(['streams'], store),
     TIMEOUT_MS,
   );
 
   it(
     'answers polls with the same gap-free pages: at most `limit` events, `more` and `lastId` right, ending at lastId',
-    () => holds(['poll']),
+    () => holds(['poll'], store),
     TIMEOUT_MS,
   );
 
   it(
     'never changes a job in a terminal state (409 job_final, nothing stored) and bumps versions by one per change',
-    () => holds(['jobs']),
+    () => holds(['jobs'], store),
     TIMEOUT_MS,
   );
 
-  it('writes SSE frames that parse to the same events as WebSocket frames', () => holds(['sse']), TIMEOUT_MS);
+  it('writes SSE frames that parse to the same events as WebSocket frames', () => holds(['sse'], store), TIMEOUT_MS);
 });

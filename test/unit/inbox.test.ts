@@ -17,11 +17,12 @@ import { createRandom } from '../verify/seeded-random.ts';
 const directories: ActorDirectory[] = [];
 afterEach(() => directories.splice(0).forEach((d) => d.close()));
 
-function open(limits = DEFAULT_LIMITS, receipts?: ReceiptSettings) {
+async function open(limits = DEFAULT_LIMITS, receipts?: ReceiptSettings) {
   const db = new DatabaseSync(':memory:') as unknown as SqliteDatabase;
   configure(db);
   const sql = createSqliteStore(db);
   const directory = new ActorDirectory(sql, { limits, idleMs: 1000, alarmTickMs: 60_000, receipts });
+  await directory.ready;
   directories.push(directory);
   return { sql, directory, backend: new StandaloneBackend(directory, () => new Response(null)) };
 }
@@ -31,7 +32,7 @@ const note = (extra: Record<string, string> = {}) => ({ type: 'n', webhookId: `m
 
 describe('the inbox on real SQLite', () => {
   it('keeps at most INBOX_MAX_ITEMS, dropping the oldest as new ones arrive', async () => {
-    const { backend } = open({ ...DEFAULT_LIMITS, inboxMaxItems: 3 });
+    const { backend } = await open({ ...DEFAULT_LIMITS, inboxMaxItems: 3 });
     for (let i = 0; i < 5; i++) await backend.actor('u').notify(note());
     const page = await backend.actor('u').listInbox('all', undefined, 10);
     expect(page.items.map((item) => JSON.parse(item).id)).toEqual(['5', '4', '3']);
@@ -39,16 +40,16 @@ describe('the inbox on real SQLite', () => {
   });
 
   it('drops items past INBOX_MAX_AGE_SECONDS when the actor prunes, and asks to prune again when the next one ages out', async () => {
-    const { sql, directory, backend } = open({ ...DEFAULT_LIMITS, inboxMaxAgeSeconds: 3600 });
+    const { sql, directory, backend } = await open({ ...DEFAULT_LIMITS, inboxMaxAgeSeconds: 3600 });
     await backend.actor('u').notify(note());
-    const due = sql.all<{ at: number }>(`SELECT at FROM schedule WHERE owner = 'u' AND reason = 'prune'`)[0]!.at;
+    const due = (await sql.all<{ at: number }>(`SELECT at FROM schedule WHERE owner = 'u' AND reason = 'prune'`))[0]!.at;
     expect(due).toBeLessThanOrEqual(Date.now() + 3600_000);
-    directory.runDueAlarms(Date.now() + 3601_000);
+    await directory.runDueAlarms(Date.now() + 3601_000);
     expect((await backend.actor('u').listInbox('all', undefined, 10)).counts.total).toBe(0);
   });
 
   it('never lets the user\'s own clicks evict a publisher\'s event: inbox.changed keeps one event per item and is not counted', async () => {
-    const { directory, backend } = open({ ...DEFAULT_LIMITS, retentionMaxEvents: 5 });
+    const { directory, backend } = await open({ ...DEFAULT_LIMITS, retentionMaxEvents: 5 });
     const actor = backend.actor('u');
     let now = Date.now();
     await actor.publish({ type: 'invoice.paid', data: json('{"amount":42}'), webhookId: 'msg_invoice' }, now);
@@ -62,7 +63,7 @@ describe('the inbox on real SQLite', () => {
     }
     await actor.changeInbox('archive', { ids: [Number(a.id)] }, undefined, (now += 1000));
     await actor.publish({ type: 'later', data: json('{}'), webhookId: 'msg_later' }, (now += 1000));
-    directory.runDueAlarms(now + 3600_000);
+    await directory.runDueAlarms(now + 3600_000);
 
     const all = (await actor.poll(0, 100)).frames.map((frame) => JSON.parse(frame) as { id: string; type: string; data: never });
     expect(all.map((e) => e.type)).toEqual(['invoice.paid', 'inbox.created', 'inbox.created', 'inbox.changed', 'inbox.changed', 'later']);
@@ -80,16 +81,16 @@ describe('the inbox on real SQLite', () => {
   });
 
   it('asks for no count prune on every publish after many clicks: they do not count towards the limit', async () => {
-    const { sql, directory, backend } = open({ ...DEFAULT_LIMITS, retentionMaxEvents: 5, pruneDelaySeconds: 1 });
+    const { sql, directory, backend } = await open({ ...DEFAULT_LIMITS, retentionMaxEvents: 5, pruneDelaySeconds: 1 });
     const actor = backend.actor('u');
     let now = Date.now();
     const { id } = await actor.notify(note(), now);
     for (let i = 0; i < 30; i++) await actor.changeInbox(i % 2 === 0 ? 'read' : 'unread', { ids: [Number(id)] }, undefined, (now += 1000));
     await actor.publish({ type: 'a', data: json('{}'), webhookId: 'msg_count_a' }, (now += 1000));
-    directory.runDueAlarms((now += 2000));
+    await directory.runDueAlarms((now += 2000));
     // The log holds 3 events that count (of 5 allowed): the next publish asks for a prune only when something ages out.
     await actor.publish({ type: 'b', data: json('{}'), webhookId: 'msg_count_b' }, (now += 1000));
-    const due = sql.all<{ at: number }>(`SELECT at FROM schedule WHERE owner = 'u' AND reason = 'prune'`)[0]!.at;
+    const due = (await sql.all<{ at: number }>(`SELECT at FROM schedule WHERE owner = 'u' AND reason = 'prune'`))[0]!.at;
     expect(due - now).toBeGreaterThan(60_000);
   });
 
@@ -99,7 +100,7 @@ describe('the inbox on real SQLite', () => {
     ['read', ['read'], { unread: 1, unseen: 1, total: 1 }, false],
     ['archived', ['archive'], { unread: 1, unseen: 1, total: 1 }, false],
   ] as const)('collapses an item that is %s: the counts move by %j', async (_, actions, delta, replaced) => {
-    const { backend } = open();
+    const { backend } = await open();
     const actor = backend.actor('u');
     const first = await actor.notify(note({ collapseKey: 'k' }));
     for (const action of actions) await actor.changeInbox(action, { ids: [Number(first.id)] });
@@ -112,7 +113,7 @@ describe('the inbox on real SQLite', () => {
   });
 
   it('never lets the counts drift from the rows, whatever the order of changes (seeded random)', async () => {
-    const { sql, backend } = open({ ...DEFAULT_LIMITS, inboxMaxItems: 20 });
+    const { sql, backend } = await open({ ...DEFAULT_LIMITS, inboxMaxItems: 20 });
     const random = createRandom(17);
     const actions: InboxAction[] = ['seen', 'read', 'unread', 'archive'];
     for (let step = 1; step <= 300; step++) {
@@ -129,10 +130,10 @@ describe('the inbox on real SQLite', () => {
         throw err;
       });
       if (!result) continue;
-      const row = sql.all<{ unread: number; unseen: number; total: number }>(
+      const row = (await sql.all<{ unread: number; unseen: number; total: number }>(
         `SELECT coalesce(sum(read_at IS NULL), 0) AS unread, coalesce(sum(seen_at IS NULL), 0) AS unseen, count(*) AS total
          FROM inbox WHERE owner = 'u' AND archived_at IS NULL`,
-      )[0]!;
+      ))[0]!;
       expect(result.counts).toEqual(row);
     }
   });
@@ -142,7 +143,7 @@ describe('receipts to the publisher', () => {
   it('retries an unanswered receipt with doubling delays under one webhook-id, and drops it when RECEIPTS_RETRY_SECONDS are up', async () => {
     const sent: Array<{ id: string; at: number }> = [];
     let clock = Date.now();
-    const { sql, directory, backend } = open(DEFAULT_LIMITS, {
+    const { sql, directory, backend } = await open(DEFAULT_LIMITS, {
       retrySeconds: 10,
       send: async (id) => {
         sent.push({ id, at: clock });
@@ -151,25 +152,25 @@ describe('receipts to the publisher', () => {
     });
     await backend.actor('u').notify(note());
     await backend.actor('u').acknowledge(1);
-    const due = () => sql.all<{ at: number }>(`SELECT at FROM schedule WHERE owner = 'u' AND reason = 'receipts'`)[0]?.at;
-    for (let round = 0; round < 8 && due() !== undefined; round++) {
-      clock = Math.max(clock, due()!);
-      await directory.get('u').hub.wake(clock);
+    const due = async () => (await sql.all<{ at: number }>(`SELECT at FROM schedule WHERE owner = 'u' AND reason = 'receipts'`))[0]?.at;
+    for (let round = 0; round < 8 && (await due()) !== undefined; round++) {
+      clock = Math.max(clock, (await due())!);
+      await (await directory.get('u').hub.wake(clock)).sent;
     }
     expect(new Set(sent.map((s) => s.id))).toEqual(new Set(['rcpt_received_1_u']));
     const gaps = sent.slice(1).map((s, i) => s.at - sent[i]!.at);
     expect(gaps.map((gap) => Math.round(gap / 100) / 10)).toEqual([1, 2, 4]);
     // 1 + 2 + 4 s have passed; the next try (8 s later) would be past the 10 s: dropped.
     expect(sent).toHaveLength(4);
-    expect(sql.all(`SELECT * FROM receipts`)).toEqual([]);
-    expect(due()).toBeUndefined();
+    expect((await sql.all(`SELECT * FROM receipts`))).toEqual([]);
+    expect((await due())).toBeUndefined();
   });
 
   it('queues nothing without RECEIPTS_URL, and fails closed on half a configuration', async () => {
-    const { sql, backend } = open();
+    const { sql, backend } = await open();
     await backend.actor('u').notify(note());
     await backend.actor('u').acknowledge(1);
-    expect(sql.all(`SELECT * FROM receipts`)).toEqual([]);
+    expect((await sql.all(`SELECT * FROM receipts`))).toEqual([]);
     expect(readReceipts({})).toBeNull();
     expect(() => readReceipts({ RECEIPTS_URL: 'https://example.com/r' })).toThrow(/together/);
     expect(() => readReceipts({ RECEIPTS_URL: 'http://example.com/r', RECEIPTS_SECRET: 'whsec_cmVjZWlwdHMtdGVzdC1zZWNyZXQtMDEyMzQ1Njc4OQ==' })).toThrow(/https/);

@@ -18,10 +18,11 @@ import { configure, createSqliteStore, type SqliteDatabase } from '../../src/sta
 const directories: ActorDirectory[] = [];
 afterEach(() => directories.splice(0).forEach((d) => d.close()));
 
-function directory() {
+async function directory() {
   const db = new DatabaseSync(':memory:') as unknown as SqliteDatabase;
   configure(db);
   const actors = new ActorDirectory(createSqliteStore(db), { limits: DEFAULT_LIMITS, idleMs: 60_000, alarmTickMs: 60_000 });
+  await actors.ready;
   directories.push(actors);
   return actors;
 }
@@ -36,7 +37,7 @@ const statusOf = (fn: () => unknown): number => {
 };
 
 describe('GET /metrics access', () => {
-  it('is open on loopback, needs the token when METRICS_TOKEN is set, and is off elsewhere without one', () => {
+  it('is open on loopback, needs the token when METRICS_TOKEN is set, and is off elsewhere without one', async () => {
     expect(metricsAccess(undefined, '127.0.0.1')).toEqual({ mode: 'open' });
     expect(metricsAccess(undefined, '::1')).toEqual({ mode: 'open' });
     expect(metricsAccess(undefined, '0.0.0.0')).toEqual({ mode: 'disabled' });
@@ -58,7 +59,7 @@ describe('GET /metrics access', () => {
     expect(statusOf(() => serveMetrics(new Request('http://127.0.0.1/metrics', { method: 'POST' }), { mode: 'open' }, render))).toBe(405);
   });
 
-  it('recognises the path exactly, with or without a query', () => {
+  it('recognises the path exactly, with or without a query', async () => {
     expect(isMetricsRequest('http://127.0.0.1:8787/metrics')).toBe(true);
     expect(isMetricsRequest('http://127.0.0.1:8787/metrics?x=1')).toBe(true);
     expect(isMetricsRequest('http://127.0.0.1:8787/metricsx')).toBe(false);
@@ -69,7 +70,7 @@ describe('GET /metrics access', () => {
 
 describe('Prometheus text', () => {
   it('reports live connections and waiters from the actors, and the counters', async () => {
-    const actors = directory();
+    const actors = await directory();
     const backend = new StandaloneBackend(actors, () => new Response(null), SILENT_OBSERVER);
     const abort = new AbortController();
     const sse = await backend.openSse(
@@ -77,6 +78,8 @@ describe('Prometheus text', () => {
       { heartbeatMs: 60_000, retryMs: 1000, maxStreamMs: 0, headers: {} },
     );
     const waiting = backend.waitForEvents({ userId: 'b', credential: { userId: 'b', expiresAt: 4e9, issuedAt: 0 }, waitMs: 60_000, signal: new AbortController().signal }, 0, 100);
+    // The waiter is registered by the actor's call, which runs on a later turn.
+    await new Promise((resolve) => setImmediate(resolve));
 
     const counters = new StandaloneCounters();
     counters.connected('sse');

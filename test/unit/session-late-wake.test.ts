@@ -47,6 +47,7 @@ describe('a session whose wake is late', () => {
       configure(db);
       const store = createSqliteStore(db);
       const directory = new ActorDirectory(store, { limits: DEFAULT_LIMITS, idleMs: 600_000, alarmTickMs: 600_000 });
+      await directory.ready;
       cleanups.push(() => (directory.close(), store.flush(), db.close()));
       const backend = new StandaloneBackend(directory, () => new Response(null));
 

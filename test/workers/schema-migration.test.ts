@@ -17,18 +17,19 @@ describe('schema migrations in a Durable Object', () => {
     await runInDurableObject(stub, async (_: UserHub, state) => {
       // Turn this object's storage into what the previous build left behind.
       for (const table of ['meta', 'events', 'dedupe', 'tickets', 'jobs']) state.storage.sql.exec(`DROP TABLE IF EXISTS ${table}`);
-      writeSchemaV1(createDurableSqlStore(state.storage), '', Date.now());
+      await writeSchemaV1(createDurableSqlStore(state.storage), '', Date.now());
 
       const upgraded = new UserHub(state, env as unknown as ConstructorParameters<typeof UserHub>[1]);
+      // The first call waits for the migration the constructor started.
+      expect(unwrapped(await upgraded.call('poll', [1, 10])).frames.map((f) => JSON.parse(f).id)).toEqual(['2', '3', '4']);
       const version = state.storage.sql.exec(`SELECT value FROM meta WHERE owner = '' AND key = 'schema_version'`).one();
       expect(version.value).toBe(SCHEMA_VERSION);
-      expect(unwrapped(upgraded.call('poll', [1, 10])).frames.map((f) => JSON.parse(f).id)).toEqual(['2', '3', '4']);
-      expect(upgraded.call('publish', [{ type: 'n', data: json('1'), webhookId: 'msg_v1' }])).toEqual({
+      expect((await upgraded.call('publish', [{ type: 'n', data: json('1'), webhookId: 'msg_v1' }]))).toEqual({
         ok: true,
         value: { id: '4', delivered: 0, duplicate: true },
       });
-      expect(upgraded.call('updateJob', ['zip', { status: 'queued' }, { webhookId: 'msg_job' }])).toMatchObject({ ok: true, value: { eventId: '5' } });
-      expect(JSON.parse(unwrapped(upgraded.call('getJob', ['zip']))!)).toMatchObject({ status: 'queued', version: 1 });
+      expect((await upgraded.call('updateJob', ['zip', { status: 'queued' }, { webhookId: 'msg_job' }]))).toMatchObject({ ok: true, value: { eventId: '5' } });
+      expect(JSON.parse(unwrapped((await upgraded.call('getJob', ['zip'])))!)).toMatchObject({ status: 'queued', version: 1 });
     });
   });
 });

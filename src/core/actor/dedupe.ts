@@ -16,12 +16,12 @@ export interface IdempotencyKey {
 
 export class DedupeLedger extends OwnedRows {
   /** The answer this id got, or undefined when it is new; throws 409 when it came with another request. */
-  seen<T>(key: IdempotencyKey): T | undefined {
-    const row = this.sql.all<{ result: string; fingerprint: string | null }>(
+  async seen<T>(key: IdempotencyKey): Promise<T | undefined> {
+    const row = (await this.sql.all<{ result: string; fingerprint: string | null }>(
       `SELECT result, fingerprint FROM dedupe WHERE owner = ? AND webhook_id = ?`,
       this.owner,
       key.webhookId,
-    )[0];
+    ))[0];
     if (!row) return undefined;
     if (row.fingerprint !== null && key.fingerprint !== undefined && row.fingerprint !== key.fingerprint) {
       throw new HubError(
@@ -32,8 +32,8 @@ export class DedupeLedger extends OwnedRows {
     return JSON.parse(row.result) as T;
   }
 
-  remember(key: IdempotencyKey, result: object, now: number): void {
-    this.sql.run(
+  async remember(key: IdempotencyKey, result: object, now: number): Promise<void> {
+    await this.sql.run(
       `INSERT INTO dedupe (owner, webhook_id, result, created_at, fingerprint) VALUES (?, ?, ?, ?, ?)`,
       this.owner,
       key.webhookId,
@@ -44,12 +44,12 @@ export class DedupeLedger extends OwnedRows {
   }
 
   /** Forgets ids remembered at or before `before`. */
-  forget(before: number): void {
-    this.sql.run(`DELETE FROM dedupe WHERE owner = ? AND created_at <= ?`, this.owner, before);
+  async forget(before: number): Promise<void> {
+    await this.sql.run(`DELETE FROM dedupe WHERE owner = ? AND created_at <= ?`, this.owner, before);
   }
 
   /** When the oldest id was remembered, or null. */
-  oldest(): number | null {
-    return this.sql.all<{ v: number | null }>(`SELECT min(created_at) AS v FROM dedupe WHERE owner = ?`, this.owner)[0]?.v ?? null;
+  async oldest(): Promise<number | null> {
+    return (await this.sql.all<{ v: number | null }>(`SELECT min(created_at) AS v FROM dedupe WHERE owner = ?`, this.owner))[0]?.v ?? null;
   }
 }

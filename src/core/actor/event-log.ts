@@ -10,24 +10,24 @@ import { OwnedRows, type SqlStore } from './ports.ts';
 const EVENT_COLUMNS = 'id, type, data, created_at';
 
 export class EventLog extends OwnedRows {
-  #lastId: number;
+  #lastId = 0;
   /** Highest id ever pruned: a resume point below it has lost events. */
-  #prunedThrough: number;
+  #prunedThrough = 0;
   /**
    * Events after this id are at most all the events that count towards the
    * count limit (every id after it, less those found not to count at the last
    * prune): the limit may be passed only once lastId - countBase exceeds it.
    */
-  #countBase: number;
+  #countBase = 0;
 
-  constructor(sql: SqlStore, owner: string) {
-    super(sql, owner);
+  /** Reads where the log stands (when the actor starts, and at every call when another node may write it). */
+  async load(): Promise<void> {
     // One statement: an actor starts on every wake from hibernation.
-    const start = sql.all<{ pruned: number | null; last: number | null }>(
+    const start = (await this.sql.all<{ pruned: number | null; last: number | null }>(
       `SELECT (SELECT value FROM meta WHERE owner = ? AND key = 'pruned_through') AS pruned, (SELECT max(id) FROM events WHERE owner = ?) AS last`,
-      owner,
-      owner,
-    )[0];
+      this.owner,
+      this.owner,
+    ))[0];
     this.#prunedThrough = start?.pruned ?? 0;
     this.#lastId = Math.max(start?.last ?? 0, this.#prunedThrough);
     this.#countBase = this.#prunedThrough;
@@ -42,9 +42,9 @@ export class EventLog extends OwnedRows {
   }
 
   /** Appends an event with the next id. Inside the caller's transaction; see rollBack(). */
-  append(type: string, data: JsonText, now: number): EventRow {
+  async append(type: string, data: JsonText, now: number): Promise<EventRow> {
     const row: EventRow = { id: this.#lastId + 1, type, data, created_at: now };
-    this.sql.run(`INSERT INTO events (owner, ${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?)`, this.owner, row.id, row.type, row.data, row.created_at);
+    await this.sql.run(`INSERT INTO events (owner, ${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?)`, this.owner, row.id, row.type, row.data, row.created_at);
     this.#lastId = row.id;
     return row;
   }
@@ -55,8 +55,8 @@ export class EventLog extends OwnedRows {
   }
 
   /** Events after `after` in id order; `limit` -1 for all. */
-  after(after: number, limit: number): EventRow[] {
-    return this.sql.all<EventRow>(
+  async after(after: number, limit: number): Promise<EventRow[]> {
+    return await this.sql.all<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE owner = ? AND id > ? ORDER BY id LIMIT ?`,
       this.owner,
       after,
@@ -70,18 +70,18 @@ export class EventLog extends OwnedRows {
     return { reason: after > this.#lastId ? 'unknown_id' : 'not_retained', after: String(after), lastId: String(this.#lastId) };
   }
 
-  retained(): number {
-    return this.#one<number>(`SELECT count(*) AS v FROM events WHERE owner = ?`) ?? 0;
+  async retained(): Promise<number> {
+    return (await this.#one<number>(`SELECT count(*) AS v FROM events WHERE owner = ?`)) ?? 0;
   }
 
   /**
    * Drops every event. The ids stay taken, and one more besides: every resume
    * point a client can hold is then before the log and gets `hub.reset`.
    */
-  erase(): number {
-    const count = this.retained();
-    this.sql.run(`DELETE FROM events WHERE owner = ?`, this.owner);
-    this.#markPruned(this.#lastId + 1);
+  async erase(): Promise<number> {
+    const count = (await this.retained());
+    await this.sql.run(`DELETE FROM events WHERE owner = ?`, this.owner);
+    await this.#markPruned(this.#lastId + 1);
     this.#lastId = this.#prunedThrough;
     this.#countBase = this.#prunedThrough;
     return count;
@@ -92,20 +92,20 @@ export class EventLog extends OwnedRows {
    * that are not `inbox.changed` (what the user's own clicks write never
    * counts, so it never evicts what a publisher sent); the ids stay taken.
    */
-  prune(maxEvents: number, before: number): void {
+  async prune(maxEvents: number, before: number): Promise<void> {
     const beyondCount =
-      this.sql.all<{ id: number }>(
+      (await this.sql.all<{ id: number }>(
         `SELECT id FROM events WHERE owner = ? AND type <> '${INBOX_CHANGED}' ORDER BY id DESC LIMIT 1 OFFSET ?`,
         this.owner,
         maxEvents,
-      )[0]?.id ?? 0;
-    const beyondAge = this.#one<number>(`SELECT max(id) AS v FROM events WHERE owner = ? AND created_at <= ?`, before) ?? 0;
+      ))[0]?.id ?? 0;
+    const beyondAge = (await this.#one<number>(`SELECT max(id) AS v FROM events WHERE owner = ? AND created_at <= ?`, before)) ?? 0;
     const through = Math.max(beyondCount, beyondAge);
     if (through > this.#prunedThrough) {
-      this.sql.run(`DELETE FROM events WHERE owner = ? AND id <= ?`, this.owner, through);
-      this.#markPruned(through);
+      await this.sql.run(`DELETE FROM events WHERE owner = ? AND id <= ?`, this.owner, through);
+      await this.#markPruned(through);
     }
-    const counted = this.#one<number>(`SELECT count(*) AS v FROM events WHERE owner = ? AND type <> '${INBOX_CHANGED}'`) ?? 0;
+    const counted = (await this.#one<number>(`SELECT count(*) AS v FROM events WHERE owner = ? AND type <> '${INBOX_CHANGED}'`)) ?? 0;
     this.#countBase = this.#lastId - counted;
   }
 
@@ -121,19 +121,19 @@ export class EventLog extends OwnedRows {
    * counts, so a device resuming from anywhere still ends up with every item's
    * state, and the user's clicks keep at most one retained event per item.
    */
-  supersedeInboxChanges(itemIds: ReadonlySet<string>): void {
-    const rows = this.sql.all<{ id: number; data: string }>(`SELECT id, data FROM events WHERE owner = ? AND type = '${INBOX_CHANGED}'`, this.owner);
+  async supersedeInboxChanges(itemIds: ReadonlySet<string>): Promise<void> {
+    const rows = (await this.sql.all<{ id: number; data: string }>(`SELECT id, data FROM events WHERE owner = ? AND type = '${INBOX_CHANGED}'`, this.owner));
     for (const row of rows) {
       const change = decode<{ counts: unknown; items: Array<{ id: string }> }>(row.data);
       const items = change.items.filter((item) => !itemIds.has(item.id));
       if (items.length === change.items.length) continue;
-      if (items.length === 0) this.sql.run(`DELETE FROM events WHERE owner = ? AND id = ?`, this.owner, row.id);
-      else this.sql.run(`UPDATE events SET data = ? WHERE owner = ? AND id = ?`, encode({ ...change, items }), this.owner, row.id);
+      if (items.length === 0) (await this.sql.run(`DELETE FROM events WHERE owner = ? AND id = ?`, this.owner, row.id));
+      else (await this.sql.run(`UPDATE events SET data = ? WHERE owner = ? AND id = ?`, encode({ ...change, items }), this.owner, row.id));
     }
   }
 
-  #markPruned(through: number): void {
-    this.sql.run(
+  async #markPruned(through: number): Promise<void> {
+    await this.sql.run(
       `INSERT INTO meta (owner, key, value) VALUES (?, 'pruned_through', ?) ON CONFLICT (owner, key) DO UPDATE SET value = excluded.value`,
       this.owner,
       through,
@@ -142,12 +142,12 @@ export class EventLog extends OwnedRows {
   }
 
   /** When the oldest retained event was stored, or null. */
-  oldest(): number | null {
-    return this.#one<number>(`SELECT min(created_at) AS v FROM events WHERE owner = ?`);
+  async oldest(): Promise<number | null> {
+    return await this.#one<number>(`SELECT min(created_at) AS v FROM events WHERE owner = ?`);
   }
 
   /** A single value from a query whose first parameter is the owner. */
-  #one<T>(query: string, ...params: Array<string | number>): T | null {
-    return this.sql.all<{ v: T | null }>(query, this.owner, ...params)[0]?.v ?? null;
+  async #one<T>(query: string, ...params: Array<string | number>): Promise<T | null> {
+    return (await this.sql.all<{ v: T | null }>(query, this.owner, ...params))[0]?.v ?? null;
   }
 }

@@ -20,24 +20,25 @@ export interface Feature<K> {
   /**
    * Reasons this feature asks to be woken for (Schedule.request) and what it
    * runs then, at `now` by this clock or `dueAt`, the time the alarm was for
-   * (later than `now` when the platform fired it early); a promise is awaited
-   * by the host's alarm.
+   * (later than `now` when the platform fired it early). What it starts
+   * sending and does not wait for, it returns as `sent` (the host's alarm
+   * waits for it; the actor's next call does not).
    */
-  readonly wakes?: Readonly<Record<string, (kernel: K, now: number, dueAt: number) => Promise<void> | void>>;
+  readonly wakes?: Readonly<Record<string, (kernel: K, now: number, dueAt: number) => Promise<{ sent: Promise<void> } | void>>>;
   /** Client frames it answers, by `type`. */
   readonly frames?: Readonly<Record<string, FrameHandler<K>>>;
   /** A connection is opening and not yet registered: throw a HubError to refuse it. */
-  admitting?(kernel: K, connection: Connection, options: OpenOptions, now: number): void;
+  admitting?(kernel: K, connection: Connection, options: OpenOptions, now: number): Promise<void>;
   /** A connection was registered; true when this feature answered it (a job poll), so no replay follows. */
-  opened?(kernel: K, connection: Connection, options: OpenOptions, now: number): boolean;
+  opened?(kernel: K, connection: Connection, options: OpenOptions, now: number): Promise<boolean>;
   /** Events reached a connection in a replay or a poll. */
-  replayed?(kernel: K, events: readonly OutgoingEvent[]): void;
+  replayed?(kernel: K, events: readonly OutgoingEvent[]): Promise<void>;
   /** Drops its rows that aged out (inside the prune's transaction); when the next will, or null. */
-  prune?(kernel: K, now: number): number | null;
+  prune?(kernel: K, now: number): Promise<number | null>;
   /** Deletes every row of the user (inside the erasure's transaction); what it removed, for the answer. */
-  erase?(kernel: K): Record<string, number> | void;
+  erase?(kernel: K): Promise<Record<string, number> | void>;
   /** The user's credentials were revoked (a logout everywhere). */
-  revoked?(kernel: K): void;
+  revoked?(kernel: K): Promise<void>;
   /** What it adds to the user's stats. */
-  stats?(kernel: K): Partial<UserStats>;
+  stats?(kernel: K): Promise<Partial<UserStats>>;
 }

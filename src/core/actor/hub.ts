@@ -20,6 +20,7 @@ import type { IdempotencyKey } from './dedupe.ts';
 import type { Feature } from './feature.ts';
 import type { InboxTarget } from './inbox.ts';
 import type { JobUpdate } from './jobs.ts';
+import { endSessions, erase } from './ending.ts';
 import { Kernel } from './kernel.ts';
 import type { Ended, HubOptions } from './options.ts';
 import type { ConnectionSet, SqlStore } from './ports.ts';
@@ -43,61 +44,70 @@ export interface Erased extends Ended {
 export const FEATURES: readonly Feature<Kernel>[] = [sessions, jobs, inbox, receipts, push];
 
 export class Hub extends Kernel {
-  /** The store must be migrated first (migrate(), once per store). */
+  /** The store is migrated first (migrate(), once per store; `options.ready` says when). */
   constructor(sql: SqlStore, connections: ConnectionSet, limits: Limits, options: HubOptions = {}) {
     super(sql, connections, limits, options, FEATURES);
   }
 
-  publish(input: PublishInput, now = Date.now()): PublishResult {
-    return publish(this, input, now);
+  publish(input: PublishInput, now = Date.now()): Promise<PublishResult> {
+    return this.run(() => publish(this, input, now));
   }
 
-  notify(input: NotifyInput, now = Date.now()): PublishResult {
-    return notify(this, input, now);
+  notify(input: NotifyInput, now = Date.now()): Promise<PublishResult> {
+    return this.run(() => notify(this, input, now));
   }
 
-  getNotification(id: number): JsonText | null {
-    return getNotification(this, id);
+  getNotification(id: number): Promise<JsonText | null> {
+    return this.run(() => getNotification(this, id));
   }
 
-  listInbox(status: InboxStatus, before: number | undefined, limit: number, credential?: Credential): InboxListing {
-    return listInbox(this, status, before, limit, credential);
+  listInbox(status: InboxStatus, before: number | undefined, limit: number, credential?: Credential): Promise<InboxListing> {
+    return this.run(() => listInbox(this, status, before, limit, credential));
   }
 
-  changeInbox(action: InboxAction, target: InboxTarget, credential?: Credential, now = Date.now()): InboxChangeResult {
-    return changeInbox(this, action, target, credential, now);
+  changeInbox(action: InboxAction, target: InboxTarget, credential?: Credential, now = Date.now()): Promise<InboxChangeResult> {
+    return this.run(() => changeInbox(this, action, target, credential, now));
   }
 
-  acknowledge(through: number, credential?: Credential, now = Date.now()): { acknowledged: number } {
-    return acknowledge(this, through, credential, now);
+  acknowledge(through: number, credential?: Credential, now = Date.now()): Promise<{ acknowledged: number }> {
+    return this.run(() => acknowledge(this, through, credential, now));
   }
 
-  subscribePush(subscription: PushSubscriptionRecord, credential?: Credential, now = Date.now()): { subscriptions: number } {
-    return subscribePush(this, subscription, credential, now);
+  subscribePush(subscription: PushSubscriptionRecord, credential?: Credential, now = Date.now()): Promise<{ subscriptions: number }> {
+    return this.run(() => subscribePush(this, subscription, credential, now));
   }
 
-  unsubscribePush(endpoint: string, credential?: Credential): { removed: boolean } {
-    return unsubscribePush(this, endpoint, credential);
+  unsubscribePush(endpoint: string, credential?: Credential): Promise<{ removed: boolean }> {
+    return this.run(() => unsubscribePush(this, endpoint, credential));
   }
 
-  updateJob(jobId: string, update: JobUpdate, idempotency: IdempotencyKey, now = Date.now()): JobUpdateResult {
-    return updateJob(this, jobId, update, idempotency, now);
+  updateJob(jobId: string, update: JobUpdate, idempotency: IdempotencyKey, now = Date.now()): Promise<JobUpdateResult> {
+    return this.run(() => updateJob(this, jobId, update, idempotency, now));
   }
 
-  getJob(jobId: string, credential?: Credential): JsonText | null {
-    return getJob(this, jobId, credential);
+  getJob(jobId: string, credential?: Credential): Promise<JsonText | null> {
+    return this.run(() => getJob(this, jobId, credential));
   }
 
-  listJobs(status: JobStatus | undefined, limit: number, credential?: Credential): JsonText[] {
-    return listJobs(this, status, limit, credential);
+  listJobs(status: JobStatus | undefined, limit: number, credential?: Credential): Promise<JsonText[]> {
+    return this.run(() => listJobs(this, status, limit, credential));
   }
 
-  poll(after: number | undefined, limit: number, credential?: Credential): PollResult {
-    return poll(this, after, limit, credential);
+  /** Throws 401 for a credential the user's revocation point refuses (POST /v1/tickets mints none for it). */
+  admit(credential: Credential): Promise<void> {
+    return this.run(() => this.refuseRevoked(credential));
   }
 
-  override erase(idempotency?: IdempotencyKey, now = Date.now()): Erased {
-    return super.erase(idempotency, now) as Erased;
+  poll(after: number | undefined, limit: number, credential?: Credential): Promise<PollResult> {
+    return this.run(() => poll(this, after, limit, credential));
+  }
+
+  endSessions(options: { revoke?: boolean }, idempotency?: IdempotencyKey, now = Date.now()): Promise<Ended> {
+    return this.run(() => endSessions(this, options, idempotency, now));
+  }
+
+  erase(idempotency?: IdempotencyKey, now = Date.now()): Promise<Erased> {
+    return this.run(() => erase(this, idempotency, now) as Promise<Erased>);
   }
 
   /** Who is connected, by transport; parked job polls count as polls. */
@@ -108,15 +118,17 @@ export class Hub extends Kernel {
   }
 
   /** What a publisher may learn about this user: connections, the log, and each feature's part (jobs by status, the inbox's counts). */
-  stats(): UserStats {
-    const retained = this.log.retained();
-    const stats = {
-      ...this.presence(),
-      lastEventId: String(this.log.lastId),
-      retainedEvents: retained,
-      oldestRetainedId: retained > 0 ? String(this.log.prunedThrough + 1) : null,
-    };
-    for (const feature of FEATURES) Object.assign(stats, feature.stats?.(this));
-    return stats as UserStats;
+  stats(): Promise<UserStats> {
+    return this.run(async () => {
+      const retained = await this.log.retained();
+      const stats = {
+        ...this.presence(),
+        lastEventId: String(this.log.lastId),
+        retainedEvents: retained,
+        oldestRetainedId: retained > 0 ? String(this.log.prunedThrough + 1) : null,
+      };
+      for (const feature of FEATURES) Object.assign(stats, await feature.stats?.(this));
+      return stats as UserStats;
+    });
   }
 }

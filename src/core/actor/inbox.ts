@@ -136,7 +136,7 @@ export class Inbox extends OwnedRows {
    * written to a live connection now. An unread item with the same collapse
    * key is removed first: the new one replaces it (`replaces`, its id).
    */
-  create(id: number, content: NotificationContent, now: number, delivered: boolean): { item: StoredItem; replaces: number | null } {
+  async create(id: number, content: NotificationContent, now: number, delivered: boolean): Promise<{ item: StoredItem; replaces: number | null }> {
     const row: ItemRow = {
       id,
       type: content.type,
@@ -158,13 +158,13 @@ export class Inbox extends OwnedRows {
     const replaces =
       row.collapse_key === null
         ? null
-        : (this.sql.all<{ id: number }>(
+        : ((await this.sql.all<{ id: number }>(
             `SELECT id FROM inbox WHERE owner = ? AND collapse_key = ? AND read_at IS NULL AND archived_at IS NULL ORDER BY id DESC LIMIT 1`,
             this.owner,
             row.collapse_key,
-          )[0]?.id ?? null);
-    if (replaces !== null) this.sql.run(`DELETE FROM inbox WHERE owner = ? AND id = ?`, this.owner, replaces);
-    this.sql.run(
+          ))[0]?.id ?? null);
+    if (replaces !== null) (await this.sql.run(`DELETE FROM inbox WHERE owner = ? AND id = ?`, this.owner, replaces));
+    await this.sql.run(
       `INSERT INTO inbox (owner, id, type, title, body, url, data, category, collapse_key, created_at, delivered_at, push) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       this.owner,
       row.id,
@@ -182,30 +182,30 @@ export class Inbox extends OwnedRows {
     return { item: new StoredItem(row), replaces };
   }
 
-  get(id: number): StoredItem | null {
-    const row = this.sql.all<ItemRow>(`SELECT ${COLUMNS} FROM inbox WHERE owner = ? AND id = ?`, this.owner, id)[0];
+  async get(id: number): Promise<StoredItem | null> {
+    const row = (await this.sql.all<ItemRow>(`SELECT ${COLUMNS} FROM inbox WHERE owner = ? AND id = ?`, this.owner, id))[0];
     return row ? new StoredItem(row) : null;
   }
 
   /** Newest first, older than `before` when given; `next` is the cursor of the following page. */
-  list(status: InboxStatus, before: number | undefined, limit: number): { items: StoredItem[]; next: string | null } {
-    const rows = this.sql.all<ItemRow>(
+  async list(status: InboxStatus, before: number | undefined, limit: number): Promise<{ items: StoredItem[]; next: string | null }> {
+    const rows = (await this.sql.all<ItemRow>(
       `SELECT ${COLUMNS} FROM inbox WHERE owner = ? AND id < ? AND ${STATUS_WHERE[status]} ORDER BY id DESC LIMIT ?`,
       this.owner,
       before ?? Number.MAX_SAFE_INTEGER,
       limit + 1,
-    );
+    ));
     const items = rows.slice(0, limit).map((row) => new StoredItem(row));
     return { items, next: rows.length > limit ? items.at(-1)!.id : null };
   }
 
   /** Counted from the rows, in the caller's transaction: what the user sees always adds up. */
-  counts(): InboxCounts {
-    const row = this.sql.all<{ unread: number | null; unseen: number | null; total: number }>(
+  async counts(): Promise<InboxCounts> {
+    const row = (await this.sql.all<{ unread: number | null; unseen: number | null; total: number }>(
       `SELECT sum(read_at IS NULL) AS unread, sum(seen_at IS NULL) AS unseen, count(*) AS total
        FROM inbox WHERE owner = ? AND archived_at IS NULL`,
       this.owner,
-    )[0];
+    ))[0];
     return { unread: row?.unread ?? 0, unseen: row?.unseen ?? 0, total: row?.total ?? 0 };
   }
 
@@ -213,38 +213,37 @@ export class Inbox extends OwnedRows {
    * Applies an action to the items it names that it changes. Returns those
    * items as they are now, and the named ids that are not in the inbox.
    */
-  change(action: InboxAction, target: InboxTarget, now: number): { changed: StoredItem[]; unknown: number[] } {
+  async change(action: InboxAction, target: InboxTarget, now: number): Promise<{ changed: StoredItem[]; unknown: number[] }> {
     const { set, when } = ACTIONS[action];
     // ?1 the owner, ?2 the target: a JSON array of ids (one parameter however many) or the last id.
     const [where, named]: [string, SqlValue] =
       'ids' in target ? ['id IN (SELECT value FROM json_each(?2))', JSON.stringify(target.ids)] : ['id <= ?2', target.through];
-    const select = (condition: string) =>
-      this.sql.all<{ id: number }>(`SELECT id FROM inbox WHERE owner = ?1 AND ${where} AND ${condition}`, this.owner, named).map((r) => r.id);
+    const select = async (condition: string) =>
+      (await this.sql.all<{ id: number }>(`SELECT id FROM inbox WHERE owner = ?1 AND ${where} AND ${condition}`, this.owner, named)).map((r) => r.id);
     const unknown: number[] = [];
     if ('ids' in target) {
-      const known = new Set(select('1 = 1'));
+      const known = new Set(await select('1 = 1'));
       for (const id of target.ids) if (!known.has(id)) unknown.push(id);
     }
-    const ids = select(when);
+    const ids = await select(when);
     if (ids.length === 0) return { changed: [], unknown };
     const update = `UPDATE inbox SET ${set} WHERE owner = ?1 AND ${where} AND ${when}`;
-    if (set.includes('?3')) this.sql.run(update, this.owner, named, now);
-    else this.sql.run(update, this.owner, named);
-    const changed = this.sql
-      .all<ItemRow>(`SELECT ${COLUMNS} FROM inbox WHERE owner = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY id`, this.owner, JSON.stringify(ids))
-      .map((row) => new StoredItem(row));
+    if (set.includes('?3')) await this.sql.run(update, this.owner, named, now);
+    else await this.sql.run(update, this.owner, named);
+    const rows = await this.sql.all<ItemRow>(`SELECT ${COLUMNS} FROM inbox WHERE owner = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY id`, this.owner, JSON.stringify(ids));
+    const changed = rows.map((row) => new StoredItem(row));
     return { changed, unknown };
   }
 
   /** Items up to `through` that a client now has: their first `receivedAt` (and `deliveredAt`, if unset). Returns them. */
-  acknowledge(through: number, now: number): StoredItem[] {
-    const rows = this.sql.all<ItemRow>(
+  async acknowledge(through: number, now: number): Promise<StoredItem[]> {
+    const rows = (await this.sql.all<ItemRow>(
       `SELECT ${COLUMNS} FROM inbox WHERE owner = ? AND id <= ? AND received_at IS NULL ORDER BY id`,
       this.owner,
       through,
-    );
+    ));
     if (rows.length === 0) return [];
-    this.sql.run(
+    await this.sql.run(
       `UPDATE inbox SET received_at = ?3, delivered_at = coalesce(delivered_at, ?3) WHERE owner = ?1 AND id <= ?2 AND received_at IS NULL`,
       this.owner,
       through,
@@ -254,14 +253,14 @@ export class Inbox extends OwnedRows {
   }
 
   /** A push service accepted a push of the item: its first `pushedAt`. */
-  pushed(id: number, now: number): void {
-    this.sql.run(`UPDATE inbox SET pushed_at = ? WHERE owner = ? AND id = ? AND pushed_at IS NULL`, now, this.owner, id);
+  async pushed(id: number, now: number): Promise<void> {
+    await this.sql.run(`UPDATE inbox SET pushed_at = ? WHERE owner = ? AND id = ? AND pushed_at IS NULL`, now, this.owner, id);
   }
 
   /** The items among `ids` written to a live connection for the first time now. */
-  delivered(ids: readonly number[], now: number): void {
+  async delivered(ids: readonly number[], now: number): Promise<void> {
     if (ids.length === 0) return;
-    this.sql.run(
+    await this.sql.run(
       `UPDATE inbox SET delivered_at = ? WHERE owner = ? AND id IN (SELECT value FROM json_each(?)) AND delivered_at IS NULL`,
       now,
       this.owner,
@@ -270,29 +269,29 @@ export class Inbox extends OwnedRows {
   }
 
   /** Drops items created at or before `before`, and those beyond the newest `maxItems`. */
-  prune(maxItems: number, before: number): void {
-    this.sql.run(`DELETE FROM inbox WHERE owner = ? AND created_at <= ?`, this.owner, before);
-    this.trim(maxItems);
+  async prune(maxItems: number, before: number): Promise<void> {
+    await this.sql.run(`DELETE FROM inbox WHERE owner = ? AND created_at <= ?`, this.owner, before);
+    await this.trim(maxItems);
   }
 
   /** Drops the items beyond the newest `maxItems`. */
-  trim(maxItems: number): void {
-    const beyond = this.sql.all<{ id: number }>(
+  async trim(maxItems: number): Promise<void> {
+    const beyond = (await this.sql.all<{ id: number }>(
       `SELECT id FROM inbox WHERE owner = ? ORDER BY id DESC LIMIT 1 OFFSET ?`,
       this.owner,
       maxItems,
-    )[0]?.id;
-    if (beyond !== undefined) this.sql.run(`DELETE FROM inbox WHERE owner = ? AND id <= ?`, this.owner, beyond);
+    ))[0]?.id;
+    if (beyond !== undefined) (await this.sql.run(`DELETE FROM inbox WHERE owner = ? AND id <= ?`, this.owner, beyond));
   }
 
   /** When the oldest item was created, or null. */
-  oldest(): number | null {
-    return this.sql.all<{ t: number | null }>(`SELECT min(created_at) AS t FROM inbox WHERE owner = ?`, this.owner)[0]?.t ?? null;
+  async oldest(): Promise<number | null> {
+    return (await this.sql.all<{ t: number | null }>(`SELECT min(created_at) AS t FROM inbox WHERE owner = ?`, this.owner))[0]?.t ?? null;
   }
 
-  erase(): number {
-    const count = this.sql.all<{ n: number }>(`SELECT count(*) AS n FROM inbox WHERE owner = ?`, this.owner)[0]?.n ?? 0;
-    this.sql.run(`DELETE FROM inbox WHERE owner = ?`, this.owner);
+  async erase(): Promise<number> {
+    const count = (await this.sql.all<{ n: number }>(`SELECT count(*) AS n FROM inbox WHERE owner = ?`, this.owner))[0]?.n ?? 0;
+    await this.sql.run(`DELETE FROM inbox WHERE owner = ?`, this.owner);
     return count;
   }
 }

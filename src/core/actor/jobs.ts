@@ -68,49 +68,50 @@ export class JobStore extends OwnedRows {
   /** Highest version of any job forgotten so far; read when a job is first created or forgotten. */
   #loadedFloor: number | undefined;
 
-
-  get #floor(): number {
-    return (this.#loadedFloor ??=
-      this.sql.all<{ value: number }>(`SELECT value FROM meta WHERE owner = ? AND key = 'job_version_floor'`, this.owner)[0]?.value ?? 0);
+  /** Kept between calls only where nothing else writes the store (SqlStore.singleWriter). */
+  async #floor(): Promise<number> {
+    if (!this.sql.singleWriter) this.#loadedFloor = undefined;
+    this.#loadedFloor ??= (await this.sql.all<{ value: number }>(`SELECT value FROM meta WHERE owner = ? AND key = 'job_version_floor'`, this.owner))[0]?.value ?? 0;
+    return this.#loadedFloor;
   }
 
-  get(id: string): StoredJob | null {
-    const row = this.sql.all<JobRow>(`SELECT ${COLUMNS} FROM jobs WHERE owner = ? AND id = ?`, this.owner, id)[0];
+  async get(id: string): Promise<StoredJob | null> {
+    const row = (await this.sql.all<JobRow>(`SELECT ${COLUMNS} FROM jobs WHERE owner = ? AND id = ?`, this.owner, id))[0];
     return row ? new StoredJob(row) : null;
   }
 
   /** Newest first, optionally of one status. */
-  list(status: JobStatus | undefined, limit: number): StoredJob[] {
+  async list(status: JobStatus | undefined, limit: number): Promise<StoredJob[]> {
     const rows = status
-      ? this.sql.all<JobRow>(
+      ? (await this.sql.all<JobRow>(
           `SELECT ${COLUMNS} FROM jobs WHERE owner = ? AND status = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
           this.owner,
           status,
           limit,
-        )
-      : this.sql.all<JobRow>(
+        ))
+      : (await this.sql.all<JobRow>(
           `SELECT ${COLUMNS} FROM jobs WHERE owner = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
           this.owner,
           limit,
-        );
+        ));
     return rows.map((row) => new StoredJob(row));
   }
 
   /** Jobs kept, by status (every status present, zero when none). */
-  countByStatus(): Record<JobStatus, number> {
+  async countByStatus(): Promise<Record<JobStatus, number>> {
     const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
-    const rows = this.sql.all<{ status: JobStatus; n: number }>(
+    const rows = (await this.sql.all<{ status: JobStatus; n: number }>(
       `SELECT status, count(*) AS n FROM jobs WHERE owner = ? GROUP BY status`,
       this.owner,
-    );
+    ));
     for (const { status, n } of rows) counts[status] = n;
     return counts;
   }
 
   /** When the least recently updated job was last updated, if any. */
-  oldestUpdate(): number | null {
+  async oldestUpdate(): Promise<number | null> {
     return (
-      this.sql.all<{ t: number | null }>(`SELECT min(updated_at) AS t FROM jobs WHERE owner = ?`, this.owner)[0]?.t ??
+      (await this.sql.all<{ t: number | null }>(`SELECT min(updated_at) AS t FROM jobs WHERE owner = ?`, this.owner))[0]?.t ??
       null
     );
   }
@@ -119,8 +120,8 @@ export class JobStore extends OwnedRows {
    * Decides what an update does to a job, without writing. Throws 409 when it
    * would change a job that already reached a terminal state.
    */
-  plan(id: string, update: JobUpdate, now: number): JobChange {
-    const current = this.get(id)?.row;
+  async plan(id: string, update: JobUpdate, now: number): Promise<JobChange> {
+    const current = (await this.get(id))?.row;
     const next: JobRow = {
       id,
       status: update.status,
@@ -128,7 +129,7 @@ export class JobStore extends OwnedRows {
       progress: update.progress ?? (update.status === 'succeeded' ? 1 : (current?.progress ?? null)),
       result: update.result ?? (update.status === current?.status ? current.result : null),
       error: update.error ?? (update.status === current?.status ? current.error : null),
-      version: (current?.version ?? this.#floor) + 1,
+      version: (current?.version ?? (await this.#floor())) + 1,
       created_at: current?.created_at ?? now,
       updated_at: now,
     };
@@ -155,10 +156,10 @@ export class JobStore extends OwnedRows {
    * nobody moved for that long is abandoned), and finished jobs beyond the
    * newest `keep` finished ones. A running job is never dropped for the count.
    */
-  prune(before: number, keep: number): void {
+  async prune(before: number, keep: number): Promise<void> {
     const terminal = [...TERMINAL_STATUSES].map((status) => `'${status}'`).join(', ');
-    this.#forget(`updated_at <= ?`, before);
-    this.#forget(
+    await this.#forget(`updated_at <= ?`, before);
+    await this.#forget(
       `status IN (${terminal}) AND id IN (
          SELECT id FROM jobs WHERE owner = ? AND status IN (${terminal}) ORDER BY updated_at DESC LIMIT -1 OFFSET ?)`,
       this.owner,
@@ -167,30 +168,30 @@ export class JobStore extends OwnedRows {
   }
 
   /** Forgets every job of this user; versions go on from above the highest. */
-  erase(): number {
-    const count = this.sql.all<{ n: number }>(`SELECT count(*) AS n FROM jobs WHERE owner = ?`, this.owner)[0]?.n ?? 0;
-    this.#forget('1 = 1');
+  async erase(): Promise<number> {
+    const count = (await this.sql.all<{ n: number }>(`SELECT count(*) AS n FROM jobs WHERE owner = ?`, this.owner))[0]?.n ?? 0;
+    await this.#forget('1 = 1');
     return count;
   }
 
   /** Deletes the jobs matching `where` (its parameters follow the owner), raising the version floor past them first. */
-  #forget(where: string, ...params: Array<string | number>): void {
-    const top = this.sql.all<{ v: number | null }>(`SELECT max(version) AS v FROM jobs WHERE owner = ? AND ${where}`, this.owner, ...params)[0]?.v;
+  async #forget(where: string, ...params: Array<string | number>): Promise<void> {
+    const top = (await this.sql.all<{ v: number | null }>(`SELECT max(version) AS v FROM jobs WHERE owner = ? AND ${where}`, this.owner, ...params))[0]?.v;
     if (top === null || top === undefined) return;
-    if (top > this.#floor) {
+    if (top > (await this.#floor())) {
       this.#loadedFloor = top;
-      this.sql.run(
+      await this.sql.run(
         `INSERT INTO meta (owner, key, value) VALUES (?, 'job_version_floor', ?) ON CONFLICT (owner, key) DO UPDATE SET value = excluded.value`,
         this.owner,
         top,
       );
     }
-    this.sql.run(`DELETE FROM jobs WHERE owner = ? AND ${where}`, this.owner, ...params);
+    await this.sql.run(`DELETE FROM jobs WHERE owner = ? AND ${where}`, this.owner, ...params);
   }
 
-  write(job: StoredJob): void {
+  async write(job: StoredJob): Promise<void> {
     const r = job.row;
-    this.sql.run(
+    await this.sql.run(
       `INSERT INTO jobs (owner, ${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (owner, id) DO UPDATE SET status = excluded.status, progress = excluded.progress,
          result = excluded.result, error = excluded.error, version = excluded.version,

@@ -1,10 +1,10 @@
 // One user's actor: what every feature needs. Admission and caps; open,
 // replay and the switch to live; the log and delivery after commit; the
-// once-per-webhook-id write; the schedule, prune, end and erase. Features
+// once-per-webhook-id write; the schedule and prune (ending.ts: end and erase). Features
 // (src/core/features/) plug in through feature.ts's hooks; hub.ts assembles.
-// Every call but a client frame's is synchronous, so a replay and the switch
-// to live happen in one turn and no publish slips between them. Writes commit
-// before anything is written to a connection (send).
+// The store may answer asynchronously (ports.ts); the actor runs one call at a
+// time (run()), so a replay and the switch to live are one call and no publish
+// slips between them. Writes commit before anything reaches a connection (send).
 
 import type { Credential } from '../auth/client-token.ts';
 import type { Limits } from '../config.ts';
@@ -21,7 +21,8 @@ import type { TokenBucket } from './rate-limit.ts';
 import { resume, type Replaying } from './replay.ts';
 import { POLLED_ALARM, Schedule, type Alarm } from './schedule.ts';
 import { Revocation } from './sessions.ts';
-import type { Ended, HubOptions, OpenOptions } from './options.ts';
+import { inTurn } from './turns.ts';
+import type { HubOptions, OpenOptions } from './options.ts';
 
 /** Each list of features' client frames, merged once. */
 const framesOf = new WeakMap<readonly Feature<Kernel>[], Record<string, FrameHandler<Kernel>>>();
@@ -36,12 +37,14 @@ export class Kernel implements Replaying {
   readonly schedule: Schedule;
   readonly log: EventLog;
   readonly dedupe: DedupeLedger;
-  readonly #revocation: Revocation;
-  readonly #features: readonly Feature<Kernel>[];
+  readonly revocation: Revocation;
+  readonly features: readonly Feature<Kernel>[];
   /** What features keep per user, made on first use (part()). */
   readonly #parts: Record<string, unknown> = {};
+  /** What the actor keeps in memory (the log's position, the schedule) was read from the store. */
+  #loaded = false;
 
-  /** The store must be migrated first (migrate(), once per store). */
+  /** The store is migrated first (migrate(), once per store; `options.ready` says when). */
   constructor(sql: SqlStore, connections: ConnectionSet, limits: Limits, options: HubOptions, features: readonly Feature<Kernel>[]) {
     const owner = (this.owner = options.owner ?? '');
     this.sql = sql;
@@ -51,8 +54,28 @@ export class Kernel implements Replaying {
     this.schedule = new Schedule(sql, owner, options.alarm ?? POLLED_ALARM);
     this.dedupe = new DedupeLedger(sql, owner);
     this.log = new EventLog(sql, owner);
-    this.#revocation = new Revocation(sql, owner);
-    this.#features = features;
+    this.revocation = new Revocation(sql, owner);
+    this.features = features;
+  }
+
+  /**
+   * Runs one call of the actor after the call before it on the same store
+   * (turns.ts): a replay and the switch to live are one call, and no actor's
+   * statements land in another's transaction (a standalone host keeps every
+   * user in one connection). Every entry from a host comes through here. What
+   * the actor keeps in memory is read first: once, or at every call when
+   * another node may write the store.
+   */
+  run<T>(call: () => Promise<T>): Promise<T> {
+    return inTurn(this.sql, async () => {
+      if (!this.#loaded || !this.sql.singleWriter) {
+        await this.options.ready;
+        await this.log.load();
+        await this.schedule.load();
+        this.#loaded = true;
+      }
+      return call();
+    });
   }
 
   /** A feature's per-user part (a store, a rate bucket), made by `make` on first use. */
@@ -62,9 +85,9 @@ export class Kernel implements Replaying {
     return parts[key] as T;
   }
 
-  /** Throws 401 for a credential issued before the user's revocation point. */
-  admit(credential: Credential | undefined): void {
-    if (credential && !this.#revocation.admits(credential)) throw unauthorized();
+  /** Throws 401 for a credential issued before the user's revocation point (inside a call; Hub.admit is the call). */
+  async refuseRevoked(credential: Credential | undefined): Promise<void> {
+    if (credential && !(await this.revocation.admits(credential))) throw unauthorized();
   }
 
   /** Takes a token or throws 429 with Retry-After. */
@@ -76,10 +99,10 @@ export class Kernel implements Replaying {
   }
 
   /** Runs writes in one transaction; the in-memory last id follows only a commit. */
-  atomically<T>(fn: () => T): T {
+  async atomically<T>(fn: () => Promise<T>): Promise<T> {
     const lastId = this.log.lastId;
     try {
-      return this.sql.transaction(fn);
+      return await this.sql.transaction(fn);
     } catch (err) {
       this.log.rollBack(lastId);
       throw err;
@@ -91,12 +114,12 @@ export class Kernel implements Replaying {
    * dedupe table; else `fn` writes in one transaction that keeps its answer,
    * and the event it emitted goes out once that commits.
    */
-  once<T extends object>(key: IdempotencyKey, now: number, fn: () => { result: T; event?: OutgoingEvent }): T {
-    const { result, event } = this.atomically((): { result: T; event?: OutgoingEvent } => {
-      const seen = this.dedupe.seen<T>(key);
+  async once<T extends object>(key: IdempotencyKey, now: number, fn: () => Promise<{ result: T; event?: OutgoingEvent }>): Promise<T> {
+    const { result, event } = await this.atomically(async (): Promise<{ result: T; event?: OutgoingEvent }> => {
+      const seen = await this.dedupe.seen<T>(key);
       if (seen) return { result: { ...seen, duplicate: true } };
-      const written = fn();
-      this.remember(key, written.result, now);
+      const written = await fn();
+      await this.remember(key, written.result, now);
       return written;
     });
     if (event) this.deliver(event);
@@ -104,15 +127,15 @@ export class Kernel implements Replaying {
   }
 
   /** Keeps a result for its webhook-id; the next prune forgets it after DEDUPE_TTL_SECONDS. */
-  remember(key: IdempotencyKey, result: object, now: number): void {
-    this.dedupe.remember(key, result, now);
-    this.pruneAfterWrite(now);
+  async remember(key: IdempotencyKey, result: object, now: number): Promise<void> {
+    await this.dedupe.remember(key, result, now);
+    await this.pruneAfterWrite(now);
   }
 
   /** Appends an event; `counted: false` for one that does not count towards RETENTION_MAX_EVENTS (inbox.changed). */
-  insertEvent(type: string, data: JsonText, now: number, counted = true): OutgoingEvent {
-    const row = this.log.append(type, data, now);
-    this.pruneAfterWrite(now, counted && this.log.mayHoldMoreThan(this.limits.retentionMaxEvents));
+  async insertEvent(type: string, data: JsonText, now: number, counted = true): Promise<OutgoingEvent> {
+    const row = await this.log.append(type, data, now);
+    await this.pruneAfterWrite(now, counted && this.log.mayHoldMoreThan(this.limits.retentionMaxEvents));
     return new OutgoingEvent(row);
   }
 
@@ -122,10 +145,10 @@ export class Kernel implements Replaying {
    * A prune already due by then costs nothing: no schedule row, no alarm
    * moved (on Cloudflare an alarm per publish would wake the object again).
    */
-  pruneAfterWrite(now: number, overCount = false, maxAgeSeconds = Infinity): void {
+  async pruneAfterWrite(now: number, overCount = false, maxAgeSeconds = Infinity): Promise<void> {
     const { retentionMaxAgeSeconds, dedupeTtlSeconds, pruneDelaySeconds } = this.limits;
     const seconds = overCount ? pruneDelaySeconds : Math.min(retentionMaxAgeSeconds, dedupeTtlSeconds, maxAgeSeconds);
-    this.schedule.request('prune', now + seconds * 1000);
+    await this.schedule.request('prune', now + seconds * 1000);
   }
 
   /** Writes an event to every live connection. */
@@ -170,17 +193,19 @@ export class Kernel implements Replaying {
    * spent), registration, then the replay and `hub.ready` unless a feature
    * answered it (a job poll). Throws 429 or 401 before anything is registered.
    */
-  open(connection: Connection, options: OpenOptions = {}, now = Date.now()): void {
+  open(connection: Connection, options: OpenOptions = {}, now = Date.now()): Promise<void> {
     if (!isTransport(connection.transport) || (connection.transport === 'job') !== (options.job !== undefined)) {
-      throw badRequest('A connection is one of websocket, sse, poll, or job with its job.');
+      return Promise.reject(badRequest('A connection is one of websocket, sse, poll, or job with its job.'));
     }
-    this.admit(options.credential);
-    this.#makeRoom();
-    for (const feature of this.#features) feature.admitting?.(this, connection, options, now);
-    this.connections.accept(connection, options.job?.id);
-    let answered = false;
-    for (const feature of this.#features) answered = feature.opened?.(this, connection, options, now) === true || answered;
-    if (!answered) resume(this, connection, options.after, options.replayLimit);
+    return this.run(async () => {
+      await this.refuseRevoked(options.credential);
+      this.#makeRoom();
+      for (const feature of this.features) await feature.admitting?.(this, connection, options, now);
+      this.connections.accept(connection, options.job?.id);
+      let answered = false;
+      for (const feature of this.features) if (await feature.opened?.(this, connection, options, now)) answered = true;
+      if (!answered) await resume(this, connection, options.after, options.replayLimit);
+    });
   }
 
   /** The connection ended: the actor forgets it. */
@@ -189,8 +214,8 @@ export class Kernel implements Replaying {
   }
 
   /** Tells the features which events reached a connection (the inbox marks its items delivered). */
-  replayed(events: readonly OutgoingEvent[]): void {
-    if (events.length > 0) for (const feature of this.#features) feature.replayed?.(this, events);
+  async replayed(events: readonly OutgoingEvent[]): Promise<void> {
+    if (events.length > 0) for (const feature of this.features) await feature.replayed?.(this, events);
   }
 
   /** At the cap, ends the oldest SSE stream or long poll (each resumes by itself) to make room; with only WebSockets, 429. */
@@ -207,91 +232,50 @@ export class Kernel implements Replaying {
 
   /** Answers a client frame: ping, and those of the features. */
   receive(connection: Connection, message: string | ArrayBuffer): Promise<void> {
-    let frames = framesOf.get(this.#features);
-    if (!frames) framesOf.set(this.#features, (frames = Object.assign({}, ...this.#features.map((feature) => feature.frames ?? {})) as Record<string, FrameHandler<Kernel>>));
-    return receiveClientFrame(this, connection, message, frames);
-  }
-
-  /**
-   * The publisher ends the user's sessions: every stream and long poll is
-   * closed with 4503. With `revoke`, every credential issued before now is
-   * refused from then on (tickets, SSE cookies, tokens: by the token's `iat`).
-   */
-  endSessions(options: { revoke?: boolean }, idempotency?: IdempotencyKey, now = Date.now()): Ended {
-    const seen = idempotency && this.dedupe.seen<Ended>(idempotency);
-    if (seen) return { ...seen, duplicate: true };
-    const result = { closed: this.#closeAll() };
-    this.sql.transaction(() => {
-      if (options.revoke) {
-        this.#revocation.revoke(now);
-        for (const feature of this.#features) feature.revoked?.(this);
-      }
-      if (idempotency) this.remember(idempotency, result, now);
-    });
-    return result;
-  }
-
-  #closeAll(): number {
-    const connections = [...this.connections.all()];
-    for (const connection of connections) {
-      this.close(connection, CloseCode.ended, 'ended by the service');
-      this.connections.remove(connection);
-    }
-    return connections.length;
-  }
-
-  /**
-   * Erases the user: ends every connection (4503), deletes the events and every feature's rows.
-   * What stays is not the user's: the id high-water mark and a revocation point.
-   */
-  erase(idempotency?: IdempotencyKey, now = Date.now()): Ended & { events: number } {
-    const seen = idempotency && this.dedupe.seen<Ended & { events: number }>(idempotency);
-    if (seen) return { ...seen, duplicate: true };
-    const closed = this.#closeAll();
-    return this.atomically(() => {
-      const result = { closed, events: this.log.erase() };
-      for (const feature of this.#features) Object.assign(result, feature.erase?.(this));
-      this.dedupe.forget(Number.MAX_SAFE_INTEGER);
-      this.schedule.clear();
-      this.#revocation.revoke(now);
-      // Kept, so a replay of this request inside its signature window is answered and not redone.
-      if (idempotency) this.remember(idempotency, result, now);
-      return result;
-    });
+    let frames = framesOf.get(this.features);
+    if (!frames) framesOf.set(this.features, (frames = Object.assign({}, ...this.features.map((feature) => feature.frames ?? {})) as Record<string, FrameHandler<Kernel>>));
+    return this.run(() => receiveClientFrame(this, connection, message, frames));
   }
 
   /**
    * Runs what is due at `now` when the platform's alarm fires (standalone:
    * when a row is due). `alarmFired`: the earliest time has come even if this
-   * clock disagrees. Returns what is being sent (a Durable Object's alarm waits).
+   * clock disagrees. Resolves once the actor's part is done, with what is
+   * still being sent (`sent`: a Durable Object's alarm waits for it).
    */
-  wake(now = Date.now(), alarmFired = false): Promise<void> | undefined {
-    const earliest = this.schedule.earliest();
-    const dueAt = alarmFired && earliest !== null ? Math.max(now, earliest) : now;
-    let sending: Promise<void> | undefined;
-    for (const reason of this.schedule.takeDue(dueAt)) {
-      if (reason === 'prune') {
-        const next = this.prune(now);
-        if (next !== null) this.schedule.request('prune', Math.max(next, now + this.limits.pruneDelaySeconds * 1000));
-        continue;
+  wake(now = Date.now(), alarmFired = false): Promise<{ sent: Promise<void> }> {
+    return this.run(async () => {
+      const earliest = this.schedule.earliest();
+      const dueAt = alarmFired && earliest !== null ? Math.max(now, earliest) : now;
+      const sending: Promise<void>[] = [];
+      for (const reason of await this.schedule.takeDue(dueAt)) {
+        if (reason === 'prune') {
+          const next = await this.#prune(now);
+          if (next !== null) await this.schedule.request('prune', Math.max(next, now + this.limits.pruneDelaySeconds * 1000));
+          continue;
+        }
+        for (const feature of this.features) {
+          const woken = await feature.wakes?.[reason]?.(this, now, dueAt);
+          if (woken) sending.push(woken.sent);
+        }
       }
-      for (const feature of this.#features) {
-        const running = feature.wakes?.[reason]?.(this, now, dueAt);
-        if (running) sending = sending ? Promise.all([sending, running]).then(() => undefined) : running;
-      }
-    }
-    return sending;
+      return { sent: Promise.all(sending).then(() => undefined) };
+    });
   }
 
   /** Drops events past retention, dedupe keys past their TTL, and each feature's rows past its limits; when next due, or null. */
-  prune(now = Date.now()): number | null {
+  prune(now = Date.now()): Promise<number | null> {
+    return this.run(() => this.#prune(now));
+  }
+
+  #prune(now: number): Promise<number | null> {
     const { retentionMaxEvents, retentionMaxAgeSeconds, dedupeTtlSeconds } = this.limits;
     const maxAge = retentionMaxAgeSeconds * 1000;
-    return this.sql.transaction(() => {
-      this.log.prune(retentionMaxEvents, now - maxAge);
-      this.dedupe.forget(now - dedupeTtlSeconds * 1000);
-      let next = Math.min((this.log.oldest() ?? Infinity) + maxAge, (this.dedupe.oldest() ?? Infinity) + dedupeTtlSeconds * 1000);
-      for (const feature of this.#features) next = Math.min(next, feature.prune?.(this, now) ?? Infinity);
+    return this.sql.transaction(async () => {
+      await this.log.prune(retentionMaxEvents, now - maxAge);
+      await this.dedupe.forget(now - dedupeTtlSeconds * 1000);
+      let next = Math.min(((await this.log.oldest()) ?? Infinity) + maxAge, ((await this.dedupe.oldest()) ?? Infinity) + dedupeTtlSeconds * 1000);
+      for (const feature of this.features) next = Math.min(next, (await feature.prune?.(this, now)) ?? Infinity);
       return Number.isFinite(next) ? next : null;
     });
   }

@@ -12,6 +12,8 @@ import type { Alarm } from './schedule.ts';
 export type TicketReader = (ticket: string) => Promise<Ticket | null>;
 
 export interface HubOptions {
+  /** Resolves once the store is migrated (migrate()): the actor's first call waits for it. */
+  ready?: Promise<void>;
   /**
    * The user whose rows these are: '' when the store holds one user (a
    * Durable Object), the user id when it holds many (standalone).

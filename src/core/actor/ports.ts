@@ -6,16 +6,33 @@ import type { Outgoing } from './frames.ts';
 
 export type SqlValue = string | number | null;
 
-/** Synchronous SQLite with bound parameters (ctx.storage.sql, node:sqlite, bun:sqlite). */
+/**
+ * SQL with bound parameters, every call answered asynchronously: SQLite on a
+ * Durable Object or in one process (node:sqlite, bun:sqlite), or a database
+ * across the network. The actor awaits every call and runs one call at a time
+ * (Kernel.run), so it needs nothing of the store but this.
+ */
 export interface SqlStore {
-  all<Row = Record<string, SqlValue>>(sql: string, ...params: SqlValue[]): Row[];
-  run(sql: string, ...params: SqlValue[]): void;
-  /** Runs `fn` in one transaction: all of its writes commit, or none. */
-  transaction<T>(fn: () => T): T;
+  all<Row = Record<string, SqlValue>>(sql: string, ...params: SqlValue[]): Promise<Row[]>;
+  run(sql: string, ...params: SqlValue[]): Promise<void>;
+  /**
+   * Runs `fn` in one explicit transaction: begun before it, committed when it
+   * resolves, rolled back when it rejects; the statements it makes are the
+   * transaction's. A transaction inside one joins it.
+   */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * True when nothing but this actor writes its rows (a Durable Object, one
+   * standalone process): then what it read may be kept in memory between
+   * calls (the last event id, the schedule, the revocation point). A store
+   * another node writes to says false, and the actor reads them again at the
+   * start of every call (Kernel.run).
+   */
+  readonly singleWriter: boolean;
   /**
    * Runs `fn` once every write made so far is committed: at once when none is
    * pending. A store that commits later (a standalone host's group commit)
-   * provides it; without it, a transaction is committed when it returns.
+   * provides it; without it, a transaction is committed when it resolves.
    */
   afterCommit?(fn: () => void): void;
   /** Resolves once every write made so far is committed (the same stores as afterCommit provide it). */

@@ -7,7 +7,8 @@
 import { bytesToBase64Url } from '../../shared/base64.ts';
 import { sha256 } from '../../shared/crypto.ts';
 import type { PushObservation } from '../observability/observer.ts';
-import type { Inbox, PushOptions } from './inbox.ts';
+import type { Inbox, PushOptions, StoredItem } from './inbox.ts';
+import type { Serial } from './receipts.ts';
 
 export type { PushOptions } from './inbox.ts';
 import { OwnedRows, type SqlStore } from './ports.ts';
@@ -52,8 +53,8 @@ export interface QueuedPush {
 
 export class PushStore extends OwnedRows {
   /** Adds (or renews) a subscription; beyond MAX_PUSH_SUBSCRIPTIONS the oldest goes. */
-  subscribe(subscription: PushSubscriptionRecord, now: number): void {
-    this.sql.run(
+  async subscribe(subscription: PushSubscriptionRecord, now: number): Promise<void> {
+    await this.sql.run(
       `INSERT INTO push_subscriptions (owner, endpoint, p256dh, auth, created_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (owner, endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth, created_at = excluded.created_at`,
       this.owner,
@@ -62,7 +63,7 @@ export class PushStore extends OwnedRows {
       subscription.auth,
       now,
     );
-    this.sql.run(
+    await this.sql.run(
       `DELETE FROM push_subscriptions WHERE owner = ? AND endpoint IN (
          SELECT endpoint FROM push_subscriptions WHERE owner = ? ORDER BY created_at DESC, endpoint LIMIT -1 OFFSET ?)`,
       this.owner,
@@ -72,26 +73,26 @@ export class PushStore extends OwnedRows {
   }
 
   /** Removes one subscription and what was queued for it; true when there was one. */
-  unsubscribe(endpoint: string): boolean {
-    const had = this.subscription(endpoint) !== null;
-    this.sql.run(`DELETE FROM push_subscriptions WHERE owner = ? AND endpoint = ?`, this.owner, endpoint);
-    this.sql.run(`DELETE FROM push_queue WHERE owner = ? AND endpoint = ?`, this.owner, endpoint);
+  async unsubscribe(endpoint: string): Promise<boolean> {
+    const had = (await this.subscription(endpoint)) !== null;
+    await this.sql.run(`DELETE FROM push_subscriptions WHERE owner = ? AND endpoint = ?`, this.owner, endpoint);
+    await this.sql.run(`DELETE FROM push_queue WHERE owner = ? AND endpoint = ?`, this.owner, endpoint);
     return had;
   }
 
-  subscription(endpoint: string): PushSubscriptionRecord | null {
-    return this.sql.all<PushSubscriptionRecord>(`SELECT endpoint, p256dh, auth FROM push_subscriptions WHERE owner = ? AND endpoint = ?`, this.owner, endpoint)[0] ?? null;
+  async subscription(endpoint: string): Promise<PushSubscriptionRecord | null> {
+    return (await this.sql.all<PushSubscriptionRecord>(`SELECT endpoint, p256dh, auth FROM push_subscriptions WHERE owner = ? AND endpoint = ?`, this.owner, endpoint))[0] ?? null;
   }
 
-  count(): number {
-    return this.sql.all<{ n: number }>(`SELECT count(*) AS n FROM push_subscriptions WHERE owner = ?`, this.owner)[0]?.n ?? 0;
+  async count(): Promise<number> {
+    return (await this.sql.all<{ n: number }>(`SELECT count(*) AS n FROM push_subscriptions WHERE owner = ?`, this.owner))[0]?.n ?? 0;
   }
 
   /** Queues one push of the item to every subscription, due at `dueAt`. */
-  enqueue(itemId: number, dueAt: number, unlessReceived: boolean): number {
-    const endpoints = this.sql.all<{ endpoint: string }>(`SELECT endpoint FROM push_subscriptions WHERE owner = ?`, this.owner);
+  async enqueue(itemId: number, dueAt: number, unlessReceived: boolean): Promise<number> {
+    const endpoints = (await this.sql.all<{ endpoint: string }>(`SELECT endpoint FROM push_subscriptions WHERE owner = ?`, this.owner));
     for (const { endpoint } of endpoints) {
-      this.sql.run(
+      await this.sql.run(
         `INSERT INTO push_queue (owner, item_id, endpoint, due_at, attempts, unless_received, shrunk) VALUES (?, ?, ?, ?, 0, ?, 0) ON CONFLICT DO NOTHING`,
         this.owner,
         itemId,
@@ -103,8 +104,8 @@ export class PushStore extends OwnedRows {
     return endpoints.length;
   }
 
-  due(now: number): QueuedPush[] {
-    return this.sql.all<QueuedPush>(
+  async due(now: number): Promise<QueuedPush[]> {
+    return await this.sql.all<QueuedPush>(
       `SELECT item_id, endpoint, attempts, unless_received, shrunk FROM push_queue WHERE owner = ? AND due_at <= ? ORDER BY due_at LIMIT ?`,
       this.owner,
       now,
@@ -113,18 +114,18 @@ export class PushStore extends OwnedRows {
   }
 
   /** Done with one queued push (sent, or given up). */
-  done(push: QueuedPush): void {
-    this.sql.run(`DELETE FROM push_queue WHERE owner = ? AND item_id = ? AND endpoint = ?`, this.owner, push.item_id, push.endpoint);
+  async done(push: QueuedPush): Promise<void> {
+    await this.sql.run(`DELETE FROM push_queue WHERE owner = ? AND item_id = ? AND endpoint = ?`, this.owner, push.item_id, push.endpoint);
   }
 
   /** Tries one again later: after a backoff (or the service's Retry-After), or at once in its short form. */
-  retry(push: QueuedPush, now: number, shrink = false): boolean {
+  async retry(push: QueuedPush, now: number, shrink = false): Promise<boolean> {
     if (!shrink && push.attempts + 1 >= MAX_PUSH_ATTEMPTS) {
-      this.done(push);
+      await this.done(push);
       return false;
     }
     const at = shrink ? now : now + Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** push.attempts);
-    this.sql.run(
+    await this.sql.run(
       `UPDATE push_queue SET attempts = attempts + ?, due_at = ?, shrunk = shrunk + ? WHERE owner = ? AND item_id = ? AND endpoint = ?`,
       shrink ? 0 : 1,
       at,
@@ -136,15 +137,15 @@ export class PushStore extends OwnedRows {
     return true;
   }
 
-  nextDue(): number | null {
-    return this.sql.all<{ t: number | null }>(`SELECT min(due_at) AS t FROM push_queue WHERE owner = ?`, this.owner)[0]?.t ?? null;
+  async nextDue(): Promise<number | null> {
+    return (await this.sql.all<{ t: number | null }>(`SELECT min(due_at) AS t FROM push_queue WHERE owner = ?`, this.owner))[0]?.t ?? null;
   }
 
   /** Forgets every subscription and queued push (erasure, a revoke). */
-  erase(): number {
-    const count = this.count();
-    this.sql.run(`DELETE FROM push_subscriptions WHERE owner = ?`, this.owner);
-    this.sql.run(`DELETE FROM push_queue WHERE owner = ?`, this.owner);
+  async erase(): Promise<number> {
+    const count = (await this.count());
+    await this.sql.run(`DELETE FROM push_subscriptions WHERE owner = ?`, this.owner);
+    await this.sql.run(`DELETE FROM push_queue WHERE owner = ?`, this.owner);
     return count;
   }
 }
@@ -181,29 +182,33 @@ export class PushDelivery {
   }
 
   /** One round: the pushes due at `now`, at most a batch, sent at once and settled in one transaction. */
-  async round(now: number): Promise<void> {
+  async round(now: number, serial: Serial): Promise<void> {
     if (this.#sending) return;
     this.#sending = true;
     try {
-      const due = this.#store.due(now);
-      const attempts = await Promise.all(due.map(async (push) => ({ push, status: await this.#attempt(push) })));
-      const settledAt = Math.max(now, Date.now()); // the answers took time; `now` may be a test's clock ahead of this one
-      this.#sql.transaction(() => {
-        for (const { push, status } of attempts) this.#settle(push, status, settledAt);
+      // What to send is read as one call of the actor, sent outside any call, and settled as another.
+      const due = await serial(async () => {
+        const pushes = await this.#store.due(now);
+        return Promise.all(pushes.map(async (push) => ({ push, item: await this.#inbox.get(push.item_id), subscription: await this.#store.subscription(push.endpoint) })));
       });
+      const attempts = await Promise.all(due.map(async (found) => ({ push: found.push, status: await this.#attempt(found) })));
+      const settledAt = Math.max(now, Date.now()); // the answers took time; `now` may be a test's clock ahead of this one
+      await serial(() =>
+        this.#sql.transaction(async () => {
+          for (const { push, status } of attempts) await this.#settle(push, status, settledAt);
+        }),
+      );
     } finally {
       this.#sending = false;
     }
   }
 
-  nextDue(): number | null {
+  nextDue(): Promise<number | null> {
     return this.#store.nextDue();
   }
 
   /** Sends one queued push; 'skip' when there is nothing to send any more (the item or subscription is gone, or it was received). */
-  async #attempt(push: QueuedPush): Promise<Attempt> {
-    const item = this.#inbox.get(push.item_id);
-    const subscription = this.#store.subscription(push.endpoint);
+  async #attempt({ push, item, subscription }: { push: QueuedPush; item: StoredItem | null; subscription: PushSubscriptionRecord | null }): Promise<Attempt> {
     if (!item || !subscription || (push.unless_received === 1 && item.row.received_at !== null)) return 'skip';
     const r = item.row;
     const title = r.title ?? r.type;
@@ -216,26 +221,26 @@ export class PushDelivery {
     return this.#send(subscription, payload, { ttl: options.ttl ?? 86400, urgency: options.urgency, topic });
   }
 
-  #settle(push: QueuedPush, status: Attempt, now: number): void {
+  async #settle(push: QueuedPush, status: Attempt, now: number): Promise<void> {
     let outcome: PushObservation['outcome'];
     if (status === 'skip') {
       outcome = 'skipped';
-      this.#store.done(push);
+      await this.#store.done(push);
     } else if (status !== null && status >= 200 && status < 300) {
       outcome = 'sent';
-      this.#store.done(push);
-      this.#inbox.pushed(push.item_id, now);
+      await this.#store.done(push);
+      await this.#inbox.pushed(push.item_id, now);
     } else if (status === 404 || status === 410) {
       outcome = 'subscription_gone';
-      this.#store.unsubscribe(push.endpoint);
+      await this.#store.unsubscribe(push.endpoint);
     } else if (status === 413 && !push.shrunk) {
       outcome = 'shrinking';
-      this.#store.retry(push, now, true);
+      await this.#store.retry(push, now, true);
     } else if (status === null || status === 429 || status >= 500) {
-      outcome = this.#store.retry(push, now) ? 'retrying' : 'given_up';
+      outcome = (await this.#store.retry(push, now)) ? 'retrying' : 'given_up';
     } else {
       outcome = 'refused';
-      this.#store.done(push);
+      await this.#store.done(push);
     }
     this.#report({ item: push.item_id, status: status === 'skip' ? null : status, outcome, attempts: push.attempts + 1 });
   }

@@ -51,10 +51,10 @@ export async function receiptWebhookId(userId: string, key: string): Promise<str
 
 export class ReceiptOutbox extends OwnedRows {
   /** Queues a receipt, due now; one already queued under the same id stays as it is. */
-  enqueue(userId: string, itemId: number, kind: ReceiptKind, at: number): void {
+  async enqueue(userId: string, itemId: number, kind: ReceiptKind, at: number): Promise<void> {
     const time = new Date(at).toISOString();
     const body = encode({ type: `inbox.${kind}`, timestamp: time, data: { userId, id: String(itemId), [`${kind}At`]: time } });
-    this.sql.run(
+    await this.sql.run(
       `INSERT INTO receipts (owner, receipt, body, created_at, attempts, due_at) VALUES (?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING`,
       this.owner,
       `${kind}_${itemId}`,
@@ -64,8 +64,8 @@ export class ReceiptOutbox extends OwnedRows {
     );
   }
 
-  due(now: number): ReceiptRow[] {
-    return this.sql.all<ReceiptRow>(
+  async due(now: number): Promise<ReceiptRow[]> {
+    return await this.sql.all<ReceiptRow>(
       `SELECT receipt, body, created_at, attempts FROM receipts WHERE owner = ? AND due_at <= ? ORDER BY due_at LIMIT ?`,
       this.owner,
       now,
@@ -74,31 +74,34 @@ export class ReceiptOutbox extends OwnedRows {
   }
 
   /** Records one attempt: a delivered receipt, or one past its time, is forgotten; another is due again after its backoff. */
-  settle(row: ReceiptRow, delivered: boolean, now: number, retrySeconds: number): 'sent' | 'dropped' | 'retry' {
+  async settle(row: ReceiptRow, delivered: boolean, now: number, retrySeconds: number): Promise<'sent' | 'dropped' | 'retry'> {
     const next = now + Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** row.attempts);
     const outcome = delivered ? 'sent' : next > row.created_at + retrySeconds * 1000 ? 'dropped' : 'retry';
     if (outcome === 'retry') {
-      this.sql.run(
+      await this.sql.run(
         `UPDATE receipts SET attempts = attempts + 1, due_at = ? WHERE owner = ? AND receipt = ?`,
         next,
         this.owner,
         row.receipt,
       );
     } else {
-      this.sql.run(`DELETE FROM receipts WHERE owner = ? AND receipt = ?`, this.owner, row.receipt);
+      await this.sql.run(`DELETE FROM receipts WHERE owner = ? AND receipt = ?`, this.owner, row.receipt);
     }
     return outcome;
   }
 
   /** When the next queued receipt is due, or null. */
-  nextDue(): number | null {
-    return this.sql.all<{ t: number | null }>(`SELECT min(due_at) AS t FROM receipts WHERE owner = ?`, this.owner)[0]?.t ?? null;
+  async nextDue(): Promise<number | null> {
+    return (await this.sql.all<{ t: number | null }>(`SELECT min(due_at) AS t FROM receipts WHERE owner = ?`, this.owner))[0]?.t ?? null;
   }
 
-  erase(): void {
-    this.sql.run(`DELETE FROM receipts WHERE owner = ?`, this.owner);
+  async erase(): Promise<void> {
+    await this.sql.run(`DELETE FROM receipts WHERE owner = ?`, this.owner);
   }
 }
+
+/** Runs a part of a delivery round as one call of the actor (Kernel.run). */
+export type Serial = <T>(call: () => Promise<T>) => Promise<T>;
 
 /** Sends the receipts that are due, a batch at a time, and records each answer. */
 export class ReceiptDelivery {
@@ -115,25 +118,33 @@ export class ReceiptDelivery {
   }
 
   /** Queues the receipt of one item's `kind`, due now (in the caller's transaction). */
-  enqueue(itemId: number, kind: ReceiptKind, at: number): void {
-    this.#outbox.enqueue(this.#settings.userId, itemId, kind, at);
+  async enqueue(itemId: number, kind: ReceiptKind, at: number): Promise<void> {
+    await this.#outbox.enqueue(this.#settings.userId, itemId, kind, at);
   }
 
-  async round(now: number): Promise<void> {
+  /**
+   * One round: what is due, read and then settled as calls of the actor
+   * (`serial`: Kernel.run), and sent between them, outside any call.
+   */
+  async round(now: number, serial: Serial): Promise<void> {
     if (this.#sending) return;
     this.#sending = true;
     try {
       const { userId, send, retrySeconds } = this.#settings;
-      const due = this.#outbox.due(now);
+      const due = await serial(() => this.#outbox.due(now));
       const answers = await Promise.all(due.map(async (row) => send(await receiptWebhookId(userId, row.receipt), row.body)));
       const settledAt = Math.max(now, Date.now()); // the answers took time; `now` may be a test's clock ahead of this one
-      this.#sql.transaction(() => due.forEach((row, i) => this.#outbox.settle(row, answers[i]!, settledAt, retrySeconds)));
+      await serial(() =>
+        this.#sql.transaction(async () => {
+          for (const [i, row] of due.entries()) await this.#outbox.settle(row, answers[i]!, settledAt, retrySeconds);
+        }),
+      );
     } finally {
       this.#sending = false;
     }
   }
 
-  nextDue(): number | null {
+  nextDue(): Promise<number | null> {
     return this.#outbox.nextDue();
   }
 }

@@ -13,11 +13,11 @@ import { isStream, type Connection } from './ports.ts';
 export interface Replaying {
   readonly log: EventLog;
   readonly limits: Limits;
-  admit(credential: Credential | undefined): void;
+  refuseRevoked(credential: Credential | undefined): Promise<void>;
   send(connection: Connection, message: Outgoing): void;
   close(connection: Connection, code: number, reason: string): void;
   /** Tells the features which events reached a connection. */
-  replayed(events: readonly OutgoingEvent[]): void;
+  replayed(events: readonly OutgoingEvent[]): Promise<void>;
 }
 
 
@@ -36,7 +36,7 @@ export interface PollResult {
  * `hub.ready`. A replay cut short: a poll answers its page with `more`; a
  * stream resumes at once from its last id (4009).
  */
-export function resume(k: Replaying, connection: Connection, after: number | undefined, limit?: number): void {
+export async function resume(k: Replaying, connection: Connection, after: number | undefined, limit?: number): Promise<void> {
   let from = after;
   const reset = after === undefined ? null : k.log.resetFor(after);
   if (reset) {
@@ -45,9 +45,9 @@ export function resume(k: Replaying, connection: Connection, after: number | und
   }
   if (from !== undefined && from < k.log.lastId) {
     // A long poll gets its page and one more event (its answer's `more`).
-    const { events, more } = replay(k.log, from, k.limits.replayMaxBytes, limit === undefined ? undefined : limit + 1);
+    const { events, more } = await replay(k.log, from, k.limits.replayMaxBytes, limit === undefined ? undefined : limit + 1);
     for (const event of events) k.send(connection, event);
-    k.replayed(events);
+    await k.replayed(events);
     if (more) {
       if (!isStream(connection)) return void k.send(connection, new ControlMessage(HUB_READY, { lastId: events.at(-1)!.id, more: true, protocol: PROTOCOL_VERSION }));
       return k.close(connection, CloseCode.resumeNow, 'replay continues on the next connection');
@@ -57,15 +57,15 @@ export function resume(k: Replaying, connection: Connection, after: number | und
 }
 
 /** A short poll: events after `after`, at most `limit`, with the same reset rules as streams. Throws 401 for a revoked credential. */
-export function poll(k: Replaying, after: number | undefined, limit: number, credential?: Credential): PollResult {
-  k.admit(credential);
+export async function poll(k: Replaying, after: number | undefined, limit: number, credential?: Credential): Promise<PollResult> {
+  await k.refuseRevoked(credential);
   if (after === undefined) return { frames: [], lastId: String(k.log.lastId), more: false };
   const frames: JsonText[] = [];
   const reset = k.log.resetFor(after);
   if (reset) frames.push(new ControlMessage(HUB_RESET, reset).json);
-  const { events, more } = replay(k.log, reset ? k.log.prunedThrough : after, k.limits.replayMaxBytes, limit);
+  const { events, more } = await replay(k.log, reset ? k.log.prunedThrough : after, k.limits.replayMaxBytes, limit);
   for (const event of events) frames.push(event.json);
-  k.replayed(events);
+  await k.replayed(events);
   const last = events.at(-1)?.row.id ?? (reset ? k.log.lastId : after);
   return { frames, lastId: String(last), more };
 }
@@ -78,13 +78,13 @@ const REPLAY_PAGE = 100;
  * always at least one so every replay moves on; `more` when others remain.
  * Read a page at a time, so a bound of 1 MiB never loads the whole log into memory.
  */
-export function replay(log: EventLog, from: number, maxBytes: number, limit = Infinity): { events: OutgoingEvent[]; more: boolean } {
+export async function replay(log: EventLog, from: number, maxBytes: number, limit = Infinity): Promise<{ events: OutgoingEvent[]; more: boolean }> {
   const events: OutgoingEvent[] = [];
   let bytes = 0;
   for (let cursor = from; ; ) {
     // One row past what is left of `limit`, to tell whether more remain.
     const want = Math.min(REPLAY_PAGE, limit - events.length + 1);
-    const rows = log.after(cursor, want);
+    const rows = await log.after(cursor, want);
     for (const row of rows) {
       if (events.length === limit) return { events, more: true };
       const event = new OutgoingEvent(row);

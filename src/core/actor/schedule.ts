@@ -25,17 +25,22 @@ export class Schedule extends OwnedRows {
   constructor(sql: SqlStore, owner: string, alarm: Alarm) {
     super(sql, owner);
     this.#alarm = alarm;
-    for (const row of sql.all<{ reason: WakeReason; at: number }>(`SELECT reason, at FROM schedule WHERE owner = ?`, owner)) {
+  }
+
+  /** Reads the rows (when the actor starts, and at every call when another node may write them). */
+  async load(): Promise<void> {
+    await this.#due.clear();
+    for (const row of await this.sql.all<{ reason: WakeReason; at: number }>(`SELECT reason, at FROM schedule WHERE owner = ?`, this.owner)) {
       this.#due.set(row.reason, row.at);
     }
   }
 
   /** Wake at `at` for `reason`, unless it is already due as early; moves the alarm when it is the earliest. */
-  request(reason: WakeReason, at: number): void {
-    const current = this.#due.get(reason);
+  async request(reason: WakeReason, at: number): Promise<void> {
+    const current = (await this.#due.get(reason));
     if (current !== undefined && current <= at) return;
     const earliest = this.earliest();
-    this.sql.run(
+    await this.sql.run(
       `INSERT INTO schedule (owner, reason, at) VALUES (?, ?, ?) ON CONFLICT (owner, reason) DO UPDATE SET at = excluded.at`,
       this.owner,
       reason,
@@ -46,10 +51,10 @@ export class Schedule extends OwnedRows {
   }
 
   /** The reasons due at `now`, taken off the schedule; the alarm moves to what remains. */
-  takeDue(now: number): WakeReason[] {
+  async takeDue(now: number): Promise<WakeReason[]> {
     const due = [...this.#due].filter(([, at]) => at <= now).map(([reason]) => reason);
     for (const reason of due) {
-      this.sql.run(`DELETE FROM schedule WHERE owner = ? AND reason = ?`, this.owner, reason);
+      await this.sql.run(`DELETE FROM schedule WHERE owner = ? AND reason = ?`, this.owner, reason);
       this.#due.delete(reason);
     }
     this.#alarm.set(this.earliest());
@@ -57,9 +62,9 @@ export class Schedule extends OwnedRows {
   }
 
   /** Forgets every row and clears the alarm. */
-  clear(): void {
-    this.sql.run(`DELETE FROM schedule WHERE owner = ?`, this.owner);
-    this.#due.clear();
+  async clear(): Promise<void> {
+    await this.sql.run(`DELETE FROM schedule WHERE owner = ?`, this.owner);
+    await this.#due.clear();
     this.#alarm.set(null);
   }
 

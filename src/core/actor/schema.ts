@@ -108,18 +108,18 @@ const VERSION_KEY = 'schema_version';
  * store already there costs one read: every Durable Object runs this each
  * time it starts, and on Cloudflare it starts again after each hibernation.
  */
-export function migrate(sql: SqlStore): void {
-  if (storedVersion(sql) === SCHEMA_VERSION) return;
-  sql.transaction(() => {
-    sql.run(MIGRATIONS[0]![0]!);
-    const row = sql.all<{ value: number }>(
+export async function migrate(sql: SqlStore): Promise<void> {
+  if ((await storedVersion(sql)) === SCHEMA_VERSION) return;
+  await sql.transaction(async () => {
+    await sql.run(MIGRATIONS[0]![0]!);
+    const row = (await sql.all<{ value: number }>(
       `SELECT value FROM meta WHERE owner = ? AND key = ?`,
       VERSION_OWNER,
       VERSION_KEY,
-    )[0];
+    ))[0];
     for (let version = row?.value ?? 0; version < SCHEMA_VERSION; version++) {
-      for (const statement of MIGRATIONS[version]!) sql.run(statement);
-      sql.run(
+      for (const statement of MIGRATIONS[version]!) await sql.run(statement);
+      await sql.run(
         `INSERT INTO meta (owner, key, value) VALUES (?, ?, ?)
          ON CONFLICT (owner, key) DO UPDATE SET value = excluded.value`,
         VERSION_OWNER,
@@ -131,9 +131,9 @@ export function migrate(sql: SqlStore): void {
 }
 
 /** The schema version the store records; 0 for a new store, which has no meta table yet. */
-function storedVersion(sql: SqlStore): number {
+async function storedVersion(sql: SqlStore): Promise<number> {
   try {
-    return sql.all<{ value: number }>(`SELECT value FROM meta WHERE owner = ? AND key = ?`, VERSION_OWNER, VERSION_KEY)[0]?.value ?? 0;
+    return (await sql.all<{ value: number }>(`SELECT value FROM meta WHERE owner = ? AND key = ?`, VERSION_OWNER, VERSION_KEY))[0]?.value ?? 0;
   } catch {
     return 0;
   }

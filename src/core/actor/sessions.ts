@@ -24,25 +24,26 @@ export class Revocation extends OwnedRows {
   /** Read on first use: a publish never needs it, and an actor should start with no more reads than it must. */
   #loaded: number | undefined;
 
-
-  get #before(): number {
-    return (this.#loaded ??=
-      this.sql.all<{ value: number }>(`SELECT value FROM meta WHERE owner = ? AND key = 'revoked_before'`, this.owner)[0]?.value ?? 0);
+  /** Kept between calls only where nothing else writes the store (SqlStore.singleWriter). */
+  async #before(): Promise<number> {
+    if (!this.sql.singleWriter) this.#loaded = undefined;
+    this.#loaded ??= (await this.sql.all<{ value: number }>(`SELECT value FROM meta WHERE owner = ? AND key = 'revoked_before'`, this.owner))[0]?.value ?? 0;
+    return this.#loaded;
   }
 
   /** Whether a credential issued at `issuedAt` (seconds; 0 for a token without `iat`) is still honoured. */
-  admits(credential: Pick<Credential, 'issuedAt'>): boolean {
-    const before = this.#before;
+  async admits(credential: Pick<Credential, 'issuedAt'>): Promise<boolean> {
+    const before = await this.#before();
     return before === 0 || credential.issuedAt > before;
   }
 
   /** Refuses, from now on, every credential issued in the second of `now` (ms) or before. */
-  revoke(now: number): void {
-    this.#loaded = Math.max(this.#before, Math.floor(now / 1000));
-    this.sql.run(
+  async revoke(now: number): Promise<void> {
+    const before = (this.#loaded = Math.max(await this.#before(), Math.floor(now / 1000)));
+    await this.sql.run(
       `INSERT INTO meta (owner, key, value) VALUES (?, 'revoked_before', ?) ON CONFLICT (owner, key) DO UPDATE SET value = excluded.value`,
       this.owner,
-      this.#before,
+      before,
     );
   }
 }

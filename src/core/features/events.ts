@@ -36,12 +36,12 @@ export function spendPublishBudget(k: Kernel, now: number): void {
  * Throws 429 when the user's publish rate is exceeded; nothing is stored then.
  * A retried webhook-id is answered from the dedupe table, limit or not.
  */
-export function publish(k: Kernel, input: PublishInput, now: number): PublishResult {
+export async function publish(k: Kernel, input: PublishInput, now: number): Promise<PublishResult> {
   checkType(input.type);
   checkData(k, input.data);
-  return k.once(input, now, () => {
+  return await k.once(input, now, async () => {
     spendPublishBudget(k, now);
-    const event = k.insertEvent(input.type, input.data, now);
+    const event = (await k.insertEvent(input.type, input.data, now));
     return { result: { id: String(event.row.id), delivered: k.connections.receivers() }, event };
   });
 }

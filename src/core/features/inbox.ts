@@ -53,36 +53,36 @@ const budget = (k: Kernel, key: 'inboxBudget' | 'ackBudget') =>
  * are dropped, and the counts in the event are those of this transaction.
  * Rate-limited and deduplicated like publish().
  */
-export function notify(k: Kernel, input: NotifyInput, now: number): PublishResult {
+export async function notify(k: Kernel, input: NotifyInput, now: number): Promise<PublishResult> {
   checkType(input.type);
   if (input.data !== undefined) checkData(k, input.data);
   const inbox = inboxStore(k);
-  return k.once(input, now, () => {
+  return await k.once(input, now, async () => {
     spendPublishBudget(k, now);
     const delivered = k.connections.receivers();
     const id = k.log.lastId + 1;
-    const { item, replaces } = inbox.create(id, input, now, delivered > 0);
-    inbox.trim(k.limits.inboxMaxItems);
-    const data = encode({ ...item.value, counts: inbox.counts(), replaces: replaces === null ? undefined : String(replaces) });
+    const { item, replaces } = (await inbox.create(id, input, now, delivered > 0));
+    (await inbox.trim(k.limits.inboxMaxItems));
+    const data = encode({ ...item.value, counts: (await inbox.counts()), replaces: replaces === null ? undefined : String(replaces) });
     if (data.length > k.limits.maxEventBytes + INBOX_ITEM_OVERHEAD) throw badRequest('The notification is larger than MAX_EVENT_BYTES.');
-    const event = k.insertEvent(INBOX_CREATED, data, now);
-    queuePush(k, id, input.push, delivered, now);
-    k.pruneAfterWrite(now, false, k.limits.inboxMaxAgeSeconds);
+    const event = (await k.insertEvent(INBOX_CREATED, data, now));
+    (await queuePush(k, id, input.push, delivered, now));
+    (await k.pruneAfterWrite(now, false, k.limits.inboxMaxAgeSeconds));
     return { result: { id: event.id, delivered }, event };
   });
 }
 
 /** One inbox item's JSON (with its receipt times), or null. */
-export function getNotification(k: Kernel, id: number): JsonText | null {
-  return inboxStore(k).get(id)?.json ?? null;
+export async function getNotification(k: Kernel, id: number): Promise<JsonText | null> {
+  return (await inboxStore(k).get(id))?.json ?? null;
 }
 
 /** A page of the inbox, newest first, with the counts. Throws 401 for a revoked credential. */
-export function listInbox(k: Kernel, status: InboxStatus, before: number | undefined, limit: number, credential?: Credential): InboxListing {
-  k.admit(credential);
+export async function listInbox(k: Kernel, status: InboxStatus, before: number | undefined, limit: number, credential?: Credential): Promise<InboxListing> {
+  await k.refuseRevoked(credential);
   const inbox = inboxStore(k);
-  const { items, next } = inbox.list(status, before, limit);
-  return { items: items.map((item) => item.json), counts: inbox.counts(), next };
+  const { items, next } = (await inbox.list(status, before, limit));
+  return { items: items.map((item) => item.json), counts: (await inbox.counts()), next };
 }
 
 /**
@@ -91,21 +91,21 @@ export function listInbox(k: Kernel, status: InboxStatus, before: number | undef
  * same transaction; a call that changes nothing emits nothing. Throws 429
  * over INBOX_WRITE_RATE, 401 for a revoked credential.
  */
-export function changeInbox(k: Kernel, action: InboxAction, target: InboxTarget, credential: Credential | undefined, now: number): InboxChangeResult {
-  k.admit(credential);
+export async function changeInbox(k: Kernel, action: InboxAction, target: InboxTarget, credential: Credential | undefined, now: number): Promise<InboxChangeResult> {
+  await k.refuseRevoked(credential);
   k.spend(budget(k, 'inboxBudget'), now, `This user may change the inbox ${INBOX_WRITE_RATE.perSecond} times a second`);
   const inbox = inboxStore(k);
-  const { result, event } = k.atomically(() => {
-    const { changed, unknown } = inbox.change(action, target, now);
-    const counts = inbox.counts();
+  const { result, event } = (await k.atomically(async () => {
+    const { changed, unknown } = (await inbox.change(action, target, now));
+    const counts = (await inbox.counts());
     const result = { changed: changed.map((item) => item.id), unknown: unknown.map(String), counts };
     if (changed.length === 0) return { result };
-    queueReceipts(k, changed, now);
-    k.log.supersedeInboxChanges(new Set(changed.map((item) => String(item.id))));
+    await queueReceipts(k, changed, now);
+    await k.log.supersedeInboxChanges(new Set(changed.map((item) => String(item.id))));
     const data = encode({ counts, items: changed.map((item) => item.state) });
     // What the user's clicks write does not count towards the retention limit, so it never asks for a count prune.
-    return { result, event: k.insertEvent(INBOX_CHANGED, data, now, false) };
-  });
+    return { result, event: (await k.insertEvent(INBOX_CHANGED, data, now, false)) };
+  }));
   if (event) k.deliver(event);
   return result;
 }
@@ -114,17 +114,17 @@ export function changeInbox(k: Kernel, action: InboxAction, target: InboxTarget,
  * A client over HTTP (SSE, polls) has every event up to `through`: the
  * inbox items among them get their `receivedAt`. Returns how many did.
  */
-export function acknowledge(k: Kernel, through: number, credential: Credential | undefined, now: number): { acknowledged: number } {
-  k.admit(credential);
+export async function acknowledge(k: Kernel, through: number, credential: Credential | undefined, now: number): Promise<{ acknowledged: number }> {
+  await k.refuseRevoked(credential);
   k.spend(budget(k, 'ackBudget'), now, `This user may acknowledge over HTTP ${INBOX_WRITE_RATE.perSecond} times a second`);
-  return { acknowledged: acknowledgeThrough(k, through, now).length };
+  return { acknowledged: (await acknowledgeThrough(k, through, now)).length };
 }
 
 /** Sets `receivedAt` on the items up to `through` that had none (an `ack` frame, or acknowledge()). */
-function acknowledgeThrough(k: Kernel, through: number, now: number): StoredItem[] {
-  return k.sql.transaction(() => {
-    const items = inboxStore(k).acknowledge(Math.min(through, k.log.lastId), now);
-    queueReceipts(k, items, now);
+async function acknowledgeThrough(k: Kernel, through: number, now: number): Promise<StoredItem[]> {
+  return await k.sql.transaction(async () => {
+    const items = (await inboxStore(k).acknowledge(Math.min(through, k.log.lastId), now));
+    (await queueReceipts(k, items, now));
     return items;
   });
 }
@@ -132,24 +132,24 @@ function acknowledgeThrough(k: Kernel, through: number, now: number): StoredItem
 export const inbox: Feature<Kernel> = {
   frames: {
     /** `{"type":"ack","through":"<id>"}`: this client has every event up to `through`. */
-    ack(k, connection, frame) {
+    async ack(k, connection, frame) {
       const through = typeof frame.through === 'string' ? parseEventId(frame.through) : null;
-      if (typeof through === 'number') return void acknowledgeThrough(k, through, Date.now());
+      if (typeof through === 'number') return void (await acknowledgeThrough(k, through, Date.now()));
       connection.send(new ControlMessage(HUB_ERROR, { code: 'invalid_frame', message: 'ack: {"type":"ack","through":"<event id>"}.' }));
     },
   },
   /** Inbox items announced by these events reached a connection: their `deliveredAt`, when they had none. */
-  replayed(k, events) {
+  async replayed(k, events) {
     const ids = events.filter((event) => event.row.type === INBOX_CREATED).map((event) => event.row.id);
-    if (ids.length > 0) inboxStore(k).delivered(ids, Date.now());
+    if (ids.length > 0) (await inboxStore(k).delivered(ids, Date.now()));
   },
-  prune(k, now) {
+  async prune(k, now) {
     const maxAge = k.limits.inboxMaxAgeSeconds * 1000;
     const store = inboxStore(k);
-    store.prune(k.limits.inboxMaxItems, now - maxAge);
-    return (store.oldest() ?? Infinity) + maxAge;
+    await store.prune(k.limits.inboxMaxItems, now - maxAge);
+    return ((await store.oldest()) ?? Infinity) + maxAge;
   },
-  erase: (k) => ({ notifications: inboxStore(k).erase() }),
-  stats: (k) => ({ inbox: inboxStore(k).counts() }),
+  erase: async (k) => ({ notifications: (await inboxStore(k).erase()) }),
+  stats: async (k) => ({ inbox: (await inboxStore(k).counts()) }),
 };
 

@@ -30,43 +30,43 @@ export interface JobUpdateResult {
  * (`job.<status>`, or `job.progress` while running) whose data is the job.
  * Throws 409 for a change to a job in a terminal state; nothing is written then.
  */
-export function updateJob(k: Kernel, jobId: string, update: JobUpdate, idempotency: IdempotencyKey, now: number): JobUpdateResult {
+export async function updateJob(k: Kernel, jobId: string, update: JobUpdate, idempotency: IdempotencyKey, now: number): Promise<JobUpdateResult> {
   if (!isJobId(jobId) || !(JOB_STATUSES as readonly string[]).includes(update.status)) throw badRequest('A job update names a job id and a job status.');
   for (const text of [update.result, update.error]) if (text !== undefined) checkData(k, text);
   const jobs = jobStore(k);
   let changed: StoredJob | undefined;
-  const result = k.once<JobUpdateResult>(idempotency, now, () => {
-    const change = jobs.plan(jobId, update, now);
+  const result = (await k.once<JobUpdateResult>(idempotency, now, async () => {
+    const change = (await jobs.plan(jobId, update, now));
     if (change.kind === 'unchanged') return { result: { job: change.job.json, created: false, eventId: null, delivered: 0 } };
     // Only a change that emits an event counts against the rate; a refused or empty one does not.
     spendPublishBudget(k, now);
-    jobs.write((changed = change.job));
-    const event = k.insertEvent(change.eventType, change.job.json, now);
+    await jobs.write((changed = change.job));
+    const event = (await k.insertEvent(change.eventType, change.job.json, now));
     const delivered = k.connections.receivers();
     return { result: { job: change.job.json, created: change.created, eventId: String(event.row.id), delivered }, event };
-  });
+  }));
   if (changed) k.sendLive(k.connections.jobWatchers(jobId), new JobMessage(changed.json));
   return result;
 }
 
 /** The job's JSON; with a client's credential, 401 when it is revoked. */
-export function getJob(k: Kernel, jobId: string, credential?: Credential): JsonText | null {
-  k.admit(credential);
-  return jobStore(k).get(jobId)?.json ?? null;
+export async function getJob(k: Kernel, jobId: string, credential?: Credential): Promise<JsonText | null> {
+  await k.refuseRevoked(credential);
+  return (await jobStore(k).get(jobId))?.json ?? null;
 }
 
 /** Job JSON texts, newest first. */
-export function listJobs(k: Kernel, status: JobStatus | undefined, limit: number, credential?: Credential): JsonText[] {
-  k.admit(credential);
-  return jobStore(k).list(status, limit).map((job) => job.json);
+export async function listJobs(k: Kernel, status: JobStatus | undefined, limit: number, credential?: Credential): Promise<JsonText[]> {
+  await k.refuseRevoked(credential);
+  return (await jobStore(k).list(status, limit)).map((job) => job.json);
 }
 
 /**
  * A parked job long poll: answered at once when the job's version is already
  * above `version`, otherwise by the next change of that job.
  */
-function watchJob(k: Kernel, connection: Connection, jobId: string, version: number | undefined): void {
-  const job = jobStore(k).get(jobId);
+async function watchJob(k: Kernel, connection: Connection, jobId: string, version: number | undefined): Promise<void> {
+  const job = (await jobStore(k).get(jobId));
   // Without a version, the poll waits for the next change after the current one.
   const since = version ?? job?.row.version ?? 0;
   if (job && job.row.version > since) k.send(connection, new JobMessage(job.json));
@@ -74,18 +74,18 @@ function watchJob(k: Kernel, connection: Connection, jobId: string, version: num
 }
 
 export const jobs: Feature<Kernel> = {
-  opened(k, connection, options) {
+  async opened(k, connection, options) {
     if (!options.job) return false;
-    watchJob(k, connection, options.job.id, options.job.version);
+    await watchJob(k, connection, options.job.id, options.job.version);
     return true;
   },
   /** Jobs not updated within the retention age go, the newest RETENTION_MAX_EVENTS kept at most. */
-  prune(k, now) {
+  async prune(k, now) {
     const maxAge = k.limits.retentionMaxAgeSeconds * 1000;
     const store = jobStore(k);
-    store.prune(now - maxAge, k.limits.retentionMaxEvents);
-    return (store.oldestUpdate() ?? Infinity) + maxAge;
+    await store.prune(now - maxAge, k.limits.retentionMaxEvents);
+    return ((await store.oldestUpdate()) ?? Infinity) + maxAge;
   },
-  erase: (k) => ({ jobs: jobStore(k).erase() }),
-  stats: (k) => ({ jobs: jobStore(k).countByStatus() }),
+  erase: async (k) => ({ jobs: (await jobStore(k).erase()) }),
+  stats: async (k) => ({ jobs: (await jobStore(k).countByStatus()) }),
 };

@@ -2,19 +2,32 @@
 
 import type { Kernel } from '../actor/kernel.ts';
 import { log } from '../observability/log.ts';
+import type { Serial } from '../actor/receipts.ts';
 
 /**
  * Runs one round and asks for the wake of the next due one, even when the
  * round failed. Never a rejection a host could leave unhandled: a failed
  * round is logged and retried at the next wake.
  */
-export async function sendRound(k: Kernel, reason: string, delivery: { round(now: number): Promise<void>; nextDue(): number | null }, now: number): Promise<void> {
+export async function sendRound(k: Kernel, reason: string, delivery: Delivery, now: number): Promise<void> {
+  const serial: Serial = (call) => k.run(call);
   try {
-    await delivery.round(now);
+    await delivery.round(now, serial);
   } catch (err) {
     log.error(`${reason}_failed`, { error: String(err) });
-  } finally {
-    const next = delivery.nextDue();
-    if (next !== null) k.schedule.request(reason, next);
   }
+  try {
+    await serial(async () => {
+      const next = await delivery.nextDue();
+      if (next !== null) await k.schedule.request(reason, next);
+    });
+  } catch (err) {
+    log.error(`${reason}_failed`, { error: String(err) });
+  }
+}
+
+/** A delivery whose rounds read and settle through `serial` and send between. */
+export interface Delivery {
+  round(now: number, serial: Serial): Promise<void>;
+  nextDue(): Promise<number | null>;
 }

@@ -31,42 +31,42 @@ function requirePush(k: Kernel): void {
  * default when no live connection took it now; with `after`, at that time
  * unless a client has acknowledged it by then; never with `push: false`.
  */
-export function queuePush(k: Kernel, itemId: number, push: PushOptions | false | undefined, delivered: number, now: number): void {
+export async function queuePush(k: Kernel, itemId: number, push: PushOptions | false | undefined, delivered: number, now: number): Promise<void> {
   if (!delivery(k) || push === false) return;
   const after = push?.after;
   if (after === undefined && delivered > 0) return;
   const dueAt = now + (after ?? 0) * 1000;
-  if (pushStore(k).enqueue(itemId, dueAt, after !== undefined) > 0) k.schedule.request('push', dueAt);
+  if ((await pushStore(k).enqueue(itemId, dueAt, after !== undefined)) > 0) (await k.schedule.request('push', dueAt));
 }
 
 /** Adds this browser's push subscription (at most MAX_PUSH_SUBSCRIPTIONS; the oldest goes). Throws 501 without VAPID keys. */
-export function subscribePush(k: Kernel, subscription: PushSubscriptionRecord, credential: Credential | undefined, now: number): { subscriptions: number } {
-  k.admit(credential);
-  requirePush(k);
+export async function subscribePush(k: Kernel, subscription: PushSubscriptionRecord, credential: Credential | undefined, now: number): Promise<{ subscriptions: number }> {
+  await k.refuseRevoked(credential);
+  await requirePush(k);
   const store = pushStore(k);
-  k.sql.transaction(() => store.subscribe(subscription, now));
-  return { subscriptions: store.count() };
+  await k.sql.transaction(async () => (await store.subscribe(subscription, now)));
+  return { subscriptions: (await store.count()) };
 }
 
 /** Removes one of the user's push subscriptions. */
-export function unsubscribePush(k: Kernel, endpoint: string, credential?: Credential): { removed: boolean } {
-  k.admit(credential);
-  requirePush(k);
-  return { removed: k.sql.transaction(() => pushStore(k).unsubscribe(endpoint)) };
+export async function unsubscribePush(k: Kernel, endpoint: string, credential?: Credential): Promise<{ removed: boolean }> {
+  await k.refuseRevoked(credential);
+  await requirePush(k);
+  return { removed: (await k.sql.transaction(async () => (await pushStore(k).unsubscribe(endpoint)))) };
 }
 
 export const push: Feature<Kernel> = {
   wakes: {
-    push(k, _now, dueAt) {
+    async push(k, _now, dueAt) {
       const pushes = delivery(k);
-      return pushes ? sendRound(k, 'push', pushes, dueAt) : undefined;
+      return pushes ? { sent: sendRound(k, 'push', pushes, dueAt) } : undefined;
     },
   },
-  erase(k) {
-    pushStore(k).erase();
+  async erase(k) {
+    await pushStore(k).erase();
   },
   // Logged out everywhere: no browser of the user's keeps getting pushes.
-  revoked(k) {
-    pushStore(k).erase();
+  async revoked(k) {
+    await pushStore(k).erase();
   },
 };

@@ -14,23 +14,23 @@ const delivery = (k: Kernel): ReceiptDelivery | null =>
   k.part('receipts', () => (k.options.receipts ? new ReceiptDelivery(k.sql, receiptOutbox(k), k.options.receipts) : null));
 
 /** Queues a receipt for each receipt time these items got now, and asks to be woken to send them. */
-export function queueReceipts(k: Kernel, items: readonly StoredItem[], now: number): void {
+export async function queueReceipts(k: Kernel, items: readonly StoredItem[], now: number): Promise<void> {
   const receipts = delivery(k);
   if (!receipts || items.length === 0) return;
   for (const item of items) {
-    for (const kind of RECEIPT_KINDS) if (item.row[`${kind}_at`] === now) receipts.enqueue(item.row.id, kind, now);
+    for (const kind of RECEIPT_KINDS) if (item.row[`${kind}_at`] === now) (await receipts.enqueue(item.row.id, kind, now));
   }
-  k.schedule.request('receipts', now);
+  await k.schedule.request('receipts', now);
 }
 
 export const receipts: Feature<Kernel> = {
   wakes: {
-    receipts(k, _now, dueAt) {
+    async receipts(k, _now, dueAt) {
       const receipts = delivery(k);
-      return receipts ? sendRound(k, 'receipts', receipts, dueAt) : undefined;
+      return receipts ? { sent: sendRound(k, 'receipts', receipts, dueAt) } : undefined;
     },
   },
-  erase(k) {
-    receiptOutbox(k).erase();
+  async erase(k) {
+    await receiptOutbox(k).erase();
   },
 };

@@ -16,15 +16,15 @@ import { ticketLedger } from './parts.ts';
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Spends a ticket (401 when spent before); its row is pruned once the ticket would have expired. */
-function redeem(k: Kernel, ticket: { nonce: string; exp: number }): void {
-  if (!ticketLedger(k).redeem(ticket.nonce, ticket.exp)) throw unauthorized();
-  k.schedule.request('prune', ticket.exp * 1000);
+async function redeem(k: Kernel, ticket: { nonce: string; exp: number }): Promise<void> {
+  if (!(await ticketLedger(k).redeem(ticket.nonce, ticket.exp))) throw unauthorized();
+  await k.schedule.request('prune', ticket.exp * 1000);
 }
 
 /** Gives a stream the session of its credential, and asks to be woken when its warning is due. */
-function startSession(k: Kernel, connection: Connection, credential: Credential, now: number): void {
+async function startSession(k: Kernel, connection: Connection, credential: Credential, now: number): Promise<void> {
   connection.session = sessionFor(credential, now);
-  k.schedule.request('expire', connection.session.warnAt);
+  await k.schedule.request('expire', connection.session.warnAt);
 }
 
 /**
@@ -39,17 +39,17 @@ async function renew(k: Kernel, connection: Connection, text: unknown): Promise<
   const valid = ticket !== null && session !== undefined && ticket.userId === session.userId && ticket.exp * 1000 > now;
   try {
     if (!valid) throw unauthorized();
-    k.admit(ticket);
-    redeem(k, ticket);
+    await k.refuseRevoked(ticket);
+    await redeem(k, ticket);
   } catch {
     return k.close(connection, CloseCode.unauthorized, 'session refresh refused');
   }
-  startSession(k, connection, ticket, now);
+  await startSession(k, connection, ticket, now);
   k.send(connection, new ControlMessage(HUB_AUTH, { expiresAt: iso(connection.session!.expiresAt) }));
 }
 
 /** Warns the sessions whose warning is due and closes (4401) those that ended; then asks for the next. */
-function expireSessions(k: Kernel, now: number): void {
+async function expireSessions(k: Kernel, now: number): Promise<void> {
   let next = Infinity;
   for (const connection of k.connections.list()) {
     const session = connection.session;
@@ -62,25 +62,25 @@ function expireSessions(k: Kernel, now: number): void {
     }
     next = Math.min(next, warnAt);
   }
-  if (next < Infinity) k.schedule.request('expire', next);
+  if (next < Infinity) (await k.schedule.request('expire', next));
 }
 
 export const sessions: Feature<Kernel> = {
   wakes: { expire: expireSessions },
   frames: { auth: (k, connection, frame) => renew(k, connection, frame.ticket) },
-  admitting(k, _connection, options) {
-    if (options.redeem) redeem(k, options.redeem);
+  async admitting(k, _connection, options) {
+    if (options.redeem) (await redeem(k, options.redeem));
   },
-  opened(k, connection, options, now) {
-    if (options.credential && isStream(connection)) startSession(k, connection, options.credential, now);
+  async opened(k, connection, options, now) {
+    if (options.credential && isStream(connection)) (await startSession(k, connection, options.credential, now));
     return false;
   },
-  prune(k, now) {
+  async prune(k, now) {
     const tickets = ticketLedger(k);
-    tickets.forget(now);
-    return tickets.lastExpiry();
+    await tickets.forget(now);
+    return await tickets.lastExpiry();
   },
-  erase(k) {
-    ticketLedger(k).erase();
+  async erase(k) {
+    await ticketLedger(k).erase();
   },
 };
