@@ -116,7 +116,8 @@ export class ActorDirectory {
 
   evictIdle(now = Date.now()): void {
     for (const [userId, actor] of this.#actors) {
-      if (actor.connections.count() === 0 && now - actor.lastUsed >= this.#options.idleMs) this.#actors.delete(userId);
+      // Not while it sends: another actor of the same user would send the same rows again.
+      if (actor.connections.count() === 0 && actor.hub.sending === 0 && now - actor.lastUsed >= this.#options.idleMs) this.#actors.delete(userId);
     }
   }
 

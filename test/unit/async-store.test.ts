@@ -7,11 +7,11 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import type { Outgoing } from '../../src/core/actor/frames.ts';
 import { Hub } from '../../src/core/actor/hub.ts';
-import type { Connection, Session, Transport } from '../../src/core/actor/ports.ts';
+import type { Connection, Session, SqlStore, Transport } from '../../src/core/actor/ports.ts';
 import { migrate } from '../../src/core/actor/schema.ts';
 import { DEFAULT_LIMITS } from '../../src/core/config.ts';
 import { MemoryConnectionSet } from '../../src/standalone/memory-connections.ts';
-import { configure, type SqliteDatabase } from '../../src/standalone/sqlite-store.ts';
+import { configure, createSqliteStore, type SqliteDatabase } from '../../src/standalone/sqlite-store.ts';
 import { deferringStore } from '../helpers/deferring-store.ts';
 import { json } from '../helpers/wire.ts';
 
@@ -66,6 +66,34 @@ describe('the actor over a store that answers later', () => {
       { id: '8', delivered: 0, duplicate: true },
     ]);
     expect((await hub.poll(0, 100)).lastId).toBe('30');
+  });
+
+  it('reads what it keeps in memory again after a rollback: a failed write leaves no schedule the store does not have', async () => {
+    const db = new DatabaseSync(':memory:') as unknown as SqliteDatabase;
+    configure(db);
+    const base = createSqliteStore(db);
+    let failDedupe = false;
+    // The host's store, except that the first dedupe write fails (a full disk, say).
+    const sql: SqlStore = {
+      singleWriter: true,
+      all: base.all,
+      transaction: base.transaction,
+      run: (text, ...params) => {
+        if (failDedupe && text.startsWith('INSERT INTO dedupe')) {
+          failDedupe = false;
+          return Promise.reject(new Error('disk I/O error'));
+        }
+        return base.run(text, ...params);
+      },
+    };
+    await migrate(sql);
+    failDedupe = true;
+    const hub = new Hub(sql, new MemoryConnectionSet(), DEFAULT_LIMITS);
+    await expect(publish(hub, 1)).rejects.toThrow('disk I/O error');
+    expect(await sql.all('SELECT id FROM events')).toEqual([]);
+    expect(await publish(hub, 2)).toEqual({ id: '1', delivered: 0 });
+    // The prune the failed write asked for was rolled back with it; the next write asks again.
+    expect(await sql.all(`SELECT reason FROM schedule`)).toEqual([{ reason: 'prune' }]);
   });
 
   it('rolls a refused write back whole: a notification too large stores no item and no event', async () => {

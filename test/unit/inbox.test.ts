@@ -166,6 +166,35 @@ describe('receipts to the publisher', () => {
     expect((await due())).toBeUndefined();
   });
 
+  it('asks for no wake while a round is still sending, and keeps the sending actor in memory', async () => {
+    let release!: () => void;
+    const answered = new Promise<boolean>((resolve) => (release = () => resolve(true)));
+    let sends = 0;
+    const { sql, directory, backend } = await open(DEFAULT_LIMITS, {
+      retrySeconds: 600,
+      send: async () => (sends++, answered),
+    });
+    await backend.actor('u').notify(note());
+    await backend.actor('u').acknowledge(1);
+    const hub = directory.get('u').hub;
+    const first = await hub.wake(Date.now() + 1000);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sends).toBe(1); // in flight
+    // A second wake while the first round is sending: skipped, and no wake due at once (no wake loop).
+    await hub.wake(Date.now() + 1000);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await sql.all(`SELECT at FROM schedule WHERE owner = 'u' AND reason = 'receipts'`)).toEqual([]);
+    // An idle actor whose round is sending is not evicted: a new one would send the same rows again.
+    directory.evictIdle(Date.now() + 3_600_000);
+    expect(directory.size).toBe(1);
+    release();
+    await first.sent;
+    expect(sends).toBe(1);
+    expect(await sql.all(`SELECT * FROM receipts`)).toEqual([]);
+    directory.evictIdle(Date.now() + 3_600_000);
+    expect(directory.size).toBe(0);
+  });
+
   it('queues nothing without RECEIPTS_URL, and fails closed on half a configuration', async () => {
     const { sql, backend } = await open();
     await backend.actor('u').notify(note());

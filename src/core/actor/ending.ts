@@ -29,7 +29,7 @@ export async function endSessions(k: Kernel, options: { revoke?: boolean }, idem
   const seen = idempotency && (await k.dedupe.seen<Ended>(idempotency));
   if (seen) return { ...seen, duplicate: true };
   const result = { closed: closeAll(k) };
-  await k.sql.transaction(async () => {
+  await k.atomically(async () => {
     if (options.revoke) {
       await k.revocation.revoke(now);
       for (const feature of k.features) await feature.revoked?.(k);

@@ -41,17 +41,12 @@ export class EventLog extends OwnedRows {
     return this.#prunedThrough;
   }
 
-  /** Appends an event with the next id. Inside the caller's transaction; see rollBack(). */
+  /** Appends an event with the next id, inside the caller's transaction (after a rollback the kernel reads the log's position again). */
   async append(type: string, data: JsonText, now: number): Promise<EventRow> {
     const row: EventRow = { id: this.#lastId + 1, type, data, created_at: now };
     await this.sql.run(`INSERT INTO events (owner, ${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?)`, this.owner, row.id, row.type, row.data, row.created_at);
     this.#lastId = row.id;
     return row;
-  }
-
-  /** After a transaction that appended was rolled back: the ids it took are free again. */
-  rollBack(lastId: number): void {
-    this.#lastId = lastId;
   }
 
   /** Events after `after` in id order; `limit` -1 for all. */

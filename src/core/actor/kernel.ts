@@ -39,6 +39,8 @@ export class Kernel implements Replaying {
   readonly dedupe: DedupeLedger;
   readonly revocation: Revocation;
   readonly features: readonly Feature<Kernel>[];
+  /** Outbound rounds running (receipts, pushes): a host keeps an actor that sends in memory. */
+  sending = 0;
   /** What features keep per user, made on first use (part()). */
   readonly #parts: Record<string, unknown> = {};
   /** What the actor keeps in memory (the log's position, the schedule) was read from the store. */
@@ -69,6 +71,7 @@ export class Kernel implements Replaying {
   run<T>(call: () => Promise<T>): Promise<T> {
     return inTurn(this.sql, async () => {
       if (!this.#loaded || !this.sql.singleWriter) {
+        this.revocation.forget();
         await this.options.ready;
         await this.log.load();
         await this.schedule.load();
@@ -98,13 +101,22 @@ export class Kernel implements Replaying {
     throw new HubError('rate_limited', `${limit}; retry in ${seconds} s.`, { headers: { 'Retry-After': String(seconds) } });
   }
 
-  /** Runs writes in one transaction; the in-memory last id follows only a commit. */
+  /**
+   * Runs writes in one transaction, the only way the kernel and its features
+   * write. What the actor keeps in memory (the log's position, the schedule,
+   * the revocation point) follows only a commit: after a rollback it is read
+   * from the store again.
+   */
   async atomically<T>(fn: () => Promise<T>): Promise<T> {
-    const lastId = this.log.lastId;
     try {
       return await this.sql.transaction(fn);
     } catch (err) {
-      this.log.rollBack(lastId);
+      this.#loaded = false;
+      this.revocation.forget();
+      await this.log.load().then(() => this.schedule.load()).then(
+        () => (this.#loaded = true),
+        () => undefined, // read again at the next call
+      );
       throw err;
     }
   }
@@ -271,7 +283,7 @@ export class Kernel implements Replaying {
   #prune(now: number): Promise<number | null> {
     const { retentionMaxEvents, retentionMaxAgeSeconds, dedupeTtlSeconds } = this.limits;
     const maxAge = retentionMaxAgeSeconds * 1000;
-    return this.sql.transaction(async () => {
+    return this.atomically(async () => {
       await this.log.prune(retentionMaxEvents, now - maxAge);
       await this.dedupe.forget(now - dedupeTtlSeconds * 1000);
       let next = Math.min(((await this.log.oldest()) ?? Infinity) + maxAge, ((await this.dedupe.oldest()) ?? Infinity) + dedupeTtlSeconds * 1000);

@@ -182,8 +182,8 @@ export class PushDelivery {
   }
 
   /** One round: the pushes due at `now`, at most a batch, sent at once and settled in one transaction. */
-  async round(now: number, serial: Serial): Promise<void> {
-    if (this.#sending) return;
+  async round(now: number, serial: Serial): Promise<boolean> {
+    if (this.#sending) return false;
     this.#sending = true;
     try {
       // What to send is read as one call of the actor, sent outside any call, and settled as another.
@@ -198,6 +198,7 @@ export class PushDelivery {
           for (const { push, status } of attempts) await this.#settle(push, status, settledAt);
         }),
       );
+      return true;
     } finally {
       this.#sending = false;
     }

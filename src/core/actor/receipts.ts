@@ -124,10 +124,11 @@ export class ReceiptDelivery {
 
   /**
    * One round: what is due, read and then settled as calls of the actor
-   * (`serial`: Kernel.run), and sent between them, outside any call.
+   * (`serial`: Kernel.run), and sent between them, outside any call. False
+   * when a round was running already (it asks for the next wake itself).
    */
-  async round(now: number, serial: Serial): Promise<void> {
-    if (this.#sending) return;
+  async round(now: number, serial: Serial): Promise<boolean> {
+    if (this.#sending) return false;
     this.#sending = true;
     try {
       const { userId, send, retrySeconds } = this.#settings;
@@ -139,6 +140,7 @@ export class ReceiptDelivery {
           for (const [i, row] of due.entries()) await this.#outbox.settle(row, answers[i]!, settledAt, retrySeconds);
         }),
       );
+      return true;
     } finally {
       this.#sending = false;
     }

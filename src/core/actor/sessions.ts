@@ -24,6 +24,11 @@ export class Revocation extends OwnedRows {
   /** Read on first use: a publish never needs it, and an actor should start with no more reads than it must. */
   #loaded: number | undefined;
 
+  /** Forgets what was read: read again on next use (a rollback, or a store another node writes). */
+  forget(): void {
+    this.#loaded = undefined;
+  }
+
   /** Kept between calls only where nothing else writes the store (SqlStore.singleWriter). */
   async #before(): Promise<number> {
     if (!this.sql.singleWriter) this.#loaded = undefined;

@@ -122,7 +122,7 @@ export async function acknowledge(k: Kernel, through: number, credential: Creden
 
 /** Sets `receivedAt` on the items up to `through` that had none (an `ack` frame, or acknowledge()). */
 async function acknowledgeThrough(k: Kernel, through: number, now: number): Promise<StoredItem[]> {
-  return await k.sql.transaction(async () => {
+  return await k.atomically(async () => {
     const items = (await inboxStore(k).acknowledge(Math.min(through, k.log.lastId), now));
     (await queueReceipts(k, items, now));
     return items;

@@ -11,10 +11,14 @@ import type { Serial } from '../actor/receipts.ts';
  */
 export async function sendRound(k: Kernel, reason: string, delivery: Delivery, now: number): Promise<void> {
   const serial: Serial = (call) => k.run(call);
+  k.sending++;
   try {
-    await delivery.round(now, serial);
+    // Skipped while another round of this delivery runs: that one asks for the next wake (no wake loop meanwhile).
+    if (!(await delivery.round(now, serial))) return;
   } catch (err) {
     log.error(`${reason}_failed`, { error: String(err) });
+  } finally {
+    k.sending--;
   }
   try {
     await serial(async () => {
@@ -28,6 +32,7 @@ export async function sendRound(k: Kernel, reason: string, delivery: Delivery, n
 
 /** A delivery whose rounds read and settle through `serial` and send between. */
 export interface Delivery {
-  round(now: number, serial: Serial): Promise<void>;
+  /** False when a round was running already. */
+  round(now: number, serial: Serial): Promise<boolean>;
   nextDue(): Promise<number | null>;
 }

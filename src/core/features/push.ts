@@ -44,7 +44,7 @@ export async function subscribePush(k: Kernel, subscription: PushSubscriptionRec
   await k.refuseRevoked(credential);
   await requirePush(k);
   const store = pushStore(k);
-  await k.sql.transaction(async () => (await store.subscribe(subscription, now)));
+  await k.atomically(() => store.subscribe(subscription, now));
   return { subscriptions: (await store.count()) };
 }
 
@@ -52,7 +52,7 @@ export async function subscribePush(k: Kernel, subscription: PushSubscriptionRec
 export async function unsubscribePush(k: Kernel, endpoint: string, credential?: Credential): Promise<{ removed: boolean }> {
   await k.refuseRevoked(credential);
   await requirePush(k);
-  return { removed: (await k.sql.transaction(async () => (await pushStore(k).unsubscribe(endpoint)))) };
+  return { removed: await k.atomically(() => pushStore(k).unsubscribe(endpoint)) };
 }
 
 export const push: Feature<Kernel> = {
