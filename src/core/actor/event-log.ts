@@ -74,7 +74,7 @@ export class EventLog extends OwnedRows {
    * point a client can hold is then before the log and gets `hub.reset`.
    */
   async erase(): Promise<number> {
-    const count = (await this.retained());
+    const count = await this.retained();
     await this.sql.run(`DELETE FROM events WHERE owner = ?`, this.owner);
     await this.#markPruned(this.#lastId + 1);
     this.#lastId = this.#prunedThrough;

@@ -189,12 +189,12 @@ export class Inbox extends OwnedRows {
 
   /** Newest first, older than `before` when given; `next` is the cursor of the following page. */
   async list(status: InboxStatus, before: number | undefined, limit: number): Promise<{ items: StoredItem[]; next: string | null }> {
-    const rows = (await this.sql.all<ItemRow>(
+    const rows = await this.sql.all<ItemRow>(
       `SELECT ${COLUMNS} FROM inbox WHERE owner = ? AND id < ? AND ${STATUS_WHERE[status]} ORDER BY id DESC LIMIT ?`,
       this.owner,
       before ?? Number.MAX_SAFE_INTEGER,
       limit + 1,
-    ));
+    );
     const items = rows.slice(0, limit).map((row) => new StoredItem(row));
     return { items, next: rows.length > limit ? items.at(-1)!.id : null };
   }
@@ -237,11 +237,11 @@ export class Inbox extends OwnedRows {
 
   /** Items up to `through` that a client now has: their first `receivedAt` (and `deliveredAt`, if unset). Returns them. */
   async acknowledge(through: number, now: number): Promise<StoredItem[]> {
-    const rows = (await this.sql.all<ItemRow>(
+    const rows = await this.sql.all<ItemRow>(
       `SELECT ${COLUMNS} FROM inbox WHERE owner = ? AND id <= ? AND received_at IS NULL ORDER BY id`,
       this.owner,
       through,
-    ));
+    );
     if (rows.length === 0) return [];
     await this.sql.run(
       `UPDATE inbox SET received_at = ?3, delivered_at = coalesce(delivered_at, ?3) WHERE owner = ?1 AND id <= ?2 AND received_at IS NULL`,

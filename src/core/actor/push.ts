@@ -90,7 +90,7 @@ export class PushStore extends OwnedRows {
 
   /** Queues one push of the item to every subscription, due at `dueAt`. */
   async enqueue(itemId: number, dueAt: number, unlessReceived: boolean): Promise<number> {
-    const endpoints = (await this.sql.all<{ endpoint: string }>(`SELECT endpoint FROM push_subscriptions WHERE owner = ?`, this.owner));
+    const endpoints = await this.sql.all<{ endpoint: string }>(`SELECT endpoint FROM push_subscriptions WHERE owner = ?`, this.owner);
     for (const { endpoint } of endpoints) {
       await this.sql.run(
         `INSERT INTO push_queue (owner, item_id, endpoint, due_at, attempts, unless_received, shrunk) VALUES (?, ?, ?, ?, 0, ?, 0) ON CONFLICT DO NOTHING`,
@@ -143,7 +143,7 @@ export class PushStore extends OwnedRows {
 
   /** Forgets every subscription and queued push (erasure, a revoke). */
   async erase(): Promise<number> {
-    const count = (await this.count());
+    const count = await this.count();
     await this.sql.run(`DELETE FROM push_subscriptions WHERE owner = ?`, this.owner);
     await this.sql.run(`DELETE FROM push_queue WHERE owner = ?`, this.owner);
     return count;

@@ -29,7 +29,7 @@ export class Schedule extends OwnedRows {
 
   /** Reads the rows (when the actor starts, and at every call when another node may write them). */
   async load(): Promise<void> {
-    await this.#due.clear();
+    this.#due.clear();
     for (const row of await this.sql.all<{ reason: WakeReason; at: number }>(`SELECT reason, at FROM schedule WHERE owner = ?`, this.owner)) {
       this.#due.set(row.reason, row.at);
     }
@@ -37,7 +37,7 @@ export class Schedule extends OwnedRows {
 
   /** Wake at `at` for `reason`, unless it is already due as early; moves the alarm when it is the earliest. */
   async request(reason: WakeReason, at: number): Promise<void> {
-    const current = (await this.#due.get(reason));
+    const current = this.#due.get(reason);
     if (current !== undefined && current <= at) return;
     const earliest = this.earliest();
     await this.sql.run(
@@ -64,7 +64,7 @@ export class Schedule extends OwnedRows {
   /** Forgets every row and clears the alarm. */
   async clear(): Promise<void> {
     await this.sql.run(`DELETE FROM schedule WHERE owner = ?`, this.owner);
-    await this.#due.clear();
+    this.#due.clear();
     this.#alarm.set(null);
   }
 

@@ -41,7 +41,7 @@ export async function publish(k: Kernel, input: PublishInput, now: number): Prom
   checkData(k, input.data);
   return await k.once(input, now, async () => {
     spendPublishBudget(k, now);
-    const event = (await k.insertEvent(input.type, input.data, now));
+    const event = await k.insertEvent(input.type, input.data, now);
     return { result: { id: String(event.row.id), delivered: k.connections.receivers() }, event };
   });
 }

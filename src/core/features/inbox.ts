@@ -61,13 +61,13 @@ export async function notify(k: Kernel, input: NotifyInput, now: number): Promis
     spendPublishBudget(k, now);
     const delivered = k.connections.receivers();
     const id = k.log.lastId + 1;
-    const { item, replaces } = (await inbox.create(id, input, now, delivered > 0));
-    (await inbox.trim(k.limits.inboxMaxItems));
+    const { item, replaces } = await inbox.create(id, input, now, delivered > 0);
+    await inbox.trim(k.limits.inboxMaxItems);
     const data = encode({ ...item.value, counts: (await inbox.counts()), replaces: replaces === null ? undefined : String(replaces) });
     if (data.length > k.limits.maxEventBytes + INBOX_ITEM_OVERHEAD) throw badRequest('The notification is larger than MAX_EVENT_BYTES.');
-    const event = (await k.insertEvent(INBOX_CREATED, data, now));
-    (await queuePush(k, id, input.push, delivered, now));
-    (await k.pruneAfterWrite(now, false, k.limits.inboxMaxAgeSeconds));
+    const event = await k.insertEvent(INBOX_CREATED, data, now);
+    await queuePush(k, id, input.push, delivered, now);
+    await k.pruneAfterWrite(now, false, k.limits.inboxMaxAgeSeconds);
     return { result: { id: event.id, delivered }, event };
   });
 }
@@ -81,7 +81,7 @@ export async function getNotification(k: Kernel, id: number): Promise<JsonText |
 export async function listInbox(k: Kernel, status: InboxStatus, before: number | undefined, limit: number, credential?: Credential): Promise<InboxListing> {
   await k.refuseRevoked(credential);
   const inbox = inboxStore(k);
-  const { items, next } = (await inbox.list(status, before, limit));
+  const { items, next } = await inbox.list(status, before, limit);
   return { items: items.map((item) => item.json), counts: (await inbox.counts()), next };
 }
 
@@ -97,7 +97,7 @@ export async function changeInbox(k: Kernel, action: InboxAction, target: InboxT
   const inbox = inboxStore(k);
   const { result, event } = (await k.atomically(async () => {
     const { changed, unknown } = (await inbox.change(action, target, now));
-    const counts = (await inbox.counts());
+    const counts = await inbox.counts();
     const result = { changed: changed.map((item) => item.id), unknown: unknown.map(String), counts };
     if (changed.length === 0) return { result };
     await queueReceipts(k, changed, now);
@@ -123,8 +123,8 @@ export async function acknowledge(k: Kernel, through: number, credential: Creden
 /** Sets `receivedAt` on the items up to `through` that had none (an `ack` frame, or acknowledge()). */
 async function acknowledgeThrough(k: Kernel, through: number, now: number): Promise<StoredItem[]> {
   return await k.atomically(async () => {
-    const items = (await inboxStore(k).acknowledge(Math.min(through, k.log.lastId), now));
-    (await queueReceipts(k, items, now));
+    const items = await inboxStore(k).acknowledge(Math.min(through, k.log.lastId), now);
+    await queueReceipts(k, items, now);
     return items;
   });
 }

@@ -41,7 +41,7 @@ export async function updateJob(k: Kernel, jobId: string, update: JobUpdate, ide
     // Only a change that emits an event counts against the rate; a refused or empty one does not.
     spendPublishBudget(k, now);
     await jobs.write((changed = change.job));
-    const event = (await k.insertEvent(change.eventType, change.job.json, now));
+    const event = await k.insertEvent(change.eventType, change.job.json, now);
     const delivered = k.connections.receivers();
     return { result: { job: change.job.json, created: change.created, eventId: String(event.row.id), delivered }, event };
   }));
@@ -66,7 +66,7 @@ export async function listJobs(k: Kernel, status: JobStatus | undefined, limit: 
  * above `version`, otherwise by the next change of that job.
  */
 async function watchJob(k: Kernel, connection: Connection, jobId: string, version: number | undefined): Promise<void> {
-  const job = (await jobStore(k).get(jobId));
+  const job = await jobStore(k).get(jobId);
   // Without a version, the poll waits for the next change after the current one.
   const since = version ?? job?.row.version ?? 0;
   if (job && job.row.version > since) k.send(connection, new JobMessage(job.json));

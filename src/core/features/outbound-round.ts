@@ -30,6 +30,17 @@ export async function sendRound(k: Kernel, reason: string, delivery: Delivery, n
   }
 }
 
+/**
+ * A feature's wake for `reason`: one round of its delivery (none when the
+ * host configured none), sent on after the wake returns.
+ */
+export const roundWake =
+  (reason: string, delivery: (k: Kernel) => Delivery | null) =>
+  async (k: Kernel, _now: number, dueAt: number): Promise<{ sent: Promise<void> } | undefined> => {
+    const found = delivery(k);
+    return found ? { sent: sendRound(k, reason, found, dueAt) } : undefined;
+  };
+
 /** A delivery whose rounds read and settle through `serial` and send between. */
 export interface Delivery {
   /** False when a round was running already. */

@@ -10,7 +10,7 @@ import type { Feature } from '../actor/feature.ts';
 import type { PushOptions } from '../actor/inbox.ts';
 import type { Kernel } from '../actor/kernel.ts';
 import { PushDelivery, type PushSubscriptionRecord } from '../actor/push.ts';
-import { sendRound } from './outbound-round.ts';
+import { roundWake } from './outbound-round.ts';
 import { inboxStore, pushStore } from './parts.ts';
 
 /** Web Push (VAPID keys configured); without it, null: nothing is pushed or accepted. */
@@ -56,12 +56,7 @@ export async function unsubscribePush(k: Kernel, endpoint: string, credential?: 
 }
 
 export const push: Feature<Kernel> = {
-  wakes: {
-    async push(k, _now, dueAt) {
-      const pushes = delivery(k);
-      return pushes ? { sent: sendRound(k, 'push', pushes, dueAt) } : undefined;
-    },
-  },
+  wakes: { push: roundWake('push', delivery) },
   async erase(k) {
     await pushStore(k).erase();
   },

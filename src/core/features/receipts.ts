@@ -6,7 +6,7 @@ import type { Feature } from '../actor/feature.ts';
 import type { StoredItem } from '../actor/inbox.ts';
 import type { Kernel } from '../actor/kernel.ts';
 import { RECEIPT_KINDS, ReceiptDelivery } from '../actor/receipts.ts';
-import { sendRound } from './outbound-round.ts';
+import { roundWake } from './outbound-round.ts';
 import { receiptOutbox } from './parts.ts';
 
 /** Receipts to the publisher (RECEIPTS_URL configured); without it, null and none are queued. */
@@ -18,18 +18,13 @@ export async function queueReceipts(k: Kernel, items: readonly StoredItem[], now
   const receipts = delivery(k);
   if (!receipts || items.length === 0) return;
   for (const item of items) {
-    for (const kind of RECEIPT_KINDS) if (item.row[`${kind}_at`] === now) (await receipts.enqueue(item.row.id, kind, now));
+    for (const kind of RECEIPT_KINDS) if (item.row[`${kind}_at`] === now) await receipts.enqueue(item.row.id, kind, now);
   }
   await k.schedule.request('receipts', now);
 }
 
 export const receipts: Feature<Kernel> = {
-  wakes: {
-    async receipts(k, _now, dueAt) {
-      const receipts = delivery(k);
-      return receipts ? { sent: sendRound(k, 'receipts', receipts, dueAt) } : undefined;
-    },
-  },
+  wakes: { receipts: roundWake('receipts', delivery) },
   async erase(k) {
     await receiptOutbox(k).erase();
   },
