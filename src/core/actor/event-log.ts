@@ -122,8 +122,8 @@ export class EventLog extends OwnedRows {
       const change = decode<{ counts: unknown; items: Array<{ id: string }> }>(row.data);
       const items = change.items.filter((item) => !itemIds.has(item.id));
       if (items.length === change.items.length) continue;
-      if (items.length === 0) (await this.sql.run(`DELETE FROM events WHERE owner = ? AND id = ?`, this.owner, row.id));
-      else (await this.sql.run(`UPDATE events SET data = ? WHERE owner = ? AND id = ?`, encode({ ...change, items }), this.owner, row.id));
+      if (items.length === 0) await this.sql.run(`DELETE FROM events WHERE owner = ? AND id = ?`, this.owner, row.id);
+      else await this.sql.run(`UPDATE events SET data = ? WHERE owner = ? AND id = ?`, encode({ ...change, items }), this.owner, row.id);
     }
   }
 

@@ -163,7 +163,7 @@ export class Inbox extends OwnedRows {
             this.owner,
             row.collapse_key,
           ))[0]?.id ?? null);
-    if (replaces !== null) (await this.sql.run(`DELETE FROM inbox WHERE owner = ? AND id = ?`, this.owner, replaces));
+    if (replaces !== null) await this.sql.run(`DELETE FROM inbox WHERE owner = ? AND id = ?`, this.owner, replaces);
     await this.sql.run(
       `INSERT INTO inbox (owner, id, type, title, body, url, data, category, collapse_key, created_at, delivered_at, push) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       this.owner,
@@ -281,7 +281,7 @@ export class Inbox extends OwnedRows {
       this.owner,
       maxItems,
     ))[0]?.id;
-    if (beyond !== undefined) (await this.sql.run(`DELETE FROM inbox WHERE owner = ? AND id <= ?`, this.owner, beyond));
+    if (beyond !== undefined) await this.sql.run(`DELETE FROM inbox WHERE owner = ? AND id <= ?`, this.owner, beyond);
   }
 
   /** When the oldest item was created, or null. */

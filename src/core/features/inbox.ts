@@ -141,7 +141,7 @@ export const inbox: Feature<Kernel> = {
   /** Inbox items announced by these events reached a connection: their `deliveredAt`, when they had none. */
   async replayed(k, events) {
     const ids = events.filter((event) => event.row.type === INBOX_CREATED).map((event) => event.row.id);
-    if (ids.length > 0) (await inboxStore(k).delivered(ids, Date.now()));
+    if (ids.length > 0) await inboxStore(k).delivered(ids, Date.now());
   },
   async prune(k, now) {
     const maxAge = k.limits.inboxMaxAgeSeconds * 1000;

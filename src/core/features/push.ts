@@ -36,7 +36,7 @@ export async function queuePush(k: Kernel, itemId: number, push: PushOptions | f
   const after = push?.after;
   if (after === undefined && delivered > 0) return;
   const dueAt = now + (after ?? 0) * 1000;
-  if ((await pushStore(k).enqueue(itemId, dueAt, after !== undefined)) > 0) (await k.schedule.request('push', dueAt));
+  if ((await pushStore(k).enqueue(itemId, dueAt, after !== undefined)) > 0) await k.schedule.request('push', dueAt);
 }
 
 /** Adds this browser's push subscription (at most MAX_PUSH_SUBSCRIPTIONS; the oldest goes). Throws 501 without VAPID keys. */

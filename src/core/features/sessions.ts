@@ -62,17 +62,17 @@ async function expireSessions(k: Kernel, now: number): Promise<void> {
     }
     next = Math.min(next, warnAt);
   }
-  if (next < Infinity) (await k.schedule.request('expire', next));
+  if (next < Infinity) await k.schedule.request('expire', next);
 }
 
 export const sessions: Feature<Kernel> = {
   wakes: { expire: expireSessions },
   frames: { auth: (k, connection, frame) => renew(k, connection, frame.ticket) },
   async admitting(k, _connection, options) {
-    if (options.redeem) (await redeem(k, options.redeem));
+    if (options.redeem) await redeem(k, options.redeem);
   },
   async opened(k, connection, options, now) {
-    if (options.credential && isStream(connection)) (await startSession(k, connection, options.credential, now));
+    if (options.credential && isStream(connection)) await startSession(k, connection, options.credential, now);
     return false;
   },
   async prune(k, now) {
