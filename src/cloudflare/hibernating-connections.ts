@@ -5,23 +5,9 @@
 // kept in the socket's attachment, which also survives hibernation.
 // https://developers.cloudflare.com/durable-objects/best-practices/websockets/
 
-import { closingFrame, type Outgoing } from '../core/actor/frames.ts';
-import { itemOf } from '../core/actor/waiter.ts';
-import { encode } from '../core/json.ts';
-import {
-  EVENT_TRANSPORTS,
-  isTransport,
-  type Connection,
-  type ConnectionSet,
-  type Session,
-  type Transport,
-} from '../core/actor/ports.ts';
-
-/** Tags are limited to 256 characters (and 10 per socket); job ids are at most 128. */
-const jobTag = (jobId: string) => `job:${jobId}`;
-
-/** A socket's tags, built in one place: its transport, and its job for a job long poll. */
-const tagsFor = (transport: Transport, jobId?: string): string[] => (jobId === undefined ? [transport] : [transport, jobTag(jobId)]);
+import type { Outgoing } from '../core/actor/frames.ts';
+import { isTransport, type Connection, type ConnectionSet, type Session, type Transport } from '../core/actor/ports.ts';
+import { FRAMES } from '../core/transports/index.ts';
 
 interface Attachment {
   session?: Session;
@@ -53,24 +39,18 @@ export class HibernatingConnection implements Connection {
     this.socket.serializeAttachment(this.#attachment);
   }
 
-  /**
-   * A client's WebSocket carries the JSON form; an SSE bridge the SSE form,
-   * which the Worker writes to the stream as is; a long poll's bridge the
-   * poll's item (waiter.ts itemOf), which the Worker answers from.
-   */
+  /** Each message crosses as its transport's frame (transports/index.ts), which the Worker's sink writes as it is. */
   send(message: Outgoing): boolean {
-    const transport = this.transport;
     try {
-      this.socket.send(transport === 'websocket' ? message.json : transport === 'sse' ? message.sse : encode(itemOf(message)));
+      this.socket.send(FRAMES[this.transport](message));
       return true;
     } catch {
       return false; // closed or closing: the close handler cleans up
     }
   }
 
-  /** A client's WebSocket hears why first (hub.closed); an SSE bridge passes the code on to its stream. */
+  /** The code and reason reach the Worker's sink, which tells its client why (hub.closed). */
   close(code: number, reason: string): void {
-    if (this.transport === 'websocket') this.send(closingFrame(code, reason));
     try {
       this.socket.close(code, reason);
     } catch {
@@ -86,10 +66,10 @@ export class HibernatingConnectionSet implements ConnectionSet {
     this.#ctx = ctx;
   }
 
-  /** Accepts the connection's socket with the hibernation API, tagged so it is found again after hibernation. */
-  accept(connection: Connection, jobId?: string): void {
+  /** Accepts the connection's socket with the hibernation API, tagged (tagsFor) so it is found again after hibernation. */
+  accept(connection: Connection, tags: readonly string[]): void {
     if (!(connection instanceof HibernatingConnection)) throw new TypeError('A Durable Object accepts only its own sockets.');
-    this.#ctx.acceptWebSocket(connection.socket, tagsFor(connection.transport, jobId));
+    this.#ctx.acceptWebSocket(connection.socket, [...tags]);
   }
 
   /** Nothing to forget: the runtime drops a closed socket from getWebSockets() itself. */
@@ -100,34 +80,14 @@ export class HibernatingConnectionSet implements ConnectionSet {
     return new HibernatingConnection(socket, this.#ctx.getTags(socket).find(isTransport) ?? 'websocket');
   }
 
-  *list(): Iterable<Connection> {
-    for (const transport of EVENT_TRANSPORTS) {
-      for (const socket of this.#ctx.getWebSockets(transport)) yield new HibernatingConnection(socket, transport);
-    }
-  }
-
-  *jobWatchers(jobId: string): Iterable<Connection> {
-    for (const socket of this.#ctx.getWebSockets(jobTag(jobId))) yield new HibernatingConnection(socket, 'job');
-  }
-
-  receivers(): number {
-    let n = 0;
-    for (const transport of EVENT_TRANSPORTS) n += this.#ctx.getWebSockets(transport).length;
-    return n;
-  }
-
   /** Sockets this side has not closed yet: one closed to make room or end a session no longer counts. */
-  count(): number {
+  *tagged(tag?: string): Iterable<Connection> {
+    for (const socket of this.#ctx.getWebSockets(tag)) if (socket.readyState === WebSocket.OPEN) yield this.wrap(socket);
+  }
+
+  count(tag?: string): number {
     let n = 0;
-    for (const socket of this.#ctx.getWebSockets()) if (socket.readyState === WebSocket.OPEN) n++;
+    for (const socket of this.#ctx.getWebSockets(tag)) if (socket.readyState === WebSocket.OPEN) n++;
     return n;
-  }
-
-  countBy(transport: Transport): number {
-    return this.#ctx.getWebSockets(transport).length;
-  }
-
-  *all(): Iterable<Connection> {
-    for (const socket of this.#ctx.getWebSockets()) if (socket.readyState === WebSocket.OPEN) yield this.wrap(socket);
   }
 }

@@ -15,6 +15,7 @@ import { createLoggingObserver, type HubObserver } from '../core/observability/o
 import { createAnalyticsRecorder } from './analytics.ts';
 import { HibernatingConnection, HibernatingConnectionSet } from './hibernating-connections.ts';
 import { migrate } from '../core/actor/schema.ts';
+import { TRANSPORTS, type Transport } from '../core/actor/ports.ts';
 import { createDurableSqlStore, type RowCounts } from './sql-store.ts';
 import { OPEN_HEADER, type Opening } from './opening.ts';
 import { decode } from '../core/json.ts';
@@ -38,7 +39,7 @@ export class UserHub extends DurableObject<Env> {
   readonly #hub: Hub;
   /** Requests currently inside fetch(): an SSE client must not keep one open here. */
   #openRequests = 0;
-  /** Disconnects are seen here, where sockets close; the Worker reports the rest. */
+  /** Push attempts are seen here; the Worker reports connects and disconnects, where it holds the connections. */
   readonly #observer: HubObserver;
   readonly #usage: Usage = { rpc: 0, fetches: 0, webSocketMessages: 0, alarms: 0, rowsRead: 0, rowsWritten: 0 };
 
@@ -92,15 +93,9 @@ export class UserHub extends DurableObject<Env> {
   }
 
   /** Live connections by transport, and requests held open here (for tests). */
-  connections(): { websocket: number; sse: number; poll: number; job: number; openRequests: number } {
-    const c = this.#connections;
-    return {
-      websocket: c.countBy('websocket'),
-      sse: c.countBy('sse'),
-      poll: c.countBy('poll'),
-      job: c.countBy('job'),
-      openRequests: this.#openRequests,
-    };
+  connections(): Record<Transport, number> & { openRequests: number } {
+    const counts = Object.fromEntries(TRANSPORTS.map((transport) => [transport, this.#connections.count(transport)])) as Record<Transport, number>;
+    return { ...counts, openRequests: this.#openRequests };
   }
 
   /**
@@ -131,8 +126,6 @@ export class UserHub extends DurableObject<Env> {
   }
 
   override webSocketClose(ws: WebSocket, code: number, reason: string): void {
-    const { transport } = this.#connections.wrap(ws);
-    if (transport === 'websocket' || transport === 'sse') this.#observer.disconnected(transport, this.ctx.id.name ?? '');
     // Complete the closing handshake; harmless if the runtime already did.
     try {
       ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);

@@ -35,7 +35,7 @@ export function createWorkerApp() {
   return createApp((env) => {
     let backend = backends.get(env);
     if (!backend) {
-      backend = new DurableObjectBackend((env as WorkerEnv).USER_HUB, observerFor(env));
+      backend = new DurableObjectBackend((env as WorkerEnv).USER_HUB);
       backends.set(env, backend);
     }
     return backend;

@@ -16,10 +16,9 @@ import { PROTOCOL_HEADER, PROTOCOL_VERSION, SUPPORTED_PROTOCOLS } from '../proto
 import { clientJobRoutes } from './routes/client-jobs.ts';
 import { inboxRoutes } from './routes/inbox.ts';
 import { pushRoutes } from './routes/push.ts';
-import { pollRoutes } from './routes/poll.ts';
 import { publisherRoutes } from './routes/publisher.ts';
-import { streamRoutes } from './routes/streams.ts';
 import { ticketRoutes } from './routes/tickets.ts';
+import { transportRoutes } from './transports/index.ts';
 
 /** Every route and its methods, as the API description lists them (a test holds the two together). */
 export const ROUTES = documentedRoutes();
@@ -88,8 +87,7 @@ export function createApp(backendFor: BackendFactory, observerFor?: (env: Env) =
   app.get('/v1/health', (c) => c.json({ ok: true, protocol: PROTOCOL_VERSION }));
   app.route('/', frontDoorRoutes);
   app.route('/', ticketRoutes);
-  app.route('/', streamRoutes);
-  app.route('/', pollRoutes);
+  app.route('/', transportRoutes);
   app.route('/', clientJobRoutes);
   app.route('/', inboxRoutes);
   app.route('/', pushRoutes);

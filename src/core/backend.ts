@@ -1,42 +1,63 @@
-// What the HTTP layer needs from a host: a way to reach one user's actor.
-// The Cloudflare host reaches a Durable Object; standalone hosts an in-process actor.
+// What the HTTP layer needs from a host: a way to reach one user's actor and to
+// open a connection of it. The Cloudflare host reaches a Durable Object;
+// standalone hosts an in-process actor.
 
-import type { Credential } from './auth/client-token.ts';
-import type { Hub, PollResult } from './actor/hub.ts';
-import type { ClosedInfo } from '../protocol/wire.ts';
-import type { JsonText } from './json.ts';
+import type { Hub, OpenOptions } from './actor/hub.ts';
+import type { Transport } from './actor/ports.ts';
+import type { HubObserver } from './observability/observer.ts';
 
-export interface StreamOpen {
+/** The actor's side of a connection, as its sink reaches it. */
+export interface ActorLink {
+  /** A frame the client sent (a WebSocket's). */
+  receive(message: string | ArrayBuffer): void;
+  /** The connection is over (the client left, or the sink ended it): the actor forgets it. Idempotent. */
+  leave(): void;
+}
+
+/**
+ * A connection as the process that holds the client's request sees it: it
+ * writes its transport's frames to the client (src/core/transports/ has one
+ * per transport, LinkedSink their base).
+ */
+export interface Sink {
+  readonly transport: Transport;
+  /** Writes one frame, as its transport's `frame` made it in the actor's process. False once the sink has ended. */
+  write(frame: string): boolean;
+  /** The actor ended the connection (a code and reason), or refused to open it. Idempotent. */
+  end(code: number, reason: string): void;
+  /** The actor accepted the connection: what the client sends, and its leaving, go to `link`; a stream's disconnect to `observed`. */
+  linked(link: ActorLink, observed?: Observed): void;
+}
+
+/** Who hears of a stream's disconnect, and for which user. */
+export interface Observed {
+  observer: HubObserver;
   userId: string;
-  /** The credential it opened with: its session ends the stream (4401); a revoked one is refused. */
-  credential: Credential;
-  /** Resume point: deliver retained events after this id first. */
-  after: number | undefined;
-  /** A ticket to spend atomically with the open; refused if spent before. */
-  redeem?: { nonce: string; exp: number };
-  /** The subprotocol to echo, when the client offered it. */
-  protocol?: string;
-  /** The original request (the WebSocket upgrade, on hosts that need it). */
-  request: Request;
 }
 
-export interface SseOptions {
-  heartbeatMs: number;
-  retryMs: number;
-  /** End the stream after this long; 0 for never. */
-  maxStreamMs: number;
-  headers: Record<string, string>;
+/** What each runtime's WebSocket server gives us for one accepted socket. */
+export interface ServerSocket {
+  send(text: string): void;
+  /** Bytes queued for this socket that the client has not taken yet (0 where the runtime does not say). */
+  bufferedAmount(): number;
+  close(code: number, reason: string): void;
 }
 
-/** A parked long poll: released by the first matching change, the timeout, or the client leaving. */
-export interface Wait {
-  userId: string;
-  /** The poll's token, refused when revoked. */
-  credential: Credential;
-  waitMs: number;
-  /** Aborted when the client goes away. */
-  signal: AbortSignal;
+/** What the holder of an accepted socket does with its frames and its close. */
+export interface SocketHandlers {
+  onMessage(message: string | ArrayBuffer): void;
+  onClose(): void;
 }
+
+/**
+ * Upgrades a request with the runtime's own WebSocket server, echoing
+ * `protocol` when given. `onOpen` runs once the socket is open and returns its handlers.
+ */
+export type WebSocketUpgrader = (
+  request: Request,
+  protocol: string | undefined,
+  onOpen: (socket: ServerSocket) => SocketHandlers,
+) => Response;
 
 /**
  * The Hub's calls the routes make, by name: a host forwards exactly these (a
@@ -69,36 +90,18 @@ const ACTOR_PROTOTYPE = Object.fromEntries(
 /** A UserActor whose every call goes through `invoke`. */
 export const actorVia = (invoke: Invoke): UserActor => Object.assign(Object.create(ACTOR_PROTOTYPE), { invoke }) as UserActor;
 
-/** A job long poll's answer. */
-export interface JobWaitResult {
-  /** The job's JSON, or null when there is no such job. */
-  job: JsonText | null;
-  /** True when the job changed past the version the poll had seen. */
-  changed: boolean;
-  /** The service ended the session while the poll waited (a kick, a revoke, an erase). */
-  ended?: ClosedInfo;
-}
-
-/** A long poll's answer: what a short poll would say, and whether the wait ran out with nothing. */
-export interface WaitResult extends PollResult {
-  timedOut: boolean;
-  /** The service ended the session while the poll waited (a kick, a revoke, an erase). */
-  ended?: ClosedInfo;
-}
-
-/** What a host gives the HTTP layer: the user's actor, and the three ways a connection is held open. */
+/**
+ * What a host gives the HTTP layer: the user's actor, one way to open any
+ * connection, and the runtime's WebSocket upgrade. Every transport
+ * (src/core/transports/) is built on these three.
+ */
 export interface HubBackend {
   actor(userId: string): UserActor;
-  openWebSocket(open: StreamOpen): Promise<Response>;
-  openSse(open: StreamOpen, options: SseOptions): Promise<Response>;
   /**
-   * One call to the actor that answers at once when events after `after` are
-   * retained (or a reset is due), else parks until the next event or the end of the wait.
+   * Opens a connection of the user's actor that writes to `sink`: the cap, the
+   * ticket, the replay (OpenOptions), the same on every host. Resolves with
+   * the link back to the actor once it is accepted; rejects with its refusal.
    */
-  waitForEvents(wait: Wait, after: number | undefined, limit: number): Promise<WaitResult>;
-  /**
-   * One call to the actor: the job once its version passes `version` (absent:
-   * its current one), or, when the wait runs out, the job as it stands (null: no such job).
-   */
-  waitForJob(wait: Wait, jobId: string, version: number | undefined): Promise<JobWaitResult>;
+  open(userId: string, sink: Sink, options: OpenOptions): Promise<ActorLink>;
+  upgrade: WebSocketUpgrader;
 }

@@ -1,11 +1,44 @@
 // The response bodies' schemas for the OpenAPI description (openapi.ts): what
 // the service answers, written out once; the request schemas come from zod.
+// And the parts a path's description is made of (transports describe their own).
 
+import { z } from 'zod';
 import { ERRORS } from '../protocol/errors.ts';
 import { JOB_STATUSES } from '../protocol/wire.ts';
 
 export type JsonSchema = Record<string, unknown>;
 
+/** The parts every path's description is made of. */
+/** Request schemas as clients send them (before transforms), refinements left to the server. */
+export const schemaOf = (schema: z.ZodType): JsonSchema => {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+};
+
+/** A query schema's properties as OpenAPI query parameters. */
+export function queryParameters(schema: z.ZodType, descriptions: Record<string, string>): JsonSchema[] {
+  const { properties = {} } = schemaOf(schema) as { properties?: Record<string, JsonSchema> };
+  return Object.entries(properties).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: false,
+    description: descriptions[name],
+    schema: property,
+  }));
+}
+
+export const json = (schema: JsonSchema, description: string) => ({ description, content: { 'application/json': { schema } } });
+export const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((status) => [String(status), { $ref: `#/components/responses/Error${status}` }]));
+
+export const POLL_DESCRIPTIONS = {
+  after: 'Resume point: the last event id received. Absent: start from now.',
+  wait: 'Long poll: park up to this many seconds (at most 30) for the next event.',
+  limit: 'Most events in one answer (1..100).',
+};
+
+export const CLIENT = [{ bearer: [] }];
+export const STREAM = [{ bearer: [] }, { ticket: [] }];
 export const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 
 const connections = {

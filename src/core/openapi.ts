@@ -20,25 +20,8 @@ import {
   readBody,
   throughBody,
 } from './schemas.ts';
-import { ref, SCHEMAS, type JsonSchema } from './openapi-schemas.ts';
-
-/** Request schemas as clients send them (before transforms), refinements left to the server. */
-const schemaOf = (schema: z.ZodType): JsonSchema => {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
-  return rest;
-};
-
-/** A query schema's properties as OpenAPI query parameters. */
-function queryParameters(schema: z.ZodType, descriptions: Record<string, string>): JsonSchema[] {
-  const { properties = {} } = schemaOf(schema) as { properties?: Record<string, JsonSchema> };
-  return Object.entries(properties).map(([name, property]) => ({
-    name,
-    in: 'query',
-    required: false,
-    description: descriptions[name],
-    schema: property,
-  }));
-}
+import { CLIENT, errors, json, queryParameters, ref, schemaOf, SCHEMAS, type JsonSchema } from './openapi-schemas.ts';
+import { TRANSPORT_PATHS } from './transports/index.ts';
 
 const idParameter = (name: string, description: string): JsonSchema => ({
   name,
@@ -50,10 +33,6 @@ const idParameter = (name: string, description: string): JsonSchema => ({
 
 const USER_ID = idParameter('userId', 'The user the request is about.');
 const JOB_ID = idParameter('jobId', 'A job id, chosen by the publisher.');
-
-const json = (schema: JsonSchema, description: string) => ({ description, content: { 'application/json': { schema } } });
-const errors = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((status) => [String(status), { $ref: `#/components/responses/Error${status}` }]));
 
 /** One client inbox change: its body schema and what it does. */
 const inboxChange = (summary: string, body: z.ZodType): Record<string, JsonSchema> => ({
@@ -78,14 +57,6 @@ const ERROR_MEANINGS: Record<number, string> = {
   429: 'Too many connections (`connection_limit`), publishes or inbox changes (`rate_limited`, with `Retry-After`) for this user.',
 };
 
-const POLL_DESCRIPTIONS = {
-  after: 'Resume point: the last event id received. Absent: start from now.',
-  wait: 'Long poll: park up to this many seconds (at most 30) for the next event.',
-  limit: 'Most events in one answer (1..100).',
-};
-
-const CLIENT = [{ bearer: [] }];
-const STREAM = [{ bearer: [] }, { ticket: [] }];
 const PUBLISHER = [{ webhookSignature: [] }];
 
 /** Every operation, keyed by OpenAPI path, then lower-case method. */
@@ -115,39 +86,7 @@ const PATHS: Record<string, Record<string, JsonSchema>> = {
       },
     },
   },
-  '/v1/connect': {
-    get: {
-      summary: 'Open a WebSocket: replay after the resume point, hub.ready, then live events.',
-      security: STREAM,
-      parameters: queryParameters(pollQuery.pick({ after: true }), POLL_DESCRIPTIONS),
-      responses: { 101: { description: 'Switching protocols.' }, ...errors(400, 401, 403, 426, 429) },
-    },
-  },
-  '/v1/events': {
-    get: {
-      summary: 'Open a Server-Sent-Events stream (Last-Event-ID or ?after= resumes).',
-      security: STREAM,
-      parameters: [
-        ...queryParameters(pollQuery.pick({ after: true }), POLL_DESCRIPTIONS),
-        { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
-      ],
-      responses: { 200: { description: 'An event stream.', content: { 'text/event-stream': {} } }, ...errors(400, 401, 403, 429) },
-    },
-  },
-  '/v1/poll': {
-    get: {
-      summary: 'Short or long poll of the user’s events.',
-      security: CLIENT,
-      parameters: queryParameters(pollQuery, POLL_DESCRIPTIONS),
-      responses: {
-        200: {
-          ...json(ref('PollAnswer'), 'Events after the resume point; `more` says another page waits.'),
-          headers: { [TIMED_OUT_HEADER]: { description: '`true` when a long poll ran out with nothing new.', schema: { type: 'string' } } },
-        },
-        ...errors(400, 401, 429),
-      },
-    },
-  },
+  ...TRANSPORT_PATHS,
   '/v1/jobs': {
     get: {
       summary: 'The user’s jobs, newest first.',

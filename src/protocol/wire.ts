@@ -50,7 +50,8 @@ export interface ResetInfo {
 /** A user's live connections by transport; parked job long polls count as polls. */
 export interface Presence {
   online: boolean;
-  connections: { websocket: number; sse: number; poll: number };
+  /** By transport; parked job long polls count as polls. */
+  connections: Record<ClientTransport, number>;
 }
 
 /** Control frames never carry an `id` and their type always starts with `hub.`. */

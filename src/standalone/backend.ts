@@ -1,25 +1,66 @@
 // HubBackend for one process: each user id names one in-process actor from
 // the directory. The same HTTP app and the same actor logic as on Cloudflare.
 
-import { actorVia, callHub, type HubBackend, type JobWaitResult, type SseOptions, type StreamOpen, type UserActor, type Wait, type WaitResult } from '../core/backend.ts';
-import type { OpenOptions } from '../core/actor/hub.ts';
-import { jobAnswer, pollAnswer, Waiter } from '../core/actor/waiter.ts';
-import { SILENT_OBSERVER, type HubObserver } from '../core/observability/observer.ts';
+import { actorVia, callHub, type HubBackend, type UserActor, type WebSocketUpgrader } from '../core/backend.ts';
+import type { Outgoing } from '../core/actor/frames.ts';
+import type { Hub, OpenOptions } from '../core/actor/hub.ts';
+import type { Connection, Session, Transport } from '../core/actor/ports.ts';
+import { log } from '../core/observability/log.ts';
+import { FRAMES } from '../core/transports/index.ts';
+import type { ActorLink, Sink } from '../core/transports/sink.ts';
 import type { ActorDirectory } from './actor-directory.ts';
-import { SocketConnection, StreamConnection, type WebSocketUpgrader } from './connections.ts';
 
-/** A socket the runtime never opened (the client left mid-upgrade) is dropped after this. */
-const OPEN_TIMEOUT_MS = 10_000;
+/** A connection of an in-process actor: the actor writes each message's frame to the sink, and the sink is linked back to it. */
+class InProcessConnection implements Connection, ActorLink {
+  session: Session | undefined;
+  readonly #hub: Hub;
+  readonly #sink: Sink;
+  #closed = false;
+
+  constructor(hub: Hub, sink: Sink) {
+    this.#hub = hub;
+    this.#sink = sink;
+  }
+
+  // Getters, not fields: an idle connection keeps four fields.
+  get transport(): Transport {
+    return this.#sink.transport;
+  }
+
+  get identity(): object {
+    return this;
+  }
+
+  send(message: Outgoing): boolean {
+    return !this.#closed && this.#sink.write(FRAMES[this.#sink.transport](message));
+  }
+
+  /** The actor ends it. */
+  close(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.leave();
+    this.#sink.end(code, reason);
+  }
+
+  receive(message: string | ArrayBuffer): void {
+    if (this.#closed) return;
+    this.#hub.receive(this, message).catch((err: unknown) => log.error('frame_failed', { error: String(err) }));
+  }
+
+  leave(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#hub.closed(this);
+  }
+}
 
 export class StandaloneBackend implements HubBackend {
   readonly #actors: ActorDirectory;
-  readonly #upgrade: WebSocketUpgrader;
-  readonly #observer: HubObserver;
+  readonly upgrade: WebSocketUpgrader;
 
-  constructor(actors: ActorDirectory, upgrade: WebSocketUpgrader, observer: HubObserver = SILENT_OBSERVER) {
+  constructor(actors: ActorDirectory, upgrade: WebSocketUpgrader) {
     this.#actors = actors;
-    this.#upgrade = upgrade;
-    this.#observer = observer;
+    this.upgrade = upgrade;
   }
 
   /**
@@ -35,60 +76,11 @@ export class StandaloneBackend implements HubBackend {
     });
   }
 
-  async openWebSocket({ userId, request, protocol, after, redeem, credential }: StreamOpen): Promise<Response> {
+  /** Opens the connection in this turn; what an open connection keeps is its sink and this (not the request it came from). */
+  async open(userId: string, sink: Sink, options: OpenOptions): Promise<ActorLink> {
     const { hub } = this.#actors.get(userId);
-    // Opened now, in this turn, like a Durable Object's accept; frames wait for the runtime's socket.
-    // What an open socket keeps is the connection alone (not the request it came from).
-    const connection = new SocketConnection(hub, userId, this.#observer, OPEN_TIMEOUT_MS);
-    await hub.open(connection, { after, redeem, credential });
-    return this.#upgrade(request, protocol, (socket) => connection.open(socket));
-  }
-
-  async openSse(open: StreamOpen, options: SseOptions): Promise<Response> {
-    const { hub } = this.#actors.get(open.userId);
-    const since = Date.now();
-    const onAbort = () => connection.close();
-    const connection: StreamConnection = new StreamConnection(options, () => {
-      open.request.signal.removeEventListener('abort', onAbort);
-      hub.closed(connection);
-      this.#observer.disconnected('sse', open.userId, Date.now() - since);
-    });
-    try {
-      await hub.open(connection, { after: open.after, redeem: open.redeem, credential: open.credential });
-    } catch (err) {
-      connection.close();
-      throw err;
-    }
-    this.#observer.connected('sse', open.userId);
-    open.request.signal.addEventListener('abort', onAbort);
-    return new Response(connection.body, { headers: options.headers });
-  }
-
-  async waitForEvents(wait: Wait, after: number | undefined, limit: number): Promise<WaitResult> {
-    const waiter = await this.#park(wait, new Waiter('poll'), { after, replayLimit: limit, credential: wait.credential });
-    return pollAnswer(waiter.items, limit);
-  }
-
-  async waitForJob(wait: Wait, jobId: string, version: number | undefined): Promise<JobWaitResult> {
-    const waiter = await this.#park(wait, new Waiter('job'), { job: { id: jobId, version }, credential: wait.credential });
-    return jobAnswer(waiter.items);
-  }
-
-  /** Opens a waiter and waits for its answer, its time to run out, or its client to leave; then forgets it. */
-  async #park(wait: Wait, waiter: Waiter, options: OpenOptions): Promise<Waiter> {
-    const { hub } = this.#actors.get(wait.userId);
-    await hub.open(waiter, options);
-    const settle = () => waiter.settle();
-    const timer = setTimeout(settle, wait.waitMs);
-    wait.signal.addEventListener('abort', settle);
-    if (wait.signal.aborted) settle();
-    try {
-      await waiter.done;
-      return waiter;
-    } finally {
-      clearTimeout(timer);
-      wait.signal.removeEventListener('abort', settle);
-      hub.closed(waiter);
-    }
+    const connection = new InProcessConnection(hub, sink);
+    await hub.open(connection, options);
+    return connection;
   }
 }

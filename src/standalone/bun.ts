@@ -4,7 +4,7 @@
 //   bun --env-file=.env src/standalone/bun.ts
 
 import { Database } from 'bun:sqlite';
-import type { ServerSocket, SocketHandlers, WebSocketUpgrader } from './connections.ts';
+import type { ServerSocket, SocketHandlers, WebSocketUpgrader } from '../core/backend.ts';
 import { badRequest, HubError } from '../core/errors.ts';
 import { log } from '../core/observability/log.ts';
 import { createStandaloneHost, startOrExit, holdsOpen, prepareDatabasePath, readStandaloneOptions } from './host.ts';

@@ -4,7 +4,7 @@
 //   deno run --env-file=.env --allow-net --allow-env --allow-read --allow-write src/standalone/deno.ts
 
 import { DatabaseSync } from 'node:sqlite';
-import type { WebSocketUpgrader } from './connections.ts';
+import type { WebSocketUpgrader } from '../core/backend.ts';
 import { log } from '../core/observability/log.ts';
 import { createStandaloneHost, startOrExit, prepareDatabasePath, readStandaloneOptions } from './host.ts';
 import type { SqliteDatabase } from './sqlite-store.ts';

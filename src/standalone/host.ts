@@ -15,7 +15,7 @@ import { log, parseLogLevel, setLogLevel, setLogSink, type LogLevel } from '../c
 import { createLoggingObserver } from '../core/observability/observer.ts';
 import { ActorDirectory } from './actor-directory.ts';
 import { StandaloneBackend } from './backend.ts';
-import type { WebSocketUpgrader } from './connections.ts';
+import type { WebSocketUpgrader } from '../core/backend.ts';
 import { parseHostHeader, requestPath } from './host-header.ts';
 import { developmentSettingsRefusal } from './development.ts';
 import { createBatchedLogSink } from './log-sink.ts';
@@ -144,7 +144,7 @@ export function createStandaloneHost(
     push: push ? createPushSender(push) : undefined,
     onPush: (attempt) => observer.pushed(attempt),
   });
-  const backend = new StandaloneBackend(actors, upgrade, observer);
+  const backend = new StandaloneBackend(actors, upgrade);
   // A standalone host serves development too: the demo answers only with DEMO_ENABLED=true.
   const app = mountDemo(
     createApp(

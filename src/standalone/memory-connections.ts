@@ -1,68 +1,36 @@
 // ConnectionSet held in memory: the standalone host's live connections of one
-// user, and parked job long polls by job id.
+// user, each with its tags (tagsFor: its transport, EVENTS or its job).
 
-import type { Connection, ConnectionSet, Transport } from '../core/actor/ports.ts';
+import type { Connection, ConnectionSet } from '../core/actor/ports.ts';
 
 /**
- * A user holds a few connections (MAX_CONNECTIONS_PER_USER), so one set in
- * the order accepted serves every question by a scan; the job index exists
- * only while a job long poll is parked. An idle user keeps one Set.
+ * A user holds a few connections (MAX_CONNECTIONS_PER_USER), so one map in
+ * the order accepted serves every question by a scan. The tags of a stream
+ * or an event poll are one array per transport, shared: an idle user keeps
+ * one Map and its entries.
  */
 export class MemoryConnectionSet implements ConnectionSet {
-  /** Every connection, in the order accepted. */
-  readonly #all = new Set<Connection>();
-  #jobWatchers: Map<string, Set<Connection>> | undefined;
-  #jobOf: Map<Connection, string> | undefined;
+  readonly #tags = new Map<Connection, readonly string[]>();
 
-  accept(connection: Connection, jobId?: string): void {
-    this.#all.add(connection);
-    if (jobId === undefined) return;
-    const watchers = (this.#jobWatchers ??= new Map());
-    let set = watchers.get(jobId);
-    if (!set) watchers.set(jobId, (set = new Set()));
-    set.add(connection);
-    (this.#jobOf ??= new Map()).set(connection, jobId);
+  accept(connection: Connection, tags: readonly string[]): void {
+    this.#tags.set(connection, tags);
   }
 
   remove(connection: Connection): void {
-    this.#all.delete(connection);
-    const jobId = this.#jobOf?.get(connection);
-    if (jobId === undefined) return;
-    this.#jobOf!.delete(connection);
-    const watchers = this.#jobWatchers!.get(jobId)!;
-    watchers.delete(connection);
-    if (watchers.size === 0) this.#jobWatchers!.delete(jobId);
-    if (this.#jobOf!.size === 0) this.#jobOf = this.#jobWatchers = undefined;
+    this.#tags.delete(connection);
   }
 
-  list(): Iterable<Connection> {
-    // A copy: a send may close a connection, which deletes it from the set.
-    const receivers: Connection[] = [];
-    for (const connection of this.#all) if (connection.transport !== 'job') receivers.push(connection);
-    return receivers;
+  tagged(tag?: string): Iterable<Connection> {
+    if (tag === undefined) return [...this.#tags.keys()];
+    const found: Connection[] = [];
+    for (const [connection, tags] of this.#tags) if (tags.includes(tag)) found.push(connection);
+    return found;
   }
 
-  jobWatchers(jobId: string): Iterable<Connection> {
-    return [...(this.#jobWatchers?.get(jobId) ?? [])];
-  }
-
-  all(): Iterable<Connection> {
-    return [...this.#all];
-  }
-
-  count(): number {
-    return this.#all.size;
-  }
-
-  receivers(): number {
+  count(tag?: string): number {
+    if (tag === undefined) return this.#tags.size;
     let n = 0;
-    for (const connection of this.#all) if (connection.transport !== 'job') n++;
-    return n;
-  }
-
-  countBy(transport: Transport): number {
-    let n = 0;
-    for (const connection of this.#all) if (connection.transport === transport) n++;
+    for (const tags of this.#tags.values()) if (tags.includes(tag)) n++;
     return n;
   }
 }

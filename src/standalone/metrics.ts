@@ -4,7 +4,7 @@
 // https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format
 
 import { timingSafeEqual } from 'node:crypto';
-import type { StreamTransport } from '../core/actor/ports.ts';
+import { STREAM_TRANSPORTS, TRANSPORTS, type StreamTransport, type Transport } from '../core/actor/ports.ts';
 import { HubError, unauthorized } from '../core/errors.ts';
 import type { HubObserver, PublishObservation, PushObservation, RejectObservation } from '../core/observability/observer.ts';
 import type { ActorDirectory } from './actor-directory.ts';
@@ -26,7 +26,7 @@ export function metricsAccess(metricsToken: string | undefined, host: string): M
 
 /** The counters, fed by the logging observer. */
 export class StandaloneCounters implements Partial<HubObserver> {
-  readonly opened: Record<StreamTransport, number> = { websocket: 0, sse: 0 };
+  readonly opened: Record<StreamTransport, number> = Object.fromEntries(STREAM_TRANSPORTS.map((t) => [t, 0])) as Record<StreamTransport, number>;
   eventsPublished = 0;
   eventsDelivered = 0;
   duplicatePublishes = 0;
@@ -63,26 +63,18 @@ const label = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"
 
 /** Every metric, as the text a scrape receives. */
 export function renderMetrics(counters: StandaloneCounters, actors: ActorDirectory): string {
-  const live = { websocket: 0, sse: 0, poll: 0, job: 0 };
-  for (const actor of actors.all()) {
-    const c = actor.connections;
-    live.websocket += c.countBy('websocket');
-    live.sse += c.countBy('sse');
-    live.poll += c.countBy('poll');
-    live.job += c.countBy('job');
-  }
+  const live = Object.fromEntries(TRANSPORTS.map((t) => [t, 0])) as Record<Transport, number>;
+  for (const actor of actors.all()) for (const transport of TRANSPORTS) live[transport] += actor.connections.count(transport);
   const lines: string[] = [];
   const metric = (name: string, type: 'gauge' | 'counter', help: string, samples: Array<[string, number]>) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
   };
   metric('userhub_connections', 'gauge', 'Open streaming connections, by transport.', [
-    ['{transport="websocket"}', live.websocket],
-    ['{transport="sse"}', live.sse],
+    ...STREAM_TRANSPORTS.map((t): [string, number] => [`{transport="${t}"}`, live[t]]),
   ]);
   metric('userhub_connections_opened_total', 'counter', 'Streaming connections accepted, by transport.', [
-    ['{transport="websocket"}', counters.opened.websocket],
-    ['{transport="sse"}', counters.opened.sse],
+    ...STREAM_TRANSPORTS.map((t): [string, number] => [`{transport="${t}"}`, counters.opened[t]]),
   ]);
   metric('userhub_long_poll_waiters', 'gauge', 'Parked long polls: on the event log, or on one job.', [
     ['{kind="events"}', live.poll],

@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { DatabaseSync } from 'node:sqlite';
 import { pathToFileURL } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { SocketHandlers, WebSocketUpgrader } from './connections.ts';
+import type { SocketHandlers, WebSocketUpgrader } from '../core/backend.ts';
 import { badRequest } from '../core/errors.ts';
 import { log } from '../core/observability/log.ts';
 import { CONNECT_PATH } from '../protocol/wire.ts';

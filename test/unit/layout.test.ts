@@ -30,8 +30,9 @@ describe('code layout', () => {
     expect(defining(/export (interface|type) ResetInfo\b/)).toEqual(['src/protocol/wire.ts']);
     expect(defining(/['"]connection_limit['"]\s*[:|]|\bconnection_limit:/)).toEqual(['src/protocol/errors.ts']);
     expect(defining(/\bHUB_READY\s*=/)).toEqual(['src/protocol/wire.ts']);
-    // The transport list and the slow-consumer bound, once each.
-    expect(defining(/\[\s*'websocket',\s*'sse'/)).toEqual(['src/protocol/wire.ts']);
+    // The transport lists (what the client speaks, what the server serves) and the slow-consumer bound, once each.
+    expect(defining(/\bCLIENT_TRANSPORTS = \[\s*'websocket',\s*'sse'/)).toEqual(['src/protocol/wire.ts']);
+    expect(defining(/\bTRANSPORTS = \[\s*'websocket',\s*'sse'/)).toEqual(['src/core/actor/ports.ts']);
     expect(defining(/=\s*1024\s*\*\s*1024;/)).toEqual(['src/protocol/wire.ts']);
     expect(defining(/export interface PublishResult\b/)).toEqual(['src/protocol/wire.ts']);
   });
@@ -62,6 +63,23 @@ describe('code layout', () => {
     expect(files('src/core').filter((file) => assembled.test(withoutComments(file)))).toEqual([]);
     // Read back only where JSON crossed a socket or the store: no second reading of the actor's messages.
     expect(files('src/cloudflare').filter((file) => /function itemOf\b/.test(readFileSync(file, 'utf8')))).toEqual([]);
+  });
+
+  it('opens every connection one way: a host port of three members, a transport one file in src/core/transports', () => {
+    const members = (file: string, name: string) => {
+      const body = withoutComments(file).match(new RegExp(`export interface ${name} \\{([\\s\\S]*?)\\n\\}`))![1]!;
+      return [...body.matchAll(/^  (?:readonly )?(\w+)[?(:]/gm)].map((m) => m[1]);
+    };
+    expect(members('src/core/backend.ts', 'HubBackend')).toEqual(['actor', 'open', 'upgrade']);
+    expect(members('src/core/actor/ports.ts', 'ConnectionSet')).toEqual(['accept', 'remove', 'tagged', 'count']);
+    // No host names a transport's sink or route: they live in src/core/transports/ alone.
+    const hosts = [...files('src/cloudflare'), ...files('src/standalone')];
+    expect(hosts.filter((file) => /\b(WebSocketSink|SseSink|PollSink|SseStream)\b|'\/v1\/(connect|events|poll)'/.test(withoutComments(file)))).toEqual([]);
+    // The guide names the files a transport takes on the server: at most four, one of them new.
+    const guide = readFileSync('docs/development.md', 'utf8').split('### Adding a transport')[1]!.split('### ')[0]!;
+    const serverFiles = guide.split('No host, no bridge')[0]!.match(/^\d\. `(src\/[^`]+)`/gm)!;
+    expect(serverFiles.length).toBeLessThanOrEqual(4);
+    expect(serverFiles.filter((line) => line.includes('(new)') || guide.includes(`${line.slice(3)} (new)`))).toHaveLength(1);
   });
 
   it('keeps the demo out of src/core and out of the deployed Worker entry', () => {

@@ -3,7 +3,8 @@ import { json } from '../helpers/wire.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/core/config.ts';
 import { HubError } from '../../src/core/errors.ts';
-import { SILENT_OBSERVER } from '../../src/core/observability/observer.ts';
+import { PollSink } from '../../src/core/transports/poll.ts';
+import { SseSink } from '../../src/core/transports/sse.ts';
 import { ActorDirectory } from '../../src/standalone/actor-directory.ts';
 import { StandaloneBackend } from '../../src/standalone/backend.ts';
 import {
@@ -71,15 +72,12 @@ describe('GET /metrics access', () => {
 describe('Prometheus text', () => {
   it('reports live connections and waiters from the actors, and the counters', async () => {
     const actors = await directory();
-    const backend = new StandaloneBackend(actors, () => new Response(null), SILENT_OBSERVER);
+    const backend = new StandaloneBackend(actors, () => new Response(null));
     const abort = new AbortController();
-    const sse = await backend.openSse(
-      { userId: 'a', credential: { userId: 'a', expiresAt: 4e9, issuedAt: 0 }, after: undefined, request: new Request('http://h/v1/events', { signal: abort.signal }) },
-      { heartbeatMs: 60_000, retryMs: 1000, maxStreamMs: 0, headers: {} },
-    );
-    const waiting = backend.waitForEvents({ userId: 'b', credential: { userId: 'b', expiresAt: 4e9, issuedAt: 0 }, waitMs: 60_000, signal: new AbortController().signal }, 0, 100);
-    // The waiter is registered by the actor's call, which runs on a later turn.
-    await new Promise((resolve) => setImmediate(resolve));
+    const sse = new SseSink({ heartbeatMs: 60_000, retryMs: 1000, maxStreamMs: 0 }, abort.signal);
+    sse.linked(await backend.open('a', sse, { credential: { userId: 'a', expiresAt: 4e9, issuedAt: 0 } }));
+    const poll = new PollSink('poll', 60_000, new AbortController().signal);
+    poll.linked(await backend.open('b', poll, { after: 0, replayLimit: 100, credential: { userId: 'b', expiresAt: 4e9, issuedAt: 0 } }));
 
     const counters = new StandaloneCounters();
     counters.connected('sse');
@@ -115,9 +113,9 @@ describe('Prometheus text', () => {
     }
 
     abort.abort();
-    await sse.body!.cancel();
+    await sse.body.cancel();
     await backend.actor('b').publish({ type: 't', data: json('1'), webhookId: 'w1' });
-    await waiting;
+    expect((await poll.done).map((item) => item.kind)).toEqual(['ready', 'event']);
     const after = renderMetrics(counters, actors);
     expect(after).toContain('userhub_connections{transport="sse"} 0');
     expect(after).toContain('userhub_long_poll_waiters{kind="events"} 0');

@@ -12,7 +12,7 @@ export type Erasure = Ended & { events: number };
 
 /** Closes every connection (4503) and forgets it; how many there were. */
 function closeAll(k: Kernel): number {
-  const connections = [...k.connections.all()];
+  const connections = [...k.connections.tagged()];
   for (const connection of connections) {
     k.close(connection, CloseCode.ended, 'ended by the service');
     k.connections.remove(connection);

@@ -9,7 +9,7 @@
 import type { Credential } from '../auth/client-token.ts';
 import type { JsonText } from '../json.ts';
 import type { Limits } from '../config.ts';
-import type { InboxAction, InboxChangeResult, InboxStatus, JobStatus, Presence, PublishResult, UserStats } from '../../protocol/wire.ts';
+import { CLIENT_TRANSPORTS, type InboxAction, type InboxChangeResult, type InboxStatus, type JobStatus, type Presence, type PublishResult, type UserStats } from '../../protocol/wire.ts';
 import { changeInbox, getNotification, inbox, listInbox, notify, acknowledge, type InboxListing, type NotifyInput } from '../features/inbox.ts';
 import { publish, type PublishInput } from '../features/events.ts';
 import { getJob, jobs, listJobs, updateJob, type JobUpdateResult } from '../features/jobs.ts';
@@ -112,9 +112,9 @@ export class Hub extends Kernel {
 
   /** Who is connected, by transport; parked job polls count as polls. */
   presence(): Presence {
-    const c = this.connections;
-    const connections = { websocket: c.countBy('websocket'), sse: c.countBy('sse'), poll: c.countBy('poll') + c.countBy('job') };
-    return { online: connections.websocket + connections.sse + connections.poll > 0, connections };
+    const connections = Object.fromEntries(CLIENT_TRANSPORTS.map((t) => [t, this.connections.count(t)])) as Presence['connections'];
+    connections.poll += this.connections.count('job');
+    return { online: this.connections.count() > 0, connections };
   }
 
   /** What a publisher may learn about this user: connections, the log, and each feature's part (jobs by status, the inbox's counts). */

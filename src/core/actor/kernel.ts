@@ -16,7 +16,7 @@ import { EventLog } from './event-log.ts';
 import type { Feature, FrameHandler } from './feature.ts';
 import { OutgoingEvent, type Outgoing } from './frames.ts';
 import type { JsonText } from '../json.ts';
-import { isTransport, type Connection, type ConnectionSet, type SqlStore } from './ports.ts';
+import { EVENTS, isTransport, tagsFor, type Connection, type ConnectionSet, type SqlStore } from './ports.ts';
 import type { TokenBucket } from './rate-limit.ts';
 import { resume, type Replaying } from './replay.ts';
 import { POLLED_ALARM, Schedule, type Alarm } from './schedule.ts';
@@ -165,7 +165,7 @@ export class Kernel implements Replaying {
 
   /** Writes an event to every live connection. */
   deliver(event: OutgoingEvent): void {
-    this.sendLive(this.connections.list(), event);
+    this.sendLive(this.connections.tagged(EVENTS), event);
   }
 
   /**
@@ -213,7 +213,7 @@ export class Kernel implements Replaying {
       await this.refuseRevoked(options.credential);
       this.#makeRoom();
       for (const feature of this.features) await feature.admitting?.(this, connection, options, now);
-      this.connections.accept(connection, options.job?.id);
+      this.connections.accept(connection, tagsFor(connection.transport, options.job?.id));
       let answered = false;
       for (const feature of this.features) if (await feature.opened?.(this, connection, options, now)) answered = true;
       if (!answered) await resume(this, connection, options.after, options.replayLimit);
@@ -233,7 +233,7 @@ export class Kernel implements Replaying {
   /** At the cap, ends the oldest SSE stream or long poll (each resumes by itself) to make room; with only WebSockets, 429. */
   #makeRoom(): void {
     if (this.connections.count() < this.limits.maxConnectionsPerUser) return;
-    for (const connection of this.connections.all()) {
+    for (const connection of this.connections.tagged()) {
       if (connection.transport === 'websocket') continue;
       this.close(connection, CloseCode.reconnect, 'replaced by a newer connection');
       this.connections.remove(connection);

@@ -1,7 +1,7 @@
 // The two small ports the actor's logic is written against. Each host (Durable
 // Object, standalone process) implements them; nothing here knows which one.
 
-import { CLIENT_TRANSPORTS, type ClientTransport } from '../../protocol/wire.ts';
+import { CLIENT_TRANSPORTS } from '../../protocol/wire.ts';
 import type { Outgoing } from './frames.ts';
 
 export type SqlValue = string | number | null;
@@ -42,18 +42,34 @@ export interface SqlStore {
 /**
  * What a connection waits for. `websocket` and `sse` stream every event;
  * `poll` is a parked long poll, released by the next event; `job` is a parked
- * job long poll, released by the next change of one job.
+ * job long poll, released by the next change of one job. Each is one file in
+ * src/core/transports/; any transport but `poll` and `job` is a stream.
  */
-/** Transports that receive every event: the client's own (a `job` poll receives its job's changes only). */
-export const EVENT_TRANSPORTS = CLIENT_TRANSPORTS;
-export const TRANSPORTS = [...CLIENT_TRANSPORTS, 'job'] as const;
+export const TRANSPORTS = ['websocket', 'sse', 'poll', 'job'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
-export type StreamTransport = Exclude<ClientTransport, 'poll'>;
+export type StreamTransport = Exclude<Transport, 'poll' | 'job'>;
 
-/** A WebSocket or an SSE stream: every event, and a session that ends it. */
-export const isStream = (connection: { transport: Transport }): boolean => connection.transport === 'websocket' || connection.transport === 'sse';
+/** A stream (a WebSocket, an SSE stream): every event, and a session that ends it. */
+export const isStream = <T extends { transport: Transport }>(connection: T): connection is T & { transport: StreamTransport } =>
+  connection.transport !== 'poll' && connection.transport !== 'job';
+
+export const STREAM_TRANSPORTS = TRANSPORTS.filter((transport): transport is StreamTransport => isStream({ transport }));
+
+// Every transport the client library speaks is one the server serves.
+void (CLIENT_TRANSPORTS satisfies readonly Transport[]);
 
 export const isTransport = (value: unknown): value is Transport => (TRANSPORTS as readonly unknown[]).includes(value);
+
+/** The tag of connections that receive every event (streams and event long polls). */
+export const EVENTS = 'events';
+/** The tag of the job long polls parked on one job. */
+export const jobTag = (jobId: string) => `job:${jobId}`;
+
+const EVENT_TAGS = Object.fromEntries(TRANSPORTS.map((transport) => [transport, Object.freeze([transport, EVENTS])]));
+
+/** A connection's tags: its transport, and what reaches it (every event, or one job's changes). One array per transport, shared. */
+export const tagsFor = (transport: Transport, jobId?: string): readonly string[] =>
+  jobId === undefined ? EVENT_TAGS[transport]! : [transport, jobTag(jobId)];
 
 /**
  * How long a stream may live: the session of the credential it was opened
@@ -85,25 +101,19 @@ export interface Connection {
 }
 
 /**
- * The live connections of one actor: an in-memory set on standalone hosts, the
- * runtime's hibernatable sockets (found again by their tags) on Cloudflare.
+ * The live connections of one actor, found by tag (tagsFor: a transport,
+ * EVENTS, a job): an in-memory set on standalone hosts, the runtime's
+ * hibernatable sockets (found again by their tags) on Cloudflare.
  */
 export interface ConnectionSet {
-  /** Registers a connection; `jobId` for a job long poll, which only that job's changes reach. */
-  accept(connection: Connection, jobId?: string): void;
+  /** Registers a connection under its tags (tagsFor). */
+  accept(connection: Connection, tags: readonly string[]): void;
   /** Forgets a connection that ended. Idempotent. */
   remove(connection: Connection): void;
-  /** Connections that receive every event: websocket, sse and poll. */
-  list(): Iterable<Connection>;
-  /** Parked job long polls for one job. */
-  jobWatchers(jobId: string): Iterable<Connection>;
-  /** Every connection, of any transport, oldest first. */
-  all(): Iterable<Connection>;
-  /** Every connection, of any transport. */
-  count(): number;
-  /** Connections that list() yields. */
-  receivers(): number;
-  countBy(transport: Transport): number;
+  /** The open connections with this tag (every one when absent), oldest first: a copy, so a send may close one. */
+  tagged(tag?: string): Iterable<Connection>;
+  /** How many open connections have this tag (every one when absent). */
+  count(tag?: string): number;
 }
 
 /**

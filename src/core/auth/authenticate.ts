@@ -9,6 +9,7 @@ import { HubError, unauthorized } from '../errors.ts';
 import { TOKEN_PROTOCOL_PREFIX, WS_PROTOCOL } from '../../protocol/wire.ts';
 import { createClientTokenVerifier, type Credential, type TokenVerifier } from './client-token.ts';
 import { readTicket, sseCookieName, verifySseSessionCookie, type Ticket } from './tickets.ts';
+import type { StreamTransport } from '../actor/ports.ts';
 
 export interface StreamAuth {
   /** Whose stream it is and how long it may live: the token's, the ticket's or the cookie's session. */
@@ -65,7 +66,7 @@ function offeredProtocols(c: HubContext): string[] {
 }
 
 /** Authenticates a WebSocket or SSE open. */
-export async function authenticateStream(c: HubContext, transport: 'websocket' | 'sse'): Promise<StreamAuth> {
+export async function authenticateStream(c: HubContext, transport: StreamTransport): Promise<StreamAuth> {
   const { jwtSecret } = c.get('config');
   const protocols = transport === 'websocket' ? offeredProtocols(c) : [];
   const protocol = protocols.includes(WS_PROTOCOL) ? WS_PROTOCOL : undefined;

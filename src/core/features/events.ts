@@ -8,6 +8,7 @@ import type { IdempotencyKey } from '../actor/dedupe.ts';
 import type { Kernel } from '../actor/kernel.ts';
 import type { JsonText } from '../json.ts';
 import { TokenBucket } from '../actor/rate-limit.ts';
+import { EVENTS } from '../actor/ports.ts';
 
 export interface PublishInput extends IdempotencyKey {
   type: string;
@@ -42,6 +43,6 @@ export async function publish(k: Kernel, input: PublishInput, now: number): Prom
   return await k.once(input, now, async () => {
     spendPublishBudget(k, now);
     const event = await k.insertEvent(input.type, input.data, now);
-    return { result: { id: String(event.row.id), delivered: k.connections.receivers() }, event };
+    return { result: { id: String(event.row.id), delivered: k.connections.count(EVENTS) }, event };
   });
 }

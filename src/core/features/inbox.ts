@@ -28,6 +28,7 @@ import { encode, type JsonText } from '../json.ts';
 import { inboxStore } from './parts.ts';
 import { queuePush } from './push.ts';
 import { queueReceipts } from './receipts.ts';
+import { EVENTS } from '../actor/ports.ts';
 
 /** A notification for the user's inbox (NotificationContent; `data` as canonical JSON text). */
 export interface NotifyInput extends IdempotencyKey, NotificationContent {}
@@ -59,7 +60,7 @@ export async function notify(k: Kernel, input: NotifyInput, now: number): Promis
   const inbox = inboxStore(k);
   return await k.once(input, now, async () => {
     spendPublishBudget(k, now);
-    const delivered = k.connections.receivers();
+    const delivered = k.connections.count(EVENTS);
     const id = k.log.lastId + 1;
     const { item, replaces } = await inbox.create(id, input, now, delivered > 0);
     await inbox.trim(k.limits.inboxMaxItems);

@@ -10,7 +10,7 @@ import type { Feature } from '../actor/feature.ts';
 import { JobMessage, JobSnapshot } from '../actor/frames.ts';
 import type { JobUpdate, StoredJob } from '../actor/jobs.ts';
 import type { Kernel } from '../actor/kernel.ts';
-import type { Connection } from '../actor/ports.ts';
+import { EVENTS, jobTag, type Connection } from '../actor/ports.ts';
 import { checkData, spendPublishBudget } from './events.ts';
 import type { JsonText } from '../json.ts';
 import { jobStore } from './parts.ts';
@@ -42,10 +42,10 @@ export async function updateJob(k: Kernel, jobId: string, update: JobUpdate, ide
     spendPublishBudget(k, now);
     await jobs.write((changed = change.job));
     const event = await k.insertEvent(change.eventType, change.job.json, now);
-    const delivered = k.connections.receivers();
+    const delivered = k.connections.count(EVENTS);
     return { result: { job: change.job.json, created: change.created, eventId: String(event.row.id), delivered }, event };
   }));
-  if (changed) k.sendLive(k.connections.jobWatchers(jobId), new JobMessage(changed.json));
+  if (changed) k.sendLive(k.connections.tagged(jobTag(jobId)), new JobMessage(changed.json));
   return result;
 }
 

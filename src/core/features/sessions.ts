@@ -9,7 +9,7 @@ import { CloseCode, HUB_AUTH, HUB_EXPIRING } from '../../protocol/wire.ts';
 import type { Feature } from '../actor/feature.ts';
 import { ControlMessage } from '../actor/frames.ts';
 import type { Kernel } from '../actor/kernel.ts';
-import { isStream, type Connection } from '../actor/ports.ts';
+import { EVENTS, isStream, type Connection } from '../actor/ports.ts';
 import { sessionFor } from '../actor/sessions.ts';
 import { ticketLedger } from './parts.ts';
 
@@ -51,7 +51,7 @@ async function renew(k: Kernel, connection: Connection, text: unknown): Promise<
 /** Warns the sessions whose warning is due and closes (4401) those that ended; then asks for the next. */
 async function expireSessions(k: Kernel, now: number): Promise<void> {
   let next = Infinity;
-  for (const connection of k.connections.list()) {
+  for (const connection of k.connections.tagged(EVENTS)) {
     const session = connection.session;
     if (!session || k.closeIfEnded(connection, now, session)) continue;
     let warnAt = session.warnAt;

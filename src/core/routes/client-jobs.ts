@@ -10,6 +10,7 @@ import { isJobId, TIMED_OUT_HEADER } from '../../protocol/wire.ts';
 import { jobListQuery, jobQuery } from '../schemas.ts';
 import { validate } from '../validate.ts';
 import { encode, raw } from '../json.ts';
+import { waitForJob } from '../transports/poll.ts';
 
 const notFound = (jobId: string) => new HubError('job_not_found', `No job "${jobId}" for this user.`);
 const jsonHeaders = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
@@ -29,7 +30,7 @@ async function readJob(c: HubContext, { wait = 0, version }: z.infer<typeof jobQ
     if (!job) throw notFound(jobId);
     return c.body(job, 200, jsonHeaders);
   }
-  const answer = await c.get('backend').waitForJob({ userId, credential, waitMs: wait * 1000, signal: c.req.raw.signal }, jobId, version);
+  const answer = await waitForJob(c, credential, wait * 1000, jobId, version);
   if (answer.ended) throw sessionEnded(answer.ended);
   if (!answer.job) throw notFound(jobId);
   return c.body(answer.job, 200, answer.changed ? jsonHeaders : { ...jsonHeaders, [TIMED_OUT_HEADER]: 'true' });
