@@ -8,7 +8,7 @@
 // without a queue.
 
 import type { Limits } from '../core/config.ts';
-import { Hub, type TicketReader } from '../core/actor/hub.ts';
+import { Hub, type Peers, type TicketReader } from '../core/actor/hub.ts';
 import type { SqlStore } from '../core/actor/ports.ts';
 import type { ReceiptSettings } from '../core/actor/receipts.ts';
 import type { PushSender } from '../core/actor/push.ts';
@@ -25,8 +25,43 @@ export interface Actor {
   lastUsed: number;
 }
 
+/**
+ * Where the actors' rows live: one SQLite store for every user (sqliteStorage),
+ * or PostgreSQL, a store per user over one pool (postgres-store.ts).
+ */
+export interface Storage {
+  storeFor(userId: string): SqlStore;
+  /** Resolves once the schema is in place; every actor's first call waits for it. */
+  readonly ready: Promise<void>;
+  /** Users with a schedule row due at `now`, at most `limit`. */
+  due(now: number, limit: number): Promise<string[]>;
+  /** Resolves once every write so far is committed (a group commit; at once without one). */
+  committed(): Promise<void>;
+}
+
+/** One SQLite store for every user, migrated once. */
+export function sqliteStorage(sql: SqlStore): Storage {
+  const ready = migrate(sql);
+  return {
+    storeFor: () => sql,
+    ready,
+    async due(now, limit) {
+      await ready;
+      return (await sql.all<{ owner: string }>(`SELECT DISTINCT owner FROM schedule WHERE at <= ? LIMIT ?`, now, limit)).map((row) => row.owner);
+    },
+    committed: () => sql.committed?.() ?? Promise.resolve(),
+  };
+}
+
+/** What a cluster node adds to each actor: a connection set that tells the node when the user has connections here, and the peers it tells of its commits. */
+export interface ClusterHooks {
+  connectionsFor(userId: string): MemoryConnectionSet;
+  peersFor(userId: string): Peers;
+}
+
 export interface DirectoryOptions {
   limits: Limits;
+  cluster?: ClusterHooks;
   /** Idle actors (no connection, no call) are dropped from memory after this. */
   idleMs: number;
   /** How often due schedule rows are looked for. */
@@ -57,7 +92,7 @@ class UserAlarm implements Alarm {
 const TICK_BUDGET_MS = 50;
 
 export class ActorDirectory {
-  readonly #sql: SqlStore;
+  readonly #storage: Storage;
   readonly #options: DirectoryOptions;
   /** Resolves once the store is migrated; every actor's first call waits for it. */
   readonly ready: Promise<void>;
@@ -67,10 +102,10 @@ export class ActorDirectory {
   readonly #soon = new Map<string, ReturnType<typeof setTimeout>>();
   readonly #wake = (userId: string, at: number | null) => this.#wakeSoon(userId, at);
 
-  constructor(sql: SqlStore, options: DirectoryOptions) {
-    this.#sql = sql;
+  constructor(storage: Storage, options: DirectoryOptions) {
+    this.#storage = storage;
     this.#options = options;
-    this.ready = migrate(sql); // once per store
+    this.ready = storage.ready;
     this.ready.catch((err: unknown) => log.error('migration_failed', { error: String(err) }));
     this.#timers = [
       setInterval(() => this.evictIdle(), Math.max(1000, options.idleMs / 2)),
@@ -82,9 +117,9 @@ export class ActorDirectory {
   get(userId: string): Actor {
     let actor = this.#actors.get(userId);
     if (!actor) {
-      const { limits, readTicket, receipts, push, onPush } = this.#options;
-      const connections = new MemoryConnectionSet();
-      const hub = new Hub(this.#sql, connections, limits, {
+      const { limits, readTicket, receipts, push, onPush, cluster } = this.#options;
+      const connections = cluster?.connectionsFor(userId) ?? new MemoryConnectionSet();
+      const hub = new Hub(this.#storage.storeFor(userId), connections, limits, {
         ready: this.ready,
         owner: userId,
         readTicket,
@@ -92,6 +127,7 @@ export class ActorDirectory {
         receipts: receipts && { ...receipts, userId },
         push,
         onPush: push && onPush && ((attempt) => onPush({ ...attempt, userId })),
+        peers: cluster?.peersFor(userId),
       });
       actor = { userId, hub, connections, lastUsed: Date.now() };
       this.#actors.set(userId, actor);
@@ -102,7 +138,12 @@ export class ActorDirectory {
 
   /** Resolves once every write so far is committed (the store's group commit; at once without one). */
   committed(): Promise<void> {
-    return this.#sql.committed?.() ?? Promise.resolve();
+    return this.#storage.committed();
+  }
+
+  /** The actor of a user if it is in memory (a cluster relays only to users with connections here). */
+  peek(userId: string): Actor | undefined {
+    return this.#actors.get(userId);
   }
 
   get size(): number {
@@ -132,8 +173,8 @@ export class ActorDirectory {
     let woken = 0;
     await this.ready;
     for (;;) {
-      const due = await this.#sql.all<{ owner: string }>(`SELECT DISTINCT owner FROM schedule WHERE at <= ? LIMIT 100`, now);
-      for (const { owner } of due) {
+      const due = await this.#storage.due(now, 100);
+      for (const owner of due) {
         const loaded = this.#actors.has(owner);
         const actor = this.get(owner);
         // Its rows are taken off the schedule before the next query; what it sends goes on by itself.

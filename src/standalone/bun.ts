@@ -7,7 +7,7 @@ import { Database } from 'bun:sqlite';
 import type { ServerSocket, SocketHandlers, WebSocketUpgrader } from '../core/backend.ts';
 import { badRequest, HubError } from '../core/errors.ts';
 import { log } from '../core/observability/log.ts';
-import { createStandaloneHost, startOrExit, holdsOpen, prepareDatabasePath, readStandaloneOptions } from './host.ts';
+import { createStandaloneHost, databaseName, startOrExit, holdsOpen, prepareDatabasePath, readStandaloneOptions } from './host.ts';
 
 /** The part of Bun's API used here (Bun's own types would clash with the Workers types). */
 interface BunSocket {
@@ -82,7 +82,8 @@ export function startHost(env: Record<string, string | undefined> = Bun.env): Ru
     return new Response(null); // ignored: Bun has already answered 101
   };
 
-  const db = startOrExit(() => new Database(prepareDatabasePath(options.databasePath)));
+  // A cluster node keeps no file of its own: its rows are in PostgreSQL.
+  const db = options.cluster ? null : startOrExit(() => new Database(prepareDatabasePath(options.databasePath)));
   const host = createStandaloneHost(env, db, upgrade, options);
 
   server = Bun.serve({
@@ -125,7 +126,7 @@ export function startHost(env: Record<string, string | undefined> = Bun.env): Ru
       },
     },
   });
-  log.info('listening', { runtime: 'bun', url: `http://${options.host}:${options.port}`, database: options.databasePath });
+  log.info('listening', { runtime: 'bun', url: `http://${options.host}:${options.port}`, database: databaseName(options) });
   return {
     stop() {
       server.stop(true);

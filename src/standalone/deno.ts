@@ -6,7 +6,7 @@
 import { DatabaseSync } from 'node:sqlite';
 import type { WebSocketUpgrader } from '../core/backend.ts';
 import { log } from '../core/observability/log.ts';
-import { createStandaloneHost, startOrExit, prepareDatabasePath, readStandaloneOptions } from './host.ts';
+import { createStandaloneHost, databaseName, startOrExit, prepareDatabasePath, readStandaloneOptions } from './host.ts';
 import type { SqliteDatabase } from './sqlite-store.ts';
 
 /** The part of Deno's API used here (Deno's own types would clash with the Workers types). */
@@ -85,13 +85,14 @@ export function startHost(env: Record<string, string | undefined> = Deno.env.toO
     return response;
   };
 
-  const db = startOrExit(() => new DatabaseSync(prepareDatabasePath(options.databasePath)));
-  const host = createStandaloneHost(env, db as unknown as SqliteDatabase, upgrade, options);
+  // A cluster node keeps no file of its own: its rows are in PostgreSQL.
+  const db = options.cluster ? null : startOrExit(() => new DatabaseSync(prepareDatabasePath(options.databasePath)));
+  const host = createStandaloneHost(env, db as unknown as SqliteDatabase | null, upgrade, options);
 
   const server = Deno.serve({ hostname: options.host, port: options.port, onListen: () => {} }, (request) =>
     host.fetch(request),
   );
-  log.info('listening', { runtime: 'deno', url: `http://${options.host}:${options.port}`, database: options.databasePath });
+  log.info('listening', { runtime: 'deno', url: `http://${options.host}:${options.port}`, database: databaseName(options) });
   return {
     stop() {
       void server.shutdown();

@@ -13,7 +13,10 @@ import { createPushSender } from '../core/push-sender.ts';
 import { badRequest, HubError } from '../core/errors.ts';
 import { log, parseLogLevel, setLogLevel, setLogSink, type LogLevel } from '../core/observability/log.ts';
 import { createLoggingObserver } from '../core/observability/observer.ts';
-import { ActorDirectory } from './actor-directory.ts';
+import { ActorDirectory, sqliteStorage, type Storage } from './actor-directory.ts';
+import { Cluster } from './cluster.ts';
+import { createPostgresStorage } from './postgres-store.ts';
+import type { Hub } from '../core/actor/hub.ts';
 import { StandaloneBackend } from './backend.ts';
 import type { WebSocketUpgrader } from '../core/backend.ts';
 import { parseHostHeader, requestPath } from './host-header.ts';
@@ -28,6 +31,8 @@ export interface StandaloneOptions {
   port: number;
   /** SQLite file, or ':memory:'. */
   databasePath: string;
+  /** A cluster node's engines (DATABASE_URL and REDIS_URL): every user's rows in PostgreSQL, live events between nodes through Redis. */
+  cluster?: { databaseUrl: string; redisUrl: string };
   synchronous: 'NORMAL' | 'FULL';
   idleMs: number;
   /**
@@ -59,9 +64,14 @@ export function readStandaloneOptions(env: Env): StandaloneOptions {
   readConfig(env); // fail at start, not at the first request, when a secret is missing
   const refusal = developmentSettingsRefusal(env, host);
   if (refusal) throw new Error(refusal);
+  const databaseUrl = String(env.DATABASE_URL ?? '');
+  const redisUrl = String(env.REDIS_URL ?? '');
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new Error('DATABASE_URL must be a postgres:// URL');
+  if (Boolean(databaseUrl) !== Boolean(redisUrl)) throw new Error('DATABASE_URL and REDIS_URL go together: a cluster node needs both');
   return {
     host,
     port: int(env, 'PORT', 8787),
+    cluster: databaseUrl ? { databaseUrl, redisUrl } : undefined,
     databasePath: String(env.DATABASE_PATH || 'userhub-data/userhub.sqlite'),
     synchronous,
     idleMs: int(env, 'IDLE_ACTOR_SECONDS', 60) * 1000,
@@ -80,6 +90,13 @@ export function startOrExit<T>(start: () => T): T {
     writeSync(2, `userhub: not starting: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   }
+}
+
+/** What the start-up line names as the database: the SQLite file, or a cluster node's PostgreSQL host (never its password). */
+export function databaseName(options: StandaloneOptions): string {
+  if (!options.cluster) return options.databasePath;
+  const url = new URL(options.cluster.databaseUrl);
+  return `postgres://${url.host}${url.pathname}`;
 }
 
 /** Creates the database file's folder; the runtime's driver opens the file. */
@@ -114,9 +131,29 @@ export interface StandaloneHost {
   close(): void;
 }
 
+/** The SQLite file of a single process, or a cluster node's PostgreSQL and Redis. */
+function openStorage(db: SqliteDatabase | null, options: StandaloneOptions, actorOf: (userId: string) => Hub | undefined) {
+  if (options.cluster) {
+    const postgres = createPostgresStorage(options.cluster.databaseUrl);
+    const cluster = new Cluster({ redisUrl: options.cluster.redisUrl, actorOf, lastIds: (users) => postgres.lastIds(users) });
+    const storage: Storage = { ...postgres, committed: () => Promise.resolve() };
+    return { storage, cluster, close: () => void cluster.close().then(() => postgres.close()) };
+  }
+  configure(db!, options.synchronous);
+  // A commit that fails leaves the actors' memory ahead of the file: exit rather than reuse ids (nothing of it was acknowledged).
+  const store = createSqliteStore(db!, {
+    onCommitFailure: (error) => {
+      log.error('commit_failed', { error: String(error) });
+      process.exit(70);
+    },
+  });
+  return { storage: sqliteStorage(store), cluster: undefined, close: () => (store.flush(), db!.close()) };
+}
+
+/** `db`: the SQLite database, or null for a cluster node (options.cluster). */
 export function createStandaloneHost(
   env: Env,
-  db: SqliteDatabase,
+  db: SqliteDatabase | null,
   upgrade: WebSocketUpgrader,
   options: StandaloneOptions,
 ): StandaloneHost {
@@ -124,18 +161,12 @@ export function createStandaloneHost(
   const logSink = createBatchedLogSink();
   setLogSink(logSink.sink);
   useCryptoImplementation({ hmacKey: nodeHmacKey, sha256: nodeSha256 });
-  configure(db, options.synchronous);
   const { jwtSecret, receipts, push } = readConfig(env);
-  // A commit that fails leaves the actors' memory ahead of the file: exit rather than reuse ids (nothing of it was acknowledged).
-  const store = createSqliteStore(db, {
-    onCommitFailure: (error) => {
-      log.error('commit_failed', { error: String(error) });
-      process.exit(70);
-    },
-  });
+  const storage = openStorage(db, options, (userId) => actors.peek(userId)?.hub);
   const counters = new StandaloneCounters();
   const observer = createLoggingObserver(counters);
-  const actors = new ActorDirectory(store, {
+  const actors: ActorDirectory = new ActorDirectory(storage.storage, {
+    cluster: storage.cluster,
     limits: readLimits(env),
     idleMs: options.idleMs,
     alarmTickMs: 1000,
@@ -172,8 +203,7 @@ export function createStandaloneHost(
     actors,
     close() {
       actors.close();
-      store.flush();
-      db.close();
+      storage.close();
       logSink.flush();
     },
   };

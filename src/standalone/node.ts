@@ -16,7 +16,7 @@ import { badRequest } from '../core/errors.ts';
 import { log } from '../core/observability/log.ts';
 import { CONNECT_PATH } from '../protocol/wire.ts';
 import { parseHostHeader } from './host-header.ts';
-import { createStandaloneHost, startOrExit, prepareDatabasePath, readStandaloneOptions } from './host.ts';
+import { createStandaloneHost, databaseName, startOrExit, prepareDatabasePath, readStandaloneOptions } from './host.ts';
 import type { SqliteDatabase } from './sqlite-store.ts';
 
 /** `Upgrade: websocket` to /v1/connect: the one request that may leave HTTP. */
@@ -94,8 +94,9 @@ export function startHost(env: Record<string, string | undefined> = process.env)
     return new Response(null, { status: 200 });
   };
 
-  const db = startOrExit(() => new DatabaseSync(prepareDatabasePath(options.databasePath)));
-  const host = createStandaloneHost(env, db as unknown as SqliteDatabase, upgrade, options);
+  // A cluster node keeps no file of its own: its rows are in PostgreSQL.
+  const db = options.cluster ? null : startOrExit(() => new DatabaseSync(prepareDatabasePath(options.databasePath)));
+  const host = createStandaloneHost(env, db as unknown as SqliteDatabase | null, upgrade, options);
   const server = serve({
     fetch: host.fetch,
     hostname: options.host,
@@ -169,7 +170,7 @@ export function startHost(env: Record<string, string | undefined> = process.env)
   server.on('error', (err: Error) => startOrExit(() => {
     throw new Error(`cannot listen on ${options.host}:${options.port}: ${err.message}`);
   }));
-  server.on('listening', () => log.info('listening', { runtime: 'node', url: `http://${options.host}:${options.port}`, database: options.databasePath }));
+  server.on('listening', () => log.info('listening', { runtime: 'node', url: `http://${options.host}:${options.port}`, database: databaseName(options) }));
   return {
     stop() {
       clearInterval(peerCheck);

@@ -2,7 +2,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { json } from '../helpers/wire.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/core/config.ts';
-import { ActorDirectory } from '../../src/standalone/actor-directory.ts';
+import { ActorDirectory, sqliteStorage } from '../../src/standalone/actor-directory.ts';
 import { StandaloneBackend } from '../../src/standalone/backend.ts';
 import { configure, createSqliteStore, type SqliteDatabase } from '../../src/standalone/sqlite-store.ts';
 
@@ -13,7 +13,7 @@ async function open(limits = DEFAULT_LIMITS) {
   const db = new DatabaseSync(':memory:') as unknown as SqliteDatabase;
   configure(db);
   const sql = createSqliteStore(db);
-  const directory = new ActorDirectory(sql, { limits, idleMs: 1000, alarmTickMs: 60_000 });
+  const directory = new ActorDirectory(sqliteStorage(sql), { limits, idleMs: 1000, alarmTickMs: 60_000 });
   await directory.ready;
   directories.push(directory);
   const backend = new StandaloneBackend(directory, () => new Response(null));

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { Outgoing } from '../../src/core/actor/frames.ts';
 import type { Connection, Session } from '../../src/core/actor/ports.ts';
 import { DEFAULT_LIMITS } from '../../src/core/config.ts';
-import { ActorDirectory } from '../../src/standalone/actor-directory.ts';
+import { ActorDirectory, sqliteStorage } from '../../src/standalone/actor-directory.ts';
 import { StandaloneBackend } from '../../src/standalone/backend.ts';
 import { configure, createSqliteStore, type SqliteDatabase } from '../../src/standalone/sqlite-store.ts';
 
@@ -61,7 +61,7 @@ async function open() {
   const { db, stats } = countingDatabase();
   const failures: unknown[] = [];
   const store = createSqliteStore(db, { onCommitFailure: (error) => failures.push(error) });
-  const directory = new ActorDirectory(store, { limits: DEFAULT_LIMITS, idleMs: 60_000, alarmTickMs: 60_000 });
+  const directory = new ActorDirectory(sqliteStorage(store), { limits: DEFAULT_LIMITS, idleMs: 60_000, alarmTickMs: 60_000 });
   await directory.ready;
   const backend = new StandaloneBackend(directory, () => new Response(null));
   return { store, stats, failures, directory, backend, close: () => (directory.close(), store.flush(), db.close()) };

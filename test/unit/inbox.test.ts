@@ -8,7 +8,7 @@ import { DEFAULT_LIMITS, readReceipts } from '../../src/core/config.ts';
 import { receiptWebhookId, type ReceiptSettings } from '../../src/core/actor/receipts.ts';
 import { readReceipt } from '../../src/publisher/index.ts';
 import { Webhook } from 'standardwebhooks';
-import { ActorDirectory } from '../../src/standalone/actor-directory.ts';
+import { ActorDirectory, sqliteStorage } from '../../src/standalone/actor-directory.ts';
 import { StandaloneBackend } from '../../src/standalone/backend.ts';
 import { configure, createSqliteStore, type SqliteDatabase } from '../../src/standalone/sqlite-store.ts';
 import type { InboxAction } from '../../src/protocol/wire.ts';
@@ -21,7 +21,7 @@ async function open(limits = DEFAULT_LIMITS, receipts?: ReceiptSettings) {
   const db = new DatabaseSync(':memory:') as unknown as SqliteDatabase;
   configure(db);
   const sql = createSqliteStore(db);
-  const directory = new ActorDirectory(sql, { limits, idleMs: 1000, alarmTickMs: 60_000, receipts });
+  const directory = new ActorDirectory(sqliteStorage(sql), { limits, idleMs: 1000, alarmTickMs: 60_000, receipts });
   await directory.ready;
   directories.push(directory);
   return { sql, directory, backend: new StandaloneBackend(directory, () => new Response(null)) };

@@ -5,7 +5,7 @@ import { DEFAULT_LIMITS } from '../../src/core/config.ts';
 import { HubError } from '../../src/core/errors.ts';
 import { PollSink } from '../../src/core/transports/poll.ts';
 import { SseSink } from '../../src/core/transports/sse.ts';
-import { ActorDirectory } from '../../src/standalone/actor-directory.ts';
+import { ActorDirectory, sqliteStorage } from '../../src/standalone/actor-directory.ts';
 import { StandaloneBackend } from '../../src/standalone/backend.ts';
 import {
   isMetricsRequest,
@@ -22,7 +22,7 @@ afterEach(() => directories.splice(0).forEach((d) => d.close()));
 async function directory() {
   const db = new DatabaseSync(':memory:') as unknown as SqliteDatabase;
   configure(db);
-  const actors = new ActorDirectory(createSqliteStore(db), { limits: DEFAULT_LIMITS, idleMs: 60_000, alarmTickMs: 60_000 });
+  const actors = new ActorDirectory(sqliteStorage(createSqliteStore(db)), { limits: DEFAULT_LIMITS, idleMs: 60_000, alarmTickMs: 60_000 });
   await actors.ready;
   directories.push(actors);
   return actors;

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Outgoing } from '../../src/core/actor/frames.ts';
 import type { Connection, Session } from '../../src/core/actor/ports.ts';
 import { DEFAULT_LIMITS } from '../../src/core/config.ts';
-import { ActorDirectory } from '../../src/standalone/actor-directory.ts';
+import { ActorDirectory, sqliteStorage } from '../../src/standalone/actor-directory.ts';
 import { StandaloneBackend } from '../../src/standalone/backend.ts';
 import { configure, createSqliteStore, type SqliteDatabase } from '../../src/standalone/sqlite-store.ts';
 
@@ -46,7 +46,7 @@ describe('a session whose wake is late', () => {
       const db = new DatabaseSync(':memory:') as unknown as SqliteDatabase;
       configure(db);
       const store = createSqliteStore(db);
-      const directory = new ActorDirectory(store, { limits: DEFAULT_LIMITS, idleMs: 600_000, alarmTickMs: 600_000 });
+      const directory = new ActorDirectory(sqliteStorage(store), { limits: DEFAULT_LIMITS, idleMs: 600_000, alarmTickMs: 600_000 });
       await directory.ready;
       cleanups.push(() => (directory.close(), store.flush(), db.close()));
       const backend = new StandaloneBackend(directory, () => new Response(null));

@@ -10,11 +10,13 @@ import type { Ended } from './options.ts';
 /** What an erasure removed: the events, and what each feature counts (jobs, notifications). */
 export type Erasure = Ended & { events: number };
 
+const ENDED = 'ended by the service';
+
 /** Closes every connection (4503) and forgets it; how many there were. */
-function closeAll(k: Kernel): number {
+function closeAll(k: Kernel, code: number = CloseCode.ended, reason = ENDED): number {
   const connections = [...k.connections.tagged()];
   for (const connection of connections) {
-    k.close(connection, CloseCode.ended, 'ended by the service');
+    k.close(connection, code, reason);
     k.connections.remove(connection);
   }
   return connections.length;
@@ -36,6 +38,8 @@ export async function endSessions(k: Kernel, options: { revoke?: boolean }, idem
     }
     if (idempotency) await k.remember(idempotency, result, now);
   });
+  // Other nodes close theirs once the revocation is committed: a reconnect there is refused.
+  k.options.peers?.ended(CloseCode.ended, ENDED);
   return result;
 }
 
@@ -49,7 +53,7 @@ export async function erase(k: Kernel, idempotency: IdempotencyKey | undefined, 
   const seen = idempotency && (await k.dedupe.seen<Erasure>(idempotency));
   if (seen) return { ...seen, duplicate: true };
   const closed = closeAll(k);
-  return k.atomically(async () => {
+  const erased = await k.atomically(async () => {
     const result: Erasure = { closed, events: await k.log.erase() };
     for (const feature of k.features) Object.assign(result, await feature.erase?.(k));
     await k.dedupe.forget(Number.MAX_SAFE_INTEGER);
@@ -59,4 +63,9 @@ export async function erase(k: Kernel, idempotency: IdempotencyKey | undefined, 
     if (idempotency) await k.remember(idempotency, result, now);
     return result;
   });
+  k.options.peers?.ended(CloseCode.ended, ENDED);
+  return erased;
 }
+
+/** Another node ended the user's sessions: this node closes its connections too (the revocation is already committed). */
+export const closeHere = (k: Kernel, code: number, reason: string): number => closeAll(k, code, reason);

@@ -20,13 +20,15 @@ import type { IdempotencyKey } from './dedupe.ts';
 import type { Feature } from './feature.ts';
 import type { InboxTarget } from './inbox.ts';
 import type { JobUpdate } from './jobs.ts';
-import { endSessions, erase } from './ending.ts';
+import { closeHere, endSessions, erase } from './ending.ts';
+import { JobMessage, OutgoingEvent, type EventRow } from './frames.ts';
 import { Kernel } from './kernel.ts';
+import { inTurn } from './turns.ts';
 import type { Ended, HubOptions } from './options.ts';
-import type { ConnectionSet, SqlStore } from './ports.ts';
+import { jobTag, type ConnectionSet, type SqlStore } from './ports.ts';
 import type { PushSubscriptionRecord } from './push.ts';
 
-export type { Ended, HubOptions, OpenOptions, TicketReader } from './options.ts';
+export type { Ended, HubOptions, OpenOptions, Peers, TicketReader } from './options.ts';
 export type { PollResult } from './replay.ts';
 import { poll, type PollResult } from './replay.ts';
 export type { InboxListing, NotifyInput } from '../features/inbox.ts';
@@ -108,6 +110,32 @@ export class Hub extends Kernel {
 
   erase(idempotency?: IdempotencyKey, now = Date.now()): Promise<Erased> {
     return this.run(() => erase(this, idempotency, now) as Promise<Erased>);
+  }
+
+  /** An event another node committed (told through `peers`): each connection here gets it once, in order (relay.ts). */
+  relay(row: EventRow): Promise<void> {
+    // In turn, but without reading the actor's memory again: a relay needs only the connections and, for a gap, the log.
+    return inTurn(this.sql, () => this.positions!.bringUp(this, row.id, new OutgoingEvent(row)));
+  }
+
+  /** Whether a connection here is behind the log's `lastId` (a cluster's periodic check). */
+  isBehind(lastId: number): boolean {
+    return this.positions?.isBehind(this, lastId) ?? false;
+  }
+
+  /** Brings every connection up to the log's last id: when a node's subscription starts, and now and then (a relayed event may be lost). */
+  catchUp(): Promise<void> {
+    return this.run(() => this.positions!.bringUp(this, this.log.lastId));
+  }
+
+  /** A job change another node committed: this node's job long polls on it hear it. */
+  relayJob(jobId: string, json: JsonText): Promise<void> {
+    return this.run(async () => this.sendLive(this.connections.tagged(jobTag(jobId)), new JobMessage(json)));
+  }
+
+  /** Another node ended the user's sessions (or erased the user): this node closes its connections too. */
+  relayEnded(code: number, reason: string): Promise<void> {
+    return this.run(async () => void closeHere(this, code, reason));
   }
 
   /** Who is connected, by transport; parked job polls count as polls. */

@@ -202,7 +202,8 @@ export class Inbox extends OwnedRows {
   /** Counted from the rows, in the caller's transaction: what the user sees always adds up. */
   async counts(): Promise<InboxCounts> {
     const row = (await this.sql.all<{ unread: number | null; unseen: number | null; total: number }>(
-      `SELECT sum(read_at IS NULL) AS unread, sum(seen_at IS NULL) AS unseen, count(*) AS total
+      // count() of a CASE, not sum() of a comparison: the same statement in SQLite and PostgreSQL.
+      `SELECT count(CASE WHEN read_at IS NULL THEN 1 END) AS unread, count(CASE WHEN seen_at IS NULL THEN 1 END) AS unseen, count(*) AS total
        FROM inbox WHERE owner = ? AND archived_at IS NULL`,
       this.owner,
     ))[0];

@@ -22,6 +22,7 @@ import { resume, type Replaying } from './replay.ts';
 import { POLLED_ALARM, Schedule, type Alarm } from './schedule.ts';
 import { Revocation } from './sessions.ts';
 import { inTurn } from './turns.ts';
+import { Positions } from './relay.ts';
 import type { HubOptions, OpenOptions } from './options.ts';
 
 /** Each list of features' client frames, merged once. */
@@ -45,6 +46,8 @@ export class Kernel implements Replaying {
   readonly #parts: Record<string, unknown> = {};
   /** What the actor keeps in memory (the log's position, the schedule) was read from the store. */
   #loaded = false;
+  /** With a store other nodes write (SqlStore.singleWriter false): where each connection stands in the log (relay.ts). */
+  readonly positions: Positions | undefined;
 
   /** The store is migrated first (migrate(), once per store; `options.ready` says when). */
   constructor(sql: SqlStore, connections: ConnectionSet, limits: Limits, options: HubOptions, features: readonly Feature<Kernel>[]) {
@@ -58,27 +61,28 @@ export class Kernel implements Replaying {
     this.log = new EventLog(sql, owner);
     this.revocation = new Revocation(sql, owner);
     this.features = features;
+    if (!sql.singleWriter) this.positions = new Positions();
   }
 
   /**
-   * Runs one call of the actor after the call before it on the same store
-   * (turns.ts): a replay and the switch to live are one call, and no actor's
-   * statements land in another's transaction (a standalone host keeps every
-   * user in one connection). Every entry from a host comes through here. What
-   * the actor keeps in memory is read first: once, or at every call when
-   * another node may write the store.
+   * Runs one call after the call before it on the same store (turns.ts): a
+   * replay and the switch to live are one call. Every entry from a host comes
+   * through here. What the actor keeps in memory is read first: once, or at
+   * every call when another node may write the store.
    */
   run<T>(call: () => Promise<T>): Promise<T> {
     return inTurn(this.sql, async () => {
-      if (!this.#loaded || !this.sql.singleWriter) {
-        this.revocation.forget();
-        await this.options.ready;
-        await this.log.load();
-        await this.schedule.load();
-        this.#loaded = true;
-      }
+      if (!this.#loaded || !this.sql.singleWriter) await this.#load();
       return call();
     });
+  }
+
+  async #load(): Promise<void> {
+    this.revocation.forget();
+    await this.options.ready;
+    await this.log.load();
+    await this.schedule.load();
+    this.#loaded = true;
   }
 
   /** A feature's per-user part (a store, a rate bucket), made by `make` on first use. */
@@ -109,7 +113,8 @@ export class Kernel implements Replaying {
    */
   async atomically<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await this.sql.transaction(fn);
+      // Another node may have written since the call began: what the write builds on is read again under the user's lock.
+      return await this.sql.transaction(async () => (this.sql.singleWriter ? fn() : this.#load().then(fn)));
     } catch (err) {
       this.#loaded = false;
       this.revocation.forget();
@@ -134,7 +139,7 @@ export class Kernel implements Replaying {
       await this.remember(key, written.result, now);
       return written;
     });
-    if (event) this.deliver(event);
+    if (event) await this.deliver(event);
     return result;
   }
 
@@ -151,21 +156,17 @@ export class Kernel implements Replaying {
     return new OutgoingEvent(row);
   }
 
-  /**
-   * Makes sure a prune is due by the time what was just written ages out, or
-   * within the prune delay once the log may hold more than the count limit.
-   * A prune already due by then costs nothing: no schedule row, no alarm
-   * moved (on Cloudflare an alarm per publish would wake the object again).
-   */
+  /** Makes sure a prune is due when what was just written ages out, or within the prune delay once over the count limit (one due by then costs nothing). */
   async pruneAfterWrite(now: number, overCount = false, maxAgeSeconds = Infinity): Promise<void> {
     const { retentionMaxAgeSeconds, dedupeTtlSeconds, pruneDelaySeconds } = this.limits;
     const seconds = overCount ? pruneDelaySeconds : Math.min(retentionMaxAgeSeconds, dedupeTtlSeconds, maxAgeSeconds);
     await this.schedule.request('prune', now + seconds * 1000);
   }
 
-  /** Writes an event to every live connection. */
-  deliver(event: OutgoingEvent): void {
-    this.sendLive(this.connections.tagged(EVENTS), event);
+  /** Writes a committed event to every live connection (and tells the other nodes, `peers`). */
+  deliver(event: OutgoingEvent): void | Promise<void> {
+    if (!this.positions) return this.sendLive(this.connections.tagged(EVENTS), event);
+    return this.positions.bringUp(this, event.row.id, event).then(() => this.options.peers?.event(event.row));
   }
 
   /**
@@ -188,6 +189,7 @@ export class Kernel implements Replaying {
 
   /** Writes once what was read or written is committed (SqlStore.afterCommit: a standalone host's group commit), in order. */
   send(connection: Connection, message: Outgoing): void {
+    this.positions?.advance(connection, message);
     this.#whenCommitted(() => connection.send(message));
   }
 

@@ -7,6 +7,8 @@ import type { PushObservation } from '../observability/observer.ts';
 import type { PushSender } from './push.ts';
 import type { ReceiptSettings } from './receipts.ts';
 import type { Alarm } from './schedule.ts';
+import type { EventRow } from './frames.ts';
+import type { JsonText } from '../json.ts';
 
 /** Reads a ticket's signature and claims (tickets.ts readTicket, bound to the secret). */
 export type TicketReader = (ticket: string) => Promise<Ticket | null>;
@@ -29,6 +31,19 @@ export interface HubOptions {
   push?: PushSender;
   /** Every push attempt and its outcome (the host's logs and counters); logged when absent. */
   onPush?: (push: Omit<PushObservation, 'userId'>) => void;
+  /** The other nodes holding this user's connections (a cluster): told of what this node committed, once it is committed. */
+  peers?: Peers;
+}
+
+/**
+ * What a cluster node tells the others of one user once it is committed; each
+ * node that holds connections of the user hears it (Kernel.relay, Hub.relayJob,
+ * Hub.relayEnded). At most once: a node fills what it missed from the log.
+ */
+export interface Peers {
+  event(row: EventRow): void;
+  job(jobId: string, json: JsonText): void;
+  ended(code: number, reason: string): void;
 }
 
 /** How a connection opens: where it resumes, the ticket it spends, or the job it waits on. */

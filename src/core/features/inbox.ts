@@ -107,7 +107,7 @@ export async function changeInbox(k: Kernel, action: InboxAction, target: InboxT
     // What the user's clicks write does not count towards the retention limit, so it never asks for a count prune.
     return { result, event: (await k.insertEvent(INBOX_CHANGED, data, now, false)) };
   }));
-  if (event) k.deliver(event);
+  if (event) await k.deliver(event);
   return result;
 }
 

@@ -45,7 +45,10 @@ export async function updateJob(k: Kernel, jobId: string, update: JobUpdate, ide
     const delivered = k.connections.count(EVENTS);
     return { result: { job: change.job.json, created: change.created, eventId: String(event.row.id), delivered }, event };
   }));
-  if (changed) k.sendLive(k.connections.tagged(jobTag(jobId)), new JobMessage(changed.json));
+  if (changed) {
+    k.sendLive(k.connections.tagged(jobTag(jobId)), new JobMessage(changed.json));
+    k.options.peers?.job(jobId, changed.json);
+  }
   return result;
 }
 

@@ -1,0 +1,171 @@
+// A standalone node in a cluster (REDIS_URL beside DATABASE_URL): every node
+// serves any user, PostgreSQL holds every user's rows (postgres-store.ts), and
+// Redis's sharded pub/sub carries what a node commits to the nodes that hold
+// that user's connections, and to no other. A node subscribes to a user's
+// channel when it accepts the user's first connection and unsubscribes a
+// little after the last one closes. Pub/sub is at most once: a message is a
+// hint. Ids are consecutive per user, so a node fills any gap from the log
+// (relay.ts); it catches its users up once each subscription is confirmed
+// (what was committed while it was being made), after Redis reconnects, and
+// every few seconds (a lost last message). Redis losing anything loses nothing.
+
+import { createClient } from 'redis';
+import type { Hub, Peers } from '../core/actor/hub.ts';
+import type { EventRow } from '../core/actor/frames.ts';
+import { decode, encode, type JsonText } from '../core/json.ts';
+import { log } from '../core/observability/log.ts';
+import { MemoryConnectionSet } from './memory-connections.ts';
+import type { Connection } from '../core/actor/ports.ts';
+import type { ClusterHooks } from './actor-directory.ts';
+
+/** What a node publishes on a user's channel. `n`: the node that committed it (it delivered it itself). */
+type Message = { n: string } & ({ e: EventRow } | { j: [jobId: string, json: JsonText] } | { x: [code: number, reason: string] });
+
+export interface ClusterOptions {
+  redisUrl: string;
+  /** The actor of a user if it is in memory on this node. */
+  actorOf(userId: string): Hub | undefined;
+  /** Last event id per user, read in one query (the periodic check). */
+  lastIds(userIds: string[]): Promise<Map<string, number>>;
+  /** How often the positions of this node's users are checked against the log. */
+  checkMs?: number;
+  /** How long a channel stays subscribed after the user's last connection here closes. */
+  lingerMs?: number;
+}
+
+const channelOf = (userId: string) => `userhub:{${userId}}`;
+
+export class Cluster implements ClusterHooks {
+  readonly #node = crypto.randomUUID();
+  readonly #options: ClusterOptions;
+  readonly #publisher: ReturnType<typeof createClient>;
+  readonly #subscriber: ReturnType<typeof createClient>;
+  /** Users subscribed here, with the timer that unsubscribes one whose connections here have all closed. */
+  readonly #watched = new Map<string, ReturnType<typeof setTimeout> | null>();
+  readonly #timer: ReturnType<typeof setInterval>;
+  /** Messages published, for tests and the bench (one per commit, only for users with connections elsewhere or here). */
+  published = 0;
+
+  constructor(options: ClusterOptions) {
+    this.#options = options;
+    // A command while Redis is away fails at once instead of queueing: the periodic check repairs what it would have carried.
+    this.#publisher = createClient({ url: options.redisUrl, disableOfflineQueue: true });
+    this.#subscriber = this.#publisher.duplicate();
+    for (const client of [this.#publisher, this.#subscriber]) client.on('error', (err: unknown) => log.warn('redis_error', { error: String(err) }));
+    // Subscriptions come back by themselves after a reconnect; what was published meanwhile is read from the log.
+    this.#subscriber.on('ready', () => this.#catchUpAll());
+    void this.#publisher.connect().catch(() => undefined);
+    void this.#subscriber.connect().catch(() => undefined);
+    this.#timer = setInterval(() => void this.#check(), options.checkMs ?? 3000);
+  }
+
+  /** A connection set that subscribes this node to the user's channel while it holds connections of the user. */
+  connectionsFor(userId: string): MemoryConnectionSet {
+    return new WatchedConnectionSet(userId, this);
+  }
+
+  /** Tells the nodes holding the user's connections what this node committed. */
+  peersFor(userId: string): Peers {
+    const send = (message: Omit<Message, 'n'>) => this.#publish(userId, { n: this.#node, ...message } as Message);
+    return {
+      // The event's data and the job cross as the text they were stored as (a JSON string in the message), byte for byte.
+      event: (row) => send({ e: row }),
+      job: (jobId, json) => send({ j: [jobId, json] }),
+      ended: (code, reason) => send({ x: [code, reason] }),
+    };
+  }
+
+  #publish(userId: string, message: Message): void {
+    this.published++;
+    this.#publisher.sPublish(channelOf(userId), encode(message)).catch((err: unknown) => log.warn('redis_publish_failed', { error: String(err) }));
+  }
+
+  /** The user has a first connection here: subscribe, then catch up on what was committed while subscribing. */
+  watch(userId: string): void {
+    const linger = this.#watched.get(userId);
+    if (linger !== undefined) {
+      if (linger) clearTimeout(linger);
+      this.#watched.set(userId, null);
+      return;
+    }
+    this.#watched.set(userId, null);
+    this.#subscriber
+      .sSubscribe(channelOf(userId), (text) => this.#receive(userId, text))
+      .then(() => this.#options.actorOf(userId)?.catchUp())
+      .catch((err: unknown) => log.warn('redis_subscribe_failed', { error: String(err) }));
+  }
+
+  /** The user's last connection here closed: unsubscribe after a while, unless one opens again. */
+  release(userId: string): void {
+    if (this.#watched.get(userId) !== null) return;
+    const timer = setTimeout(() => {
+      this.#watched.delete(userId);
+      this.#subscriber.sUnsubscribe(channelOf(userId)).catch(() => undefined);
+    }, this.#options.lingerMs ?? 5000);
+    this.#watched.set(userId, timer);
+  }
+
+  #receive(userId: string, text: string): void {
+    const message = decode<Message>(text);
+    if (message.n === this.#node) return; // this node delivered it itself
+    const hub = this.#options.actorOf(userId);
+    if (!hub) return;
+    const done =
+      'e' in message
+        ? hub.relay(message.e)
+        : 'j' in message
+          ? hub.relayJob(message.j[0], message.j[1])
+          : hub.relayEnded(message.x[0], message.x[1]);
+    done.catch((err: unknown) => log.warn('relay_failed', { error: String(err) }));
+  }
+
+  /** Brings every user with connections here up to the log (one query for all; a catch-up only for those behind). */
+  async #check(): Promise<void> {
+    const users = [...this.#watched.keys()];
+    if (users.length === 0) return;
+    try {
+      const last = await this.#options.lastIds(users);
+      for (const [userId, lastId] of last) {
+        const hub = this.#options.actorOf(userId);
+        if (hub?.isBehind(lastId)) await hub.catchUp();
+      }
+    } catch (err) {
+      log.warn('cluster_check_failed', { error: String(err) });
+    }
+  }
+
+  #catchUpAll(): void {
+    for (const userId of this.#watched.keys()) this.#options.actorOf(userId)?.catchUp().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    for (const timer of this.#watched.values()) if (timer) clearTimeout(timer);
+    this.#watched.clear();
+    await Promise.allSettled([this.#publisher.close(), this.#subscriber.close()]);
+  }
+}
+
+/** The user's connections on this node; the first one subscribes the node to the user, the last one's close releases it. */
+class WatchedConnectionSet extends MemoryConnectionSet {
+  readonly #userId: string;
+  readonly #cluster: Cluster;
+
+  constructor(userId: string, cluster: Cluster) {
+    super();
+    this.#userId = userId;
+    this.#cluster = cluster;
+  }
+
+  override accept(connection: Connection, tags: readonly string[]): void {
+    const first = this.count() === 0;
+    super.accept(connection, tags);
+    if (first) this.#cluster.watch(this.#userId);
+  }
+
+  override remove(connection: Connection): void {
+    const had = this.count() > 0;
+    super.remove(connection);
+    if (had && this.count() === 0) this.#cluster.release(this.#userId);
+  }
+}

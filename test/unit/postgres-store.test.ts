@@ -1,0 +1,127 @@
+// The actor on PostgreSQL, as cluster nodes run it: the dialect the SQLite
+// statements are translated to, and two actors of one user on two pools (two
+// nodes in one process) writing at once, each telling the other what it
+// committed, with half of those messages lost on the way. Ids stay
+// consecutive, a stream on either node gets every event once and in order
+// (what was lost is filled from the log), and the inbox, jobs and
+// revocation run on the same tables as on SQLite.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Outgoing } from '../../src/core/actor/frames.ts';
+import { Hub, type Peers } from '../../src/core/actor/hub.ts';
+import type { Connection, Session, Transport } from '../../src/core/actor/ports.ts';
+import { DEFAULT_LIMITS } from '../../src/core/config.ts';
+import { readStandaloneOptions } from '../../src/standalone/host.ts';
+import { MemoryConnectionSet } from '../../src/standalone/memory-connections.ts';
+import { createPostgresStorage, toPostgres, type PostgresStorage } from '../../src/standalone/postgres-store.ts';
+import { haveEngines, startPostgres, type Engine } from '../hosts/engines.ts';
+import { TEST_VARS } from '../helpers/test-vars.ts';
+import { json } from '../helpers/wire.ts';
+
+describe('the SQLite statements in PostgreSQL', () => {
+  it('numbers parameters as SQLite does, and translates what PostgreSQL spells differently', () => {
+    expect(toPostgres('SELECT a FROM t WHERE owner = ? AND id > ? LIMIT ?')).toBe('SELECT a FROM t WHERE owner = $1 AND id > $2 LIMIT $3');
+    expect(toPostgres('UPDATE t SET a = ?3 WHERE owner = ?1 AND b = ?2')).toBe('UPDATE t SET a = $3 WHERE owner = $1 AND b = $2');
+    expect(toPostgres('SELECT ?2, ?')).toBe('SELECT $2, $3');
+    expect(toPostgres('INSERT OR IGNORE INTO t (a) VALUES (?)')).toBe('INSERT INTO t (a) VALUES ($1) ON CONFLICT DO NOTHING');
+    expect(toPostgres('INSERT OR IGNORE INTO t (a) VALUES (?) RETURNING a')).toBe('INSERT INTO t (a) VALUES ($1) ON CONFLICT DO NOTHING RETURNING a');
+    expect(toPostgres('DELETE FROM t WHERE id IN (SELECT value FROM json_each(?2))')).toBe('DELETE FROM t WHERE id IN (SELECT value::bigint FROM json_array_elements_text($2::text::json))');
+    expect(toPostgres('SELECT id FROM t ORDER BY id LIMIT -1 OFFSET ?')).toBe('SELECT id FROM t ORDER BY id LIMIT ALL OFFSET $1');
+  });
+
+  it('starts a cluster node only with both engines', () => {
+    const vars = { ...TEST_VARS, HOST: '127.0.0.1' };
+    expect(() => readStandaloneOptions({ ...vars, DATABASE_URL: 'postgres://h/db' })).toThrow(/REDIS_URL/);
+    expect(() => readStandaloneOptions({ ...vars, REDIS_URL: 'redis://h' })).toThrow(/REDIS_URL/);
+    expect(() => readStandaloneOptions({ ...vars, DATABASE_URL: 'mysql://h/db', REDIS_URL: 'redis://h' })).toThrow(/postgres/);
+    expect(readStandaloneOptions({ ...vars, DATABASE_URL: 'postgres://h/db', REDIS_URL: 'redis://h' }).cluster).toEqual({ databaseUrl: 'postgres://h/db', redisUrl: 'redis://h' });
+    expect(readStandaloneOptions(vars).cluster).toBeUndefined();
+  });
+});
+
+class Recording implements Connection {
+  readonly identity = this;
+  session: Session | undefined;
+  readonly ids: number[] = [];
+  readonly closed: number[] = [];
+  constructor(readonly transport: Transport = 'websocket') {}
+  send(message: Outgoing): boolean {
+    if (message.kind === 'event') this.ids.push(message.row.id);
+    return true;
+  }
+  close(code: number): void {
+    this.closed.push(code);
+  }
+}
+
+let postgres: Engine;
+const pools: PostgresStorage[] = [];
+
+beforeAll(async () => {
+  if (haveEngines()) postgres = await startPostgres();
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(pools.map((pool) => pool.close()));
+  await postgres?.stop();
+});
+
+/** Two nodes' actors of one user; each tells the other what it committed, dropping every other message when `lossy`. */
+function twoNodes(userId: string, lossy: boolean) {
+  const [one, two] = [createPostgresStorage(postgres.url, { max: 4 }), createPostgresStorage(postgres.url, { max: 4 })];
+  pools.push(one, two);
+  const hubs: Hub[] = [];
+  let sent = 0;
+  const peersOf = (other: () => Hub): Peers => ({
+    event: (row) => void (!lossy || sent++ % 2 === 0 ? other().relay(row) : undefined),
+    job: (jobId, json) => void other().relayJob(jobId, json),
+    ended: (code, reason) => void other().relayEnded(code, reason),
+  });
+  hubs.push(new Hub(one.storeFor(userId), new MemoryConnectionSet(), DEFAULT_LIMITS, { owner: userId, ready: one.ready, peers: peersOf(() => hubs[1]!) }));
+  hubs.push(new Hub(two.storeFor(userId), new MemoryConnectionSet(), DEFAULT_LIMITS, { owner: userId, ready: two.ready, peers: peersOf(() => hubs[0]!) }));
+  return hubs as [Hub, Hub];
+}
+
+const publish = (hub: Hub, i: number) => hub.publish({ type: 'n', data: json(String(i)), webhookId: `msg_${i}` });
+
+describe.skipIf(!haveEngines())('two nodes of one user on PostgreSQL', () => {
+  it('gives concurrent publishes on both nodes consecutive ids, and each stream every event once, in order, lost messages filled from the log', { timeout: 60_000 }, async () => {
+    const [a, b] = twoNodes('pg-order', true);
+    const [onA, onB] = [new Recording(), new Recording()];
+    await a.open(onA, {});
+    await b.open(onB, {});
+    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => publish(i % 2 ? a : b, i)));
+    const ids = results.map((result) => Number(result.id)).sort((x, y) => x - y);
+    expect(ids).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    await a.catchUp();
+    await b.catchUp(); // the periodic check of a cluster node
+    expect(onA.ids).toEqual(ids);
+    expect(onB.ids).toEqual(ids);
+  });
+
+  it('answers a webhook-id retried on the other node from the first write', async () => {
+    const [a, b] = twoNodes('pg-dedupe', false);
+    const first = await publish(a, 1);
+    expect(await publish(b, 1)).toMatchObject({ id: first.id, duplicate: true });
+  });
+
+  it('keeps the inbox, jobs and revocation on the same tables as SQLite', async () => {
+    const [a, b] = twoNodes('pg-features', false);
+    await a.notify({ type: 'mention', title: 'Hi', webhookId: 'n1' });
+    await b.notify({ type: 'mention', title: 'Again', collapseKey: 'k', webhookId: 'n2' });
+    const listing = await b.listInbox('all', undefined, 10);
+    expect(listing.items).toHaveLength(2);
+    expect(listing.counts).toMatchObject({ unread: 2, total: 2 });
+    const ids = listing.items.map((item) => Number((JSON.parse(item) as { id: string }).id));
+    expect(await a.changeInbox('read', { ids })).toMatchObject({ counts: { unread: 0 } });
+    const job = await b.updateJob('j1', { status: 'running', progress: 0.5 }, { webhookId: 'j-1' });
+    expect(JSON.parse(job.job)).toMatchObject({ status: 'running', progress: 0.5 });
+    expect(JSON.parse((await a.getJob('j1'))!)).toMatchObject({ status: 'running' });
+    const stream = new Recording();
+    await b.open(stream, { credential: { userId: 'pg-features', expiresAt: Date.now() + 60_000, issuedAt: Math.floor(Date.now() / 1000) - 10 } });
+    await a.endSessions({ revoke: true });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stream.closed).toEqual([4503]);
+    await expect(b.admit({ userId: 'pg-features', expiresAt: Date.now() + 60_000, issuedAt: Math.floor(Date.now() / 1000) - 10 })).rejects.toMatchObject({ code: 'unauthorized' });
+  });
+});
