@@ -190,12 +190,14 @@ export class ActorDirectory {
   /**
    * The schedule rows are the record (and survive a restart); a wake due
    * within a minute also gets a timer of its own, so it runs on time rather
-   * than at the next tick.
+   * than at the next tick (on a cluster node, every wake: its session
+   * expiries have no row).
    */
   #wakeSoon(userId: string, at: number | null): void {
     clearTimeout(this.#soon.get(userId));
     this.#soon.delete(userId);
-    if (at === null || at - Date.now() > 60_000) return;
+    // A cluster node's session expiries are in memory only (Feature.localWakes): each gets its timer, however far.
+    if (at === null || at - Date.now() > (this.#options.cluster ? 2 ** 31 - 1 : 60_000)) return;
     const timer = setTimeout(() => {
       this.#soon.delete(userId);
       this.get(userId).hub.wake().catch((err: unknown) => log.error('wake_failed', { error: String(err) }));

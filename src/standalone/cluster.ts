@@ -15,7 +15,7 @@ import type { EventRow } from '../core/actor/frames.ts';
 import { decode, encode, type JsonText } from '../core/json.ts';
 import { log } from '../core/observability/log.ts';
 import { MemoryConnectionSet } from './memory-connections.ts';
-import type { Connection } from '../core/actor/ports.ts';
+import { TRANSPORTS, type Connection, type Transport } from '../core/actor/ports.ts';
 import type { ClusterHooks } from './actor-directory.ts';
 
 /** What a node publishes on a user's channel. `n`: the node that committed it (it delivered it itself). */
@@ -34,6 +34,10 @@ export interface ClusterOptions {
 }
 
 const channelOf = (userId: string) => `userhub:{${userId}}`;
+/** A hash per user: each node's count of its connections, by transport, and until when it holds. */
+const presenceKey = (userId: string) => `userhub:presence:{${userId}}`;
+/** How long a node's announcement counts without a refresh (it refreshes every check). */
+const PRESENCE_TTL_MS = 15_000;
 
 export class Cluster implements ClusterHooks {
   readonly #node = crypto.randomUUID();
@@ -64,10 +68,12 @@ export class Cluster implements ClusterHooks {
     return new WatchedConnectionSet(userId, this);
   }
 
-  /** Tells the nodes holding the user's connections what this node committed. */
+  /** Tells the nodes holding the user's connections what this node committed, and counts the user's connections on every node. */
   peersFor(userId: string): Peers {
     const send = (message: Omit<Message, 'n'>) => this.#publish(userId, { n: this.#node, ...message } as Message);
     return {
+      count: () => this.#count(userId),
+      announce: () => this.#announce(userId),
       // The event's data and the job cross as the text they were stored as (a JSON string in the message), byte for byte.
       event: (row) => send({ e: row }),
       job: (jobId, json) => send({ j: [jobId, json] }),
@@ -95,6 +101,11 @@ export class Cluster implements ClusterHooks {
       .catch((err: unknown) => log.warn('redis_subscribe_failed', { error: String(err) }));
   }
 
+  /** A connection here closed: the other nodes count it out (not awaited: nothing waits on a close). */
+  announceSoon(userId: string): void {
+    void this.#announce(userId);
+  }
+
   /** The user's last connection here closed: unsubscribe after a while, unless one opens again. */
   release(userId: string): void {
     if (this.#watched.get(userId) !== null) return;
@@ -103,6 +114,53 @@ export class Cluster implements ClusterHooks {
       this.#subscriber.sUnsubscribe(channelOf(userId)).catch(() => undefined);
     }, this.#options.lingerMs ?? 5000);
     this.#watched.set(userId, timer);
+  }
+
+  /** This node's connections of the user, by transport. */
+  #local(userId: string): Record<Transport, number> {
+    const connections = this.#options.actorOf(userId)?.connections;
+    return Object.fromEntries(TRANSPORTS.map((transport) => [transport, connections?.count(transport) ?? 0])) as Record<Transport, number>;
+  }
+
+  /**
+   * Writes this node's count of the user's connections into the user's
+   * presence hash (a field per node, good until PRESENCE_TTL_MS unless
+   * refreshed): what the other nodes add to theirs for caps, presence and a
+   * publish's `delivered`. A node that dies stops refreshing, and its field
+   * stops counting.
+   */
+  async #announce(userId: string): Promise<void> {
+    const counts = this.#local(userId);
+    const key = presenceKey(userId);
+    try {
+      if (TRANSPORTS.every((transport) => counts[transport] === 0)) {
+        await this.#publisher.hDel(key, this.#node);
+        return;
+      }
+      const value = [...TRANSPORTS.map((transport) => counts[transport]), Date.now() + PRESENCE_TTL_MS].join(',');
+      await this.#publisher.multi().hSet(key, this.#node, value).pExpire(key, 2 * PRESENCE_TTL_MS).exec();
+    } catch (err) {
+      log.warn('redis_presence_failed', { error: String(err) });
+    }
+  }
+
+  /** The user's connections on every node: this node's own, and each other node's last announcement that is still good. */
+  async #count(userId: string): Promise<Record<Transport, number>> {
+    const counts = this.#local(userId);
+    let fields: Record<string, string> = {};
+    try {
+      fields = await this.#publisher.hGetAll(presenceKey(userId));
+    } catch (err) {
+      log.warn('redis_presence_failed', { error: String(err) }); // this node's own count stands alone until Redis is back
+    }
+    const now = Date.now();
+    for (const [node, value] of Object.entries(fields)) {
+      if (node === this.#node) continue;
+      const numbers = value.split(',').map(Number);
+      if (!(numbers[TRANSPORTS.length]! > now)) continue;
+      for (const [i, transport] of TRANSPORTS.entries()) counts[transport] += numbers[i] || 0;
+    }
+    return counts;
   }
 
   #receive(userId: string, text: string): void {
@@ -119,10 +177,11 @@ export class Cluster implements ClusterHooks {
     done.catch((err: unknown) => log.warn('relay_failed', { error: String(err) }));
   }
 
-  /** Brings every user with connections here up to the log (one query for all; a catch-up only for those behind). */
+  /** Brings every user with connections here up to the log (one query for all; a catch-up only for those behind), and refreshes its presence. */
   async #check(): Promise<void> {
     const users = [...this.#watched.keys()];
     if (users.length === 0) return;
+    for (const userId of users) void this.#announce(userId);
     try {
       const last = await this.#options.lastIds(users);
       for (const [userId, lastId] of last) {
@@ -166,6 +225,8 @@ class WatchedConnectionSet extends MemoryConnectionSet {
   override remove(connection: Connection): void {
     const had = this.count() > 0;
     super.remove(connection);
-    if (had && this.count() === 0) this.#cluster.release(this.#userId);
+    if (!had) return;
+    this.#cluster.announceSoon(this.#userId);
+    if (this.count() === 0) this.#cluster.release(this.#userId);
   }
 }

@@ -44,7 +44,7 @@ class Recording implements Connection {
   session: Session | undefined;
   readonly ids: number[] = [];
   readonly closed: number[] = [];
-  constructor(readonly transport: Transport = 'websocket') {}
+  readonly transport: Transport = 'websocket';
   send(message: Outgoing): boolean {
     if (message.kind === 'event') this.ids.push(message.row.id);
     return true;
@@ -76,6 +76,8 @@ function twoNodes(userId: string, lossy: boolean) {
     event: (row) => void (!lossy || sent++ % 2 === 0 ? other().relay(row) : undefined),
     job: (jobId, json) => void other().relayJob(jobId, json),
     ended: (code, reason) => void other().relayEnded(code, reason),
+    count: async () => ({ websocket: 0, sse: 0, poll: 0, job: 0 }),
+    announce: async () => {},
   });
   hubs.push(new Hub(one.storeFor(userId), new MemoryConnectionSet(), DEFAULT_LIMITS, { owner: userId, ready: one.ready, peers: peersOf(() => hubs[1]!) }));
   hubs.push(new Hub(two.storeFor(userId), new MemoryConnectionSet(), DEFAULT_LIMITS, { owner: userId, ready: two.ready, peers: peersOf(() => hubs[0]!) }));

@@ -25,6 +25,12 @@ export interface Feature<K> {
    * waits for it; the actor's next call does not).
    */
   readonly wakes?: Readonly<Record<string, (kernel: K, now: number, dueAt: number) => Promise<{ sent: Promise<void> } | void>>>;
+  /**
+   * Of its wakes, those about this process's own connections (a session's
+   * expiry): where other nodes share the store, each node keeps them in
+   * memory instead of a schedule row another node could take.
+   */
+  readonly localWakes?: readonly string[];
   /** Client frames it answers, by `type`. */
   readonly frames?: Readonly<Record<string, FrameHandler<K>>>;
   /** A connection is opening and not yet registered: throw a HubError to refuse it. */

@@ -24,6 +24,7 @@ import { closeHere, endSessions, erase } from './ending.ts';
 import { JobMessage, OutgoingEvent, type EventRow } from './frames.ts';
 import { Kernel } from './kernel.ts';
 import { inTurn } from './turns.ts';
+import { connectedEverywhere } from './relay.ts';
 import type { Ended, HubOptions } from './options.ts';
 import { jobTag, type ConnectionSet, type SqlStore } from './ports.ts';
 import type { PushSubscriptionRecord } from './push.ts';
@@ -139,10 +140,11 @@ export class Hub extends Kernel {
   }
 
   /** Who is connected, by transport; parked job polls count as polls. */
-  presence(): Presence {
-    const connections = Object.fromEntries(CLIENT_TRANSPORTS.map((t) => [t, this.connections.count(t)])) as Presence['connections'];
-    connections.poll += this.connections.count('job');
-    return { online: this.connections.count() > 0, connections };
+  async presence(): Promise<Presence> {
+    const counts = await connectedEverywhere(this);
+    const connections = Object.fromEntries(CLIENT_TRANSPORTS.map((t) => [t, counts[t]])) as Presence['connections'];
+    connections.poll += counts.job;
+    return { online: Object.values(counts).some((n) => n > 0), connections };
   }
 
   /** What a publisher may learn about this user: connections, the log, and each feature's part (jobs by status, the inbox's counts). */
@@ -150,7 +152,7 @@ export class Hub extends Kernel {
     return this.run(async () => {
       const retained = await this.log.retained();
       const stats = {
-        ...this.presence(),
+        ...(await this.presence()),
         lastEventId: String(this.log.lastId),
         retainedEvents: retained,
         oldestRetainedId: retained > 0 ? String(this.log.prunedThrough + 1) : null,

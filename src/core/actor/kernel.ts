@@ -22,7 +22,7 @@ import { resume, type Replaying } from './replay.ts';
 import { POLLED_ALARM, Schedule, type Alarm } from './schedule.ts';
 import { Revocation } from './sessions.ts';
 import { inTurn } from './turns.ts';
-import { Positions } from './relay.ts';
+import { connectedEverywhere, Positions } from './relay.ts';
 import type { HubOptions, OpenOptions } from './options.ts';
 
 /** Each list of features' client frames, merged once. */
@@ -56,7 +56,8 @@ export class Kernel implements Replaying {
     this.options = options;
     this.connections = connections;
     this.limits = limits;
-    this.schedule = new Schedule(sql, owner, options.alarm ?? POLLED_ALARM);
+    const localWakes = sql.singleWriter ? [] : features.flatMap((feature) => feature.localWakes ?? []);
+    this.schedule = new Schedule(sql, owner, options.alarm ?? POLLED_ALARM, localWakes);
     this.dedupe = new DedupeLedger(sql, owner);
     this.log = new EventLog(sql, owner);
     this.revocation = new Revocation(sql, owner);
@@ -80,16 +81,13 @@ export class Kernel implements Replaying {
   async #load(): Promise<void> {
     this.revocation.forget();
     await this.options.ready;
-    await this.log.load();
-    await this.schedule.load();
+    await this.log.load().then(() => this.schedule.load());
     this.#loaded = true;
   }
 
   /** A feature's per-user part (a store, a rate bucket), made by `make` on first use. */
   part<T>(key: string, make: () => T): T {
-    const parts = this.#parts;
-    if (!(key in parts)) parts[key] = make();
-    return parts[key] as T;
+    return (this.#parts[key] ??= make()) as T;
   }
 
   /** Throws 401 for a credential issued before the user's revocation point (inside a call; Hub.admit is the call). */
@@ -97,9 +95,10 @@ export class Kernel implements Replaying {
     if (credential && !(await this.revocation.admits(credential))) throw unauthorized();
   }
 
-  /** Takes a token or throws 429 with Retry-After. */
-  spend(bucket: TokenBucket, now: number, limit: string): void {
-    const waitMs = bucket.take(now);
+  /** Takes a token of the part `key`, or throws 429 with Retry-After; from the store's one bucket when other nodes write it. */
+  async spend(key: string, make: () => TokenBucket, now: number, limit: string): Promise<void> {
+    const bucket = this.part(key, make);
+    const waitMs = this.sql.singleWriter ? bucket.take(now) : await bucket.takeStored(this.sql, this.owner, `bucket:${key}`, now);
     if (waitMs === 0) return;
     const seconds = Math.max(1, Math.ceil(waitMs / 1000));
     throw new HubError('rate_limited', `${limit}; retry in ${seconds} s.`, { headers: { 'Retry-After': String(seconds) } });
@@ -203,9 +202,9 @@ export class Kernel implements Replaying {
   }
 
   /**
-   * Opens a connection in one turn: the cap, the features' checks (a ticket
-   * spent), registration, then the replay and `hub.ready` unless a feature
-   * answered it (a job poll). Throws 429 or 401 before anything is registered.
+   * Opens a connection in one turn: the cap, the features' checks (a ticket spent), registration, then
+   * the replay and `hub.ready` unless a feature answered it (a job poll). Throws 429 or 401 before anything is registered.
+   * With other nodes (peers) the cap counts theirs: admitted under the user's lock and announced before its release.
    */
   open(connection: Connection, options: OpenOptions = {}, now = Date.now()): Promise<void> {
     if (!isTransport(connection.transport) || (connection.transport === 'job') !== (options.job !== undefined)) {
@@ -213,9 +212,13 @@ export class Kernel implements Replaying {
     }
     return this.run(async () => {
       await this.refuseRevoked(options.credential);
-      this.#makeRoom();
-      for (const feature of this.features) await feature.admitting?.(this, connection, options, now);
-      this.connections.accept(connection, tagsFor(connection.transport, options.job?.id));
+      const admit = async () => {
+        await this.#makeRoom();
+        for (const feature of this.features) await feature.admitting?.(this, connection, options, now);
+        this.connections.accept(connection, tagsFor(connection.transport, options.job?.id));
+        await this.options.peers?.announce();
+      };
+      await (this.options.peers ? this.atomically(admit) : admit());
       let answered = false;
       for (const feature of this.features) if (await feature.opened?.(this, connection, options, now)) answered = true;
       if (!answered) await resume(this, connection, options.after, options.replayLimit);
@@ -233,8 +236,8 @@ export class Kernel implements Replaying {
   }
 
   /** At the cap, ends the oldest SSE stream or long poll (each resumes by itself) to make room; with only WebSockets, 429. */
-  #makeRoom(): void {
-    if (this.connections.count() < this.limits.maxConnectionsPerUser) return;
+  async #makeRoom(): Promise<void> {
+    if (Object.values(await connectedEverywhere(this)).reduce((sum, n) => sum + n, 0) < this.limits.maxConnectionsPerUser) return;
     for (const connection of this.connections.tagged()) {
       if (connection.transport === 'websocket') continue;
       this.close(connection, CloseCode.reconnect, 'replaced by a newer connection');

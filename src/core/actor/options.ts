@@ -9,6 +9,7 @@ import type { ReceiptSettings } from './receipts.ts';
 import type { Alarm } from './schedule.ts';
 import type { EventRow } from './frames.ts';
 import type { JsonText } from '../json.ts';
+import type { Transport } from './ports.ts';
 
 /** Reads a ticket's signature and claims (tickets.ts readTicket, bound to the secret). */
 export type TicketReader = (ticket: string) => Promise<Ticket | null>;
@@ -44,6 +45,10 @@ export interface Peers {
   event(row: EventRow): void;
   job(jobId: string, json: JsonText): void;
   ended(code: number, reason: string): void;
+  /** The user's connections on every node, by transport: this node's counted here, the others' as they announced them. */
+  count(): Promise<Record<Transport, number>>;
+  /** Makes this node's count of the user's connections known to the others; resolves once it is (or it failed and was logged). */
+  announce(): Promise<void>;
 }
 
 /** How a connection opens: where it resumes, the ticket it spends, or the job it waits on. */

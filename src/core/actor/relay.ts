@@ -7,13 +7,27 @@
 
 import type { EventLog } from './event-log.ts';
 import { OutgoingEvent, type Outgoing } from './frames.ts';
-import { EVENTS, type Connection, type ConnectionSet } from './ports.ts';
+import { EVENTS, TRANSPORTS, type Connection, type ConnectionSet, type Transport } from './ports.ts';
+import type { Peers } from './options.ts';
 
 /** What bringing connections up to date needs of the kernel. */
 interface Delivering {
   readonly connections: ConnectionSet;
   readonly log: EventLog;
   sendLive(connections: Iterable<Connection>, message: Outgoing): void;
+}
+
+/** The user's connections by transport on every node (with `peers`, a cluster), else on this one. */
+export async function connectedEverywhere(k: { connections: ConnectionSet; options: { peers?: Peers } }): Promise<Record<Transport, number>> {
+  if (k.options.peers) return await k.options.peers.count();
+  return Object.fromEntries(TRANSPORTS.map((transport) => [transport, k.connections.count(transport)])) as Record<Transport, number>;
+}
+
+/** How many connections receive every event, on every node: a publish's `delivered`. */
+export async function receivers(k: { connections: ConnectionSet; options: { peers?: Peers } }): Promise<number> {
+  if (!k.options.peers) return k.connections.count(EVENTS);
+  const counts = await k.options.peers.count();
+  return TRANSPORTS.reduce((sum, transport) => (transport === 'job' ? sum : sum + counts[transport]), 0);
 }
 
 export class Positions {

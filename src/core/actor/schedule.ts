@@ -21,10 +21,14 @@ export class Schedule extends OwnedRows {
   readonly #alarm: Alarm;
   /** The rows, mirrored: asking again for a later time costs no write. */
   readonly #due = new Map<WakeReason, number>();
+  /** Reasons that concern this process's connections only (a session's expiry on a cluster node): kept here, never in a row another node could take. */
+  readonly #localReasons: ReadonlySet<WakeReason>;
+  readonly #local = new Map<WakeReason, number>();
 
-  constructor(sql: SqlStore, owner: string, alarm: Alarm) {
+  constructor(sql: SqlStore, owner: string, alarm: Alarm, localReasons: readonly WakeReason[] = []) {
     super(sql, owner);
     this.#alarm = alarm;
+    this.#localReasons = new Set(localReasons);
   }
 
   /** Reads the rows (when the actor starts, and at every call when another node may write them). */
@@ -37,9 +41,15 @@ export class Schedule extends OwnedRows {
 
   /** Wake at `at` for `reason`, unless it is already due as early; moves the alarm when it is the earliest. */
   async request(reason: WakeReason, at: number): Promise<void> {
-    const current = this.#due.get(reason);
+    const local = this.#localReasons.has(reason);
+    const current = (local ? this.#local : this.#due).get(reason);
     if (current !== undefined && current <= at) return;
     const earliest = this.earliest();
+    if (local) {
+      this.#local.set(reason, at);
+      if (earliest === null || at < earliest) this.#alarm.set(at);
+      return;
+    }
     await this.sql.run(
       `INSERT INTO schedule (owner, reason, at) VALUES (?, ?, ?) ON CONFLICT (owner, reason) DO UPDATE SET at = excluded.at`,
       this.owner,
@@ -57,6 +67,11 @@ export class Schedule extends OwnedRows {
       await this.sql.run(`DELETE FROM schedule WHERE owner = ? AND reason = ?`, this.owner, reason);
       this.#due.delete(reason);
     }
+    for (const [reason, at] of this.#local) {
+      if (at > now) continue;
+      this.#local.delete(reason);
+      due.push(reason);
+    }
     this.#alarm.set(this.earliest());
     return due;
   }
@@ -65,13 +80,14 @@ export class Schedule extends OwnedRows {
   async clear(): Promise<void> {
     await this.sql.run(`DELETE FROM schedule WHERE owner = ?`, this.owner);
     this.#due.clear();
+    this.#local.clear();
     this.#alarm.set(null);
   }
 
   /** The earliest time the actor asked for, or null. */
   earliest(): number | null {
     let min: number | null = null;
-    for (const at of this.#due.values()) if (min === null || at < min) min = at;
+    for (const at of [...this.#due.values(), ...this.#local.values()]) if (min === null || at < min) min = at;
     return min;
   }
 }

@@ -9,6 +9,7 @@ import type { Kernel } from '../actor/kernel.ts';
 import type { JsonText } from '../json.ts';
 import { TokenBucket } from '../actor/rate-limit.ts';
 import { EVENTS } from '../actor/ports.ts';
+import { receivers } from '../actor/relay.ts';
 
 export interface PublishInput extends IdempotencyKey {
   type: string;
@@ -27,9 +28,9 @@ export function checkData(k: Kernel, data: string): void {
 }
 
 /** Every event the user receives from a publisher (publish, notify, a job's change) spends one token of PUBLISH_RATE_PER_USER. */
-export function spendPublishBudget(k: Kernel, now: number): void {
+export async function spendPublishBudget(k: Kernel, now: number): Promise<void> {
   const { publishRatePerUser: rate, publishBurstPerUser: burst } = k.limits;
-  k.spend(k.part('publishBudget', () => new TokenBucket(rate, burst)), now, `This user receives at most ${rate} events a second`);
+  await k.spend('publishBudget', () => new TokenBucket(rate, burst), now, `This user receives at most ${rate} events a second`);
 }
 
 /**
@@ -41,8 +42,8 @@ export async function publish(k: Kernel, input: PublishInput, now: number): Prom
   checkType(input.type);
   checkData(k, input.data);
   return await k.once(input, now, async () => {
-    spendPublishBudget(k, now);
+    await spendPublishBudget(k, now);
     const event = await k.insertEvent(input.type, input.data, now);
-    return { result: { id: String(event.row.id), delivered: k.connections.count(EVENTS) }, event };
+    return { result: { id: String(event.row.id), delivered: await receivers(k) }, event };
   });
 }

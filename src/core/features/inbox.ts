@@ -29,6 +29,7 @@ import { inboxStore } from './parts.ts';
 import { queuePush } from './push.ts';
 import { queueReceipts } from './receipts.ts';
 import { EVENTS } from '../actor/ports.ts';
+import { receivers } from '../actor/relay.ts';
 
 /** A notification for the user's inbox (NotificationContent; `data` as canonical JSON text). */
 export interface NotifyInput extends IdempotencyKey, NotificationContent {}
@@ -44,8 +45,7 @@ export interface InboxListing {
 const INBOX_ITEM_OVERHEAD = 8 * 1024;
 
 /** The user's own inbox changes and HTTP acknowledgements: one bucket each. */
-const budget = (k: Kernel, key: 'inboxBudget' | 'ackBudget') =>
-  k.part(key, () => new TokenBucket(INBOX_WRITE_RATE.perSecond, INBOX_WRITE_RATE.burst));
+const newBudget = () => new TokenBucket(INBOX_WRITE_RATE.perSecond, INBOX_WRITE_RATE.burst);
 
 /**
  * Stores a notification in the user's inbox and announces it as an
@@ -59,8 +59,8 @@ export async function notify(k: Kernel, input: NotifyInput, now: number): Promis
   if (input.data !== undefined) checkData(k, input.data);
   const inbox = inboxStore(k);
   return await k.once(input, now, async () => {
-    spendPublishBudget(k, now);
-    const delivered = k.connections.count(EVENTS);
+    await spendPublishBudget(k, now);
+    const delivered = await receivers(k);
     const id = k.log.lastId + 1;
     const { item, replaces } = await inbox.create(id, input, now, delivered > 0);
     await inbox.trim(k.limits.inboxMaxItems);
@@ -94,7 +94,7 @@ export async function listInbox(k: Kernel, status: InboxStatus, before: number |
  */
 export async function changeInbox(k: Kernel, action: InboxAction, target: InboxTarget, credential: Credential | undefined, now: number): Promise<InboxChangeResult> {
   await k.refuseRevoked(credential);
-  k.spend(budget(k, 'inboxBudget'), now, `This user may change the inbox ${INBOX_WRITE_RATE.perSecond} times a second`);
+  await k.spend('inboxBudget', newBudget, now, `This user may change the inbox ${INBOX_WRITE_RATE.perSecond} times a second`);
   const inbox = inboxStore(k);
   const { result, event } = (await k.atomically(async () => {
     const { changed, unknown } = (await inbox.change(action, target, now));
@@ -117,7 +117,7 @@ export async function changeInbox(k: Kernel, action: InboxAction, target: InboxT
  */
 export async function acknowledge(k: Kernel, through: number, credential: Credential | undefined, now: number): Promise<{ acknowledged: number }> {
   await k.refuseRevoked(credential);
-  k.spend(budget(k, 'ackBudget'), now, `This user may acknowledge over HTTP ${INBOX_WRITE_RATE.perSecond} times a second`);
+  await k.spend('ackBudget', newBudget, now, `This user may acknowledge over HTTP ${INBOX_WRITE_RATE.perSecond} times a second`);
   return { acknowledged: (await acknowledgeThrough(k, through, now)).length };
 }
 

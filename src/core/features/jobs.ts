@@ -14,6 +14,7 @@ import { EVENTS, jobTag, type Connection } from '../actor/ports.ts';
 import { checkData, spendPublishBudget } from './events.ts';
 import type { JsonText } from '../json.ts';
 import { jobStore } from './parts.ts';
+import { receivers } from '../actor/relay.ts';
 
 export interface JobUpdateResult {
   /** The job as JSON text. */
@@ -39,10 +40,10 @@ export async function updateJob(k: Kernel, jobId: string, update: JobUpdate, ide
     const change = (await jobs.plan(jobId, update, now));
     if (change.kind === 'unchanged') return { result: { job: change.job.json, created: false, eventId: null, delivered: 0 } };
     // Only a change that emits an event counts against the rate; a refused or empty one does not.
-    spendPublishBudget(k, now);
+    await spendPublishBudget(k, now);
     await jobs.write((changed = change.job));
     const event = await k.insertEvent(change.eventType, change.job.json, now);
-    const delivered = k.connections.count(EVENTS);
+    const delivered = await receivers(k);
     return { result: { job: change.job.json, created: change.created, eventId: String(event.row.id), delivered }, event };
   }));
   if (changed) {

@@ -67,6 +67,8 @@ async function expireSessions(k: Kernel, now: number): Promise<void> {
 
 export const sessions: Feature<Kernel> = {
   wakes: { expire: expireSessions },
+  // A stream's session is checked by the node that holds it.
+  localWakes: ['expire'],
   frames: { auth: (k, connection, frame) => renew(k, connection, frame.ticket) },
   async admitting(k, _connection, options) {
     if (options.redeem) await redeem(k, options.redeem);

@@ -1,0 +1,65 @@
+// A cluster for tests: PostgreSQL, Redis, standalone nodes on them, and
+// haproxy in front, round robin with no stickiness (consecutive requests of
+// one client land on different nodes), as a self-hoster would run it.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPostgres, startRedis, type Engine } from './engines.ts';
+import { startStandalone, type Runtime, type StandaloneProcess } from './standalone.ts';
+import { freePort, waitForHealth, type KillableHost } from './wrangler-dev.ts';
+
+export interface RunningCluster extends KillableHost {
+  postgres: Engine;
+  redis: Engine;
+  nodes: StandaloneProcess[];
+}
+
+export async function startCluster(vars: Record<string, string>, runtimes: readonly Runtime[] = ['node', 'bun', 'node']): Promise<RunningCluster> {
+  const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+  const nodes: StandaloneProcess[] = [];
+  for (const runtime of runtimes) nodes.push(await startStandalone(runtime, { ...vars, DATABASE_URL: postgres.url, REDIS_URL: redis.url }));
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'userhub-haproxy-'));
+  const config = join(dir, 'haproxy.cfg');
+  writeFileSync(
+    config,
+    [
+      'defaults',
+      '  mode http',
+      '  timeout connect 5s',
+      '  timeout client 120s',
+      '  timeout server 120s',
+      '  timeout tunnel 1h',
+      'frontend userhub',
+      `  bind 127.0.0.1:${port}`,
+      '  default_backend nodes',
+      'backend nodes',
+      '  balance roundrobin',
+      ...nodes.map((node, i) => `  server n${i} ${new URL(node.url).host}`),
+      '',
+    ].join('\n'),
+  );
+  const haproxy: ChildProcess = spawn('haproxy', ['-f', config, '-db'], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHealth(url, haproxy, 30_000, () => 'haproxy');
+  const kill = async () => {
+    haproxy.kill('SIGKILL');
+    await Promise.all(nodes.map((node) => node.kill()));
+  };
+  return {
+    url,
+    postgres,
+    redis,
+    nodes,
+    kill,
+    async stop() {
+      haproxy.kill('SIGKILL');
+      await Promise.all(nodes.map((node) => node.stop()));
+      await Promise.all([postgres.stop(), redis.stop()]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+    pids: () => [haproxy.pid!, ...nodes.flatMap((node) => node.pids())],
+  };
+}
