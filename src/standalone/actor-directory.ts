@@ -127,7 +127,7 @@ export class ActorDirectory {
         receipts: receipts && { ...receipts, userId },
         push,
         onPush: push && onPush && ((attempt) => onPush({ ...attempt, userId })),
-        peers: cluster?.peersFor(userId),
+        ...(cluster && { peers: cluster.peersFor(userId) }),
       });
       actor = { userId, hub, connections, lastUsed: Date.now() };
       this.#actors.set(userId, actor);

@@ -17,13 +17,13 @@ let redis: Engine;
 const nodes: StandaloneProcess[] = [];
 let clients: HubClient[];
 
-const startNode = (runtime: 'node' | 'bun' = 'node') => startStandalone(runtime, { ...TEST_VARS, DATABASE_URL: postgres.url, REDIS_URL: redis.url });
+const startNode = (runtime: 'node' | 'bun' | 'deno' = 'node') => startStandalone(runtime, { ...TEST_VARS, DATABASE_URL: postgres.url, REDIS_URL: redis.url });
 
 beforeAll(async () => {
   if (!haveEngines()) return;
   [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
   // Node and Bun nodes side by side: the same tables, the same channels.
-  for (const runtime of ['node', 'bun', 'node'] as const) nodes.push(await startNode(runtime));
+  for (const runtime of ['node', 'bun', 'deno'] as const) nodes.push(await startNode(runtime));
   clients = nodes.map((node) => createHubClient(node.url));
 }, 120_000);
 

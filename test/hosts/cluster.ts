@@ -14,12 +14,15 @@ export interface RunningCluster extends KillableHost {
   postgres: Engine;
   redis: Engine;
   nodes: StandaloneProcess[];
+  /** Starts node `i` again (after a kill) on its port, behind the same balancer entry. */
+  restartNode(i: number): Promise<void>;
 }
 
 export async function startCluster(vars: Record<string, string>, runtimes: readonly Runtime[] = ['node', 'bun', 'node']): Promise<RunningCluster> {
   const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+  const nodeVars = { ...vars, DATABASE_URL: postgres.url, REDIS_URL: redis.url };
   const nodes: StandaloneProcess[] = [];
-  for (const runtime of runtimes) nodes.push(await startStandalone(runtime, { ...vars, DATABASE_URL: postgres.url, REDIS_URL: redis.url }));
+  for (const runtime of runtimes) nodes.push(await startStandalone(runtime, nodeVars));
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'userhub-haproxy-'));
   const config = join(dir, 'haproxy.cfg');
@@ -28,6 +31,9 @@ export async function startCluster(vars: Record<string, string>, runtimes: reado
     [
       'defaults',
       '  mode http',
+      // A node that refuses the connection (killed) is skipped for the next: clients and publishers retry.
+      '  option redispatch',
+      '  retries 3',
       '  timeout connect 5s',
       '  timeout client 120s',
       '  timeout server 120s',
@@ -37,7 +43,9 @@ export async function startCluster(vars: Record<string, string>, runtimes: reado
       '  default_backend nodes',
       'backend nodes',
       '  balance roundrobin',
-      ...nodes.map((node, i) => `  server n${i} ${new URL(node.url).host}`),
+      ...nodes.map((node, i) => `  server n${i} ${new URL(node.url).host} check inter 500 fall 1 rise 1`),
+      // Health checks of a plain GET /v1/health.
+      '  option httpchk GET /v1/health',
       '',
     ].join('\n'),
   );
@@ -54,6 +62,9 @@ export async function startCluster(vars: Record<string, string>, runtimes: reado
     redis,
     nodes,
     kill,
+    async restartNode(i) {
+      nodes[i] = await startStandalone(runtimes[i]!, nodeVars, { port: Number(new URL(nodes[i]!.url).port) });
+    },
     async stop() {
       haproxy.kill('SIGKILL');
       await Promise.all(nodes.map((node) => node.stop()));

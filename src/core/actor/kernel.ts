@@ -37,7 +37,7 @@ export class Kernel implements Replaying {
   readonly limits: Limits;
   readonly schedule: Schedule;
   readonly log: EventLog;
-  readonly dedupe: DedupeLedger;
+  #dedupe: DedupeLedger | undefined;
   readonly revocation: Revocation;
   readonly features: readonly Feature<Kernel>[];
   /** Outbound rounds running (receipts, pushes): a host keeps an actor that sends in memory. */
@@ -56,9 +56,8 @@ export class Kernel implements Replaying {
     this.options = options;
     this.connections = connections;
     this.limits = limits;
-    const localWakes = sql.singleWriter ? [] : features.flatMap((feature) => feature.localWakes ?? []);
+    const localWakes = sql.singleWriter ? undefined : features.flatMap((feature) => feature.localWakes ?? []);
     this.schedule = new Schedule(sql, owner, options.alarm ?? POLLED_ALARM, localWakes);
-    this.dedupe = new DedupeLedger(sql, owner);
     this.log = new EventLog(sql, owner);
     this.revocation = new Revocation(sql, owner);
     this.features = features;
@@ -66,10 +65,8 @@ export class Kernel implements Replaying {
   }
 
   /**
-   * Runs one call after the call before it on the same store (turns.ts): a
-   * replay and the switch to live are one call. Every entry from a host comes
-   * through here. What the actor keeps in memory is read first: once, or at
-   * every call when another node may write the store.
+   * Runs one call after the call before it on the same store (turns.ts); every entry from a host comes
+   * through here. What the actor keeps in memory is read first: once, or every call when other nodes write.
    */
   run<T>(call: () => Promise<T>): Promise<T> {
     return inTurn(this.sql, async () => {
@@ -83,6 +80,11 @@ export class Kernel implements Replaying {
     await this.options.ready;
     await this.log.load().then(() => this.schedule.load());
     this.#loaded = true;
+  }
+
+  /** Webhook-ids and their answers, made on first use (an idle user never needs it). */
+  get dedupe(): DedupeLedger {
+    return (this.#dedupe ??= new DedupeLedger(this.sql, this.owner));
   }
 
   /** A feature's per-user part (a store, a rate bucket), made by `make` on first use. */
@@ -105,10 +107,8 @@ export class Kernel implements Replaying {
   }
 
   /**
-   * Runs writes in one transaction, the only way the kernel and its features
-   * write. What the actor keeps in memory (the log's position, the schedule,
-   * the revocation point) follows only a commit: after a rollback it is read
-   * from the store again.
+   * Runs writes in one transaction, the only way the kernel and its features write. What the actor keeps
+   * in memory (log position, schedule, revocation) follows only a commit: after a rollback it is read again.
    */
   async atomically<T>(fn: () => Promise<T>): Promise<T> {
     try {
@@ -169,10 +169,8 @@ export class Kernel implements Replaying {
   }
 
   /**
-   * Writes to each connection whose session has not ended. The expire wake
-   * closes a session at its end, but a wake can be late: a stream past its
-   * token's `exp` is closed with 4401 here instead, and its client resumes the
-   * message with a fresh token.
+   * Writes to each connection whose session has not ended. A wake can be late: a stream past its token's
+   * `exp` is closed with 4401 here instead, and its client resumes the message with a fresh token.
    */
   sendLive(connections: Iterable<Connection>, message: Outgoing): void {
     const now = Date.now();
@@ -265,7 +263,8 @@ export class Kernel implements Replaying {
       const earliest = this.schedule.earliest();
       const dueAt = alarmFired && earliest !== null ? Math.max(now, earliest) : now;
       const sending: Promise<void>[] = [];
-      for (const reason of await this.schedule.takeDue(dueAt)) {
+      // Taken under the user's lock: where other nodes share the store, one of them runs each reason.
+      for (const reason of await this.atomically(() => this.schedule.takeDue(dueAt))) {
         if (reason === 'prune') {
           const next = await this.#prune(now);
           if (next !== null) await this.schedule.request('prune', Math.max(next, now + this.limits.pruneDelaySeconds * 1000));

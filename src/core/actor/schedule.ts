@@ -17,18 +17,21 @@ export interface Alarm {
 /** An alarm nobody reads: the host polls the schedule rows itself (standalone). */
 export const POLLED_ALARM: Alarm = { set() {} };
 
+const NONE: readonly WakeReason[] = [];
+
 export class Schedule extends OwnedRows {
   readonly #alarm: Alarm;
   /** The rows, mirrored: asking again for a later time costs no write. */
   readonly #due = new Map<WakeReason, number>();
   /** Reasons that concern this process's connections only (a session's expiry on a cluster node): kept here, never in a row another node could take. */
-  readonly #localReasons: ReadonlySet<WakeReason>;
-  readonly #local = new Map<WakeReason, number>();
+  readonly #localReasons: readonly WakeReason[];
+  /** Made on first use: an idle actor of a single process keeps none. */
+  #local: Map<WakeReason, number> | undefined;
 
-  constructor(sql: SqlStore, owner: string, alarm: Alarm, localReasons: readonly WakeReason[] = []) {
+  constructor(sql: SqlStore, owner: string, alarm: Alarm, localReasons: readonly WakeReason[] = NONE) {
     super(sql, owner);
     this.#alarm = alarm;
-    this.#localReasons = new Set(localReasons);
+    this.#localReasons = localReasons;
   }
 
   /** Reads the rows (when the actor starts, and at every call when another node may write them). */
@@ -41,12 +44,12 @@ export class Schedule extends OwnedRows {
 
   /** Wake at `at` for `reason`, unless it is already due as early; moves the alarm when it is the earliest. */
   async request(reason: WakeReason, at: number): Promise<void> {
-    const local = this.#localReasons.has(reason);
-    const current = (local ? this.#local : this.#due).get(reason);
+    const local = this.#localReasons.includes(reason);
+    const current = (local ? this.#local : this.#due)?.get(reason);
     if (current !== undefined && current <= at) return;
     const earliest = this.earliest();
     if (local) {
-      this.#local.set(reason, at);
+      (this.#local ??= new Map()).set(reason, at);
       if (earliest === null || at < earliest) this.#alarm.set(at);
       return;
     }
@@ -67,9 +70,9 @@ export class Schedule extends OwnedRows {
       await this.sql.run(`DELETE FROM schedule WHERE owner = ? AND reason = ?`, this.owner, reason);
       this.#due.delete(reason);
     }
-    for (const [reason, at] of this.#local) {
+    for (const [reason, at] of this.#local ?? []) {
       if (at > now) continue;
-      this.#local.delete(reason);
+      this.#local!.delete(reason);
       due.push(reason);
     }
     this.#alarm.set(this.earliest());
@@ -80,14 +83,15 @@ export class Schedule extends OwnedRows {
   async clear(): Promise<void> {
     await this.sql.run(`DELETE FROM schedule WHERE owner = ?`, this.owner);
     this.#due.clear();
-    this.#local.clear();
+    this.#local = undefined;
     this.#alarm.set(null);
   }
 
   /** The earliest time the actor asked for, or null. */
   earliest(): number | null {
     let min: number | null = null;
-    for (const at of [...this.#due.values(), ...this.#local.values()]) if (min === null || at < min) min = at;
+    for (const at of this.#due.values()) if (min === null || at < min) min = at;
+    for (const at of this.#local?.values() ?? []) if (min === null || at < min) min = at;
     return min;
   }
 }
