@@ -47,8 +47,9 @@ export class Cluster implements ClusterHooks {
   /** Users subscribed here, with the timer that unsubscribes one whose connections here have all closed. */
   readonly #watched = new Map<string, ReturnType<typeof setTimeout> | null>();
   readonly #timer: ReturnType<typeof setInterval>;
-  /** Messages published, for tests and the bench (one per commit, only for users with connections elsewhere or here). */
+  /** Messages published (one per commit), and the subscribed nodes Redis handed them to (SPUBLISH's answer): GET /metrics. */
   published = 0;
+  receivers = 0;
 
   constructor(options: ClusterOptions) {
     this.#options = options;
@@ -83,7 +84,10 @@ export class Cluster implements ClusterHooks {
 
   #publish(userId: string, message: Message): void {
     this.published++;
-    this.#publisher.sPublish(channelOf(userId), encode(message)).catch((err: unknown) => log.warn('redis_publish_failed', { error: String(err) }));
+    this.#publisher.sPublish(channelOf(userId), encode(message)).then(
+      (receivers) => void (this.receivers += receivers),
+      (err: unknown) => log.warn('redis_publish_failed', { error: String(err) }),
+    );
   }
 
   /** The user has a first connection here: subscribe, then catch up on what was committed while subscribing. */

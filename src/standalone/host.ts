@@ -187,7 +187,7 @@ export function createStandaloneHost(
     log.warn('metrics_disabled', { reason: `HOST ${options.host} is not loopback and METRICS_TOKEN is not set` });
   }
   // GET /metrics lives outside the shared app: the Worker has no such route.
-  const metrics = createMetricsEndpoint(options.metrics, counters, actors, observer);
+  const metrics = createMetricsEndpoint(options.metrics, counters, actors, observer, storage.cluster);
   const route = async (request: Request): Promise<Response> => {
     checkHost(request);
     return isMetricsRequest(request.url) ? metrics(request) : app.fetch(request, env);

@@ -62,7 +62,13 @@ export class StandaloneCounters implements Partial<HubObserver> {
 const label = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
 /** Every metric, as the text a scrape receives. */
-export function renderMetrics(counters: StandaloneCounters, actors: ActorDirectory): string {
+/** A cluster node's Redis traffic (cluster.ts): messages it published, and how many subscribed nodes Redis handed them to. */
+export interface ClusterTraffic {
+  published: number;
+  receivers: number;
+}
+
+export function renderMetrics(counters: StandaloneCounters, actors: ActorDirectory, cluster?: ClusterTraffic): string {
   const live = Object.fromEntries(TRANSPORTS.map((t) => [t, 0])) as Record<Transport, number>;
   for (const actor of actors.all()) for (const transport of TRANSPORTS) live[transport] += actor.connections.count(transport);
   const lines: string[] = [];
@@ -99,6 +105,10 @@ export function renderMetrics(counters: StandaloneCounters, actors: ActorDirecto
     'Web Push attempts, by outcome (sent, retrying, subscription_gone, shrinking, given_up, refused, skipped).',
     [...counters.pushes].map(([outcome, value]) => [`{outcome="${label(outcome)}"}`, value]),
   );
+  if (cluster) {
+    metric('userhub_cluster_messages_total', 'counter', 'Messages this node published to its users\' channels (one per commit of a user with connections anywhere).', [['', cluster.published]]);
+    metric('userhub_cluster_message_receivers_total', 'counter', 'Nodes Redis handed those messages to: only nodes holding the user\'s connections, this one included when it holds some.', [['', cluster.receivers]]);
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -116,10 +126,10 @@ function tokenMatches(header: string | null, token: string): boolean {
 }
 
 /** GET /metrics for one host: the text, or a refusal reported to the observer like any other. */
-export function createMetricsEndpoint(access: MetricsAccess, counters: StandaloneCounters, actors: ActorDirectory, observer: HubObserver) {
+export function createMetricsEndpoint(access: MetricsAccess, counters: StandaloneCounters, actors: ActorDirectory, observer: HubObserver, cluster?: ClusterTraffic) {
   return (request: Request): Response => {
     try {
-      return serveMetrics(request, access, () => renderMetrics(counters, actors));
+      return serveMetrics(request, access, () => renderMetrics(counters, actors, cluster));
     } catch (err) {
       if (!(err instanceof HubError)) throw err;
       const { status, code } = err;

@@ -72,6 +72,30 @@ describe.skipIf(!haveEngines())('a cluster on PostgreSQL and Redis', () => {
     }
   });
 
+  it('sends each commit through Redis to the nodes holding the user\'s connections only, never to every node', { timeout: 30_000 }, async () => {
+    const traffic = async (i: number) => {
+      const text = await (await fetch(`${nodes[i]!.url}/metrics`)).text();
+      const value = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)![1]);
+      return { messages: value('userhub_cluster_messages_total'), receivers: value('userhub_cluster_message_receivers_total') };
+    };
+    const nowhere = uniqueUser('nowhere');
+    const one = uniqueUser('one');
+    const two = uniqueUser('two');
+    const onB = await clients[1]!.socket(one);
+    const onA = await clients[0]!.socket(two);
+    const onC = await clients[2]!.socket(two);
+    for (const socket of [onB, onA, onC]) await socket.untilReady();
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the subscriptions are confirmed
+    const before = await traffic(0);
+    await publishOk(clients[0]!, nowhere, 1); // no node holds this user: Redis hands it to none
+    await publishOk(clients[0]!, one, 1); // one node (B) holds it
+    await publishOk(clients[0]!, two, 1); // two nodes (A, the publisher, and C)
+    const expected = { messages: before.messages + 3, receivers: before.receivers + 0 + 1 + 2 };
+    await eventually(async () => JSON.stringify(await traffic(0)) === JSON.stringify(expected)).catch(() => undefined);
+    expect(await traffic(0)).toEqual(expected);
+    for (const socket of [onB, onA, onC]) socket.ws.close();
+  });
+
   it('answers a retried webhook-id on another node from the first write, not a second event', async () => {
     const user = uniqueUser('dedupe');
     const webhookId = `msg_${crypto.randomUUID()}`;
@@ -148,4 +172,3 @@ describe.skipIf(!haveEngines())('a cluster on PostgreSQL and Redis', () => {
   });
 });
 
-void eventually;
