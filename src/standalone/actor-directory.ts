@@ -172,6 +172,13 @@ export class ActorDirectory {
     const started = performance.now();
     let woken = 0;
     await this.ready;
+    if (this.#options.cluster) {
+      for (const actor of [...this.#actors.values()]) {
+        if (!actor.hub.schedule.localDue(now)) continue;
+        await actor.hub.wake(now);
+        woken++;
+      }
+    }
     for (;;) {
       const due = await this.#storage.due(now, 100);
       for (const owner of due) {
@@ -190,14 +197,13 @@ export class ActorDirectory {
   /**
    * The schedule rows are the record (and survive a restart); a wake due
    * within a minute also gets a timer of its own, so it runs on time rather
-   * than at the next tick (on a cluster node, every wake: its session
-   * expiries have no row).
+   * than at the next tick. A cluster node's session expiries have no row
+   * (Feature.localWakes): the tick finds them in the actors in memory.
    */
   #wakeSoon(userId: string, at: number | null): void {
     clearTimeout(this.#soon.get(userId));
     this.#soon.delete(userId);
-    // A cluster node's session expiries are in memory only (Feature.localWakes): each gets its timer, however far.
-    if (at === null || at - Date.now() > (this.#options.cluster ? 2 ** 31 - 1 : 60_000)) return;
+    if (at === null || at - Date.now() > 60_000) return;
     const timer = setTimeout(() => {
       this.#soon.delete(userId);
       this.get(userId).hub.wake().catch((err: unknown) => log.error('wake_failed', { error: String(err) }));

@@ -25,8 +25,8 @@ export interface ClusterOptions {
   redisUrl: string;
   /** The actor of a user if it is in memory on this node. */
   actorOf(userId: string): Hub | undefined;
-  /** Last event id per user, read in one query (the periodic check). */
-  lastIds(userIds: string[]): Promise<Map<string, number>>;
+  /** Each user's last event id and revocation point, read in one query (the periodic check). */
+  positions(userIds: string[]): Promise<Map<string, { lastId: number; revokedBefore: number }>>;
   /** How often the positions of this node's users are checked against the log. */
   checkMs?: number;
   /** How long a channel stays subscribed after the user's last connection here closes. */
@@ -38,6 +38,14 @@ const channelOf = (userId: string) => `userhub:{${userId}}`;
 const presenceKey = (userId: string) => `userhub:presence:{${userId}}`;
 /** How long a node's announcement counts without a refresh (it refreshes every check). */
 const PRESENCE_TTL_MS = 15_000;
+/** The longest a Redis call may hold an open or a publish (which wait under the user's lock): past it, this node's own count stands. */
+const REDIS_TIMEOUT_MS = 500;
+
+function withTimeout<T>(call: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('Redis did not answer in time')), REDIS_TIMEOUT_MS)));
+  return Promise.race([call, late]).finally(() => clearTimeout(timer));
+}
 
 export class Cluster implements ClusterHooks {
   readonly #node = crypto.randomUUID();
@@ -47,6 +55,7 @@ export class Cluster implements ClusterHooks {
   /** Users subscribed here, with the timer that unsubscribes one whose connections here have all closed. */
   readonly #watched = new Map<string, ReturnType<typeof setTimeout> | null>();
   readonly #timer: ReturnType<typeof setInterval>;
+  #checking = false;
   /** Messages published (one per commit), and the subscribed nodes Redis handed them to (SPUBLISH's answer): GET /metrics. */
   published = 0;
   receivers = 0;
@@ -99,10 +108,17 @@ export class Cluster implements ClusterHooks {
       return;
     }
     this.#watched.set(userId, null);
-    this.#subscriber
-      .sSubscribe(channelOf(userId), (text) => this.#receive(userId, text))
+    this.#subscribe(userId);
+  }
+
+  /** Subscribes, then catches the user up on what was committed meanwhile; a refused subscribe is tried again while the user is watched. */
+  #subscribe(userId: string): void {
+    withTimeout(this.#subscriber.sSubscribe(channelOf(userId), (text) => this.#receive(userId, text)))
       .then(() => this.#options.actorOf(userId)?.catchUp())
-      .catch((err: unknown) => log.warn('redis_subscribe_failed', { error: String(err) }));
+      .catch((err: unknown) => {
+        log.warn('redis_subscribe_failed', { error: String(err) });
+        setTimeout(() => this.#watched.has(userId) && this.#subscribe(userId), 1000);
+      });
   }
 
   /** A connection here closed: the other nodes count it out (not awaited: nothing waits on a close). */
@@ -138,11 +154,11 @@ export class Cluster implements ClusterHooks {
     const key = presenceKey(userId);
     try {
       if (TRANSPORTS.every((transport) => counts[transport] === 0)) {
-        await this.#publisher.hDel(key, this.#node);
+        await withTimeout(this.#publisher.hDel(key, this.#node));
         return;
       }
       const value = [...TRANSPORTS.map((transport) => counts[transport]), Date.now() + PRESENCE_TTL_MS].join(',');
-      await this.#publisher.multi().hSet(key, this.#node, value).pExpire(key, 2 * PRESENCE_TTL_MS).exec();
+      await withTimeout(this.#publisher.multi().hSet(key, this.#node, value).pExpire(key, 2 * PRESENCE_TTL_MS).exec());
     } catch (err) {
       log.warn('redis_presence_failed', { error: String(err) });
     }
@@ -153,7 +169,7 @@ export class Cluster implements ClusterHooks {
     const counts = this.#local(userId);
     let fields: Record<string, string> = {};
     try {
-      fields = await this.#publisher.hGetAll(presenceKey(userId));
+      fields = await withTimeout(this.#publisher.hGetAll(presenceKey(userId)));
     } catch (err) {
       log.warn('redis_presence_failed', { error: String(err) }); // this node's own count stands alone until Redis is back
     }
@@ -167,33 +183,41 @@ export class Cluster implements ClusterHooks {
     return counts;
   }
 
+  /** A message on a user's channel. One that is not of this shape (another version, anything else on the channel) is dropped, never thrown into the Redis client. */
   #receive(userId: string, text: string): void {
-    const message = decode<Message>(text);
-    if (message.n === this.#node) return; // this node delivered it itself
-    const hub = this.#options.actorOf(userId);
-    if (!hub) return;
-    const done =
-      'e' in message
-        ? hub.relay(message.e)
-        : 'j' in message
-          ? hub.relayJob(message.j[0], message.j[1])
-          : hub.relayEnded(message.x[0], message.x[1]);
-    done.catch((err: unknown) => log.warn('relay_failed', { error: String(err) }));
+    let done: Promise<void> | undefined;
+    try {
+      const message = decode<Message>(text);
+      if (message.n === this.#node) return; // this node delivered it itself
+      const hub = this.#options.actorOf(userId);
+      if (!hub) return;
+      if ('e' in message && Number.isSafeInteger(message.e.id) && typeof message.e.data === 'string') done = hub.relay(message.e);
+      else if ('j' in message && typeof message.j[0] === 'string' && typeof message.j[1] === 'string') done = hub.relayJob(message.j[0], message.j[1]);
+      else if ('x' in message && Number.isInteger(message.x[0])) done = hub.relayEnded(message.x[0], String(message.x[1]));
+    } catch (err) {
+      log.warn('relay_dropped', { error: String(err) });
+    }
+    done?.catch((err: unknown) => log.warn('relay_failed', { error: String(err) }));
   }
 
-  /** Brings every user with connections here up to the log (one query for all; a catch-up only for those behind), and refreshes its presence. */
+  /** Brings every user with connections here up to the log and its revocation point (one query for all), and refreshes its presence. */
   async #check(): Promise<void> {
     const users = [...this.#watched.keys()];
-    if (users.length === 0) return;
+    if (users.length === 0 || this.#checking) return;
+    this.#checking = true;
     for (const userId of users) void this.#announce(userId);
     try {
-      const last = await this.#options.lastIds(users);
-      for (const [userId, lastId] of last) {
+      for (const [userId, { lastId, revokedBefore }] of await this.#options.positions(users)) {
         const hub = this.#options.actorOf(userId);
-        if (hub?.isBehind(lastId)) await hub.catchUp();
+        if (!hub) continue;
+        if (hub.isBehind(lastId)) await hub.catchUp();
+        // A revoke or an erasure whose message was lost: its streams here close all the same.
+        if (revokedBefore > 0) await hub.closeRevoked(revokedBefore);
       }
     } catch (err) {
       log.warn('cluster_check_failed', { error: String(err) });
+    } finally {
+      this.#checking = false;
     }
   }
 

@@ -95,8 +95,12 @@ export function startOrExit<T>(start: () => T): T {
 /** What the start-up line names as the database: the SQLite file, or a cluster node's PostgreSQL host (never its password). */
 export function databaseName(options: StandaloneOptions): string {
   if (!options.cluster) return options.databasePath;
-  const url = new URL(options.cluster.databaseUrl);
-  return `postgres://${url.host}${url.pathname}`;
+  try {
+    const url = new URL(options.cluster.databaseUrl);
+    return `postgres://${url.host}${url.pathname}`;
+  } catch {
+    return 'postgres (DATABASE_URL)'; // a URL only the driver parses: named, never echoed
+  }
 }
 
 /** Creates the database file's folder; the runtime's driver opens the file. */
@@ -135,7 +139,7 @@ export interface StandaloneHost {
 function openStorage(db: SqliteDatabase | null, options: StandaloneOptions, actorOf: (userId: string) => Hub | undefined) {
   if (options.cluster) {
     const postgres = createPostgresStorage(options.cluster.databaseUrl);
-    const cluster = new Cluster({ redisUrl: options.cluster.redisUrl, actorOf, lastIds: (users) => postgres.lastIds(users) });
+    const cluster = new Cluster({ redisUrl: options.cluster.redisUrl, actorOf, positions: (users) => postgres.positions(users) });
     const storage: Storage = { ...postgres, committed: () => Promise.resolve() };
     return { storage, cluster, close: () => void cluster.close().then(() => postgres.close()) };
   }

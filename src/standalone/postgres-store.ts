@@ -81,8 +81,8 @@ export interface PostgresStorage {
   readonly ready: Promise<void>;
   /** Users with a schedule row due at `now`. */
   due(now: number, limit: number): Promise<string[]>;
-  /** The last event id of each of these users (those with events). */
-  lastIds(owners: string[]): Promise<Map<string, number>>;
+  /** Each of these users' last event id and revocation point (0: none), in one query. */
+  positions(owners: string[]): Promise<Map<string, { lastId: number; revokedBefore: number }>>;
   close(): Promise<void>;
 }
 
@@ -102,21 +102,42 @@ export function createPostgresStorage(url: string, options: { max?: number } = {
       const rows = await pool.unsafe<{ owner: string }[]>(`SELECT DISTINCT owner FROM schedule WHERE at <= $1 LIMIT $2`, [now, limit]);
       return rows.map((row) => row.owner);
     },
-    async lastIds(owners) {
-      const rows = await pool.unsafe<{ owner: string; last: number }[]>(
-        `SELECT owner, max(id) AS last FROM events WHERE owner = ANY($1::text[]) GROUP BY owner`,
+    async positions(owners) {
+      const rows = await pool.unsafe<{ owner: string; last: number | null; revoked: number | null }[]>(
+        `SELECT u.owner, (SELECT max(id) FROM events e WHERE e.owner = u.owner) AS last,
+           (SELECT value FROM meta m WHERE m.owner = u.owner AND m.key = 'revoked_before') AS revoked
+         FROM unnest($1::text[]) AS u(owner)`,
         [owners as unknown as string],
       );
-      return new Map(rows.map((row) => [row.owner, row.last]));
+      return new Map(rows.map((row) => [row.owner, { lastId: row.last ?? 0, revokedBefore: row.revoked ?? 0 }]));
     },
     close: () => pool.end({ timeout: 5 }),
   };
 }
 
-/** Creates the tables once (any node may be first: the DDL is idempotent, serialized by an advisory lock). */
-async function migrate(pool: Sql): Promise<void> {
+/**
+ * Creates the tables once. A node that finds the schema in place touches no
+ * table (DDL takes table locks, which would deadlock with the writes of nodes
+ * already serving); the first nodes to start take turns on an advisory lock
+ * and look again once they hold it.
+ */
+async function migrate(pool: Sql, attempts = 5): Promise<void> {
+  if (await schemaInPlace(pool)) return;
+  // An upgrade's DDL can still meet serving nodes' writes: PostgreSQL ends one side of a deadlock, and this side tries again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await createSchema(pool);
+    } catch (err) {
+      if ((err as { code?: string }).code !== '40P01' || attempt >= attempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
+}
+
+async function createSchema(pool: Sql): Promise<void> {
   await pool.begin(async (tx) => {
     await tx.unsafe(`SELECT pg_advisory_xact_lock(7212024)`);
+    if (await schemaInPlace(tx)) return;
     for (const statement of SCHEMA) await tx.unsafe(statement);
     await tx.unsafe(
       `INSERT INTO meta (owner, key, value) VALUES ('', 'schema_version', $1) ON CONFLICT (owner, key) DO UPDATE SET value = excluded.value`,
@@ -125,8 +146,28 @@ async function migrate(pool: Sql): Promise<void> {
   });
 }
 
-/** The transaction a flow of calls is inside, if any (per async flow: another flow on the same store never joins it). */
-const current = new AsyncLocalStorage<{ tx: TransactionSql }>();
+/** Whether the schema is at this version already (read without touching a table that is not there). */
+async function schemaInPlace(sql: Sql | TransactionSql): Promise<boolean> {
+  const [{ exists }] = await sql.unsafe<[{ exists: boolean }]>(`SELECT to_regclass('meta') IS NOT NULL AS exists`);
+  if (!exists) return false;
+  const rows = await sql.unsafe<{ value: number }[]>(`SELECT value FROM meta WHERE owner = '' AND key = 'schema_version'`);
+  return (rows[0]?.value ?? 0) >= SCHEMA_VERSION;
+}
+
+/**
+ * The transaction a flow of calls is inside, if any (per async flow: another
+ * flow on the same store never joins it). A timer or callback started inside
+ * a transaction inherits this context and outlives it: once the transaction
+ * has settled (`done`) the context is ignored, and that later work runs on
+ * the pool, or opens a transaction of its own.
+ */
+const current = new AsyncLocalStorage<{ tx: TransactionSql; done: boolean }>();
+
+/** The transaction still open in this flow, if any. */
+function openTransaction(): TransactionSql | undefined {
+  const context = current.getStore();
+  return context && !context.done ? context.tx : undefined;
+}
 
 class PostgresStore implements SqlStore {
   readonly singleWriter = false;
@@ -141,23 +182,30 @@ class PostgresStore implements SqlStore {
   }
 
   async all<Row = Record<string, SqlValue>>(sql: string, ...params: SqlValue[]): Promise<Row[]> {
-    const db = current.getStore()?.tx ?? this.#pool;
+    const db = openTransaction() ?? this.#pool;
     return [...(await db.unsafe(toPostgres(sql), params as postgres.ParameterOrJSON<never>[]))] as Row[];
   }
 
   async run(sql: string, ...params: SqlValue[]): Promise<void> {
-    const db = current.getStore()?.tx ?? this.#pool;
+    const db = openTransaction() ?? this.#pool;
     await db.unsafe(toPostgres(sql), params as postgres.ParameterOrJSON<never>[]);
   }
 
   /** One transaction that first takes the user's lock row: every node's writes of this user run one after another. */
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    if (current.getStore()) return fn();
+    if (openTransaction()) return fn();
     await this.#ready;
-    return (await this.#pool.begin(async (tx) => {
-      await tx.unsafe(`INSERT INTO user_locks (owner) VALUES ($1) ON CONFLICT DO NOTHING`, [this.#owner]);
-      await tx.unsafe(`SELECT owner FROM user_locks WHERE owner = $1 FOR UPDATE`, [this.#owner]);
-      return current.run({ tx }, fn);
-    })) as T;
+    const context = { tx: undefined as unknown as TransactionSql, done: false };
+    try {
+      return (await this.#pool.begin(async (tx) => {
+        context.tx = tx;
+        await tx.unsafe(`INSERT INTO user_locks (owner) VALUES ($1) ON CONFLICT DO NOTHING`, [this.#owner]);
+        await tx.unsafe(`SELECT owner FROM user_locks WHERE owner = $1 FOR UPDATE`, [this.#owner]);
+        // Settled: what it started and left running (a timer, a callback) no longer joins it.
+        return current.run(context, fn).finally(() => (context.done = true));
+      })) as T;
+    } finally {
+      context.done = true;
+    }
   }
 }

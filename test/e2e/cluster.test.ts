@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHubClient, eventually, type HubClient } from '../conformance/clients.ts';
 import { haveEngines, startPostgres, startRedis, type Engine } from '../hosts/engines.ts';
 import { startStandalone, type StandaloneProcess } from '../hosts/standalone.ts';
-import { uniqueUser } from '../helpers/requests.ts';
+import { tokenFor, uniqueUser } from '../helpers/requests.ts';
+import { execFileSync } from 'node:child_process';
+import WebSocket from 'ws';
 import { TEST_VARS } from '../helpers/test-vars.ts';
 
 let postgres: Engine;
@@ -144,6 +146,41 @@ describe.skipIf(!haveEngines())('a cluster on PostgreSQL and Redis', () => {
     await redis.restart();
     const after = await publishOk(clients[2]!, user, 2);
     expect(await socket.frames.next()).toMatchObject({ id: after.id, data: { n: 2 } });
+    socket.ws.close();
+  });
+
+  it('closes a stream on one node when its token expires there, saying hub.expiring first (the expiry is that node\'s)', { timeout: 30_000 }, async () => {
+    const user = uniqueUser('expiry');
+    const ws = new WebSocket(`${nodes[1]!.url.replace('http', 'ws')}/v1/connect`, { headers: { Authorization: `Bearer ${await tokenFor(user, 3)}` } });
+    const frames: string[] = [];
+    ws.on('message', (data) => frames.push(JSON.parse(String(data)).type as string));
+    const code = await new Promise<number>((resolve) => ws.on('close', (c) => resolve(c)));
+    expect(code).toBe(4401);
+    expect(frames).toContain('hub.expiring');
+  });
+
+  it('closes a revoked stream on another node even when the revoke\'s message is lost', { timeout: 30_000 }, async () => {
+    const user = uniqueUser('revoke-lost');
+    const socket = await clients[1]!.socket(user);
+    await socket.untilReady();
+    await redis.kill();
+    const response = await clients[0]!.signed('DELETE', `/v1/users/${user}/connections?revoke=true`);
+    expect(response.status).toBe(200);
+    expect(await socket.closed).toBe(4503); // the periodic check reads the revocation point
+    await redis.restart();
+  });
+
+  it('drops a malformed message on a user\'s channel and goes on delivering', { timeout: 30_000 }, async () => {
+    const user = uniqueUser('garbage');
+    const socket = await clients[1]!.socket(user);
+    await socket.untilReady();
+    const port = new URL(redis.url).port;
+    for (const junk of ['not json', '{"n":"x","e":{"id":"1; DROP"}}', '{"n":"x","x":["a"]}', '[]']) {
+      execFileSync('redis-cli', ['-p', port, 'SPUBLISH', `userhub:{${user}}`, junk]);
+    }
+    const { id } = await publishOk(clients[0]!, user, 1);
+    expect(await socket.frames.next()).toMatchObject({ id, data: { n: 1 } });
+    expect(socket.frames.pending).toEqual([]);
     socket.ws.close();
   });
 

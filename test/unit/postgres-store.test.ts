@@ -11,7 +11,7 @@ import type { Outgoing } from '../../src/core/actor/frames.ts';
 import { Hub, type Peers } from '../../src/core/actor/hub.ts';
 import type { Connection, Session, Transport } from '../../src/core/actor/ports.ts';
 import { DEFAULT_LIMITS } from '../../src/core/config.ts';
-import { readStandaloneOptions } from '../../src/standalone/host.ts';
+import { databaseName, readStandaloneOptions } from '../../src/standalone/host.ts';
 import { MemoryConnectionSet } from '../../src/standalone/memory-connections.ts';
 import { createPostgresStorage, toPostgres, type PostgresStorage } from '../../src/standalone/postgres-store.ts';
 import { haveEngines, startPostgres, type Engine } from '../hosts/engines.ts';
@@ -27,6 +27,12 @@ describe('the SQLite statements in PostgreSQL', () => {
     expect(toPostgres('INSERT OR IGNORE INTO t (a) VALUES (?) RETURNING a')).toBe('INSERT INTO t (a) VALUES ($1) ON CONFLICT DO NOTHING RETURNING a');
     expect(toPostgres('DELETE FROM t WHERE id IN (SELECT value FROM json_each(?2))')).toBe('DELETE FROM t WHERE id IN (SELECT value::bigint FROM json_array_elements_text($2::text::json))');
     expect(toPostgres('SELECT id FROM t ORDER BY id LIMIT -1 OFFSET ?')).toBe('SELECT id FROM t ORDER BY id LIMIT ALL OFFSET $1');
+  });
+
+  it('names a cluster node\'s database without its password, even a URL only the driver parses', () => {
+    const options = (databaseUrl: string) => ({ ...readStandaloneOptions({ ...TEST_VARS, HOST: '127.0.0.1' }), cluster: { databaseUrl, redisUrl: 'redis://h' } });
+    expect(databaseName(options('postgres://u:secret@db:5432/app'))).toBe('postgres://db:5432/app');
+    expect(databaseName(options('postgres://u:p#ss@db/app'))).not.toMatch(/p#ss|secret/);
   });
 
   it('starts a cluster node only with both engines', () => {
@@ -99,6 +105,24 @@ describe.skipIf(!haveEngines())('two nodes of one user on PostgreSQL', () => {
     await b.catchUp(); // the periodic check of a cluster node
     expect(onA.ids).toEqual(ids);
     expect(onB.ids).toEqual(ids);
+  });
+
+  it('lets a timer started inside a transaction use the store after the commit, outside it', async () => {
+    const storage = createPostgresStorage(postgres.url, { max: 2 });
+    pools.push(storage);
+    const store = storage.storeFor('pg-timer');
+    let later: Promise<unknown> | undefined;
+    await store.transaction(async () => {
+      await store.run(`INSERT INTO meta (owner, key, value) VALUES (?, 'k', 1)`, 'pg-timer');
+      later = new Promise((resolve) => setTimeout(resolve, 20)).then(() => store.all(`SELECT value FROM meta WHERE owner = ? AND key = 'k'`, 'pg-timer'));
+    });
+    expect(await later).toEqual([{ value: 1 }]); // not run on the committed transaction (which would refuse it)
+    let nested: Promise<unknown> | undefined;
+    await store.transaction(async () => {
+      nested = new Promise((resolve) => setTimeout(resolve, 20)).then(() => store.transaction(() => store.run(`UPDATE meta SET value = 2 WHERE owner = ? AND key = 'k'`, 'pg-timer')));
+    });
+    await nested; // a transaction of its own, with the lock
+    expect(await store.all(`SELECT value FROM meta WHERE owner = ? AND key = 'k'`, 'pg-timer')).toEqual([{ value: 2 }]);
   });
 
   it('answers a webhook-id retried on the other node from the first write', async () => {

@@ -9,7 +9,7 @@
 import type { Credential } from '../auth/client-token.ts';
 import type { JsonText } from '../json.ts';
 import type { Limits } from '../config.ts';
-import { CLIENT_TRANSPORTS, type InboxAction, type InboxChangeResult, type InboxStatus, type JobStatus, type Presence, type PublishResult, type UserStats } from '../../protocol/wire.ts';
+import { CLIENT_TRANSPORTS, CloseCode, type InboxAction, type InboxChangeResult, type InboxStatus, type JobStatus, type Presence, type PublishResult, type UserStats } from '../../protocol/wire.ts';
 import { changeInbox, getNotification, inbox, listInbox, notify, acknowledge, type InboxListing, type NotifyInput } from '../features/inbox.ts';
 import { publish, type PublishInput } from '../features/events.ts';
 import { getJob, jobs, listJobs, updateJob, type JobUpdateResult } from '../features/jobs.ts';
@@ -132,6 +132,17 @@ export class Hub extends Kernel {
   /** A job change another node committed: this node's job long polls on it hear it. */
   relayJob(jobId: string, json: JsonText): Promise<void> {
     return this.run(async () => this.sendLive(this.connections.tagged(jobTag(jobId)), new JobMessage(json)));
+  }
+
+  /** Closes (4503) this node's streams opened with a credential the revocation point refuses (a revoke whose message was lost). */
+  closeRevoked(revokedBefore: number): Promise<void> {
+    return this.run(async () => {
+      for (const connection of this.connections.tagged()) {
+        if (!connection.session || connection.session.issuedAt > revokedBefore) continue;
+        this.close(connection, CloseCode.ended, 'ended by the service');
+        this.connections.remove(connection);
+      }
+    });
   }
 
   /** Another node ended the user's sessions (or erased the user): this node closes its connections too. */

@@ -9,6 +9,7 @@
 import type { Credential } from '../auth/client-token.ts';
 import type { Limits } from '../config.ts';
 import { badRequest, HubError, unauthorized } from '../errors.ts';
+import { log } from '../observability/log.ts';
 import { CloseCode } from '../../protocol/wire.ts';
 import { receiveClientFrame } from './client-frames.ts';
 import { DedupeLedger, type IdempotencyKey } from './dedupe.ts';
@@ -22,7 +23,7 @@ import { resume, type Replaying } from './replay.ts';
 import { POLLED_ALARM, Schedule, type Alarm } from './schedule.ts';
 import { Revocation } from './sessions.ts';
 import { inTurn } from './turns.ts';
-import { connectedEverywhere, Positions } from './relay.ts';
+import { makeRoom, Positions } from './relay.ts';
 import type { HubOptions, OpenOptions } from './options.ts';
 
 /** Each list of features' client frames, merged once. */
@@ -165,7 +166,8 @@ export class Kernel implements Replaying {
   /** Writes a committed event to every live connection (and tells the other nodes, `peers`). */
   deliver(event: OutgoingEvent): void | Promise<void> {
     if (!this.positions) return this.sendLive(this.connections.tagged(EVENTS), event);
-    return this.positions.bringUp(this, event.row.id, event).then(() => this.options.peers?.event(event.row));
+    this.options.peers?.event(event.row);
+    return this.positions.bringUp(this, event.row.id, event).catch((err: unknown) => log.warn('deliver_failed', { error: String(err) }));
   }
 
   /**
@@ -184,7 +186,7 @@ export class Kernel implements Replaying {
     return true;
   }
 
-  /** Writes once what was read or written is committed (SqlStore.afterCommit: a standalone host's group commit), in order. */
+  /** Writes once what was read or written is committed (SqlStore.afterCommit), in order. */
   send(connection: Connection, message: Outgoing): void {
     this.positions?.advance(connection, message);
     this.#whenCommitted(() => connection.send(message));
@@ -211,15 +213,22 @@ export class Kernel implements Replaying {
     return this.run(async () => {
       await this.refuseRevoked(options.credential);
       const admit = async () => {
-        await this.#makeRoom();
+        await makeRoom(this);
         for (const feature of this.features) await feature.admitting?.(this, connection, options, now);
         this.connections.accept(connection, tagsFor(connection.transport, options.job?.id));
         await this.options.peers?.announce();
       };
-      await (this.options.peers ? this.atomically(admit) : admit());
-      let answered = false;
-      for (const feature of this.features) if (await feature.opened?.(this, connection, options, now)) answered = true;
-      if (!answered) await resume(this, connection, options.after, options.replayLimit);
+      try {
+        await (this.options.peers ? this.atomically(admit) : admit());
+        let answered = false;
+        for (const feature of this.features) if (await feature.opened?.(this, connection, options, now)) answered = true;
+        if (!answered) await resume(this, connection, options.after, options.replayLimit);
+      } catch (err) {
+        // An open that failed past registration (a store that went away mid-replay) leaves nothing counted.
+        this.connections.remove(connection);
+        await this.options.peers?.announce();
+        throw err;
+      }
     });
   }
 
@@ -231,18 +240,6 @@ export class Kernel implements Replaying {
   /** Tells the features which events reached a connection (the inbox marks its items delivered). */
   async replayed(events: readonly OutgoingEvent[]): Promise<void> {
     if (events.length > 0) for (const feature of this.features) await feature.replayed?.(this, events);
-  }
-
-  /** At the cap, ends the oldest SSE stream or long poll (each resumes by itself) to make room; with only WebSockets, 429. */
-  async #makeRoom(): Promise<void> {
-    if (Object.values(await connectedEverywhere(this)).reduce((sum, n) => sum + n, 0) < this.limits.maxConnectionsPerUser) return;
-    for (const connection of this.connections.tagged()) {
-      if (connection.transport === 'websocket') continue;
-      this.close(connection, CloseCode.reconnect, 'replaced by a newer connection');
-      this.connections.remove(connection);
-      return;
-    }
-    throw new HubError('connection_limit', `This user already holds ${this.limits.maxConnectionsPerUser} connections.`);
   }
 
   /** Answers a client frame: ping, and those of the features. */

@@ -79,6 +79,12 @@ export class Schedule extends OwnedRows {
     return due;
   }
 
+  /** Whether a reason kept in memory (localReasons) is due at `now`: a process that polls rows looks here too. */
+  localDue(now: number): boolean {
+    for (const at of this.#local?.values() ?? []) if (at <= now) return true;
+    return false;
+  }
+
   /** Forgets every row and clears the alarm. */
   async clear(): Promise<void> {
     await this.sql.run(`DELETE FROM schedule WHERE owner = ?`, this.owner);
