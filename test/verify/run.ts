@@ -6,6 +6,7 @@
 //   VERIFY_HOSTS=node|bun    only these hosts (a regex; default all)
 //   VERIFY_SUITES=storm      only these suites (a regex on the suite names below)
 //   VERIFY_SCALE=quick       the fast scale `npm test` uses (default full)
+//   The cluster suite runs where PostgreSQL 15 and Redis are installed (test/hosts/engines.ts).
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,8 @@ import { HOST_VARS, RUNTIMES } from '../e2e/hosts.setup.ts';
 import { startStandalone } from '../hosts/standalone.ts';
 import { freePort, freezeWorker, startWranglerDev, type KillableHost } from '../hosts/wrangler-dev.ts';
 import { runCrashRestart } from './crash-restart.ts';
+import { runClusterFailures } from './cluster-failures.ts';
+import { haveEngines } from '../hosts/engines.ts';
 import { runExpiringSessions } from './expiring-sessions.ts';
 import { runInboxDevices } from './inbox-devices.ts';
 import { runHostileInput } from './hostile-input.ts';
@@ -78,6 +81,8 @@ interface SuiteSpec {
   name: string;
   /** Hosts this suite runs on. */
   hosts: readonly HostName[] | 'once';
+  /** What a suite run once runs on, in the report. */
+  once?: string;
   run(host: HostName, scale: Scale): Promise<SuiteReport>;
 }
 
@@ -104,6 +109,8 @@ const SUITES: SuiteSpec[] = [
     run: (h, s) => withHost(h, HOST_VARS, (host) => runInboxDevices(host.url, s)),
   },
   { name: 'properties', hosts: 'once', run: async (_h, s) => runProperties(s) },
+  // Three nodes on PostgreSQL and Redis behind haproxy (docs/self-hosting.md), when this machine has the engines.
+  ...(haveEngines() ? [{ name: 'cluster under failures', hosts: 'once' as const, once: 'a cluster (Node, Bun, Node)', run: (_h: HostName, s: Scale) => runClusterFailures(HOST_VARS, s) }] : []),
   { name: 'isolation', hosts: HOSTS, run: (h, s) => withHost(h, HOST_VARS, (host) => runIsolation(host.url, s)) },
   { name: 'hostile input', hosts: HOSTS, run: (h, s) => withHost(h, HOST_VARS, (host) => runHostileInput(host.url, s, { devProxy: h === 'wrangler dev' })) },
   {
@@ -134,7 +141,7 @@ async function main() {
     runs: [],
   };
   for (const suite of SUITES.filter((s) => suiteFilter.test(s.name))) {
-    const hosts = suite.hosts === 'once' ? ['all hosts (actor logic)'] : suite.hosts.filter((h) => hostFilter.test(h));
+    const hosts = suite.hosts === 'once' ? [suite.once ?? 'all hosts (actor logic)'] : suite.hosts.filter((h) => hostFilter.test(h));
     for (const host of hosts) {
       const started = Date.now();
       process.stdout.write(`${suite.name} on ${host} … `);
