@@ -5,14 +5,9 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHubClient } from '../conformance/clients.ts';
+import { describeEveryContract } from '../conformance/every-contract.ts';
 import { uniqueUser } from '../helpers/requests.ts';
 import { runClusterFailures } from '../verify/cluster-failures.ts';
-import { describeContract } from '../conformance/contract.ts';
-import { describeClientContract } from '../conformance/client-contract.ts';
-import { describeInboxContract } from '../conformance/inbox-contract.ts';
-import { describeJobsContract } from '../conformance/jobs-contract.ts';
-import { describeLimitsContract } from '../conformance/limits-contract.ts';
-import { describePublisherContract } from '../conformance/publisher-contract.ts';
 import { haveEngines } from '../hosts/engines.ts';
 import { startCluster, type RunningCluster } from '../hosts/cluster.ts';
 import { HOST_VARS } from './hosts.setup.ts';
@@ -23,20 +18,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => cluster?.stop(), 60_000);
 
-if (haveEngines()) {
-  const host = 'a cluster behind haproxy';
-  const baseUrl = () => cluster!.url;
-  describeContract(host, baseUrl, { sseMaxStreamSeconds: 2 });
-  describeJobsContract(host, baseUrl);
-  describeClientContract(host, baseUrl);
-  describeInboxContract(host, baseUrl);
-  describePublisherContract(host, baseUrl, { requireTarget: true });
-  describeLimitsContract(host, baseUrl, {
-    maxConnectionsPerUser: Number(HOST_VARS.MAX_CONNECTIONS_PER_USER),
-    publishBurstPerUser: Number(HOST_VARS.PUBLISH_BURST_PER_USER),
-    slowConsumerClose: true,
-  });
-}
+if (haveEngines()) describeEveryContract('a cluster behind haproxy', () => cluster!.url, HOST_VARS, { slowConsumerClose: true });
 
 describe.skipIf(!haveEngines())('limits of a cluster, across its nodes', () => {
   const cap = Number(HOST_VARS.MAX_CONNECTIONS_PER_USER);

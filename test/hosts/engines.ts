@@ -20,8 +20,9 @@ export interface Engine {
   stop(): Promise<void>;
 }
 
-/** Whether this machine has the engines (CI installs them with apt). */
-export const haveEngines = (): boolean => existsSync(join(PG_BIN, 'postgres')) && existsSync('/usr/bin/redis-server');
+/** Whether this machine has the engines and the balancer a cluster test starts (CI installs them with apt). */
+export const haveEngines = (): boolean =>
+  existsSync(join(PG_BIN, 'postgres')) && existsSync('/usr/bin/redis-server') && existsSync('/usr/sbin/haproxy');
 
 const exited = (child: ChildProcess) =>
   child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve()));
