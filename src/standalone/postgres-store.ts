@@ -99,7 +99,11 @@ export function createPostgresStorage(url: string, options: { max?: number } = {
     storeFor: (owner) => new PostgresStore(pool, owner, ready),
     ready,
     async due(now, limit) {
-      const rows = await pool.unsafe<{ owner: string }[]>(`SELECT DISTINCT owner FROM schedule WHERE at <= $1 LIMIT $2`, [now, limit]);
+      // A user whose lock a write holds (on any node) is skipped, not waited for: the next tick finds what is still due.
+      const rows = await pool.unsafe<{ owner: string }[]>(
+        `SELECT owner FROM user_locks WHERE owner IN (SELECT owner FROM schedule WHERE at <= $1) LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [now, limit],
+      );
       return rows.map((row) => row.owner);
     },
     async positions(owners) {

@@ -6,6 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, readReceipts } from '../../src/core/config.ts';
 import { receiptWebhookId, type ReceiptSettings } from '../../src/core/actor/receipts.ts';
+import { LEASE_MS } from '../../src/core/actor/schedule.ts';
 import { readReceipt } from '../../src/publisher/index.ts';
 import { Webhook } from 'standardwebhooks';
 import { ActorDirectory, sqliteStorage } from '../../src/standalone/actor-directory.ts';
@@ -181,10 +182,13 @@ describe('receipts to the publisher', () => {
     // In flight once its webhook-id is hashed (crypto answers on a later turn).
     await eventually(() => sends === 1);
     expect(sends).toBe(1);
-    // A second wake while the first round is sending: skipped, and no wake due at once (no wake loop).
+    // A second wake while the first round is sending: skipped, and no wake due at once (no wake loop), only
+    // the first one's lease, which brings the round back should this process die sending.
     await hub.wake(Date.now() + 1000);
     await new Promise((resolve) => setImmediate(resolve));
-    expect(await sql.all(`SELECT at FROM schedule WHERE owner = 'u' AND reason = 'receipts'`)).toEqual([]);
+    const leased = await sql.all<{ at: number }>(`SELECT at FROM schedule WHERE owner = 'u' AND reason = 'receipts'`);
+    expect(leased).toHaveLength(1);
+    expect(leased[0]!.at).toBeGreaterThan(Date.now() + LEASE_MS / 2);
     // An idle actor whose round is sending is not evicted: a new one would send the same rows again.
     directory.evictIdle(Date.now() + 3_600_000);
     expect(directory.size).toBe(1);
@@ -194,6 +198,7 @@ describe('receipts to the publisher', () => {
     await eventually(async () => (await sql.all(`SELECT * FROM receipts`)).length === 0 && directory.get('u').hub.sending === 0);
     expect(sends).toBe(1);
     expect(await sql.all(`SELECT * FROM receipts`)).toEqual([]);
+    await eventually(async () => (await sql.all(`SELECT at FROM schedule WHERE owner = 'u' AND reason = 'receipts'`)).length === 0); // the lease is released
     directory.evictIdle(Date.now() + 3_600_000);
     expect(directory.size).toBe(0);
   });

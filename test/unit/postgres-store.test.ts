@@ -9,6 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Outgoing } from '../../src/core/actor/frames.ts';
 import { Hub, type Peers } from '../../src/core/actor/hub.ts';
+import type { ReceiptSender } from '../../src/core/actor/receipts.ts';
+import { LEASE_MS } from '../../src/core/actor/schedule.ts';
 import type { Connection, Session, Transport } from '../../src/core/actor/ports.ts';
 import { DEFAULT_LIMITS } from '../../src/core/config.ts';
 import { databaseName, readStandaloneOptions } from '../../src/standalone/host.ts';
@@ -16,7 +18,7 @@ import { MemoryConnectionSet } from '../../src/standalone/memory-connections.ts'
 import { createPostgresStorage, toPostgres, type PostgresStorage } from '../../src/standalone/postgres-store.ts';
 import { haveEngines, startPostgres, type Engine } from '../hosts/engines.ts';
 import { TEST_VARS } from '../helpers/test-vars.ts';
-import { json } from '../helpers/wire.ts';
+import { eventually, json } from '../helpers/wire.ts';
 
 describe('the SQLite statements in PostgreSQL', () => {
   it('numbers parameters as SQLite does, and translates what PostgreSQL spells differently', () => {
@@ -73,7 +75,7 @@ afterAll(async () => {
 });
 
 /** Two nodes' actors of one user; each tells the other what it committed, dropping every other message when `lossy`. */
-function twoNodes(userId: string, lossy: boolean) {
+function twoNodes(userId: string, lossy: boolean, options: { receipts?: [ReceiptSender, ReceiptSender] } = {}) {
   const [one, two] = [createPostgresStorage(postgres.url, { max: 4 }), createPostgresStorage(postgres.url, { max: 4 })];
   pools.push(one, two);
   const hubs: Hub[] = [];
@@ -85,8 +87,9 @@ function twoNodes(userId: string, lossy: boolean) {
     count: async () => ({ websocket: 0, sse: 0, poll: 0, job: 0 }),
     announce: async () => {},
   });
-  hubs.push(new Hub(one.storeFor(userId), new MemoryConnectionSet(), DEFAULT_LIMITS, { owner: userId, ready: one.ready, peers: peersOf(() => hubs[1]!) }));
-  hubs.push(new Hub(two.storeFor(userId), new MemoryConnectionSet(), DEFAULT_LIMITS, { owner: userId, ready: two.ready, peers: peersOf(() => hubs[0]!) }));
+  const receipts = (i: 0 | 1) => (options.receipts ? { receipts: { userId, retrySeconds: 3600, send: options.receipts[i] } } : {});
+  hubs.push(new Hub(one.storeFor(userId), new MemoryConnectionSet(), DEFAULT_LIMITS, { owner: userId, ready: one.ready, peers: peersOf(() => hubs[1]!), ...receipts(0) }));
+  hubs.push(new Hub(two.storeFor(userId), new MemoryConnectionSet(), DEFAULT_LIMITS, { owner: userId, ready: two.ready, peers: peersOf(() => hubs[0]!), ...receipts(1) }));
   return hubs as [Hub, Hub];
 }
 
@@ -149,5 +152,52 @@ describe.skipIf(!haveEngines())('two nodes of one user on PostgreSQL', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(stream.closed).toEqual([4503]);
     await expect(b.admit({ userId: 'pg-features', expiresAt: Date.now() + 60_000, issuedAt: Math.floor(Date.now() / 1000) - 10 })).rejects.toMatchObject({ code: 'unauthorized' });
+  });
+
+  it('sends a due receipt once when both nodes wake at once, and again, with its webhook-id, after the lease of a node that died sending it', { timeout: 30_000 }, async () => {
+    const sent: [number, string][] = [];
+    let answer!: (ok: boolean) => void;
+    const slow = new Promise<boolean>((resolve) => (answer = resolve));
+    // Node 0 sends slowly (then never answers: it died); node 1 answers at once.
+    const dies: ReceiptSender = async (id) => (sent.push([0, id]), slow);
+    const answers: ReceiptSender = async (id) => (sent.push([1, id]), true);
+    const [a, b] = twoNodes('pg-receipts', false, { receipts: [dies, answers] });
+    await a.notify({ type: 'mention', title: 'Hi', webhookId: 'r1' });
+    await a.changeInbox('read', { ids: [1] });
+    const now = Date.now();
+    const dying = await a.wake(now);
+    await eventually(() => sent.length === 2);
+    const first = sent.map(([, id]) => id).sort();
+    expect(first).toEqual(['rcpt_read_1_pg-receipts', 'rcpt_seen_1_pg-receipts']);
+    // While node 0 is sending, another item is read: node 1's round sends its receipts only, not node 0's claimed ones.
+    const again = Number((await b.notify({ type: 'mention', title: 'Again', webhookId: 'r2' })).id);
+    await b.changeInbox('read', { ids: [again] });
+    await (await b.wake(Date.now())).sent;
+    expect(sent.slice(2).map(([node, id]) => `${node} ${id}`).sort()).toEqual([`1 rcpt_read_${again}_pg-receipts`, `1 rcpt_seen_${again}_pg-receipts`]);
+    // Node 0 never answers (it died). Before its lease ends node 1 sends nothing more; after it, node 1 sends them again.
+    await (await b.wake(now + LEASE_MS - 1000)).sent;
+    expect(sent).toHaveLength(4);
+    await (await b.wake(now + LEASE_MS + 1000)).sent;
+    expect(sent.slice(4).map(([node]) => node)).toEqual([1, 1]);
+    expect(sent.slice(4).map(([, id]) => id).sort()).toEqual(first); // the same webhook-ids: the receiver dedupes them
+    answer(false); // the dead node's round settles late: it must not bring the delivered receipts back
+    await dying.sent;
+    await (await b.wake(now + 2 * LEASE_MS + 10 * 60_000)).sent;
+    expect(sent).toHaveLength(6);
+  });
+
+  it('skips a due user whose lock another node holds when it looks for due rows, and finds it once the lock is released', async () => {
+    const storage = createPostgresStorage(postgres.url, { max: 3 });
+    pools.push(storage);
+    const store = storage.storeFor('pg-due');
+    await store.transaction(() => store.run(`INSERT INTO schedule (owner, reason, at) VALUES (?, 'prune', 1)`, 'pg-due'));
+    expect(await storage.due(Date.now(), 100)).toContain('pg-due');
+    let release!: () => void;
+    const held = store.transaction(() => new Promise<void>((resolve) => (release = resolve)));
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the lock is taken
+    expect(await storage.due(Date.now(), 100)).not.toContain('pg-due'); // not waited for
+    release();
+    await held;
+    expect(await storage.due(Date.now(), 100)).toContain('pg-due');
   });
 });

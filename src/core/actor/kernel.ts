@@ -262,15 +262,18 @@ export class Kernel implements Replaying {
       const sending: Promise<void>[] = [];
       // Taken under the user's lock: where other nodes share the store, one of them runs each reason.
       for (const reason of await this.atomically(() => this.schedule.takeDue(dueAt))) {
+        const sent: Promise<void>[] = [];
         if (reason === 'prune') {
           const next = await this.#prune(now);
           if (next !== null) await this.schedule.request('prune', Math.max(next, now + this.limits.pruneDelaySeconds * 1000));
-          continue;
         }
         for (const feature of this.features) {
           const woken = await feature.wakes?.[reason]?.(this, now, dueAt);
-          if (woken) sending.push(woken.sent);
+          if (woken) sent.push(woken.sent);
         }
+        // Its row stays leased until the round is done (a failed release: one more wake after the lease).
+        const release = () => (this.schedule.holds(reason) ? this.run(() => this.atomically(() => this.schedule.release(reason))) : undefined);
+        sending.push(Promise.all(sent).then(release).catch(() => undefined));
       }
       return { sent: Promise.all(sending).then(() => undefined) };
     });

@@ -12,6 +12,7 @@ import type { Serial } from './receipts.ts';
 
 export type { PushOptions } from './inbox.ts';
 import { OwnedRows, type SqlStore } from './ports.ts';
+import { LEASE_MS } from './schedule.ts';
 
 /** A browser's PushSubscription as stored: its endpoint and its keys (base64url). */
 export interface PushSubscriptionRecord {
@@ -104,13 +105,25 @@ export class PushStore extends OwnedRows {
     return endpoints.length;
   }
 
-  async due(now: number): Promise<QueuedPush[]> {
-    return await this.sql.all<QueuedPush>(
+  /** Claims what is due, as ReceiptOutbox.claim does: held for LEASE_MS, one more attempt counted, due again if this process dies sending. */
+  async claim(now: number): Promise<QueuedPush[]> {
+    const pushes = await this.sql.all<QueuedPush>(
       `SELECT item_id, endpoint, attempts, unless_received, shrunk FROM push_queue WHERE owner = ? AND due_at <= ? ORDER BY due_at LIMIT ?`,
       this.owner,
       now,
       BATCH,
     );
+    for (const push of pushes) {
+      await this.sql.run(
+        `UPDATE push_queue SET attempts = ?, due_at = ? WHERE owner = ? AND item_id = ? AND endpoint = ?`,
+        push.attempts + 1,
+        now + LEASE_MS,
+        this.owner,
+        push.item_id,
+        push.endpoint,
+      );
+    }
+    return pushes;
   }
 
   /** Done with one queued push (sent, or given up). */
@@ -126,8 +139,8 @@ export class PushStore extends OwnedRows {
     }
     const at = shrink ? now : now + Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** push.attempts);
     await this.sql.run(
-      `UPDATE push_queue SET attempts = attempts + ?, due_at = ?, shrunk = shrunk + ? WHERE owner = ? AND item_id = ? AND endpoint = ?`,
-      shrink ? 0 : 1,
+      `UPDATE push_queue SET attempts = ?, due_at = ?, shrunk = shrunk + ? WHERE owner = ? AND item_id = ? AND endpoint = ?`,
+      shrink ? push.attempts : push.attempts + 1, // the short form's retry is not counted
       at,
       shrink ? 1 : 0,
       this.owner,
@@ -188,7 +201,7 @@ export class PushDelivery {
     try {
       // What to send is read as one call of the actor, sent outside any call, and settled as another.
       const due = await serial(async () => {
-        const pushes = await this.#store.due(now);
+        const pushes = await this.#sql.transaction(() => this.#store.claim(now));
         return Promise.all(pushes.map(async (push) => ({ push, item: await this.#inbox.get(push.item_id), subscription: await this.#store.subscription(push.endpoint) })));
       });
       const attempts = await Promise.all(due.map(async (found) => ({ push: found.push, status: await this.#attempt(found) })));

@@ -9,6 +9,7 @@ import { sha256 } from '../../shared/crypto.ts';
 import { bytesToBase64Url } from '../../shared/base64.ts';
 import { encode } from '../json.ts';
 import { OwnedRows, type SqlStore } from './ports.ts';
+import { LEASE_MS } from './schedule.ts';
 
 export const RECEIPT_KINDS = ['received', 'seen', 'read'] as const;
 export type ReceiptKind = (typeof RECEIPT_KINDS)[number];
@@ -64,13 +65,23 @@ export class ReceiptOutbox extends OwnedRows {
     );
   }
 
-  async due(now: number): Promise<ReceiptRow[]> {
-    return await this.sql.all<ReceiptRow>(
+  /**
+   * Claims what is due (in the caller's transaction, committed before it is
+   * sent): each row is held for LEASE_MS with one more attempt counted, so
+   * no other round sends it meanwhile, and it is due again if this process
+   * dies sending it (at least once; the receiver dedupes by webhook-id).
+   */
+  async claim(now: number): Promise<ReceiptRow[]> {
+    const rows = await this.sql.all<ReceiptRow>(
       `SELECT receipt, body, created_at, attempts FROM receipts WHERE owner = ? AND due_at <= ? ORDER BY due_at LIMIT ?`,
       this.owner,
       now,
       BATCH,
     );
+    for (const row of rows) {
+      await this.sql.run(`UPDATE receipts SET attempts = ?, due_at = ? WHERE owner = ? AND receipt = ?`, row.attempts + 1, now + LEASE_MS, this.owner, row.receipt);
+    }
+    return rows;
   }
 
   /** Records one attempt: a delivered receipt, or one past its time, is forgotten; another is due again after its backoff. */
@@ -78,12 +89,7 @@ export class ReceiptOutbox extends OwnedRows {
     const next = now + Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** row.attempts);
     const outcome = delivered ? 'sent' : next > row.created_at + retrySeconds * 1000 ? 'dropped' : 'retry';
     if (outcome === 'retry') {
-      await this.sql.run(
-        `UPDATE receipts SET attempts = attempts + 1, due_at = ? WHERE owner = ? AND receipt = ?`,
-        next,
-        this.owner,
-        row.receipt,
-      );
+      await this.sql.run(`UPDATE receipts SET due_at = ? WHERE owner = ? AND receipt = ?`, next, this.owner, row.receipt);
     } else {
       await this.sql.run(`DELETE FROM receipts WHERE owner = ? AND receipt = ?`, this.owner, row.receipt);
     }
@@ -132,7 +138,7 @@ export class ReceiptDelivery {
     this.#sending = true;
     try {
       const { userId, send, retrySeconds } = this.#settings;
-      const due = await serial(() => this.#outbox.due(now));
+      const due = await serial(() => this.#sql.transaction(() => this.#outbox.claim(now)));
       const answers = await Promise.all(due.map(async (row) => send(await receiptWebhookId(userId, row.receipt), row.body)));
       const settledAt = Math.max(now, Date.now()); // the answers took time; `now` may be a test's clock ahead of this one
       await serial(() =>

@@ -19,6 +19,13 @@ export const POLLED_ALARM: Alarm = { set() {} };
 
 const NONE: readonly WakeReason[] = [];
 
+/**
+ * A reason taken off the schedule stays as a row this much later until its
+ * wake is done (and what a round claims to send is held as long): should
+ * the process die meanwhile, the wake comes back then, on any node.
+ */
+export const LEASE_MS = 60_000;
+
 export class Schedule extends OwnedRows {
   readonly #alarm: Alarm;
   /** The rows, mirrored: asking again for a later time costs no write. */
@@ -27,6 +34,8 @@ export class Schedule extends OwnedRows {
   readonly #localReasons: readonly WakeReason[];
   /** Made on first use: an idle actor of a single process keeps none. */
   #local: Map<WakeReason, number> | undefined;
+  /** Reasons taken and not done yet, with the time their row was leased until. */
+  #leased: Map<WakeReason, number> | undefined;
 
   constructor(sql: SqlStore, owner: string, alarm: Alarm, localReasons: readonly WakeReason[] = NONE) {
     super(sql, owner);
@@ -46,7 +55,9 @@ export class Schedule extends OwnedRows {
   async request(reason: WakeReason, at: number): Promise<void> {
     const local = this.#localReasons.includes(reason);
     const current = (local ? this.#local : this.#due)?.get(reason);
-    if (current !== undefined && current <= at) return;
+    // A leased row is replaced by whatever the wake asks for next.
+    const leased = this.#leased?.delete(reason) ?? false;
+    if (current !== undefined && current <= at && !leased) return;
     const earliest = this.earliest();
     if (local) {
       (this.#local ??= new Map()).set(reason, at);
@@ -60,15 +71,20 @@ export class Schedule extends OwnedRows {
       at,
     );
     this.#due.set(reason, at);
-    if (earliest === null || at < earliest) this.#alarm.set(at);
+    if (earliest === null || at < earliest || leased) this.#alarm.set(this.earliest());
   }
 
-  /** The reasons due at `now`, taken off the schedule; the alarm moves to what remains. */
+  /**
+   * The reasons due at `now`, taken: each row is leased (LEASE_MS) until
+   * release() or a new request(); the alarm moves to what remains.
+   */
   async takeDue(now: number): Promise<WakeReason[]> {
     const due = [...this.#due].filter(([, at]) => at <= now).map(([reason]) => reason);
     for (const reason of due) {
-      await this.sql.run(`DELETE FROM schedule WHERE owner = ? AND reason = ?`, this.owner, reason);
-      this.#due.delete(reason);
+      const until = now + LEASE_MS;
+      await this.sql.run(`UPDATE schedule SET at = ? WHERE owner = ? AND reason = ?`, until, this.owner, reason);
+      this.#due.set(reason, until);
+      (this.#leased ??= new Map()).set(reason, until);
     }
     for (const [reason, at] of this.#local ?? []) {
       if (at > now) continue;
@@ -77,6 +93,21 @@ export class Schedule extends OwnedRows {
     }
     this.#alarm.set(this.earliest());
     return due;
+  }
+
+  /** Whether `reason` was taken and its wake is not done (nor asked for again). */
+  holds(reason: WakeReason): boolean {
+    return this.#leased?.has(reason) ?? false;
+  }
+
+  /** The wake of a taken reason is done: its row goes, unless it was asked for again (or another node took it over). */
+  async release(reason: WakeReason): Promise<void> {
+    const until = this.#leased?.get(reason);
+    if (until === undefined) return;
+    this.#leased!.delete(reason);
+    await this.sql.run(`DELETE FROM schedule WHERE owner = ? AND reason = ? AND at = ?`, this.owner, reason, until);
+    if (this.#due.get(reason) === until) this.#due.delete(reason);
+    this.#alarm.set(this.earliest());
   }
 
   /** Whether a reason kept in memory (localReasons) is due at `now`: a process that polls rows looks here too. */
@@ -90,6 +121,7 @@ export class Schedule extends OwnedRows {
     await this.sql.run(`DELETE FROM schedule WHERE owner = ?`, this.owner);
     this.#due.clear();
     this.#local = undefined;
+    this.#leased = undefined;
     this.#alarm.set(null);
   }
 
