@@ -6,21 +6,32 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPostgres, startRedis, type Engine } from './engines.ts';
+import { startPostgres, startPostgresPair, startRedis, type Engine, type PostgresPair } from './engines.ts';
 import { startStandalone, type Runtime, type StandaloneProcess } from './standalone.ts';
 import { freePort, waitForHealth, type KillableHost } from './wrangler-dev.ts';
 
 export interface RunningCluster extends KillableHost {
+  /** The PostgreSQL the nodes write to: with `standby`, the primary. */
   postgres: Engine;
+  /** With `standby`: the primary and its synchronous standby. */
+  pair?: PostgresPair;
   redis: Engine;
   nodes: StandaloneProcess[];
   /** Starts node `i` again (after a kill) on its port, behind the same balancer entry. */
   restartNode(i: number): Promise<void>;
 }
 
-export async function startCluster(vars: Record<string, string>, runtimes: readonly Runtime[] = ['node', 'bun', 'node']): Promise<RunningCluster> {
-  const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
-  const nodeVars = { ...vars, DATABASE_URL: postgres.url, REDIS_URL: redis.url };
+export interface ClusterOptions {
+  /** PostgreSQL as a primary with a synchronous standby, the nodes given both (the driver finds the writable one). */
+  standby?: boolean;
+  /** Extra variables of every node. */
+  vars?: Record<string, string>;
+}
+
+export async function startCluster(vars: Record<string, string>, runtimes: readonly Runtime[] = ['node', 'bun', 'node'], options: ClusterOptions = {}): Promise<RunningCluster> {
+  const [single, pair, redis] = await Promise.all([options.standby ? undefined : startPostgres(), options.standby ? startPostgresPair() : undefined, startRedis()]);
+  const postgres = pair ? pair.primary : single!;
+  const nodeVars = { ...vars, ...options.vars, DATABASE_URL: pair?.url ?? postgres.url, REDIS_URL: redis.url };
   const nodes: StandaloneProcess[] = [];
   for (const runtime of runtimes) nodes.push(await startStandalone(runtime, nodeVars));
   const port = await freePort();
@@ -59,6 +70,7 @@ export async function startCluster(vars: Record<string, string>, runtimes: reado
   return {
     url,
     postgres,
+    pair,
     redis,
     nodes,
     kill,
@@ -68,7 +80,7 @@ export async function startCluster(vars: Record<string, string>, runtimes: reado
     async stop() {
       haproxy.kill('SIGKILL');
       await Promise.all(nodes.map((node) => node.stop()));
-      await Promise.all([postgres.stop(), redis.stop()]);
+      await Promise.all([pair ? pair.stop() : postgres.stop(), redis.stop()]);
       rmSync(dir, { recursive: true, force: true });
     },
     pids: () => [haproxy.pid!, ...nodes.flatMap((node) => node.pids())],

@@ -4,7 +4,7 @@
 // stops it with SIGKILL, mid-write if need be.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './wrangler-dev.ts';
@@ -40,38 +40,93 @@ async function until(check: () => boolean | Promise<boolean>, what: string, ms =
   }
 }
 
-const asPostgres = (args: string[]) => (process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', ...args]] : [args[0]!, args.slice(1)]) as [string, string[]];
+/** Run as the `postgres` user when this is root, the process itself (kill() must reach the server, not a wrapper such as runuser). */
+const AS_POSTGRES = process.getuid?.() === 0 ? { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) } : {};
 
-export async function startPostgres(): Promise<Engine> {
-  const dir = mkdtempSync(join(tmpdir(), 'userhub-pg-'));
-  if (process.getuid?.() === 0) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString()), Number(execFileSync('id', ['-g', 'postgres']).toString()));
-  const [init, initArgs] = asPostgres([join(PG_BIN, 'initdb'), '-D', join(dir, 'data'), '-U', 'userhub', '--auth=trust', '-E', 'UTF8']);
-  execFileSync(init, initArgs, { stdio: 'ignore' });
+/** One PostgreSQL server on a free port in `dir`, with `settings` (-c name=value) besides the durable defaults. */
+async function runPostgres(dir: string, data: string, settings: readonly string[] = []) {
   const port = await freePort();
   let child: ChildProcess;
   const start = async () => {
-    const [command, args] = asPostgres([
-      join(PG_BIN, 'postgres'), '-D', join(dir, 'data'), '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'fsync=on', '-c', 'synchronous_commit=on', '-c', 'max_connections=200',
-    ]);
-    child = spawn(command, args, { stdio: 'ignore' });
+    const args = [
+      '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'fsync=on', '-c', 'synchronous_commit=on', '-c', 'max_connections=200', ...settings.flatMap((setting) => ['-c', setting]),
+    ];
+    child = spawn(join(PG_BIN, 'postgres'), args, { stdio: 'ignore', ...AS_POSTGRES });
     await until(() => {
       execFileSync(join(PG_BIN, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
       return true;
     }, 'PostgreSQL');
   };
   await start();
-  const url = `postgres://userhub@127.0.0.1:${port}/postgres`;
   const kill = async () => {
     child.kill('SIGKILL');
     await exited(child);
   };
+  /** One statement through psql, its answer as text. */
+  const query = (sql: string) =>
+    execFileSync(join(PG_BIN, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'userhub', '-d', 'postgres', '-tAc', sql]).toString().trim();
+  return { port, start, kill, query };
+}
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (AS_POSTGRES.uid !== undefined) chownSync(dir, AS_POSTGRES.uid, AS_POSTGRES.gid);
+  return dir;
+}
+
+function initdb(data: string): void {
+  execFileSync(join(PG_BIN, 'initdb'), ['-D', data, '-U', 'userhub', '--auth=trust', '-E', 'UTF8'], { stdio: 'ignore', ...AS_POSTGRES });
+}
+
+export async function startPostgres(): Promise<Engine> {
+  const dir = tempDir('userhub-pg-');
+  initdb(join(dir, 'data'));
+  const server = await runPostgres(dir, join(dir, 'data'));
   return {
-    url,
-    kill,
-    restart: start,
+    url: `postgres://userhub@127.0.0.1:${server.port}/postgres`,
+    kill: server.kill,
+    restart: server.start,
     async stop() {
-      await kill();
+      await server.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface PostgresPair {
+  /** Both servers, the writable one chosen by the driver (`target_session_attrs=read-write`), as a Patroni set-up's clients may. */
+  url: string;
+  primary: Engine;
+  /** Promotes the standby to primary (what Patroni does when the primary is gone), resolving once it takes writes. */
+  promote(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A primary and a synchronous standby (`synchronous_standby_names`: a commit
+ * is answered only once the standby holds it, Patroni's synchronous_mode), so
+ * promoting the standby after the primary dies keeps every acknowledged write.
+ */
+export async function startPostgresPair(): Promise<PostgresPair> {
+  const dir = tempDir('userhub-pg-pair-');
+  initdb(join(dir, 'primary'));
+  const primary = await runPostgres(dir, join(dir, 'primary'), ['synchronous_standby_names=standby', 'wal_level=replica', 'max_wal_senders=4']);
+  const backup = ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'userhub', '-D', join(dir, 'standby'), '-X', 'stream', '-R'];
+  execFileSync(join(PG_BIN, 'pg_basebackup'), backup, { stdio: 'ignore', ...AS_POSTGRES });
+  // Named, so the primary's synchronous_standby_names finds it (appended: a later line wins over what -R wrote).
+  appendFileSync(join(dir, 'standby', 'postgresql.auto.conf'), `primary_conninfo = 'host=127.0.0.1 port=${primary.port} user=userhub application_name=standby'\n`);
+  const standby = await runPostgres(dir, join(dir, 'standby'), ['hot_standby=on']);
+  await until(() => primary.query(`SELECT sync_state FROM pg_stat_replication WHERE application_name = 'standby'`) === 'sync', 'the synchronous standby');
+  return {
+    url: `postgres://userhub@127.0.0.1:${primary.port},127.0.0.1:${standby.port}/postgres?target_session_attrs=read-write`,
+    primary: { url: `postgres://userhub@127.0.0.1:${primary.port}/postgres`, kill: primary.kill, restart: primary.start, stop: primary.kill },
+    async promote() {
+      standby.query('SELECT pg_promote(true, 60)');
+      await until(() => standby.query('SELECT pg_is_in_recovery()') === 'f', 'the promoted standby');
+    },
+    async stop() {
+      await Promise.all([primary.kill(), standby.kill()]);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -50,7 +50,8 @@ export interface Schedule {
   /** Names this run's webhook-ids, so a rerun never collides with it. */
   tag: string;
   maxAttempts?: number;
-  onAcknowledged(userId: string, ack: Acknowledged): void;
+  /** `index`: the event's number in the schedule, its data `{ i: index }` and webhook-id `msg_<tag>_<index>`. */
+  onAcknowledged(userId: string, ack: Acknowledged, index: number): void;
 }
 
 /**
@@ -68,7 +69,7 @@ export async function publishOnSchedule(schedule: Schedule): Promise<{ unacknowl
       if (due > Date.now()) await sleep(due - Date.now());
       const userId = schedule.users[schedule.pick(schedule.users.length)]!;
       const ack = await publishAcknowledged(schedule.base, userId, { i }, `msg_${schedule.tag}_${i}`, schedule.maxAttempts);
-      if (ack) schedule.onAcknowledged(userId, ack);
+      if (ack) schedule.onAcknowledged(userId, ack, i);
       else unacknowledged++;
     }
   };

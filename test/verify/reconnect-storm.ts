@@ -18,7 +18,22 @@ const TRANSPORTS: StormTransport[] = ['websocket', 'sse', 'poll'];
 const PUBLISHERS = 16;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function runReconnectStorm(base: string, scale: Scale, seed = 7): Promise<SuiteReport> {
+/** The storm while it runs, for a suite that breaks something during it. */
+export interface RunningStorm {
+  /** Its users' ids. */
+  users: readonly string[];
+  /** Ms until every connection holds every event acknowledged when it was called (-1: not within 60 s). */
+  caughtUp(): Promise<number>;
+}
+
+export interface StormHooks {
+  /** Publishing has begun. */
+  started?(storm: RunningStorm): void;
+  /** An event acknowledged as `id`, scheduled as number `index` (data `{ i: index }`). */
+  acknowledged?(userId: string, id: number, index: number): void;
+}
+
+export async function runReconnectStorm(base: string, scale: Scale, seed = 7, hooks: StormHooks = {}): Promise<SuiteReport> {
   const size = SCALES[scale];
   const random = createRandom(seed);
   const tally = new Tally();
@@ -47,7 +62,22 @@ export async function runReconnectStorm(base: string, scale: Scale, seed = 7): P
     ratePerSecond: size.ratePerSecond,
     publishers: PUBLISHERS,
     tag: `storm_${run}`,
-    onAcknowledged: (userId, ack) => lastAcked.set(userId, Math.max(lastAcked.get(userId) ?? 0, ack.id)),
+    onAcknowledged: (userId, ack, index) => {
+      lastAcked.set(userId, Math.max(lastAcked.get(userId) ?? 0, ack.id));
+      hooks.acknowledged?.(userId, ack.id, index);
+    },
+  });
+  hooks.started?.({
+    users,
+    async caughtUp() {
+      const from = Date.now();
+      const through = new Map(lastAcked);
+      while (!clients.every((c) => c.ledger.lastId >= (through.get(c.ledger.userId) ?? 0))) {
+        if (Date.now() - from > 60_000) return -1;
+        await sleep(50);
+      }
+      return Date.now() - from;
+    },
   });
 
   // Cut connections at random, spread over the publishing time.
