@@ -6,7 +6,7 @@
 // little after the last one closes. Pub/sub is at most once: a message is a
 // hint. Ids are consecutive per user, so a node fills any gap from the log
 // (relay.ts); it catches its users up once each subscription is confirmed
-// (what was committed while it was being made), after Redis reconnects, and
+// (what was committed while it was being made, or while Redis was away), and
 // every few seconds (a lost last message). Redis losing anything loses nothing.
 
 import { createClient } from 'redis';
@@ -51,11 +51,14 @@ export class Cluster implements ClusterHooks {
   readonly #node = crypto.randomUUID();
   readonly #options: ClusterOptions;
   readonly #publisher: ReturnType<typeof createClient>;
-  readonly #subscriber: ReturnType<typeof createClient>;
+  #subscriber!: ReturnType<typeof createClient>;
   /** Users subscribed here, with the timer that unsubscribes one whose connections here have all closed. */
   readonly #watched = new Map<string, ReturnType<typeof setTimeout> | null>();
+  /** Each watched user's one message listener (a second subscribe of the same channel adds nothing). */
+  readonly #listeners = new Map<string, (text: string) => void>();
   readonly #timer: ReturnType<typeof setInterval>;
   #checking = false;
+  #closed = false;
   /** Messages published (one per commit), and the subscribed nodes Redis handed them to (SPUBLISH's answer): GET /metrics. */
   published = 0;
   receivers = 0;
@@ -64,12 +67,9 @@ export class Cluster implements ClusterHooks {
     this.#options = options;
     // A command while Redis is away fails at once instead of queueing: the periodic check repairs what it would have carried.
     this.#publisher = createClient({ url: options.redisUrl, disableOfflineQueue: true });
-    this.#subscriber = this.#publisher.duplicate();
-    for (const client of [this.#publisher, this.#subscriber]) client.on('error', (err: unknown) => log.warn('redis_error', { error: String(err) }));
-    // Subscriptions come back by themselves after a reconnect; what was published meanwhile is read from the log.
-    this.#subscriber.on('ready', () => this.#catchUpAll());
+    this.#publisher.on('error', (err: unknown) => log.warn('redis_error', { error: String(err) }));
     void this.#publisher.connect().catch(() => undefined);
-    void this.#subscriber.connect().catch(() => undefined);
+    this.#connectSubscriber();
     this.#timer = setInterval(() => void this.#check(), options.checkMs ?? 3000);
   }
 
@@ -99,6 +99,31 @@ export class Cluster implements ClusterHooks {
     );
   }
 
+  /**
+   * The subscriber connection, replaced by a new one when it is lost: not
+   * the driver's reconnect, which (node-redis 5.12) subscribes a client's
+   * sharded channels again only in part (about 1,500 of them; the rest
+   * silently stay unsubscribed). The new one subscribes every watched user
+   * itself, and catches each up from the log once its subscription holds.
+   */
+  #connectSubscriber(): void {
+    const client = this.#publisher.duplicate({ socket: { reconnectStrategy: false } });
+    this.#subscriber = client;
+    let lost = false;
+    const replace = () => {
+      if (lost || this.#closed) return;
+      lost = true;
+      setTimeout(() => !this.#closed && this.#connectSubscriber(), 500);
+    };
+    client.on('error', (err: unknown) => {
+      log.warn('redis_error', { error: String(err) });
+      if (!client.isOpen) replace();
+    });
+    client.connect().then(() => {
+      for (const userId of this.#watched.keys()) this.#subscribe(userId);
+    }, replace);
+  }
+
   /** The user has a first connection here: subscribe, then catch up on what was committed while subscribing. */
   watch(userId: string): void {
     const linger = this.#watched.get(userId);
@@ -113,10 +138,13 @@ export class Cluster implements ClusterHooks {
 
   /** Subscribes, then catches the user up on what was committed meanwhile; a refused subscribe is tried again while the user is watched. */
   #subscribe(userId: string): void {
-    withTimeout(this.#subscriber.sSubscribe(channelOf(userId), (text) => this.#receive(userId, text)))
+    let listener = this.#listeners.get(userId);
+    if (!listener) this.#listeners.set(userId, (listener = (text) => this.#receive(userId, text)));
+    withTimeout(this.#subscriber.sSubscribe(channelOf(userId), listener))
       .then(() => this.#options.actorOf(userId)?.catchUp())
       .catch((err: unknown) => {
-        log.warn('redis_subscribe_failed', { error: String(err) });
+        // A lost connection is logged once (redis_error), not once per user; a new one subscribes them all.
+        if (this.#subscriber.isReady) log.warn('redis_subscribe_failed', { error: String(err) });
         setTimeout(() => this.#watched.has(userId) && this.#subscribe(userId), 1000);
       });
   }
@@ -131,6 +159,7 @@ export class Cluster implements ClusterHooks {
     if (this.#watched.get(userId) !== null) return;
     const timer = setTimeout(() => {
       this.#watched.delete(userId);
+      this.#listeners.delete(userId);
       this.#subscriber.sUnsubscribe(channelOf(userId)).catch(() => undefined);
     }, this.#options.lingerMs ?? 5000);
     this.#watched.set(userId, timer);
@@ -221,14 +250,12 @@ export class Cluster implements ClusterHooks {
     }
   }
 
-  #catchUpAll(): void {
-    for (const userId of this.#watched.keys()) this.#options.actorOf(userId)?.catchUp().catch(() => undefined);
-  }
-
   async close(): Promise<void> {
+    this.#closed = true;
     clearInterval(this.#timer);
     for (const timer of this.#watched.values()) if (timer) clearTimeout(timer);
     this.#watched.clear();
+    this.#listeners.clear();
     await Promise.allSettled([this.#publisher.close(), this.#subscriber.close()]);
   }
 }

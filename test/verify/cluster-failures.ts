@@ -173,8 +173,14 @@ async function redisUnderSubscriptions(cluster: RunningCluster, count: number, d
     clients.push(createResumableClient('websocket', { base, token: await tokenFor(userId, 3600), ledger: new Ledger(userId, 'websocket'), random: random.next, waitSeconds: 10 }));
   }
   try {
-    for (const client of clients) client.start();
+    // Opened a batch at a time, as users arrive, not in one herd whose handshakes time out together.
     const opened = Date.now();
+    for (let i = 0; i < clients.length; i += 200) {
+      const batch = clients.slice(i, i + 200);
+      for (const client of batch) client.start();
+      const started = Date.now();
+      while (batch.some((client) => client.ledger.readies === 0) && Date.now() - started < 30_000) await sleep(50);
+    }
     while (subscribedChannels(cluster.redis.url) < count && Date.now() - opened < 120_000) await sleep(250);
     tally.set('subscriptions', subscribedChannels(cluster.redis.url));
     tally.set('subscribeMs', Date.now() - opened);
