@@ -8,6 +8,7 @@ import { CLIENT_TRANSPORTS, PROTOCOL_HEADER, PROTOCOL_VERSION } from '../protoco
 import { backoffDelay } from './backoff.ts';
 import { HUB_READY, HUB_RESET, type Frame, type HubEvent, type ResetInfo } from './frames.ts';
 import { callApi, TokenRefused } from './api.ts';
+import { ClientFailure, ORIGIN_REFUSED, TOKEN_REFUSED, UNREACHABLE, type ClientError } from './errors.ts';
 import { createClientInbox, type InboxApi, type InboxCounts } from './inbox.ts';
 import { createPushApi, type PushApi } from './push.ts';
 import { canShareTabs, joinTabGroup, type TabGroup } from './tabs.ts';
@@ -19,37 +20,20 @@ import { waitForJob, type Job, type WaitForJobOptions } from './wait-for-job.ts'
 import { watchJob } from './watch-job.ts';
 
 export type { TransportName } from './transports/transport.ts';
+export type { ClientError, ClientErrorCode } from './errors.ts';
 
 export type Status =
   | { state: 'connecting'; transport: TransportName }
   | { state: 'open'; transport: TransportName }
   /** `error`: why the last attempt failed, when the application can do something about it. */
   | { state: 'reconnecting'; transport: TransportName; inMs: number; error?: ClientError }
-  | { state: 'unauthorized' }
+  /** The service refused the token, and a fresh one too; the client does not reconnect. */
+  | { state: 'unauthorized'; error: ClientError }
   /** The service ended the session (4503: a kick, a revoke, an erased user); the client does not reconnect. */
   | { state: 'ended'; code: number; reason: string }
   /** The client stopped for a reason the application must act on (see ClientErrorCode); it does not reconnect. */
   | { state: 'failed'; error: ClientError }
   | { state: 'closed' };
-
-/**
- * What went wrong, for the application:
- * - `user_changed` (status `failed`): a token (from `getToken`, or a refreshed
- *   one) names another user than the one the client was opened for. Nothing
- *   of that user was delivered; call `connect()` again for the new user
- *   (`HubProvider` does).
- * - `origin_refused` (status `failed`): the service refused this page's origin
- *   (403 forbidden_origin): add it to the service's ALLOWED_ORIGINS.
- * - `network` (status `reconnecting`, which goes on): the service could not be
- *   reached, or, in a browser, refused this page's origin in its CORS answer
- *   (the browser does not say which): check the url and ALLOWED_ORIGINS.
- */
-export type ClientErrorCode = 'user_changed' | 'origin_refused' | 'network';
-
-export interface ClientError {
-  code: ClientErrorCode;
-  message: string;
-}
 
 export interface ConnectOptions {
   /** Base URL of the service, e.g. `https://hub.example.com`. */
@@ -106,12 +90,20 @@ export interface HubClient {
   readonly inbox: InboxApi;
   /** Web Push for this browser: subscribe(registration) / unsubscribe(registration). */
   readonly push: PushApi;
-  /** The job now (null: none yet), then each change of it; returns a function that stops. */
-  watchJob(jobId: string, onChange: (job: Job | null) => void): () => void;
-  /** Listens beside the options' callbacks: every event, every status, or the inbox's counts. Returns a function that stops. */
+  /**
+   * The job now (null: none yet), then each change of it; a read that fails
+   * goes to `onError` (pushed changes still come). Returns a function that stops.
+   */
+  watchJob(jobId: string, onChange: (job: Job | null) => void, onError?: (error: ClientError) => void): () => void;
+  /**
+   * Listens beside the options' callbacks: every event, every status, the
+   * inbox's counts, or a reset (events were missed: refetch what you show).
+   * Returns a function that stops.
+   */
   on(kind: 'event', listener: (event: HubEvent) => void): () => void;
   on(kind: 'status', listener: (status: Status) => void): () => void;
   on(kind: 'inbox', listener: (counts: InboxCounts) => void): () => void;
+  on(kind: 'reset', listener: (reset: ResetInfo) => void): () => void;
   close(): void;
 }
 
@@ -119,12 +111,6 @@ const TRANSPORTS: Record<TransportName, Transport> = {
   websocket: websocketTransport,
   sse: sseTransport,
   poll: longPollTransport,
-};
-
-const ORIGIN_REFUSED: ClientError = { code: 'origin_refused', message: "The service refused this page's origin (403 forbidden_origin): add it to the service's ALLOWED_ORIGINS." };
-const UNREACHABLE: ClientError = {
-  code: 'network',
-  message: "The service could not be reached, or (in a browser) it did not allow this page's origin: check the url and the service's ALLOWED_ORIGINS.",
 };
 
 /** A check of a token that has no answer after this long is given up (and asked again on the next attempt). */
@@ -171,6 +157,7 @@ export function connect(options: ConnectOptions): HubClient {
   const eventListeners = new Set<(event: HubEvent) => void>();
   const statusListeners = new Set<(status: Status) => void>();
   const inboxListeners = new Set<(counts: InboxCounts) => void>();
+  const resetListeners = new Set<(reset: ResetInfo) => void>();
 
   let lastId = options.lastId;
   let status: Status = { state: 'connecting', transport: transports[0]! };
@@ -256,24 +243,25 @@ export function connect(options: ConnectOptions): HubClient {
       method: 'POST',
       headers: { Authorization: `Bearer ${current}` },
       signal: AbortSignal.timeout(IDENTIFY_TIMEOUT_MS),
-    }).catch((err: unknown) => {
+    }).catch(() => {
       unreachable = true;
-      throw err;
+      throw new ClientFailure(UNREACHABLE);
     });
     unreachable = false;
     if (response.status === 401) throw new TokenRefused();
     if (response.status === 403) {
       fail(ORIGIN_REFUSED);
-      throw new Error('origin_refused');
+      throw new ClientFailure(ORIGIN_REFUSED);
     }
-    if (!response.ok) throw new Error(`POST /v1/tickets: ${response.status}`);
+    if (!response.ok) throw new ClientFailure({ code: 'request_failed', message: `POST /v1/tickets: ${response.status}`, status: response.status });
     const answer = (await response.json()) as { ticket?: unknown; userId?: unknown };
     // A server that does not say whose the token is cannot be held to one user: refused as unreachable.
-    if (typeof answer.userId !== 'string' || typeof answer.ticket !== 'string') throw new Error('POST /v1/tickets: no userId in the answer');
+    if (typeof answer.userId !== 'string' || typeof answer.ticket !== 'string') throw new ClientFailure({ code: 'request_failed', message: 'POST /v1/tickets: no userId in the answer' });
     userId ??= answer.userId;
     if (answer.userId !== userId) {
-      fail({ code: 'user_changed', message: `The token is for another user than this client's (${userId}); connect() again for the new user.` });
-      throw new Error('user_changed');
+      const changed: ClientError = { code: 'user_changed', message: `The token is for another user than this client's (${userId}); connect() again for the new user.` };
+      fail(changed);
+      throw new ClientFailure(changed);
     }
     identified = current;
     spare = { token: current, ticket: answer.ticket, at: Date.now() };
@@ -295,6 +283,7 @@ export function connect(options: ConnectOptions): HubClient {
       // What follows is the whole retained log, whatever our last id was.
       lastId = undefined;
       options.onReset?.(frame.data as ResetInfo);
+      for (const listener of resetListeners) listener(frame.data as ResetInfo);
       return;
     }
     if (frame.id === undefined) return; // other control frames
@@ -361,7 +350,7 @@ export function connect(options: ConnectOptions): HubClient {
     clearTimeout(timer);
     if (end.kind === 'unauthorized' || end.kind === 'expired') {
       if (!options.getToken || ++authFailures > 2) {
-        setStatus({ state: 'unauthorized' });
+        setStatus({ state: 'unauthorized', error: TOKEN_REFUSED });
         return;
       }
       // A session that ran out reconnects at once with a fresh token; a refused token backs off.
@@ -447,11 +436,12 @@ export function connect(options: ConnectOptions): HubClient {
     },
     inbox: inbox.api,
     push: createPushApi(api),
-    watchJob(jobId, onChange) {
-      return watchJob(jobId, { ...api, subscribe }, onChange);
+    watchJob(jobId, onChange, onError) {
+      return watchJob(jobId, { ...api, subscribe }, onChange, onError);
     },
-    on(kind: 'event' | 'status' | 'inbox', listener: (value: never) => void) {
-      const set = (kind === 'event' ? eventListeners : kind === 'status' ? statusListeners : inboxListeners) as Set<typeof listener>;
+    on(kind: 'event' | 'status' | 'inbox' | 'reset', listener: (value: never) => void) {
+      const sets = { event: eventListeners, status: statusListeners, inbox: inboxListeners, reset: resetListeners };
+      const set = sets[kind] as Set<typeof listener>;
       set.add(listener);
       if (kind === 'inbox' && status.state === 'open' && inbox.api.counts === undefined) inbox.refresh();
       return () => void set.delete(listener);

@@ -6,7 +6,7 @@ import type { InboxChangeResult, InboxCounts, InboxPage, InboxStatus } from '../
 import { callApi, type ApiContext } from './api.ts';
 import type { HubEvent } from './frames.ts';
 
-export type { InboxChangeResult, InboxCounts, InboxItem, InboxPage, InboxStatus } from '../protocol/wire.ts';
+export type { InboxChangeResult, InboxChanged, InboxCounts, InboxCreated, InboxItem, InboxPage, InboxStatus } from '../protocol/wire.ts';
 
 export interface InboxApi {
   /** A page of items, newest first (`before`: the previous page's `next`). */

@@ -104,9 +104,10 @@ const PATHS: Record<string, Record<string, JsonSchema>> = {
         ...queryParameters(jobQuery, {
           wait: 'Long poll: park up to this many seconds (at most 30).',
           version: 'Answer as soon as the job’s version is above this.',
+          missing: 'Without wait: answer 200 `null` for a job that does not exist (yet) instead of 404.',
         }),
       ],
-      responses: { 200: json(ref('Job'), 'The job.'), ...errors(400, 401, 404, 429) },
+      responses: { 200: json({ oneOf: [ref('Job'), { type: 'null' }] }, 'The job (null: none yet, with missing=null).'), ...errors(400, 401, 404, 429) },
     },
   },
   '/v1/inbox': {

@@ -115,6 +115,7 @@ export const pollQuery = z.object({
 export const jobQuery = z.object({
   wait: waitParam.optional(),
   version: z.string().regex(/^(0|[1-9][0-9]{0,14})$/, 'version: a non-negative integer').transform(Number).optional(),
+  missing: z.literal('null').optional(),
 });
 
 export const jobListQuery = z.object({

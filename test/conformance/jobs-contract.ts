@@ -27,6 +27,9 @@ export function describeJobsContract(host: string, baseUrl: () => string) {
       const client = hub();
       const user = uniqueUser();
       expect((await client.get(user, '/v1/jobs/zip-1')).status).toBe(404);
+      // Asked so (what watchJob asks), "no such job yet" is an answer, not a 404 a browser logs.
+      const none = await client.get(user, '/v1/jobs/zip-1?missing=null');
+      expect([none.status, await none.json()]).toEqual([200, null]);
       await runJob(client, user, 'zip-1');
       const job = (await (await client.get(user, '/v1/jobs/zip-1?wait=0')).json()) as JobBody;
       expect(job).toMatchObject({ id: 'zip-1', status: 'succeeded', result: { zip: 'zip-1.zip' }, version: 3 });

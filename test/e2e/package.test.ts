@@ -86,7 +86,7 @@ describe('the npm package, installed from its tarball', () => {
     await inApp('npm', ['install', '--offline', '--no-audit', '--no-fund', '--silent', `./vendor/${react}`]);
     const script = `const react = await import('userhub/react'); console.log(Object.keys(react).sort().join(','));`;
     const { stdout } = await inApp(SYSTEM_NODE, ['--input-type=module', '-e', script]);
-    expect(stdout.trim()).toBe('HubProvider,useHub,useHubEvents,useHubStatus,useInbox,useJob');
+    expect(stdout.trim()).toBe('HubProvider,useHub,useHubEvents,useHubStatus,useInbox,useInboxItems,useJob');
   });
 
   it('runs the CLI from node_modules: npx userhub --help and npx userhub token john', async () => {

@@ -1,7 +1,9 @@
 // The React bindings in real Chromium against a real host: a small app
 // bundled with esbuild, whose progress bar follows useJob from the first read
-// to completion, and whose provider closes its connection when it unmounts,
-// and connects again by itself when the signed-in user changes.
+// to completion, whose inbox list follows the stream and pages, which shows
+// the error of a page whose origin the service refuses, and whose provider
+// closes its connection when it unmounts, and connects again by itself when
+// the signed-in user changes.
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -16,18 +18,29 @@ const ROOT = resolve('.');
 const APP = `
 import { useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import { HubProvider, useHub, useHubEvents, useHubStatus, useJob } from ${JSON.stringify(`${ROOT}/src/react/index.ts`)};
+import { HubProvider, useHub, useHubEvents, useHubStatus, useInboxItems, useJob } from ${JSON.stringify(`${ROOT}/src/react/index.ts`)};
 
 function JobBar({ id }) {
-  const job = useJob(id);
+  const { data: job, loading, error } = useJob(id);
   const percent = job ? Math.round((job.progress ?? 0) * 100) : 0;
   if (job) window.seen.push(job.status + ' ' + percent);
-  return <p><span id="job">{job === undefined ? 'loading' : job === null ? 'none' : job.status}</span><progress id="bar" max="100" value={percent} /></p>;
+  const shown = error ? 'error ' + error.code : loading ? 'loading' : job === null ? 'none' : job.status;
+  return <p><span id="job">{shown}</span><progress id="bar" max="100" value={percent} /></p>;
 }
 
 function Connection() {
   const status = useHubStatus();
-  return <span id="connection">{status ? status.state : 'none'}</span>;
+  return <span id="connection">{status.state}{status.lastError ? ' ' + status.lastError.code : ''}</span>;
+}
+
+/** The inbox two items a page: its titles in order, and whether older ones are left. */
+function Items() {
+  const { data, error, loadMore } = useInboxItems({ pageSize: 2 });
+  return <div>
+    <ol id="items">{data ? data.items.map((item) => <li key={item.id}>{item.title}</li>) : null}</ol>
+    <span id="items-state">{error ? 'error ' + error.code : data ? (data.hasMore ? 'more' : 'all') : 'loading'}</span>
+    <button id="more" onClick={() => loadMore()}>more</button>
+  </div>;
 }
 
 /** The user the provider's client serves, and every event it hands over, named by that user. */
@@ -47,7 +60,7 @@ function App() {
   const [shown, setShown] = useState(true);
   return <main>
     <button id="unmount" onClick={() => setShown(false)}>unmount</button>
-    {shown && <HubProvider options={options}><Connection /><Who /><JobBar id="zip-1" /></HubProvider>}
+    {shown && <HubProvider options={options}><Connection /><Who /><JobBar id="zip-1" /><Items /></HubProvider>}
   </main>;
 }
 
@@ -99,6 +112,42 @@ describe.skipIf(!existsSync(CHROMIUM))('the React bindings in Chromium', () => {
     await page.locator('#unmount').click();
     await expect.poll(async () => (await publisher.presence(user)).connections.websocket, { timeout: 10_000 }).toBe(0);
     await page.close();
+  });
+
+  it('shows a notification at the top of useInboxItems without a reload, and loadMore appends the next page', { timeout: 60_000 }, async () => {
+    const user = uniqueUser('react-inbox');
+    token = await tokenFor(user);
+    const publisher = createPublisher({ url: site.host.url, secret: TEST_VARS.WEBHOOK_SECRET });
+    for (const title of ['first', 'second', 'third']) await publisher.notify(user, { type: 'comment', title });
+    const page = await site.browser.newPage();
+    try {
+      const titles = () => page.locator('#items li').allTextContents();
+      await page.goto(`${site.origin}/`);
+      await page.locator('#items-state', { hasText: 'more' }).waitFor({ timeout: 15_000 });
+      expect(await titles()).toEqual(['third', 'second']);
+      await page.locator('#connection', { hasText: 'open' }).waitFor({ timeout: 10_000 });
+      await publisher.notify(user, { type: 'comment', title: 'fourth' });
+      await expect.poll(titles, { timeout: 5_000 }).toEqual(['fourth', 'third', 'second']);
+      await page.locator('#more').click();
+      await expect.poll(titles, { timeout: 5_000 }).toEqual(['fourth', 'third', 'second', 'first']);
+      await page.locator('#items-state', { hasText: 'all' }).waitFor({ timeout: 5_000 });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('shows the error of a job read the service refused for its origin (CORS), instead of loading for ever', { timeout: 60_000 }, async () => {
+    token = await tokenFor(uniqueUser('react-cors'));
+    const page = await site.browser.newPage();
+    try {
+      // The same site under another name: an origin the host's ALLOWED_ORIGINS does not list.
+      await page.goto(site.origin.replace('127.0.0.1', 'localhost') + '/');
+      await page.locator('#job', { hasText: 'error network' }).waitFor({ timeout: 15_000 });
+      await page.locator('#items-state', { hasText: 'error network' }).waitFor({ timeout: 5_000 });
+      await page.locator('#connection', { hasText: 'network' }).waitFor({ timeout: 5_000 });
+    } finally {
+      await page.close();
+    }
   });
 
   it('connects again by itself when the token turns into another user\'s: the new user\'s events, none of the old one\'s', { timeout: 60_000 }, async () => {

@@ -11,23 +11,10 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPackage } from '../../scripts/package.ts';
+import { fencedBlocks } from '../helpers/markdown.ts';
 
 const DOCS = ['README.md', ...readdirSync('docs').filter((name) => name.endsWith('.md')).map((name) => join('docs', name))];
 const DIR = 'test-output/docs-code';
-
-/** The fenced blocks of a Markdown file: info string, first line number, text. */
-export function fencedBlocks(markdown: string): Array<{ info: string; line: number; text: string }> {
-  const blocks: Array<{ info: string; line: number; text: string }> = [];
-  const lines = markdown.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^```(.*)$/.exec(lines[i]!);
-    if (!open) continue;
-    const start = i;
-    while (++i < lines.length && lines[i] !== '```');
-    blocks.push({ info: open[1]!.trim(), line: start + 1, text: lines.slice(start + 1, i).join('\n') });
-  }
-  return blocks;
-}
 
 describe('the code in README.md and docs/', () => {
   // The package's own declarations, as an application gets them.

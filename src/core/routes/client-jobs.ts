@@ -18,15 +18,18 @@ const jsonHeaders = { 'Content-Type': 'application/json', 'Cache-Control': 'no-s
 /**
  * GET /v1/jobs/:jobId. A short poll reads the job; a long poll is one call to
  * the actor: the job once it passes `version` (absent: its current one), else
- * the job as it stood when the wait ran out.
+ * the job as it stood when the wait ran out. With `missing=null` a short poll
+ * answers `200 null` for a job that does not exist (yet): a browser logs
+ * every 404 in the console, and "no such job yet" is a state, not a failure.
  */
-async function readJob(c: HubContext, { wait = 0, version }: z.infer<typeof jobQuery>) {
+async function readJob(c: HubContext, { wait = 0, version, missing }: z.infer<typeof jobQuery>) {
   const credential = await requireBearer(c);
   const { userId } = credential;
   const jobId = c.req.param('jobId')!;
   if (!isJobId(jobId)) throw badRequest('jobId: 1-128 characters of A-Z a-z 0-9 _ . : @ | + = -.');
   if (wait === 0) {
     const job = await c.get('backend').actor(userId).getJob(jobId, credential);
+    if (!job && missing === 'null') return c.body('null', 200, jsonHeaders);
     if (!job) throw notFound(jobId);
     return c.body(job, 200, jsonHeaders);
   }
