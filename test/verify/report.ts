@@ -111,8 +111,15 @@ export function renderGuarantees(dir: string, out: string): void {
     }
     lines.push('| host | result | figures | seconds | date | command |', '| --- | --- | --- | ---: | --- | --- |');
     for (const r of rows) {
-      const result = r.failures.length === 0 ? 'pass' : `**FAIL**: ${r.failures.join('; ')}`;
-      lines.push(`| ${r.host} | ${result} | ${figures(r.figures)} | ${r.seconds} | ${r.date.slice(0, 16).replace('T', ' ')} UTC | \`${r.command}\` |`);
+      // A suite of several parts names its figures `part.name` (and its failures `part: …`): a row per part.
+      const parts = [...new Set(Object.keys(r.figures).map((name) => (name.includes('.') ? name.slice(0, name.indexOf('.')) : '')))];
+      for (const part of parts) {
+        const own = Object.fromEntries(Object.entries(r.figures).flatMap(([name, value]) => (part === '' ? (name.includes('.') ? [] : [[name, value]]) : name.startsWith(`${part}.`) ? [[name.slice(part.length + 1), value]] : [])));
+        const failed = r.failures.filter((failure) => part === '' || failure.startsWith(`${part}: `)).map((failure) => (part ? failure.slice(part.length + 2) : failure));
+        const result = failed.length === 0 ? 'pass' : `**FAIL**: ${failed.join('; ')}`;
+        const host = part ? `${r.host}: ${part}` : r.host;
+        lines.push(`| ${host} | ${result} | ${figures(own)} | ${r.seconds} | ${r.date.slice(0, 16).replace('T', ' ')} UTC | \`${r.command}\` |`);
+      }
     }
     lines.push('');
   }
