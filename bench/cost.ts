@@ -35,6 +35,12 @@ export const COUNTS = {
   ackFrame: { webSocketMessages: 1, rowsRead: 2, rowsWritten: 1 },
   /** POST /v1/acks (SSE and poll clients). */
   ackHttp: { rpc: 1, rowsRead: 4, rowsWritten: 1 },
+  /** A prune alarm that deletes the oldest event by count (its dedupe key stays for its 96 h) and asks for the next prune. */
+  pruneByCount: { alarms: 1, rowsRead: 90, rowsWritten: 5 },
+  /** A prune alarm that deletes a dedupe key that aged out (its event still retained). */
+  pruneKey: { alarms: 1, rowsRead: 10, rowsWritten: 3 },
+  /** A prune alarm that deletes an event and its key together (both aged out by the same time). */
+  pruneTogether: { alarms: 1, rowsRead: 11, rowsWritten: 5 },
   /** Marking one item read: the item and its inbox.changed event; rows read also grow with the log (earlier inbox.changed events are looked up to be superseded). */
   markRead: { rpc: 1, rowsRead: 18, rowsWritten: 2 },
 };
@@ -67,12 +73,26 @@ export function costPerEvent(perHour: number): number {
   const p = PRICES;
   const a = ASSUMED;
   const objectRequest = p.doRequestsPerMillion / 1e6 + (a.objectActiveMs / 1000) * a.objectMemoryGb * (p.doGbSecondsPerMillion / 1e6);
-  const write = COUNTS.publish.rowsWritten * (p.sqliteRowsWrittenPerMillion / 1e6);
-  const publish = p.workerRequestsPerMillion / 1e6 + a.workerCpuMs * (p.workerCpuPerMillionMs / 1e6) + objectRequest + write;
-  // Every event is deleted again (the same rows written) by a prune: one alarm
-  // per event while each dedupe key ages out on its own, at most one a minute.
-  const alarmsPerEvent = Math.min(1, 3600 / a.pruneDelaySeconds / perHour);
-  return publish + write + alarmsPerEvent * objectRequest;
+  const row = p.sqliteRowsWrittenPerMillion / 1e6;
+  const publish = p.workerRequestsPerMillion / 1e6 + a.workerCpuMs * (p.workerCpuPerMillionMs / 1e6) + objectRequest + COUNTS.publish.rowsWritten * row;
+  return publish + pruneAlarmsPerEvent(perHour) * objectRequest + pruneRowsPerEvent(perHour) * row;
+}
+
+/**
+ * Each event is deleted twice over: its row when it leaves retention and its
+ * dedupe key when it ages out, at other times (retention is 1,000 events or
+ * 7 days, the key's window 96 h), so at low rates each takes a prune alarm of
+ * its own (counted: pruneByCount, pruneKey). The prune delay coalesces alarms
+ * to at most one a minute: past 30 events an hour an alarm deletes about an
+ * event and a key at once (counted: pruneTogether).
+ */
+export function pruneAlarmsPerEvent(perHour: number): number {
+  return Math.min(2, 3600 / ASSUMED.pruneDelaySeconds / perHour);
+}
+
+export function pruneRowsPerEvent(perHour: number): number {
+  const alarms = pruneAlarmsPerEvent(perHour);
+  return alarms >= 2 ? COUNTS.pruneByCount.rowsWritten + COUNTS.pruneKey.rowsWritten : COUNTS.pruneTogether.rowsWritten * Math.max(1, alarms);
 }
 
 export function costModel(): string[] {
@@ -80,7 +100,7 @@ export function costModel(): string[] {
   const a = ASSUMED;
   const rates = [1, 10, 100];
   const perMillion = rates.map((r) => `${r}/h: **${money(costPerEvent(r) * 1e6)}**`).join(', ');
-  const stored = COUNTS.publish.rowsWritten * (p.sqliteRowsWrittenPerMillion / 1e6) * 2 * 1e6;
+  const stored = (COUNTS.publish.rowsWritten + pruneRowsPerEvent(10)) * p.sqliteRowsWrittenPerMillion;
   const sessionWakes = ((SECONDS_PER_MONTH / 3600 / a.sessionHours) * 2 * p.doRequestsPerMillion) / 1e6;
   const webSocketIdle = (SECONDS_PER_MONTH / a.pingSeconds) * a.heartbeatCpuMs * (p.workerCpuPerMillionMs / 1e6) + sessionWakes;
   const sseIdle = (SECONDS_PER_MONTH / a.heartbeatSeconds) * a.heartbeatCpuMs * (p.workerCpuPerMillionMs / 1e6) + sessionWakes;
@@ -107,9 +127,9 @@ export function costModel(): string[] {
     `| Acknowledgement over HTTP (\`POST /v1/acks\`, SSE and poll clients) | 1 | ${COUNTS.ackHttp.rpc} RPC | ${COUNTS.ackHttp.rowsRead} | ${COUNTS.ackHttp.rowsWritten} |`,
     `| Mark one item read (and its \`inbox.changed\`) | 1 | ${COUNTS.markRead.rpc} RPC | ${COUNTS.markRead.rowsRead} | ${COUNTS.markRead.rowsWritten} |`,
     '',
-    `Assumed, not counted: ${a.workerCpuMs} ms of Worker CPU per request, an object billed ${a.objectActiveMs} ms at ${a.objectMemoryGb * 1024} MB per invocation (duration is billed only while it runs: an object that can hibernate is not billed while idle), a prune deleting each event with as many rows written as storing it, retention of ${a.retentionEvents} events or ${a.retentionDays} days and dedupe keys for ${a.dedupeDays} days (the defaults), ${a.sessionHours}-hour tokens, heartbeats every ${a.heartbeatSeconds} s and client pings every ${a.pingSeconds} s at ${a.heartbeatCpuMs} ms of Worker CPU each, long polls of ${a.longPollSeconds} s.`,
+    `Assumed, not counted: ${a.workerCpuMs} ms of Worker CPU per request, an object billed ${a.objectActiveMs} ms at ${a.objectMemoryGb * 1024} MB per invocation (duration is billed only while it runs: an object that can hibernate is not billed while idle), retention of ${a.retentionEvents} events or ${a.retentionDays} days and dedupe keys for ${a.dedupeDays} days (the defaults), ${a.sessionHours}-hour tokens, heartbeats every ${a.heartbeatSeconds} s and client pings every ${a.pingSeconds} s at ${a.heartbeatCpuMs} ms of Worker CPU each, long polls of ${a.longPollSeconds} s.`,
     '',
-    `- **Per million notifications**, at ${perMillion} events per user per hour. Most of it is SQLite: ${COUNTS.publish.rowsWritten} rows to store an event and the same to prune it (${money(stored)} per million). A user under about 60 events an hour also gets one prune alarm per event (each dedupe key ages out on its own); above that, prunes run at most once a minute. Fan-out costs nothing: outgoing WebSocket messages are not billed, so a notification to a user with three tabs costs what one to an offline user costs.`,
+    `- **Per million notifications**, at ${perMillion} events per user per hour. Most of it is SQLite: ${COUNTS.publish.rowsWritten} rows to store an event and, at 10/h, ${pruneRowsPerEvent(10)} more in the two prune alarms that delete it and its dedupe key (${money(stored)} per million; counted on workerd: an alarm deleting an event by count writes ${COUNTS.pruneByCount.rowsWritten} rows, one deleting a key ${COUNTS.pruneKey.rowsWritten}, the schedule row included). Under 30 events an hour a user gets two prune alarms per event, the event's and its key's; above that, prunes run at most once a minute. Fan-out costs nothing: outgoing WebSocket messages are not billed, so a notification to a user with three tabs costs what one to an offline user costs.`,
     `- **Per idle connected user per month** — WebSocket: **${money(webSocketIdle)}** (the Worker holds the socket, billed for the CPU of relaying pings only; the object holds a hibernated bridge socket whose pings the runtime answers; and the two alarm wakes per session, the warning and the end). SSE: **${money(sseIdle)}** (the Worker holds the stream, billed for the CPU of its heartbeats only; the object holds a hibernated bridge socket). Long polling: **${money(pollIdle)}** (a Worker request and an object fetch every ${a.longPollSeconds} s).`,
     `- **Batch publish** saves a Worker request and its signature check per user after the first: ${money(batchSaves)} per million recipients, about ${Math.round((batchSaves / (costPerEvent(10) * 1e6)) * 100)}% of a notification at 10/h; the object side (the RPC, the rows) is the same per user.`,
     `- For comparison, an SSE stream held open inside a Durable Object would keep it awake the whole month: ${money(SECONDS_PER_MONTH * a.objectMemoryGb * (p.doGbSecondsPerMillion / 1e6))} per user at 128 MB.`,

@@ -181,16 +181,20 @@ export class ActorDirectory {
     }
     for (;;) {
       const due = await this.#storage.due(now, 100);
+      let fresh = 0;
       for (const owner of due) {
-        const loaded = this.#actors.has(owner);
-        const actor = this.get(owner);
-        // Its rows are taken off the schedule before the next query; what it sends goes on by itself.
+        const loaded = this.#actors.get(owner);
+        // One process's actor in memory knows its schedule: a row it took (its round still sending) stays due in the store but is not due again.
+        if (loaded && !this.#options.cluster && !loaded.hub.schedule.isDue(now)) continue;
+        const actor = loaded ?? this.get(owner);
+        // A cluster node leases what it takes before the next query; what it sends goes on by itself.
         await actor.hub.wake(now);
         woken++;
+        fresh++;
         // An actor loaded only for this leaves memory with the next eviction.
         if (!loaded) actor.lastUsed = 0;
       }
-      if (due.length < 100 || performance.now() - started >= budgetMs) return woken;
+      if (due.length < 100 || fresh === 0 || performance.now() - started >= budgetMs) return woken;
     }
   }
 

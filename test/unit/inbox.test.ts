@@ -167,6 +167,25 @@ describe('receipts to the publisher', () => {
     expect((await due())).toBeUndefined();
   });
 
+  it('sends a receipt again, with its webhook-id, after the lease of a process that died sending it', async () => {
+    const first: string[] = [];
+    const { sql, backend } = await open(DEFAULT_LIMITS, { retrySeconds: 3600, send: async (id) => (first.push(id), new Promise<boolean>(() => {})) });
+    await backend.actor('u').notify(note());
+    await backend.actor('u').acknowledge(1);
+    await eventually(() => first.length === 1); // claimed and sending: then the process dies
+    // The same file opened by a restarted process.
+    const again: string[] = [];
+    const restarted = new ActorDirectory(sqliteStorage(sql), { limits: DEFAULT_LIMITS, idleMs: 1000, alarmTickMs: 60_000, receipts: { retrySeconds: 3600, send: async (id) => (again.push(id), true) } });
+    directories.push(restarted);
+    await restarted.ready;
+    await restarted.runDueAlarms(Date.now());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(again).toEqual([]); // held by the claim until its lease ends
+    await restarted.runDueAlarms(Date.now() + LEASE_MS + 1000);
+    await eventually(() => again.length === 1);
+    expect(again).toEqual(first);
+  });
+
   it('asks for no wake while a round is still sending, and keeps the sending actor in memory', async () => {
     let release!: () => void;
     const answered = new Promise<boolean>((resolve) => (release = () => resolve(true)));
@@ -182,13 +201,13 @@ describe('receipts to the publisher', () => {
     // In flight once its webhook-id is hashed (crypto answers on a later turn).
     await eventually(() => sends === 1);
     expect(sends).toBe(1);
-    // A second wake while the first round is sending: skipped, and no wake due at once (no wake loop), only
-    // the first one's lease, which brings the round back should this process die sending.
+    // A second wake while the first round is sending: skipped, and no wake due at once (no wake loop). The row
+    // stays in the store as it was, so a process that died sending would run the round again when it restarts.
     await hub.wake(Date.now() + 1000);
     await new Promise((resolve) => setImmediate(resolve));
-    const leased = await sql.all<{ at: number }>(`SELECT at FROM schedule WHERE owner = 'u' AND reason = 'receipts'`);
-    expect(leased).toHaveLength(1);
-    expect(leased[0]!.at).toBeGreaterThan(Date.now() + LEASE_MS / 2);
+    expect(hub.schedule.isDue(Date.now() + 1000)).toBe(false);
+    expect(await directory.runDueAlarms(Date.now() + 1000)).toBe(0);
+    expect(await sql.all(`SELECT at FROM schedule WHERE owner = 'u' AND reason = 'receipts'`)).toHaveLength(1);
     // An idle actor whose round is sending is not evicted: a new one would send the same rows again.
     directory.evictIdle(Date.now() + 3_600_000);
     expect(directory.size).toBe(1);

@@ -4,12 +4,12 @@
 // bench/cost.ts prices these counts for docs/benchmarks.md; when a change
 // moves one, this test fails until COUNTS there says the new figure.
 
-import { env } from 'cloudflare:test';
+import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { COUNTS } from '../../bench/cost.ts';
 import { tokenFor, uniqueUser } from '../helpers/requests.ts';
 import { clientGet, eventually, openSocket, openSse, publish, signedCall } from './clients.ts';
-import type { Usage } from '../../src/cloudflare/user-hub.ts';
+import type { Usage, UserHub } from '../../src/cloudflare/user-hub.ts';
 
 const usageOf = (user: string): Promise<Usage> => env.USER_HUB.getByName(user).usage();
 
@@ -39,6 +39,31 @@ describe('what each operation costs on Cloudflare (counted on workerd)', () => {
     // Writing to the user's sockets is free: outgoing WebSocket messages are not billed.
     expect(online).toEqual({ ...NONE, ...COUNTS.publish });
     socket.ws.close();
+  });
+
+  it('a prune is an alarm that deletes each event and each dedupe key with a row written, and moves the schedule row', async () => {
+    // One event and its key aged out together: the alarm deletes both (the cheapest case).
+    const user = uniqueUser();
+    expect((await publish(user, 'n', 1)).status).toBe(202);
+    const stub = env.USER_HUB.getByName(user);
+    const age = (table: string) => runInDurableObject(stub, (_: UserHub, state) => void state.storage.sql.exec(`UPDATE ${table} SET created_at = created_at - ?`, 8 * 86400 * 1000));
+    await age('events');
+    await age('dedupe');
+    const together = await counted(user, async () => expect(await runDurableObjectAlarm(stub)).toBe(true));
+    expect(together).toEqual({ ...NONE, ...COUNTS.pruneTogether });
+    // Only the key aged out (its event is still retained): an alarm of its own.
+    const other = uniqueUser();
+    expect((await publish(other, 'n', 1)).status).toBe(202);
+    const otherStub = env.USER_HUB.getByName(other);
+    await runInDurableObject(otherStub, (_: UserHub, state) => void state.storage.sql.exec(`UPDATE dedupe SET created_at = created_at - ?`, 5 * 86400 * 1000));
+    const keyOnly = await counted(other, async () => expect(await runDurableObjectAlarm(otherStub)).toBe(true));
+    expect(keyOnly).toEqual({ ...NONE, ...COUNTS.pruneKey });
+    // Over the count limit: the oldest event goes, its key stays for its 96 h.
+    const third = uniqueUser();
+    for (let i = 0; i <= Number(env.RETENTION_MAX_EVENTS); i++) expect((await publish(third, 'n', i)).status).toBe(202);
+    const thirdStub = env.USER_HUB.getByName(third);
+    const byCount = await counted(third, async () => expect(await runDurableObjectAlarm(thirdStub)).toBe(true));
+    expect(byCount).toEqual({ ...NONE, ...COUNTS.pruneByCount });
   });
 
   it("a new user's first publish also creates the object's tables", async () => {

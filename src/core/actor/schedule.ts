@@ -20,9 +20,9 @@ export const POLLED_ALARM: Alarm = { set() {} };
 const NONE: readonly WakeReason[] = [];
 
 /**
- * A reason taken off the schedule stays as a row this much later until its
- * wake is done (and what a round claims to send is held as long): should
- * the process die meanwhile, the wake comes back then, on any node.
+ * Where other nodes read the rows, a reason taken stays as a row this much
+ * later until its wake is done (and what a round claims to send is held as
+ * long): should the node die meanwhile, another runs the wake then.
  */
 export const LEASE_MS = 60_000;
 
@@ -34,8 +34,8 @@ export class Schedule extends OwnedRows {
   readonly #localReasons: readonly WakeReason[];
   /** Made on first use: an idle actor of a single process keeps none. */
   #local: Map<WakeReason, number> | undefined;
-  /** Reasons taken and not done yet, with the time their row was leased until. */
-  #leased: Map<WakeReason, number> | undefined;
+  /** Reasons taken and not done yet, with the time their row holds (its due time, or a node's lease). */
+  #taken: Map<WakeReason, number> | undefined;
 
   constructor(sql: SqlStore, owner: string, alarm: Alarm, localReasons: readonly WakeReason[] = NONE) {
     super(sql, owner);
@@ -47,6 +47,8 @@ export class Schedule extends OwnedRows {
   async load(): Promise<void> {
     this.#due.clear();
     for (const row of await this.sql.all<{ reason: WakeReason; at: number }>(`SELECT reason, at FROM schedule WHERE owner = ?`, this.owner)) {
+      // One process's taken row stays due in the store while its wake runs (takeDue): not due again here.
+      if (this.sql.singleWriter && this.#taken?.has(row.reason)) continue;
       this.#due.set(row.reason, row.at);
     }
   }
@@ -55,9 +57,9 @@ export class Schedule extends OwnedRows {
   async request(reason: WakeReason, at: number): Promise<void> {
     const local = this.#localReasons.includes(reason);
     const current = (local ? this.#local : this.#due)?.get(reason);
-    // A leased row is replaced by whatever the wake asks for next.
-    const leased = this.#leased?.delete(reason) ?? false;
-    if (current !== undefined && current <= at && !leased) return;
+    // A taken reason's row is replaced by whatever its wake asks for next.
+    const taken = this.#taken?.delete(reason) ?? false;
+    if (current !== undefined && current <= at && !taken) return;
     const earliest = this.earliest();
     if (local) {
       (this.#local ??= new Map()).set(reason, at);
@@ -71,20 +73,26 @@ export class Schedule extends OwnedRows {
       at,
     );
     this.#due.set(reason, at);
-    if (earliest === null || at < earliest || leased) this.#alarm.set(this.earliest());
+    if (earliest === null || at < earliest || taken) this.#alarm.set(this.earliest());
   }
 
   /**
-   * The reasons due at `now`, taken: each row is leased (LEASE_MS) until
-   * release() or a new request(); the alarm moves to what remains.
+   * The reasons due at `now`, taken until release() or a new request(). Their
+   * rows stay, written again only where other nodes read them: one process's
+   * row stays due (a restart runs the wake again), a cluster node's is leased
+   * LEASE_MS ahead (another node runs it then). The alarm moves to what remains.
    */
   async takeDue(now: number): Promise<WakeReason[]> {
     const due = [...this.#due].filter(([, at]) => at <= now).map(([reason]) => reason);
     for (const reason of due) {
-      const until = now + LEASE_MS;
-      await this.sql.run(`UPDATE schedule SET at = ? WHERE owner = ? AND reason = ?`, until, this.owner, reason);
-      this.#due.set(reason, until);
-      (this.#leased ??= new Map()).set(reason, until);
+      let holds = this.#due.get(reason)!;
+      this.#due.delete(reason);
+      if (!this.sql.singleWriter) {
+        holds = now + LEASE_MS;
+        await this.sql.run(`UPDATE schedule SET at = ? WHERE owner = ? AND reason = ?`, holds, this.owner, reason);
+        this.#due.set(reason, holds);
+      }
+      (this.#taken ??= new Map()).set(reason, holds);
     }
     for (const [reason, at] of this.#local ?? []) {
       if (at > now) continue;
@@ -95,18 +103,24 @@ export class Schedule extends OwnedRows {
     return due;
   }
 
+  /** Whether a reason is due at `now` (one process's in-memory view: what it took is not). */
+  isDue(now: number): boolean {
+    const earliest = this.earliest();
+    return earliest !== null && earliest <= now;
+  }
+
   /** Whether `reason` was taken and its wake is not done (nor asked for again). */
   holds(reason: WakeReason): boolean {
-    return this.#leased?.has(reason) ?? false;
+    return this.#taken?.has(reason) ?? false;
   }
 
   /** The wake of a taken reason is done: its row goes, unless it was asked for again (or another node took it over). */
   async release(reason: WakeReason): Promise<void> {
-    const until = this.#leased?.get(reason);
-    if (until === undefined) return;
-    this.#leased!.delete(reason);
-    await this.sql.run(`DELETE FROM schedule WHERE owner = ? AND reason = ? AND at = ?`, this.owner, reason, until);
-    if (this.#due.get(reason) === until) this.#due.delete(reason);
+    const holds = this.#taken?.get(reason);
+    if (holds === undefined) return;
+    this.#taken!.delete(reason);
+    await this.sql.run(`DELETE FROM schedule WHERE owner = ? AND reason = ? AND at = ?`, this.owner, reason, holds);
+    if (this.#due.get(reason) === holds) this.#due.delete(reason);
     this.#alarm.set(this.earliest());
   }
 
@@ -121,7 +135,7 @@ export class Schedule extends OwnedRows {
     await this.sql.run(`DELETE FROM schedule WHERE owner = ?`, this.owner);
     this.#due.clear();
     this.#local = undefined;
-    this.#leased = undefined;
+    this.#taken = undefined;
     this.#alarm.set(null);
   }
 
