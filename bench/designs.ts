@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { freePort, SERVER_CORE, spawnPinned, waitFor } from './lib.ts';
+import { freePort, listeners, pinTree, SERVER_CORE, spawnPinned, waitFor } from './lib.ts';
 import { TEST_VARS } from '../test/helpers/test-vars.ts';
+import { startCluster } from '../test/hosts/cluster.ts';
+import { haveEngines } from '../test/hosts/engines.ts';
 import { freezeWorker } from '../test/hosts/wrangler-dev.ts';
 
 /** How load workers connect and how the publisher publishes; plain data, sent to child processes. */
@@ -27,6 +29,10 @@ export interface RunningDesign {
   pids(): number[];
   /** Deliveries that reached a node holding no connection of that user. */
   waste(): Promise<{ received: number; wasted: number } | null>;
+  /** A cluster's nodes, each a URL clients can connect to directly (bench/fanout.ts). */
+  nodeUrls?: string[];
+  /** The design's processes by role, for where its CPU goes. */
+  parts?: Array<{ name: string; pids: number[] }>;
   stop(): Promise<void>;
 }
 
@@ -34,6 +40,8 @@ export interface Design {
   name: string;
   /** Fewer idle connections than BENCH_IDLE_CONNECTIONS for this design, and why. */
   idleLimit?: { connections: number; why: string };
+  /** A shorter run than the others: its own connections, rates and step length, no transport mix, no idle phase; and why. */
+  short?: { connections: number; rates: number[]; stepSeconds: number; why: string };
   /** Why it cannot run here, if it cannot. */
   missing(): string | null;
   start(): Promise<RunningDesign>;
@@ -218,6 +226,104 @@ function socketIo(nodes: number, adapter: 'classic' | 'sharded'): Design {
   };
 }
 
+/**
+ * haproxy round robin in front of `nodeUrls`, as test/hosts/cluster.ts writes
+ * it, but its health check is a GET over HTTP/1.1 with a Host header: haproxy's
+ * default check (HTTP/1.0, no Host) reaches a Bun node as a request whose URL
+ * does not parse, answered 400, and marks every Bun node down within a second.
+ */
+async function balancer(dir: string, nodeUrls: string[]): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const config = join(dir, 'haproxy.cfg');
+  writeFileSync(
+    config,
+    [
+      'defaults',
+      '  mode http',
+      '  option redispatch',
+      '  retries 3',
+      '  timeout connect 5s',
+      '  timeout client 120s',
+      '  timeout server 120s',
+      '  timeout tunnel 1h',
+      'frontend userhub',
+      `  bind 127.0.0.1:${port}`,
+      '  default_backend nodes',
+      'backend nodes',
+      '  balance roundrobin',
+      '  option httpchk',
+      '  http-check send meth GET uri /v1/health ver HTTP/1.1 hdr Host localhost',
+      ...nodeUrls.map((url, i) => `  server n${i} ${new URL(url).host} check inter 500 fall 1 rise 1`),
+      '',
+    ].join('\n'),
+  );
+  const child = spawnPinned(SERVER_CORE, 'haproxy', 'haproxy', ['-f', config, '-db'], { detached: true });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(health(`${url}/v1/health`), 20_000, 'haproxy');
+  // Servers start up; one failed check (every 500 ms) marks a node down, so by now a round of answers shows any.
+  await new Promise((resolve) => setTimeout(resolve, 1600));
+  const answers = await Promise.all(nodeUrls.map(async () => (await fetch(`${url}/v1/health`)).status));
+  if (answers.some((status) => status !== 200)) throw new Error(`haproxy: a node failed its health check (${answers.join(', ')})`);
+  return { url, child };
+}
+
+/**
+ * The cluster: three Bun nodes on one PostgreSQL and one Redis, behind haproxy
+ * round robin (test/hosts/cluster.ts, as a self-hoster would run it; the
+ * balancer is the bench's own, see balancer()). Every process of it is pinned
+ * to the server core like every other design, so its figures are what the
+ * cluster's work costs on one core of this machine, not what three machines
+ * would hold. PostgreSQL and Redis are found by the ports they listen on, so
+ * their CPU is counted too.
+ */
+const cluster: Design = {
+  name: 'userhub · cluster (3 Bun nodes, PostgreSQL, Redis, haproxy)',
+  short: {
+    connections: 400,
+    rates: [20, 50, 100, 200],
+    stepSeconds: 5,
+    why: 'every process of the cluster shares the one server core and each connection opens under the user\'s lock in PostgreSQL, so it takes fewer connections and lower rates, to stay near a minute',
+  },
+  missing: () => (haveEngines() ? null : 'PostgreSQL 15, redis-server or haproxy is not installed (apt-get install postgresql redis-server haproxy)'),
+  async start() {
+    const running = await startCluster(HUB_VARS, ['bun', 'bun', 'bun']);
+    const dir = mkdtempSync(join(tmpdir(), 'bench-cluster-'));
+    try {
+      const nodePids = running.nodes.flatMap((node) => node.pids());
+      // The cluster's own balancer (every Bun node down behind it) is replaced by the bench's.
+      const isHaproxy = (pid: number) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'haproxy';
+      for (const pid of running.pids().filter((pid) => !nodePids.includes(pid) && isHaproxy(pid))) process.kill(pid, 'SIGKILL');
+      const engines = [running.postgres, running.redis].map((engine) => listeners(Number(new URL(engine.url).port)));
+      if (engines.some((found) => found.length === 0)) throw new Error('PostgreSQL or Redis not found by its port: its CPU would go uncounted');
+      pinTree(SERVER_CORE, [...nodePids, ...engines.flat()]);
+      const nodeUrls = running.nodes.map((node) => node.url);
+      const front = await balancer(dir, nodeUrls);
+      const stopFront = stopAll([front.child], dir);
+      return {
+        target: hubTarget(front.url),
+        pids: () => [front.child.pid!, ...nodePids, ...engines.flat()],
+        // Measured by placement instead (bench/fanout.ts): which node holds a connection that came through the balancer is not known here.
+        waste: async () => null,
+        nodeUrls,
+        parts: [
+          { name: 'the nodes', pids: nodePids },
+          { name: 'PostgreSQL', pids: engines[0]! },
+          { name: 'Redis', pids: engines[1]! },
+          { name: 'haproxy', pids: [front.child.pid!] },
+        ],
+        stop: async () => {
+          await stopFront();
+          await running.stop();
+        },
+      };
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      await running.stop();
+      throw err;
+    }
+  },
+};
+
 const NCHAN_MODULE = '/usr/lib/nginx/modules/ngx_nchan_module.so';
 
 // One channel per user. Long-poll subscribers hold no connection between
@@ -280,6 +386,7 @@ export const DESIGNS: Design[] = [
   standalone('node', { label: ' · synchronous=NORMAL', vars: { SQLITE_SYNCHRONOUS: 'NORMAL' } }),
   ...(baseTree ? [standalone('node', { label: ' · base', tree: baseTree })] : []),
   standalone('deno'),
+  cluster,
   socketIo(2, 'classic'),
   socketIo(4, 'classic'),
   socketIo(2, 'sharded'),

@@ -1,8 +1,8 @@
 // Shared bench helpers: pinned processes, CPU and memory of process trees from
 // /proc, a seeded random source and a Zipf sampler.
 
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -66,6 +66,57 @@ export function processTree(roots: number[]): number[] {
     }
   }
   return [...tree];
+}
+
+/**
+ * Pins every process of the trees under `roots`, every thread of each, to
+ * `core`: for servers started by code that does not pin them (the cluster's).
+ * Processes and threads they start later inherit it.
+ */
+export function pinTree(core: string, roots: number[]): void {
+  for (const pid of processTree(roots)) {
+    try {
+      execFileSync('taskset', ['-a', '-p', '-c', core, String(pid)], { stdio: 'ignore' });
+    } catch {
+      // exited meanwhile
+    }
+  }
+}
+
+/** The processes holding a listening TCP socket on `port`: a server known only by its address. */
+export function listeners(port: number): number[] {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const sockets = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      // local_address rem_address st (0A: LISTEN) … inode
+      const fields = line.trim().split(/\s+/);
+      if (fields[1]?.endsWith(hex) && fields[3] === '0A') sockets.add(`socket:[${fields[9]}]`);
+    }
+  }
+  const link = (path: string) => {
+    try {
+      return readlinkSync(path);
+    } catch {
+      return ''; // closed, exited, or not ours to read
+    }
+  };
+  const fds = (pid: string) => {
+    try {
+      return readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      return [];
+    }
+  };
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name) && fds(name).some((fd) => sockets.has(link(`/proc/${name}/fd/${fd}`))))
+    .map(Number);
 }
 
 /** CPU seconds (user + system) used so far by the process trees under `roots`. */

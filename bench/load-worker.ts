@@ -14,6 +14,8 @@ export interface Conn {
   userId: string;
   /** sse and poll for the hub and Nchan: the transport subsets. */
   transport: 'websocket' | 'sse' | 'poll';
+  /** A node of a cluster to connect to directly, instead of the target's clientUrl (the balancer). */
+  url?: string;
 }
 
 export type WorkerCommand =
@@ -272,7 +274,9 @@ process.on('message', async (message: WorkerCommand) => {
       let failed = 0;
       // Connect in small waves so the server's accept queue is not the bottleneck.
       for (let i = 0; i < message.conns.length; i += 50) {
-        const wave = await Promise.allSettled(message.conns.slice(i, i + 50).map((conn) => open(message.target, conn)));
+        const wave = await Promise.allSettled(
+          message.conns.slice(i, i + 50).map((conn) => open(conn.url ? { ...message.target, clientUrl: conn.url } : message.target, conn)),
+        );
         for (const result of wave) {
           if (result.status === 'fulfilled') opened.push(result.value);
           else failed++;

@@ -5,9 +5,10 @@
 
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import * as hdr from 'hdr-histogram-js';
 import { DESIGNS, type Design, type RunningDesign } from './designs.ts';
+import { measureFanout, traffic, type FanoutPlacement, type Traffic } from './fanout.ts';
 import { cpuSeconds, LOAD_CORE, rssBytes, seededRandom, sleep, zipfSampler } from './lib.ts';
 import type { Conn, ConnectReply, TallyReport, WorkerCommand } from './load-worker.ts';
 import type { PublisherCommand } from './publisher.ts';
@@ -60,6 +61,10 @@ export interface DesignResult {
   connected?: number;
   connectFailures?: number;
   steps: StepResult[];
+  /** The machine's 1-minute load average as this design started, the previous design's load decaying in it (results before 2026-12-08 have none). */
+  loadAverage?: number;
+  /** Why this design had a shorter run (its own rates and step length, no transport mix, no idle phase). */
+  short?: string;
   highestRateHeld?: number;
   waste?: { received: number; wasted: number } | null;
   /** One step with 60% WebSocket, 20% SSE and 20% long-poll connections. */
@@ -77,6 +82,19 @@ export interface DesignResult {
     rssBytes: number;
     /** Why this design held fewer idle connections than the others. */
     limited?: string;
+  };
+  /**
+   * A cluster's Redis traffic: over the measured steps (connections spread by
+   * the balancer), and by placement (bench/fanout.ts); the cores it used
+   * with the connections open and nothing published, and where its CPU went.
+   */
+  cluster?: {
+    nodes: number;
+    load: Traffic & { published: number };
+    placements: FanoutPlacement[];
+    coresAtRest?: number;
+    /** CPU-seconds of each kind of process over the measured steps. */
+    cpuByPart?: Record<string, number>;
   };
 }
 
@@ -120,6 +138,11 @@ function startWorkers(count: number): ChildProcess[] {
     return child;
   });
 }
+
+/** The cluster's placement steps (bench/fanout.ts): a rate it holds, briefly, and a drain long enough for it. */
+const FANOUT_RATE = 50;
+const FANOUT_SECONDS = 2;
+const FANOUT_DRAIN_MS = 1000;
 
 /** A design that cannot take its connections within this long is abandoned. */
 const CONNECT_TIMEOUT_MS = 240_000;
@@ -167,6 +190,7 @@ async function runStep(
   publisher: ChildProcess,
   plan: string[],
   seconds = CONFIG.stepSeconds,
+  drainMs = CONFIG.drainMs,
 ): Promise<StepResult> {
   await Promise.all(workers.map((worker) => ask(worker, { cmd: 'step' })));
   const cpuBefore = cpuSeconds(running.pids());
@@ -178,7 +202,7 @@ async function runStep(
     plan,
     startSeq: (index + 1) * 10_000_000,
   });
-  await sleep(CONFIG.drainMs);
+  await sleep(drainMs);
   const cpu = cpuSeconds(running.pids()) - cpuBefore;
   const reports = await Promise.all(
     workers.map((worker) => ask<TallyReport & { byTransport: Record<Conn['transport'], TallyReport> }>(worker, { cmd: 'report', published: sent.published })),
@@ -239,6 +263,46 @@ async function idleMemory(design: Design, running: RunningDesign): Promise<Desig
   }
 }
 
+/** Cores the design's processes use with its connections open and nothing published (a cluster's periodic checks). */
+async function cpuAtRest(running: RunningDesign, seconds = 3): Promise<number> {
+  const before = cpuSeconds(running.pids());
+  await sleep(seconds * 1000);
+  const cores = (cpuSeconds(running.pids()) - before) / seconds;
+  console.log(`  at rest: ${cores.toFixed(2)} cores`);
+  return cores;
+}
+
+/** A cluster's Redis traffic: over the load steps (from `before`), then by placement (bench/fanout.ts). */
+async function clusterTraffic(running: RunningDesign, nodeUrls: string[], before: Traffic, published: number, publisher: ChildProcess) {
+  const after = await traffic(nodeUrls);
+  const load = { published, messages: after.messages - before.messages, receivers: after.receivers - before.receivers };
+  const each = (receivers: number, messages: number) => (receivers / Math.max(1, messages)).toFixed(2);
+  console.log(`  Redis: ${load.messages} messages for ${load.published} publishes, ${each(load.receivers, load.messages)} receiving nodes each (connections spread by the balancer)`);
+  let workers: ChildProcess[] = [];
+  try {
+    const placements = await measureFanout(nodeUrls, {
+      connect: async (placed) => {
+        workers = startWorkers(1);
+        return (await connectAll(workers, running, placed)).connected;
+      },
+      step: (users, index) => runStep(FANOUT_RATE, index, running, workers, publisher, users, FANOUT_SECONDS, FANOUT_DRAIN_MS),
+      close: async () => {
+        await Promise.all(workers.map((worker) => ask(worker, { cmd: 'close' }).catch(() => {})));
+        workers = [];
+      },
+    });
+    for (const p of placements) {
+      console.log(
+        `  each user's connections on ${p.placement} (${p.connections} connections): ${p.messages} messages for ${p.published} publishes, ` +
+          `${each(p.receivers, p.messages)} receiving nodes each (holders ${p.holders} of ${p.nodes} nodes), lost ${p.lost}, dup ${p.duplicated}`,
+      );
+    }
+    return { nodes: nodeUrls.length, load, placements };
+  } finally {
+    for (const worker of workers) worker.kill('SIGKILL');
+  }
+}
+
 async function benchDesign(design: Design): Promise<DesignResult> {
   const result: DesignResult = { name: design.name, steps: [] };
   const missing = design.missing();
@@ -246,9 +310,13 @@ async function benchDesign(design: Design): Promise<DesignResult> {
     console.log(`- ${design.name}: skipped (${missing})`);
     return { ...result, skipped: missing };
   }
-  console.log(`- ${design.name}`);
+  result.loadAverage = Number(loadavg()[0]!.toFixed(2));
+  console.log(`- ${design.name} (load average ${result.loadAverage})`);
+  const rates = [...(design.short?.rates ?? CONFIG.rates)];
+  const stepSeconds = design.short?.stepSeconds ?? CONFIG.stepSeconds;
+  if (design.short) result.short = design.short.why;
   let running = await design.start();
-  const { plan, conns } = workload(CONFIG.connections);
+  const { plan, conns } = workload(design.short?.connections ?? CONFIG.connections);
   const publisher = fork('bench/publisher.ts', { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   pin(publisher.pid!);
   let workers: ChildProcess[] = [];
@@ -258,12 +326,14 @@ async function benchDesign(design: Design): Promise<DesignResult> {
     const { connected, failed } = await connectAll(workers, running, conns);
     Object.assign(result, { connected, connectFailures: failed });
     console.log(`  ${connected} connections (${failed} failed)`);
+    const atRest = running.nodeUrls && (await cpuAtRest(running));
     // Warm up (JIT, connection pools, actor creation) at the first rate; not recorded.
-    await runStep(CONFIG.rates[0]!, 99, running, workers, publisher, plan, CONFIG.warmupSeconds);
+    await runStep(rates[0]!, 99, running, workers, publisher, plan, CONFIG.warmupSeconds);
     const wasteBefore = await running.waste();
-    const rates = [...CONFIG.rates];
+    const trafficBefore = running.nodeUrls && (await traffic(running.nodeUrls));
+    const partsBefore = running.parts?.map((part) => cpuSeconds(part.pids));
     for (let i = 0; i < rates.length; i++) {
-      const step = await runStep(rates[i]!, i, running, workers, publisher, plan);
+      const step = await runStep(rates[i]!, i, running, workers, publisher, plan, stepSeconds);
       result.steps.push(step);
       console.log(
         `  ${step.rate}/s: p50 ${step.p50.toFixed(1)} ms, p99 ${step.p99.toFixed(1)} ms, p99.9 ${step.p999.toFixed(1)} ms, ` +
@@ -280,7 +350,12 @@ async function benchDesign(design: Design): Promise<DesignResult> {
     }
     await Promise.all(workers.map((worker) => ask(worker, { cmd: 'close' }).catch(() => {})));
     workers = [];
-    if (running.target.kind !== 'socketio') {
+    if (running.nodeUrls && trafficBefore) {
+      const published = result.steps.reduce((sum, s) => sum + s.published, 0);
+      const cpuByPart = Object.fromEntries(running.parts?.map((part, i) => [part.name, cpuSeconds(part.pids) - partsBefore![i]!]) ?? []);
+      result.cluster = { ...(await clusterTraffic(running, running.nodeUrls, trafficBefore, published, publisher)), coresAtRest: atRest, cpuByPart };
+    }
+    if (running.target.kind !== 'socketio' && !design.short) {
       // The transport mix: the same users, 60% WebSocket, 20% SSE, 20% long polling.
       const mix = conns.map((conn, i) => ({
         ...conn,
@@ -298,7 +373,7 @@ async function benchDesign(design: Design): Promise<DesignResult> {
       await Promise.all(workers.map((worker) => ask(worker, { cmd: 'close' }).catch(() => {})));
       workers = [];
     }
-    if (CONFIG.idleConnections > 0) {
+    if (CONFIG.idleConnections > 0 && !design.short) {
       await running.stop();
       running = await design.start();
       await sleep(1000);

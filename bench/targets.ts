@@ -3,6 +3,7 @@
 // (the why is what docs/profiling.md found; the figures are this run's).
 
 import type { DesignResult } from './run.ts';
+import { fanoutHolds } from './fanout.ts';
 
 const NCHAN = 'Nchan (nginx)';
 const BUN = 'userhub · bun';
@@ -34,12 +35,20 @@ function ratios(design: DesignResult | undefined, nchan: DesignResult | undefine
   return { worst, text: parts.join(', ') };
 }
 
+const verdict = (met: boolean, figures: string, why: string) => (met ? `**Met**: ${figures}.` : `**Missed**: ${figures}. ${why}`);
+
 export function targetsSection(designs: DesignResult[], connections: unknown): string[] {
+  const rows = [...againstPeers(designs, connections), ...clusterRows(designs)];
+  if (rows.length === 0) return [];
+  return ['## Targets', '', 'The targets of this round, judged from this run alone.', '', '| Target | This run |', '| --- | --- |', ...rows.map(([target, result]) => `| ${target} | ${result} |`), ''];
+}
+
+/** The single-process designs against Nchan; none without Nchan and Bun in the run. */
+function againstPeers(designs: DesignResult[], connections: unknown): Array<[string, string]> {
   const find = (name: string) => designs.find((d) => d.name === name && !d.skipped && d.steps.length > 0);
   const [nchan, bun, bunNormal, node, deno, workerd] = [NCHAN, BUN, BUN_NORMAL, NODE, DENO, WORKERD].map(find);
   if (!nchan || !bun) return [];
   const rows: Array<[string, string]> = [];
-  const verdict = (met: boolean, figures: string, why: string) => (met ? `**Met**: ${figures}.` : `**Missed**: ${figures}. ${why}`);
 
   const bunCpu = ratios(bun, nchan, [1000, 2000]);
   rows.push([
@@ -104,5 +113,39 @@ export function targetsSection(designs: DesignResult[], connections: unknown): s
       ),
     ]);
   }
-  return ['## Targets', '', 'The targets of this round, judged from this run alone.', '', '| Target | This run |', '| --- | --- |', ...rows.map(([target, result]) => `| ${target} | ${result} |`), ''];
+  return rows;
+}
+
+/**
+ * The cluster: its Redis fan-out judged (the nodes holding the user's
+ * connections, never every node; bench/fanout.ts), its throughput and CPU
+ * per delivery reported as what they are, every process of it on one core.
+ */
+function clusterRows(designs: DesignResult[]): Array<[string, string]> {
+  const cluster = designs.find((d) => d.cluster && !d.skipped);
+  if (!cluster) return [];
+  const { nodes, placements } = cluster.cluster!;
+  const per = (receivers: number, messages: number) => (messages > 0 ? (receivers / messages).toFixed(2) : '–');
+  const figures = placements
+    .map((p) => `${per(p.receivers, p.messages)} receiving nodes per publish with each user's connections on ${p.placement} (${p.holders} expected; ${p.messages} SPUBLISH for ${p.published} publishes)`)
+    .join(', ');
+  const rows: Array<[string, string]> = [[
+    `Cluster: Redis messages per publish = the nodes holding that user's connections, never the number of nodes (${nodes})`,
+    verdict(
+      fanoutHolds(placements),
+      figures || 'no placement measured',
+      'Why: a count above the holders means Redis handed a commit to a node holding none of that user\'s connections (a subscription left behind); below, a holder was not subscribed or a SPUBLISH failed, and that node caught up from the log instead.',
+    ),
+  ]];
+  // The highest rate it held, or the first it tried when it held none.
+  const shown = cluster.steps.filter((s) => s.held).at(-1) ?? cluster.steps[0];
+  const bun = designs.find((d) => d.name === BUN && d.steps.length > 0);
+  const bunCpu = shown && cpuAt(bun, shown.rate);
+  rows.push([
+    `Cluster (${nodes} Bun nodes, PostgreSQL, Redis and haproxy on the one server core): throughput and CPU per delivery reported`,
+    `**Reported**: held ${held(cluster)}${
+      shown ? `; at ${shown.rate}/s p99 ${shown.p99.toFixed(1)} ms, ${shown.cpuSecondsPerMillion.toFixed(0)} CPU-s/M for every process of it${bunCpu !== undefined ? ` (one Bun host: ${bunCpu.toFixed(0)})` : ''}` : ''
+    }. Every commit here is a PostgreSQL transaction synced to disk and a Redis message, on the same core as the nodes: what two cores allow with one given to the load generator, not what ${nodes} machines would.`,
+  ]);
+  return rows;
 }

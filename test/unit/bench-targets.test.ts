@@ -1,6 +1,7 @@
 // The bench report's targets: each is judged from the run's own figures.
 
 import { describe, expect, it } from 'vitest';
+import type { FanoutPlacement } from '../../bench/fanout.ts';
 import type { DesignResult, StepResult } from '../../bench/run.ts';
 import { targetsSection } from '../../bench/targets.ts';
 
@@ -37,5 +38,32 @@ describe('bench targets', () => {
     const lines = targetsSection([nchan, design('userhub · bun', [step(1000, 60)]), design('userhub · node', [step(200, 900), step(1000, 100, 300)])], 2000);
     expect(row(lines, 'Bun: CPU')).toContain('**Missed**: 1.2× at 1000/s (60 vs 50 CPU-s/M), not reached at 2000/s (held 1000/s)');
     expect(row(lines, 'Node: CPU')).toContain('not reached at 2000/s (held 200/s)');
+  });
+
+  describe('the cluster', () => {
+    const placement = (placement: string, holders: number, receivers = holders * 600): FanoutPlacement =>
+      ({ placement, holders, nodes: 3, users: 100, connections: holders * 100, published: 600, messages: 600, receivers, lost: 0, duplicated: 0, p99: 5 });
+    const cluster = (placements: FanoutPlacement[]): DesignResult => ({
+      ...design('userhub · cluster (3 Bun nodes, PostgreSQL, Redis, haproxy)', [step(20, 9000, 18), step(50, 7000, 30), step(100, 6300, 120)]),
+      cluster: { nodes: 3, load: { published: 1000, messages: 1000, receivers: 1200 }, placements },
+    });
+    const fanout = 'Cluster: Redis messages per publish';
+
+    it('says met when every publish reached exactly the nodes holding the user\'s connections, without Nchan or Bun in the run', () => {
+      const lines = targetsSection([cluster([placement('no node', 0), placement('one node', 1), placement('every node', 3)])], 2000);
+      expect(row(lines, fanout)).toContain('**Met**: 0.00 receiving nodes per publish with each user\'s connections on no node (0 expected; 600 SPUBLISH for 600 publishes), 1.00');
+      expect(row(lines, 'Cluster (3 Bun nodes')).toContain('**Reported**: held 50/s; at 50/s p99 30.0 ms, 7000 CPU-s/M');
+    });
+
+    it('says missed when a publish reached a node holding none of the user\'s connections', () => {
+      const lines = targetsSection([cluster([placement('no node', 0), placement('one node', 1, 1800), placement('every node', 3)])], 2000);
+      expect(row(lines, fanout)).toMatch(/\*\*Missed\*\*: .*3\.00 receiving nodes per publish with each user's connections on one node \(1 expected.* Why: /);
+    });
+
+    it('says missed when a commit sent no SPUBLISH, or nothing was measured', () => {
+      const silent = { ...placement('every node', 3), messages: 590, receivers: 1770 };
+      expect(row(targetsSection([cluster([placement('one node', 1), silent])], 2000), fanout)).toContain('**Missed**');
+      expect(row(targetsSection([cluster([])], 2000), fanout)).toContain('**Missed**: no placement measured');
+    });
   });
 });
