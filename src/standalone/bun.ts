@@ -104,7 +104,9 @@ export function startHost(env: Record<string, string | undefined> = Bun.env): Ru
     error: () => new HubError('internal', 'Internal error.').toResponse(),
     fetch: (request, server) => {
       if (holdsOpen(request)) server.timeout(request, 0);
-      return host.fetch(request);
+      // An HTTP/1.0 request without Host (a load balancer's default health check) reaches Bun as a bare
+      // path; it is read against localhost, as the Node host does, instead of refused as no URL.
+      return host.fetch(request.url.startsWith('/') ? new Request(`http://localhost${request.url}`, request) : request);
     },
     websocket: {
       maxPayloadLength: 64 * 1024,
