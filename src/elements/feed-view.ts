@@ -5,7 +5,7 @@
 import type { InboxApi, InboxItem } from '../client/index.ts';
 import { navigate, opensElsewhere, type UiDocument, type UiElement, type UiEvent, type UiNode } from '../inbox-ui/dom.ts';
 import type { InboxFeed, InboxFeedState } from '../inbox-ui/inbox-feed.ts';
-import { arrivals, newItemsMessage } from '../inbox-ui/popover.ts';
+import { arrivals, focusNeighbourOf, newItemsMessage } from '../inbox-ui/popover.ts';
 import { relativeTime } from '../inbox-ui/relative-time.ts';
 import { build } from './dom-build.ts';
 
@@ -70,13 +70,24 @@ export function createFeedView(doc: UiDocument, options: FeedViewOptions): FeedV
       : build(doc, 'button', 'userhub-item__link', { type: 'button' }, ...content);
     link.addEventListener('click', (event) => open(item, event));
     const archive = build(doc, 'button', 'userhub-item__archive', { type: 'button' }, 'Archive', build(doc, 'span', 'userhub-visually-hidden', {}, ` ${item.title ?? item.type}`));
-    archive.addEventListener('click', () => void inbox.archive([item.id]).catch(ignore));
-    return build(doc, 'li', unread ? 'userhub-item userhub-item--unread' : 'userhub-item', { 'data-id': item.id }, link, archive);
+    const node = build(doc, 'li', unread ? 'userhub-item userhub-item--unread' : 'userhub-item', { 'data-id': item.id }, link, archive);
+    archive.addEventListener('click', () => {
+      focusNeighbourOf(node);
+      void inbox.archive([item.id]).catch(ignore);
+    });
+    return node;
   }
 
   function update(state: InboxFeedState, unread: number): void {
     items = state.list.items;
     const active = doc.activeElement;
+    // Gone first: a node moved to make room would lose focus.
+    const kept = new Set(items.map((item) => item.id));
+    for (const [id, entry] of shown) {
+      if (kept.has(id)) continue;
+      entry.node.remove();
+      shown.delete(id);
+    }
     items.forEach((item, at) => {
       const drawn = `${item.readAt}|${item.title}|${item.body}|${item.url}|${relativeTime(item.createdAt)}`;
       let entry = shown.get(item.id);
@@ -94,12 +105,6 @@ export function createFeedView(doc: UiDocument, options: FeedViewOptions): FeedV
       }
       if (list.children[at] !== entry.node) list.insertBefore(entry.node, list.children[at] ?? null);
     });
-    const kept = new Set(items.map((item) => item.id));
-    for (const [id, entry] of shown) {
-      if (kept.has(id)) continue;
-      entry.node.remove();
-      shown.delete(id);
-    }
     if (state.loaded) {
       const found = arrivals(items, newest);
       newest = found.newest;

@@ -10,6 +10,8 @@ import { addStyles } from '../inbox-ui/styles.ts';
 import { build } from './dom-build.ts';
 import { createFeedView, type FeedView, type RenderedItem } from './feed-view.ts';
 
+const sameValues = (a: unknown[], b: unknown[]) => a.length === b.length && a.every((value, i) => value === b[i]);
+
 // Outside a browser (the package imported by Node or a Worker) there is no HTMLElement: the class is defined, never used.
 const Base = ((globalThis as { HTMLElement?: unknown }).HTMLElement ?? class {}) as new () => UiElement;
 
@@ -33,7 +35,7 @@ export class UserhubBellElement extends Base {
   #client: HubClient | undefined;
   #getToken: ((options: { refresh: boolean }) => string | Promise<string>) | undefined;
   /** What the element runs on while connected: the client, whether it opened it, and what to undo. */
-  #running: { hub: HubClient; owned: boolean; stops: Array<() => void> } | undefined;
+  #running: { hub: HubClient; owned: boolean; config: unknown[]; stops: Array<() => void> } | undefined;
   #button: UiElement | undefined;
   #badge: UiElement | undefined;
   #popover: UiElement | undefined;
@@ -60,6 +62,7 @@ export class UserhubBellElement extends Base {
     if (!this.hasAttribute('no-styles')) addStyles(this.ownerDocument);
     if (!this.#button) this.#draw();
     this.#start();
+    this.#update();
   }
 
   disconnectedCallback(): void {
@@ -82,7 +85,7 @@ export class UserhubBellElement extends Base {
     this.#button = build(doc, 'button', 'userhub-bell__button', { type: 'button', 'aria-label': bellLabel(0), 'aria-haspopup': 'dialog', 'aria-expanded': 'false', 'aria-controls': id }, icon, this.#badge);
     this.#popover = build(doc, 'div', 'userhub-popover', { id, role: 'dialog', 'aria-label': this.#label(), tabindex: '-1' });
     this.#popover.hidden = true;
-    this.setAttribute('class', 'userhub-bell');
+    this.classList.toggle('userhub-bell', true);
     this.replaceChildren(this.#button, this.#popover);
     this.#button.addEventListener('click', () => (this.#open ? this.#close(true) : this.#show()));
     this.#button.addEventListener('keydown', (event) => this.#open && event.key === 'Escape' && this.#close(true));
@@ -101,7 +104,7 @@ export class UserhubBellElement extends Base {
     const getToken = this.#getToken ?? (tokenUrl ? () => fetch(tokenUrl).then((answer) => answer.text()) : undefined);
     const hub = this.#client ?? (url && getToken ? connect({ url, getToken }) : undefined);
     if (!hub) return;
-    const running = { hub, owned: hub !== this.#client, stops: [] as Array<() => void> };
+    const running = { hub, owned: hub !== this.#client, config: this.#config(), stops: [] as Array<() => void> };
     this.#running = running;
     running.stops.push(hub.on('inbox', () => this.#update()));
     // A click outside the bell closes it, leaving focus where the click put it.
@@ -122,10 +125,23 @@ export class UserhubBellElement extends Base {
     if (running.owned) running.hub.close();
   }
 
+  #restartQueued = false;
+
+  /** Connects again with what changed, once for every change made in the same task (the attributes of a new element). */
   #restart(): void {
-    this.#stop();
-    this.#start();
+    if (this.#restartQueued) return;
+    this.#restartQueued = true;
+    queueMicrotask(() => {
+      this.#restartQueued = false;
+      if (this.#running && sameValues(this.#running.config, this.#config())) return;
+      this.#stop();
+      this.#start();
+      this.#update();
+    });
   }
+
+  /** What the element runs on: a change to any of it means connecting again. */
+  #config = (): unknown[] => [...UserhubBellElement.observedAttributes.map((name) => this.getAttribute(name)), this.#client, this.#getToken];
 
   #unread = () => this.#running?.hub.inbox.counts?.unread ?? 0;
 

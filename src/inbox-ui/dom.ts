@@ -37,6 +37,10 @@ export interface UiElement extends UiNode {
   hasAttribute(name: string): boolean;
   toggleAttribute(name: string, force?: boolean): boolean;
   querySelectorAll(selectors: string): Iterable<UiElement>;
+  querySelector(selectors: string): UiElement | null;
+  closest(selectors: string): UiElement | null;
+  readonly nextElementSibling: UiElement | null;
+  readonly previousElementSibling: UiElement | null;
   readonly classList: { toggle(name: string, force?: boolean): boolean };
   focus(): void;
 }

@@ -34,6 +34,12 @@ export function keepFocusIn(container: UiElement, event: UiEvent): void {
   }
 }
 
+/** Before an item's node goes (archived): focus moves to a neighbour's link, or to the popover, instead of falling out to the page. */
+export function focusNeighbourOf(item: UiElement): void {
+  const neighbour = (item.nextElementSibling ?? item.previousElementSibling)?.querySelector('.userhub-item__link');
+  (neighbour ?? item.closest('.userhub-popover'))?.focus();
+}
+
 /** A bell's outline, drawn in currentColor. */
 export const BELL_PATH = 'M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3a1.5 1.5 0 0 0-3 0v1.16A7 7 0 0 0 5 11v5l-2 2v1h18v-1Z';
 

@@ -4,8 +4,8 @@
 
 import { createElement as h, Fragment, useEffect, useId, useInsertionEffect, useRef, useState, type ReactNode } from 'react';
 import type { InboxItem, InboxStatus } from '../client/index.ts';
-import { navigate, opensElsewhere, pageDocument, type UiEvent } from '../inbox-ui/dom.ts';
-import { arrivals, newItemsMessage } from '../inbox-ui/popover.ts';
+import { asUi, navigate, opensElsewhere, pageDocument, type UiEvent } from '../inbox-ui/dom.ts';
+import { arrivals, focusNeighbourOf, newItemsMessage } from '../inbox-ui/popover.ts';
 import { relativeTime } from '../inbox-ui/relative-time.ts';
 import { addStyles } from '../inbox-ui/styles.ts';
 import { useInbox } from './inbox.ts';
@@ -98,7 +98,15 @@ export function NotificationFeed({ status, category, pageSize, renderItem, onIte
       item.url ? h('a', { className: 'userhub-item__link', href: item.url, onClick }, content) : h('button', { type: 'button', className: 'userhub-item__link', onClick }, content),
       h(
         'button',
-        { type: 'button', className: 'userhub-item__archive', onClick: () => void inbox?.archive([item.id]).catch(() => undefined) },
+        {
+          type: 'button',
+          className: 'userhub-item__archive',
+          onClick: (event: { currentTarget: unknown }) => {
+            const node = asUi(event.currentTarget)?.closest('.userhub-item');
+            if (node) focusNeighbourOf(node);
+            void inbox?.archive([item.id]).catch(() => undefined);
+          },
+        },
         'Archive',
         h('span', { className: 'userhub-visually-hidden' }, ` ${item.title ?? item.type}`),
       ),

@@ -150,6 +150,11 @@ describe.skipIf(!existsSync(CHROMIUM))('the inbox UI in Chromium', () => {
           await page.keyboard.press('Shift+Tab');
           expect(await focusIn(page, '.userhub-popover')).toBe(true);
         }
+        // Archiving the focused item by keyboard leaves focus on its neighbour, in the popover.
+        await page.locator('.userhub-item', { hasText: 'two' }).locator('.userhub-item__archive').focus();
+        await page.keyboard.press('Enter');
+        await expect.poll(() => titles(page), { timeout: 5_000 }).toEqual(['one']);
+        expect(await focusIn(page, '.userhub-item')).toBe(true);
         await page.keyboard.press('Escape');
         await page.locator('.userhub-popover').waitFor({ state: 'hidden', timeout: 5_000 });
         expect(await bell.getAttribute('aria-expanded')).toBe('false');
