@@ -43,6 +43,7 @@ export interface UiElement extends UiNode {
   readonly previousElementSibling: UiElement | null;
   readonly classList: { toggle(name: string, force?: boolean): boolean };
   focus(): void;
+  getClientRects(): ArrayLike<unknown>;
 }
 
 export interface UiDocument extends UiNode {

@@ -6,8 +6,8 @@ import type { UiElement, UiEvent } from './dom.ts';
 
 const FOCUSABLE = 'a[href],button:not([disabled]),input:not([disabled]),select,textarea,[tabindex]:not([tabindex="-1"])';
 
-/** The elements Tab visits in `container`, in order. */
-export const focusablesIn = (container: UiElement): UiElement[] => [...container.querySelectorAll(FOCUSABLE)];
+/** The elements Tab visits in `container`, in order: those shown (a hidden "Load more" is not). */
+export const focusablesIn = (container: UiElement): UiElement[] => [...container.querySelectorAll(FOCUSABLE)].filter((element) => element.getClientRects().length > 0);
 
 /** Moves focus to the first element Tab visits in `container` (the container itself when there is none). */
 export function focusFirst(container: UiElement): void {

@@ -14,7 +14,7 @@ export const CSS = `
 .userhub-bell__button:focus-visible,.userhub-feed button:focus-visible,.userhub-item__link:focus-visible{outline:2px solid var(--userhub-accent,#1d4ed8);outline-offset:2px}
 .userhub-bell__badge{position:absolute;top:-.4rem;right:-.4rem;min-width:1.25rem;padding:0 .3rem;border-radius:999px;background:var(--userhub-badge-bg,#b91c1c);color:var(--userhub-badge-fg,#fff);font-size:.75rem;line-height:1.25rem;text-align:center}
 .userhub-popover{position:absolute;z-index:1000;left:var(--userhub-popover-left,0);right:var(--userhub-popover-right,auto);top:calc(100% + .5rem);width:var(--userhub-width,360px);max-height:70vh;overflow:auto;border:1px solid var(--userhub-border,#d1d5db);border-radius:var(--userhub-radius,8px);background:var(--userhub-bg,#fff);box-shadow:0 8px 24px rgb(0 0 0 / .15)}
-.userhub-popover[hidden]{display:none}
+.userhub-popover[hidden],.userhub-feed [hidden]{display:none}
 .userhub-feed__header{display:flex;align-items:center;justify-content:space-between;gap:.5rem;padding:.5rem .75rem;border-bottom:1px solid var(--userhub-border,#d1d5db)}
 .userhub-feed__title{margin:0;font-size:1rem}
 .userhub-feed button{font:inherit;color:var(--userhub-accent,#1d4ed8);background:none;border:0;padding:.25rem .5rem;cursor:pointer}

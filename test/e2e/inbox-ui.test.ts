@@ -1,8 +1,9 @@
 // The inbox UI in real Chromium against a real host, once as React's
 // <NotificationBell> and once as the <userhub-bell> custom element: what the
 // publisher sends shows in an open feed and on the badge, read, mark all read
-// and archive in one tab show in another, the keyboard opens and closes the
-// popover with focus where it belongs, and axe-core finds no violation.
+// and archive in one tab show in another, "Load more" appends the next page,
+// the keyboard opens and closes the popover with focus where it belongs, and
+// axe-core finds no violation.
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -162,6 +163,23 @@ describe.skipIf(!existsSync(CHROMIUM))('the inbox UI in Chromium', () => {
         await page.keyboard.press('Space');
         await page.locator('.userhub-popover:visible').waitFor({ timeout: 5_000 });
         expect(await focusIn(page, '.userhub-popover')).toBe(true);
+      } finally {
+        await page.close();
+      }
+    });
+
+    it(`${ui}: lists five items a page and appends the next with "Load more"`, { timeout: 60_000 }, async () => {
+      const user = uniqueUser(`bell-more-${ui}`);
+      token = await tokenFor(user);
+      for (let n = 1; n <= 7; n++) await publisher().notify(user, { type: 'comment', title: `item ${n}` });
+      const page = await openPage(ui);
+      try {
+        await expect.poll(() => badge(page), { timeout: 10_000 }).toBe('7');
+        await page.locator('.userhub-bell__button').click();
+        await expect.poll(() => titles(page), { timeout: 10_000 }).toEqual(['item 7', 'item 6', 'item 5', 'item 4', 'item 3']);
+        await page.locator('.userhub-feed__more').click();
+        await expect.poll(() => titles(page), { timeout: 5_000 }).toEqual(['item 7', 'item 6', 'item 5', 'item 4', 'item 3', 'item 2', 'item 1']);
+        await page.locator('.userhub-feed__more').waitFor({ state: 'hidden', timeout: 5_000 });
       } finally {
         await page.close();
       }
