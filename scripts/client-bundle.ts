@@ -1,6 +1,7 @@
 // Builds the browser bundle of the client library (also used by its size check).
 
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
@@ -11,8 +12,17 @@ export async function bundleClient(
   entry = fileURLToPath(new URL('../src/client/index.ts', import.meta.url)),
   external: string[] = [],
 ): Promise<{ code: string; gzipBytes: number }> {
+  return minified({ entryPoints: [entry] }, external);
+}
+
+/** Only `names` of the module at `entry`, as an application that imports just those bundles it (the rest shaken out). */
+export function bundleNames(entry: string, names: string[], external: string[] = []): Promise<{ code: string; gzipBytes: number }> {
+  return minified({ stdin: { contents: `export { ${names.join(', ')} } from ${JSON.stringify(entry)};`, resolveDir: dirname(entry) } }, external);
+}
+
+async function minified(input: Pick<BuildOptions, 'entryPoints' | 'stdin'>, external: string[]): Promise<{ code: string; gzipBytes: number }> {
   const result = await build({
-    entryPoints: [entry],
+    ...input,
     external,
     bundle: true,
     format: 'esm',
@@ -23,6 +33,22 @@ export async function bundleClient(
   });
   const code = result.outputFiles[0]!.text;
   return { code, gzipBytes: gzipSync(code, { level: 9 }).length };
+}
+
+/** The React hooks (and the provider): what an application that renders its own UI imports. */
+export const REACT_HOOKS = ['HubProvider', 'useHub', 'useHubStatus', 'useHubEvents', 'useJob', 'useInbox', 'useInboxItems'];
+
+/**
+ * The inbox UI's cost, gzipped, measured on the package's built files in
+ * `lib`: the hooks alone, what the components add to them, and the custom
+ * element (React and the client are the application's, counted once).
+ */
+export async function measureUi(lib: string): Promise<{ hooks: number; components: number; elements: number }> {
+  const external = ['react', 'userhub/client'];
+  const hooks = await bundleNames(join(lib, 'react/index.js'), REACT_HOOKS, external);
+  const all = await bundleNames(join(lib, 'react/index.js'), [...REACT_HOOKS, 'NotificationBell', 'NotificationFeed'], external);
+  const elements = await bundleClient(join(lib, 'elements/index.js'), external);
+  return { hooks: hooks.gzipBytes, components: all.gzipBytes - hooks.gzipBytes, elements: elements.gzipBytes };
 }
 
 export const generatedModule = (code: string): string =>

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { bundleClient } from './client-bundle.ts';
+import { bundleClient, measureUi } from './client-bundle.ts';
 import { buildPackage } from './package.ts';
 
 /** The files whose figures this script keeps. */
@@ -26,11 +26,17 @@ export async function measureFigures(): Promise<Record<string, string>> {
     // The deploy bundle, as `wrangler deploy` would upload it.
     execFileSync('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', join(out, 'worker')], { env: { ...process.env, WRANGLER_SEND_METRICS: 'false' }, stdio: 'ignore' });
     const worker = gzipSync(readFileSync(join(out, 'worker/worker.js')), { level: 9 }).length;
-    // The client and the React bindings as an application's bundler minifies the package's files.
+    // The client, the React hooks and components, and the custom element as an application's bundler minifies the package's files.
     await buildPackage(join(out, 'package'));
     const client = await bundleClient(join(out, 'package/lib/client/index.js'));
-    const react = await bundleClient(join(out, 'package/lib/react/index.js'), ['react', 'userhub/client']);
-    return { 'worker-gzip-kib': kib(worker, 0), 'client-gzip-kib': kib(client.gzipBytes, 1), 'react-gzip-kib': kib(react.gzipBytes, 1) };
+    const ui = await measureUi(join(out, 'package/lib'));
+    return {
+      'worker-gzip-kib': kib(worker, 0),
+      'client-gzip-kib': kib(client.gzipBytes, 1),
+      'react-gzip-kib': kib(ui.hooks, 1),
+      'react-components-gzip-kib': kib(ui.components, 1),
+      'elements-gzip-kib': kib(ui.elements, 1),
+    };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -4,6 +4,7 @@
 // What it holds, as ES modules with .d.ts declarations and every dependency
 // bundled in, so the package declares none:
 //   userhub/client, userhub/publisher, userhub/react   the libraries
+//   userhub/elements                                  the <userhub-bell> custom element, on the client alone
 //   userhub/cloudflare                                the Worker and its Durable Object, for a Worker of your own
 //   lib/standalone/{node,bun,deno}.js                 the standalone host `userhub serve` runs
 //   lib/cli/main.js                                   the `userhub` command (plain Node 20+; `serve` Node 22+)
@@ -36,11 +37,12 @@ function manifest(): Record<string, unknown> {
       './client': entry('client'),
       './publisher': entry('publisher'),
       './react': entry('react'),
+      './elements': entry('elements'),
       './cloudflare': { types: './lib/types/cloudflare/index.d.ts', workerd: './lib/cloudflare/index.js', default: './lib/cloudflare/index.js' },
       './package.json': './package.json',
     },
     // TypeScript that resolves without `exports` (moduleResolution node10) finds the declarations here.
-    typesVersions: { '*': Object.fromEntries(['client', 'publisher', 'react', 'cloudflare'].map((name) => [name, [`lib/types/${name}/index.d.ts`]])) },
+    typesVersions: { '*': Object.fromEntries(['client', 'publisher', 'react', 'elements', 'cloudflare'].map((name) => [name, [`lib/types/${name}/index.d.ts`]])) },
     files: ['lib', 'docs', 'LICENSE', 'README.md', 'CHANGELOG.md'],
     peerDependencies: { react: '>=18' },
     peerDependenciesMeta: { react: { optional: true } },
@@ -61,10 +63,10 @@ export async function buildPackage(out = PACKAGE_DIR): Promise<void> {
     platform: 'neutral',
     target: 'es2022',
   });
-  // React bindings: React is the application's (a peer dependency), and so is the client they drive.
+  // React bindings and the custom element: React is the application's (a peer dependency), and so is the client they drive.
   await build({
     ...common,
-    entryPoints: { 'react/index': 'src/react/index.ts' },
+    entryPoints: { 'react/index': 'src/react/index.ts', 'elements/index': 'src/elements/index.ts' },
     outdir: lib,
     platform: 'neutral',
     target: 'es2022',

@@ -4,6 +4,8 @@
 import { useEffect } from 'react';
 import type { ClientError, HubClient } from '../client/index.ts';
 
+export { toClientError } from '../inbox-ui/client-error.ts';
+
 /**
  * What a data hook returns: `data` once read (undefined before), `loading`
  * while a read it made is under way, `error` when the last read failed (the
@@ -13,12 +15,6 @@ export interface HubData<T> {
   data: T | undefined;
   loading: boolean;
   error: ClientError | undefined;
-}
-
-/** A rejection of the client's calls as a ClientError (they reject with one; anything else is a failed request). */
-export function toClientError(err: unknown): ClientError {
-  if (err instanceof Error && 'code' in err && typeof err.code === 'string') return err as Error & ClientError;
-  return { code: 'request_failed', message: err instanceof Error ? err.message : String(err) };
 }
 
 /** Calls `retry` when the connection opens while `failed`: what failed (the network, the origin) may work now. */

@@ -4,8 +4,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { HubClient, InboxCounts, InboxItem } from '../client/index.ts';
 import type { HubData } from './data.ts';
-import { createInboxFeed, type InboxFeed, type InboxFeedState } from './inbox-feed.ts';
-import type { InboxFilter } from './inbox-list.ts';
+import { createInboxFeed, type InboxFeed, type InboxFeedState } from '../inbox-ui/inbox-feed.ts';
+import type { InboxFilter } from '../inbox-ui/inbox-list.ts';
 import { useProvidedHub } from './provider.ts';
 
 export interface InboxItemsOptions extends InboxFilter {

@@ -11,4 +11,6 @@ export { useJob } from './job.ts';
 export { useInbox } from './inbox.ts';
 export { useInboxItems, type InboxItems, type InboxItemsOptions } from './inbox-items.ts';
 export type { HubData } from './data.ts';
-export type { InboxFilter } from './inbox-list.ts';
+export type { InboxFilter } from '../inbox-ui/inbox-list.ts';
+export { NotificationBell, type NotificationBellProps } from './notification-bell.ts';
+export { NotificationFeed, type NotificationFeedProps } from './notification-feed.ts';

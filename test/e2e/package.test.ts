@@ -48,7 +48,7 @@ describe('the npm package, installed from its tarball', () => {
     expect(installOutput).not.toMatch(/warn|ERR/i);
     const { stdout } = await inApp('npm', ['ls', '--all', '--parseable']);
     expect(stdout.trim().split('\n').map((line) => line.replace(app, '.'))).toEqual(['.', './node_modules/userhub']);
-    expect(readdirSync(join(app, 'node_modules/userhub/lib')).sort()).toEqual(['cli', 'client', 'cloudflare', 'publisher', 'react', 'standalone', 'types']);
+    expect(readdirSync(join(app, 'node_modules/userhub/lib')).sort()).toEqual(['cli', 'client', 'cloudflare', 'elements', 'publisher', 'react', 'standalone', 'types']);
     expect(readdirSync(join(app, 'node_modules/userhub')).sort()).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'docs', 'lib', 'package.json']);
   });
 
@@ -58,7 +58,7 @@ describe('the npm package, installed from its tarball', () => {
     expect(manifest.private).toBeUndefined();
     for (const key of ['scripts', 'devDependencies', 'dependencies', 'allowScripts', 'overrides']) expect(manifest[key], key).toBeUndefined();
     const exports = manifest.exports as Record<string, Record<string, string> | string>;
-    expect(Object.keys(exports).sort()).toEqual(['./client', './cloudflare', './package.json', './publisher', './react']);
+    expect(Object.keys(exports).sort()).toEqual(['./client', './cloudflare', './elements', './package.json', './publisher', './react']);
     for (const target of Object.values(exports).flatMap((entry) => (typeof entry === 'string' ? [entry] : Object.values(entry)))) {
       expect(existsSync(join(app, 'node_modules/userhub', target)), target).toBe(true);
     }
@@ -69,9 +69,12 @@ describe('the npm package, installed from its tarball', () => {
     const script = `
       const client = await import('userhub/client');
       const publisher = await import('userhub/publisher');
-      console.log(JSON.stringify({ node: process.version, client: Object.keys(client), publisher: Object.keys(publisher) }));`;
+      const elements = await import('userhub/elements');
+      console.log(JSON.stringify({ node: process.version, client: Object.keys(client), publisher: Object.keys(publisher), elements: Object.keys(elements) }));`;
     const { stdout } = await inApp(SYSTEM_NODE, ['--input-type=module', '-e', script]);
-    const found = JSON.parse(stdout) as { client: string[]; publisher: string[] };
+    const found = JSON.parse(stdout) as { client: string[]; publisher: string[]; elements: string[] };
+    // Outside a browser the custom element's entry loads and defines nothing.
+    expect(found.elements.sort()).toEqual(['UserhubBellElement', 'defineUserhubBell']);
     expect(found.client).toContain('connect');
     expect(found.publisher).toEqual(expect.arrayContaining(['createPublisher', 'readReceipt', 'PublisherError']));
   });
@@ -86,7 +89,7 @@ describe('the npm package, installed from its tarball', () => {
     await inApp('npm', ['install', '--offline', '--no-audit', '--no-fund', '--silent', `./vendor/${react}`]);
     const script = `const react = await import('userhub/react'); console.log(Object.keys(react).sort().join(','));`;
     const { stdout } = await inApp(SYSTEM_NODE, ['--input-type=module', '-e', script]);
-    expect(stdout.trim()).toBe('HubProvider,useHub,useHubEvents,useHubStatus,useInbox,useInboxItems,useJob');
+    expect(stdout.trim()).toBe('HubProvider,NotificationBell,NotificationFeed,useHub,useHubEvents,useHubStatus,useInbox,useInboxItems,useJob');
   });
 
   it('runs the CLI from node_modules: npx userhub --help and npx userhub token john', async () => {

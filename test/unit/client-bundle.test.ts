@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bundleClient, GENERATED_PATH, generatedModule } from '../../scripts/client-bundle.ts';
+import { bundleClient, bundleNames, GENERATED_PATH, generatedModule, measureUi, REACT_HOOKS } from '../../scripts/client-bundle.ts';
 import { buildPackage } from '../../scripts/package.ts';
 
 const files = (dir: string): string[] =>
@@ -25,18 +25,37 @@ describe('the client library', () => {
     const out = mkdtempSync(join(tmpdir(), 'userhub-lib-'));
     await buildPackage(out);
     const client = await bundleClient(join(out, 'lib/client/index.js'));
-    // The React entry alone: React and the client are the application's, counted once.
-    const react = await bundleClient(join(out, 'lib/react/index.js'), ['react', 'userhub/client']);
+    // React and the client are the application's, counted once; the hooks alone, then what the components add.
+    const ui = await measureUi(join(out, 'lib'));
     rmSync(out, { recursive: true, force: true });
     // The figures between their markers (npm run docs:figures writes them).
-    const readme = (readFileSync('docs/client.md', 'utf8') + readFileSync('docs/react.md', 'utf8')).replace(/<!--[^>]*-->/g, '');
-    for (const [pattern, { gzipBytes }] of [[/client library is \*\*([\d.]+) KiB\*\* gzipped/, client], [/React bindings add \*\*([\d.]+) KiB\*\* gzipped/, react]] as const) {
+    const readme = ['docs/client.md', 'docs/react.md', 'docs/elements.md'].map((file) => readFileSync(file, 'utf8')).join('').replace(/<!--[^>]*-->/g, '');
+    const figures = [
+      [/client library is \*\*([\d.]+) KiB\*\* gzipped/, client.gzipBytes],
+      [/React hooks add \*\*([\d.]+) KiB\*\* gzipped/, ui.hooks],
+      [/components add \*\*([\d.]+) KiB\*\* more/, ui.components],
+      [/element adds \*\*([\d.]+) KiB\*\* gzipped/, ui.elements],
+    ] as const;
+    for (const [pattern, gzipBytes] of figures) {
       const stated = pattern.exec(readme);
-      expect(stated, `docs/client.md or docs/react.md states ${pattern.source}`).not.toBeNull();
+      expect(stated, `the docs state ${pattern.source}`).not.toBeNull();
       const kib = gzipBytes / 1024;
       expect(kib).toBeLessThanOrEqual(Number(stated![1]));
       expect(Number(stated![1]) - kib).toBeLessThan(0.3);
     }
+  });
+
+  it('keeps the inbox UI within its budgets: the hooks pay nothing for the components, which stay under 6 KiB, the element under 7 KiB', { timeout: 60_000 }, async () => {
+    const out = mkdtempSync(join(tmpdir(), 'userhub-lib-'));
+    await buildPackage(out);
+    const ui = await measureUi(join(out, 'lib'));
+    const hooksAlone = await bundleNames(join(out, 'lib/react/index.js'), REACT_HOOKS, ['react', 'userhub/client']);
+    rmSync(out, { recursive: true, force: true });
+    // An application importing only hooks bundles no component code and no stylesheet.
+    expect(hooksAlone.code).not.toMatch(/userhub-feed|userhub-bell|Mark all read/);
+    expect(ui.hooks / 1024).toBeLessThan(3);
+    expect(ui.components / 1024).toBeLessThan(6);
+    expect(ui.elements / 1024).toBeLessThan(7);
   });
 
   it('is served by the demo from a bundle that matches the source (npm run build:client)', async () => {

@@ -48,7 +48,7 @@ describe('the code in README.md and docs/', () => {
       jsx: 'react-jsx',
       lib: ['es2023', 'dom', 'dom.iterable'],
       types: ['node'],
-      paths: { 'userhub/client': source('client'), 'userhub/publisher': source('publisher'), 'userhub/react': source('react') },
+      paths: { 'userhub/client': source('client'), 'userhub/publisher': source('publisher'), 'userhub/react': source('react'), 'userhub/elements': source('elements') },
     };
     writeFileSync(join(DIR, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['*.ts', '*.tsx'] }));
     let output = '';

@@ -5,7 +5,7 @@
 // undoes it.
 
 import type { ClientError, HubClient, HubEvent } from '../client/index.ts';
-import { toClientError } from './data.ts';
+import { toClientError } from './client-error.ts';
 import { applyInboxEvent, EMPTY_LIST, withFirstPage, withNextPage, type InboxFilter, type InboxList } from './inbox-list.ts';
 
 /** Most items one GET /v1/inbox answers (MAX_INBOX_IDS): a first page read again is at most this long. */

@@ -4,8 +4,8 @@
 
 import { describe, expect, it } from 'vitest';
 import type { ClientError, HubEvent, InboxApi, InboxCounts, InboxItem, InboxPage, InboxStatus, ResetInfo, Status } from '../../src/client/index.ts';
-import { createInboxFeed, type InboxFeedState } from '../../src/react/inbox-feed.ts';
-import type { InboxFilter } from '../../src/react/inbox-list.ts';
+import { createInboxFeed, type InboxFeedState } from '../../src/inbox-ui/inbox-feed.ts';
+import type { InboxFilter } from '../../src/inbox-ui/inbox-list.ts';
 
 const COUNTS: InboxCounts = { unread: 0, unseen: 0, total: 0 };
 
