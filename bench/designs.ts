@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { freePort, listeners, pinTree, SERVER_CORE, spawnPinned, waitFor } from './lib.ts';
 import { TEST_VARS } from '../test/helpers/test-vars.ts';
-import { startCluster } from '../test/hosts/cluster.ts';
+import { haproxyConfig, startCluster } from '../test/hosts/cluster.ts';
 import { haveEngines } from '../test/hosts/engines.ts';
 import { freezeWorker } from '../test/hosts/wrangler-dev.ts';
 
@@ -226,37 +226,11 @@ function socketIo(nodes: number, adapter: 'classic' | 'sharded'): Design {
   };
 }
 
-/**
- * haproxy round robin in front of `nodeUrls`, as test/hosts/cluster.ts writes
- * it, but its health check is a GET over HTTP/1.1 with a Host header: haproxy's
- * default check (HTTP/1.0, no Host) reaches a Bun node as a request whose URL
- * does not parse, answered 400, and marks every Bun node down within a second.
- */
+/** haproxy round robin in front of `nodeUrls`, configured as the cluster tests configure it, pinned to the server core. */
 async function balancer(dir: string, nodeUrls: string[]): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const config = join(dir, 'haproxy.cfg');
-  writeFileSync(
-    config,
-    [
-      'defaults',
-      '  mode http',
-      '  option redispatch',
-      '  retries 3',
-      '  timeout connect 5s',
-      '  timeout client 120s',
-      '  timeout server 120s',
-      '  timeout tunnel 1h',
-      'frontend userhub',
-      `  bind 127.0.0.1:${port}`,
-      '  default_backend nodes',
-      'backend nodes',
-      '  balance roundrobin',
-      '  option httpchk',
-      '  http-check send meth GET uri /v1/health ver HTTP/1.1 hdr Host localhost',
-      ...nodeUrls.map((url, i) => `  server n${i} ${new URL(url).host} check inter 500 fall 1 rise 1`),
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(config, haproxyConfig(port, nodeUrls));
   const child = spawnPinned(SERVER_CORE, 'haproxy', 'haproxy', ['-f', config, '-db'], { detached: true });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(health(`${url}/v1/health`), 20_000, 'haproxy');
@@ -290,7 +264,7 @@ const cluster: Design = {
     const dir = mkdtempSync(join(tmpdir(), 'bench-cluster-'));
     try {
       const nodePids = running.nodes.flatMap((node) => node.pids());
-      // The cluster's own balancer (every Bun node down behind it) is replaced by the bench's.
+      // The cluster's own balancer is replaced by one started pinned to the server core, its CPU counted.
       const isHaproxy = (pid: number) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'haproxy';
       for (const pid of running.pids().filter((pid) => !nodePids.includes(pid) && isHaproxy(pid))) process.kill(pid, 'SIGKILL');
       const engines = [running.postgres, running.redis].map((engine) => listeners(Number(new URL(engine.url).port)));

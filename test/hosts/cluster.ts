@@ -37,29 +37,7 @@ export async function startCluster(vars: Record<string, string>, runtimes: reado
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'userhub-haproxy-'));
   const config = join(dir, 'haproxy.cfg');
-  writeFileSync(
-    config,
-    [
-      'defaults',
-      '  mode http',
-      // A node that refuses the connection (killed) is skipped for the next: clients and publishers retry.
-      '  option redispatch',
-      '  retries 3',
-      '  timeout connect 5s',
-      '  timeout client 120s',
-      '  timeout server 120s',
-      '  timeout tunnel 1h',
-      'frontend userhub',
-      `  bind 127.0.0.1:${port}`,
-      '  default_backend nodes',
-      'backend nodes',
-      '  balance roundrobin',
-      ...nodes.map((node, i) => `  server n${i} ${new URL(node.url).host} check inter 500 fall 1 rise 1`),
-      // Health checks of a plain GET /v1/health.
-      '  option httpchk GET /v1/health',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(config, haproxyConfig(port, nodes.map((node) => node.url)));
   const haproxy: ChildProcess = spawn('haproxy', ['-f', config, '-db'], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   await waitForHealth(url, haproxy, 30_000, () => 'haproxy');
@@ -85,4 +63,28 @@ export async function startCluster(vars: Record<string, string>, runtimes: reado
     },
     pids: () => [haproxy.pid!, ...nodes.flatMap((node) => node.pids())],
   };
+}
+
+/** haproxy in front of `nodeUrls`: round robin, no stickiness, a node that stops answering its health check skipped. */
+export function haproxyConfig(port: number, nodeUrls: readonly string[]): string {
+  return [
+    'defaults',
+    '  mode http',
+    // A node that refuses the connection (killed) is skipped for the next: clients and publishers retry.
+    '  option redispatch',
+    '  retries 3',
+    '  timeout connect 5s',
+    '  timeout client 120s',
+    '  timeout server 120s',
+    '  timeout tunnel 1h',
+    'frontend userhub',
+    `  bind 127.0.0.1:${port}`,
+    '  default_backend nodes',
+    'backend nodes',
+    '  balance roundrobin',
+    ...nodeUrls.map((url, i) => `  server n${i} ${new URL(url).host} check inter 500 fall 1 rise 1`),
+    // Health checks of a plain GET /v1/health (HTTP/1.0, no Host: haproxy's default).
+    '  option httpchk GET /v1/health',
+    '',
+  ].join('\n');
 }
